@@ -1,0 +1,33 @@
+// Bundle the CLI into one ESM file. A single file loads ~100 ms faster than
+// the unbundled module graph (see BENCHMARKS.md), which matters for a tool
+// that runs in every deploy hook.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const outfile = 'dist/ssm-materialize.mjs';
+await build({
+  entryPoints: ['src/bin.ts'],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: false,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some dependencies (write-file-atomic, parts of the AWS SDK) are CommonJS
+  // and use require/__filename; an ESM bundle has to provide them.
+  banner: {
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __smCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __smFileURLToPath } from 'node:url';",
+      "import { dirname as __smDirname } from 'node:path';",
+      'const require = __smCreateRequire(import.meta.url);',
+      'const __filename = __smFileURLToPath(import.meta.url);',
+      'const __dirname = __smDirname(__filename);',
+    ].join('\n'),
+  },
+});
+chmodSync(outfile, 0o755);

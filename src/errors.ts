@@ -1,0 +1,144 @@
+/**
+ * Typed errors. Each carries a stable exit code, the parameter names or keys
+ * involved, a hint that says how to fix the problem, and the original error
+ * as `cause`. None of them ever carries a parameter value: messages are built
+ * only from names, keys, paths and codes.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  /** `check`: an output would change. */
+  changed: 1,
+  /** Usage error or invalid manifest. */
+  usage: 2,
+  /** Required parameters missing. */
+  missing: 3,
+  /** Access denied (IAM or KMS) or bad credentials. */
+  accessDenied: 4,
+  /** Store unavailable: throttled, timed out, network failure after retries. */
+  unavailable: 5,
+  /** An output could not be written, or a value cannot be represented in its format. */
+  output: 6,
+  /** A bug. */
+  internal: 70,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface ToolErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class ToolError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint: string | undefined;
+  /** A short, stable identifier for logs (`--log-format json`). */
+  readonly code: string;
+
+  constructor(code: string, exitCode: ExitCodeValue, message: string, options: ToolErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad command line. */
+export class UsageError extends ToolError {
+  constructor(message: string, options: ToolErrorOptions = {}) {
+    super('usage', ExitCode.usage, message, options);
+  }
+}
+
+/** One problem found in a manifest, with its position. */
+export interface ManifestProblem {
+  file: string;
+  /** 1-based; 0 when the position is unknown. */
+  line: number;
+  column?: number;
+  /** Dotted location in the document, e.g. `outputs[0].values.API_KEY`. */
+  at?: string;
+  message: string;
+}
+
+export function formatProblem(p: ManifestProblem): string {
+  const pos = p.line > 0 ? `${p.file}:${p.line}${p.column ? `:${p.column}` : ''}` : p.file;
+  return `${pos}: ${p.at ? `${p.at}: ` : ''}${p.message}`;
+}
+
+/** The manifest is invalid; every problem found is reported at once. */
+export class ManifestError extends ToolError {
+  readonly problems: ManifestProblem[];
+  constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
+    const head = problems.length === 1 ? 'invalid manifest' : `invalid manifest (${problems.length} problems)`;
+    super('invalid_manifest', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), options);
+    this.problems = problems;
+  }
+}
+
+/** Required parameters do not exist (or the version/label does not). */
+export class MissingParametersError extends ToolError {
+  readonly names: string[];
+  constructor(names: string[], options: ToolErrorOptions = {}) {
+    const sorted = [...names].sort();
+    super(
+      'missing_parameters',
+      ExitCode.missing,
+      `${sorted.length} required parameter${sorted.length === 1 ? '' : 's'} not found:\n${sorted.map((n) => '  ' + n).join('\n')}`,
+      {
+        hint:
+          options.hint ??
+          'create them (ssm-materialize put NAME, or aws ssm put-parameter), fix the names or the prefix/region in the manifest, or mark them `optional: true` with a `default`',
+        cause: options.cause,
+      },
+    );
+    this.names = sorted;
+  }
+}
+
+/** IAM or KMS said no, or the credentials are invalid. */
+export class AccessDeniedError extends ToolError {
+  readonly names: string[];
+  constructor(message: string, names: string[], options: ToolErrorOptions = {}) {
+    super('access_denied', ExitCode.accessDenied, message, options);
+    this.names = names;
+  }
+}
+
+/** Throttling, timeouts, network failures or server faults outlasted the retries. */
+export class StoreUnavailableError extends ToolError {
+  constructor(message: string, options: ToolErrorOptions = {}) {
+    super('store_unavailable', ExitCode.unavailable, message, options);
+  }
+}
+
+/** An output could not be written (permissions, disk, unsafe directory, verify failed). */
+export class OutputError extends ToolError {
+  readonly path: string;
+  constructor(path: string, message: string, options: ToolErrorOptions = {}) {
+    super('output_failed', ExitCode.output, `${path}: ${message}`, options);
+    this.path = path;
+  }
+}
+
+/** Values that a format cannot express; names the keys, never the values. */
+export class UnrepresentableValueError extends ToolError {
+  readonly keys: string[];
+  readonly format: string;
+  constructor(format: string, keys: string[], reason: string, options: ToolErrorOptions = {}) {
+    super(
+      'unrepresentable_value',
+      ExitCode.output,
+      `${format}: cannot represent the value of ${keys.map((k) => JSON.stringify(k)).join(', ')}: ${reason}`,
+      { hint: options.hint ?? 'use a format that can hold it (json, yaml), or change the value', cause: options.cause },
+    );
+    this.keys = keys;
+    this.format = format;
+  }
+}
+
+/** Exit code for anything thrown: ToolErrors carry theirs, the rest are bugs. */
+export function exitCodeOf(err: unknown): ExitCodeValue {
+  return err instanceof ToolError ? err.exitCode : ExitCode.internal;
+}

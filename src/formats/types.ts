@@ -1,0 +1,36 @@
+/**
+ * A format is an encoder for one named consumer plus that consumer's parser,
+ * used to verify every rendered file before it is written and to compare an
+ * existing file with a new rendering (plan/check).
+ */
+
+/** Keys in output order, each with its string value. */
+export type Entries = ReadonlyArray<readonly [key: string, value: string]>;
+
+export interface RenderContext {
+  /** The output path, for messages. */
+  outputPath: string;
+  /** For `template`: the template file (absolute path, for messages) and its text. */
+  template?: { path: string; text: string };
+}
+
+export interface Format {
+  name: string;
+  /** Who reads the file, for --help and docs. */
+  consumer: string;
+  /** Whether dotted keys (`db.host`) become nested objects (json, yaml, php). */
+  nests: boolean;
+  /** Extra check for key names (e.g. env variable syntax); returns the bad keys. */
+  invalidKeys(keys: readonly string[]): string[];
+  /**
+   * Render entries to file content. Throws UnrepresentableValueError naming
+   * every key whose value cannot be expressed, never the value itself.
+   */
+  render(entries: Entries, ctx: RenderContext): string;
+  /**
+   * Parse content the way the consumer would, back to flat key/value pairs
+   * (dotted keys for nested formats). Used for round-trip verification and
+   * plan diffs. Returns undefined when the content cannot be parsed.
+   */
+  parse(content: string, ctx: RenderContext): Record<string, string> | undefined;
+}

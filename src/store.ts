@@ -1,0 +1,35 @@
+/**
+ * The seam between the pipeline and Parameter Store: fetch these names, list
+ * this path. The AWS implementation lives in ssm.ts; tests of the pipeline can
+ * use an in-memory one.
+ */
+
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+
+export interface StoredParameter {
+  /** The name as requested, including a `:version` / `:label` selector if one was used. */
+  name: string;
+  type: ParameterType;
+  value: string;
+  version: number;
+}
+
+export interface GetResult {
+  /** Keyed by the requested name (selector included). */
+  found: Map<string, StoredParameter>;
+  /** Requested names that do not exist, or whose version/label does not. */
+  missing: string[];
+}
+
+export interface ParameterStore {
+  /** Fetch and decrypt any number of names; the implementation batches them. */
+  get(names: readonly string[]): Promise<GetResult>;
+  /** Every parameter below `path` (decrypted), following pagination to the end. */
+  list(path: string, recursive: boolean): Promise<StoredParameter[]>;
+}
+
+/** Counts the API calls a run made, for `--verbose` and the summary. */
+export interface CallStats {
+  calls: Record<string, number>;
+  retries: number;
+}
