@@ -1,0 +1,37 @@
+/** The format table: format name -> encoder plus the consumer's parser that verifies it. */
+import { dockerFormat } from './docker.js';
+import { dotenvFormat } from './dotenv.js';
+import { jsonFormat } from './json.js';
+import { phpFormat } from './php.js';
+import { shellFormat } from './shell.js';
+import { systemdFormat } from './systemd.js';
+import { templateFormat } from './template.js';
+import type { Format } from './types.js';
+import { yamlFormat } from './yaml.js';
+
+export const formatNames = ['dotenv', 'shell', 'systemd', 'docker', 'json', 'yaml', 'php', 'template'] as const;
+export type FormatName = (typeof formatNames)[number];
+
+export const formats: Record<FormatName, Format> = {
+  dotenv: dotenvFormat,
+  shell: shellFormat,
+  systemd: systemdFormat,
+  docker: dockerFormat,
+  json: jsonFormat,
+  yaml: yamlFormat,
+  php: phpFormat,
+  template: templateFormat,
+};
+
+export function isFormatName(name: string): name is FormatName {
+  return (formatNames as readonly string[]).includes(name);
+}
+
+/** The format for a name the manifest validated; an unknown name here is a bug. */
+export function getFormat(name: FormatName | string): Format {
+  if (!isFormatName(name)) throw new Error(`internal: unknown format ${JSON.stringify(name)}`);
+  return formats[name];
+}
+
+export { templateKeys } from './template.js';
+export type { Entries, Format, RenderContext } from './types.js';

@@ -1,0 +1,108 @@
+/**
+ * A file for `set -a; . file` (or plain `. file`) in sh, dash or bash:
+ * `export KEY='value'`, one per key.
+ *
+ * Inside single quotes a POSIX shell interprets nothing (no `$`, backtick,
+ * backslash or history expansion) and newlines are literal, so the only
+ * character that needs work is `'` itself, written `'\''` (close, escaped
+ * quote, reopen). The shell never executes anything from a value. What the
+ * shell cannot hold is a NUL byte (C strings), so values with NUL are refused.
+ */
+import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, emptyRecord, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
+import type { Entries, Format } from './types.js';
+
+/**
+ * Names the shell would not store as given, or that change how shells behave:
+ * bash's read-only and dynamic variables (assigning them fails, is ignored, or
+ * reads back something else), and variables that make a shell run code or
+ * re-split words (`BASH_ENV`/`ENV` name files every later shell sources,
+ * `PS4`/`PROMPT_COMMAND` are expanded or run, `SHELLOPTS`/`BASHOPTS` set
+ * options, `IFS` changes word splitting for the script that sources the file).
+ * Every name starting with `BASH` is reserved by bash.
+ */
+export const SHELL_RESERVED = new Set([
+  'ENV', 'SHELLOPTS', 'IFS', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND', 'POSIXLY_CORRECT',
+  'EUID', 'UID', 'PPID', 'GROUPS', 'FUNCNAME', 'DIRSTACK', 'PIPESTATUS', 'COMP_WORDBREAKS',
+  'RANDOM', 'SRANDOM', 'SECONDS', 'LINENO', 'HISTCMD', 'EPOCHSECONDS', 'EPOCHREALTIME', 'OPTIND',
+]);
+
+export function isShellReserved(key: string): boolean {
+  return key.startsWith('BASH') || SHELL_RESERVED.has(key);
+}
+
+/** A single-quoted shell word for `value` (NUL not allowed). */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Parse exactly the syntax `render` writes: `#` comment lines, blank lines,
+ * and `export NAME=WORD` where WORD is a sequence of `'…'` and `\'` pieces.
+ * Anything else returns undefined; this is a reader for our own files (plan
+ * and check), not a shell.
+ */
+const EXPORT = /export ([A-Za-z_][A-Za-z0-9_]*)=/y;
+
+function parse(content: string): Record<string, string> | undefined {
+  const out = emptyRecord();
+  let i = 0;
+  const n = content.length;
+  while (i < n) {
+    if (content[i] === '\n') {
+      i++;
+      continue;
+    }
+    if (content[i] === '#') {
+      const end = content.indexOf('\n', i);
+      i = end === -1 ? n : end + 1;
+      continue;
+    }
+    EXPORT.lastIndex = i;
+    const head = EXPORT.exec(content);
+    if (!head) return undefined;
+    const key = head[1]!;
+    i += head[0].length;
+    let value = '';
+    let pieces = 0;
+    while (i < n && content[i] !== '\n') {
+      if (content[i] === "'") {
+        const close = content.indexOf("'", i + 1);
+        if (close === -1) return undefined;
+        value += content.slice(i + 1, close);
+        i = close + 1;
+      } else if (content.startsWith("\\'", i)) {
+        value += "'";
+        i += 2;
+      } else return undefined;
+      pieces++;
+    }
+    if (pieces === 0) return undefined;
+    out[key] = value;
+  }
+  return out;
+}
+
+export const shellFormat: Format = {
+  name: 'shell',
+  consumer: "POSIX sh, dash or bash: `set -a; . file` (or `. file`)",
+  nests: false,
+  invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k) || isShellReserved(k)),
+  render(entries: Entries) {
+    assertUniqueKeys(entries);
+    const refusals = new Refusals('shell');
+    const lines = [`# ${HEADER}`];
+    for (const [key, value] of entries) {
+      if (!ENV_NAME.test(key)) refusals.add(key, `the key is not a shell variable name (${ENV_NAME.source})`);
+      else if (isShellReserved(key)) refusals.add(key, 'the key is a shell variable with special meaning (read-only, dynamic, or it runs code)');
+      else if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
+      else if (value.includes('\0')) refusals.add(key, reasons.nul);
+      else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);
+      else lines.push(`export ${key}=${shellQuote(value)}`);
+    }
+    refusals.throwIfAny();
+    const content = lines.join('\n') + '\n';
+    selfCheck('shell', entries, content, parse);
+    return content;
+  },
+  parse,
+};

@@ -1,0 +1,204 @@
+/**
+ * A user template: any text with `{{ KEY | filter }}` placeholders.
+ *
+ * The filter is REQUIRED. A template writes values into some other syntax
+ * (PHP, YAML, a shell script, nginx), and only the author knows which; a
+ * default would silently pick one, and the wrong choice turns a secret with a
+ * quote in it into a broken or injectable file. `raw` exists for the cases
+ * where no quoting is wanted, and has to be written out.
+ *
+ * | filter   | writes                                                        |
+ * |----------|---------------------------------------------------------------|
+ * | `raw`    | the value as is                                               |
+ * | `json`   | a JSON string literal, quotes included                        |
+ * | `yaml`   | a double-quoted YAML scalar (string in YAML 1.1 and 1.2)      |
+ * | `sh`     | a single-quoted shell word (`'` as `'\''`); NUL refused        |
+ * | `php`    | a single-quoted PHP literal (`\\` and `\'`)                   |
+ * | `dotenv` | the dotenv quoting of the dotenv format; may refuse a value   |
+ * | `systemd`| a double-quoted systemd EnvironmentFile value; NUL refused    |
+ *
+ * Syntax: a placeholder starts at `{{` and ends at the next `}}` on the same
+ * line; spaces inside are optional. `{{ '{{' }}` writes a literal `{{` (any
+ * text in single or double quotes is written as is, e.g. `{{ "}}" }}`).
+ * Problems (unclosed placeholder, missing or unknown filter, unknown key) are
+ * reported all at once as a ManifestError with the template path and line.
+ *
+ * The output is exactly the template with placeholders replaced: no newline
+ * is added, so a template can produce a single-secret file whose consumer
+ * would choke on a trailing newline.
+ */
+import { ManifestError, type ManifestProblem } from '../errors.js';
+import { Refusals, assertUniqueKeys, isWellFormed, reasons } from './common.js';
+import { quoteDotenv } from './dotenv.js';
+import { phpQuote } from './php.js';
+import { shellQuote } from './shell.js';
+import { systemdQuote } from './systemd.js';
+import type { Entries, Format, RenderContext } from './types.js';
+import { yamlDoubleQuoted } from './yaml.js';
+
+type Filter = (value: string) => string | { refused: string };
+
+export const templateFilters: Record<string, Filter> = {
+  raw: (v) => v,
+  json: (v) => JSON.stringify(v),
+  yaml: (v) => yamlDoubleQuoted(v),
+  sh: (v) => (v.includes('\0') ? { refused: reasons.nul } : shellQuote(v)),
+  php: (v) => phpQuote(v),
+  dotenv: (v) => quoteDotenv(v) ?? { refused: 'no dotenv quoting (single, backtick, double or bare) reads it back exactly' },
+  systemd: (v) => (v.includes('\0') ? { refused: reasons.nul } : systemdQuote(v)),
+};
+
+type Piece =
+  | { kind: 'text'; text: string }
+  | { kind: 'value'; key: string; filter: string; line: number; column: number };
+
+const KEY = /^[^\s|'"{}]+$/;
+
+/** Split a template into text and placeholders; every syntax problem is collected. */
+function scan(text: string, path: string): { pieces: Piece[]; problems: ManifestProblem[] } {
+  const pieces: Piece[] = [];
+  const problems: ManifestProblem[] = [];
+  let pos = 0;
+  let line = 1;
+  let lineStart = 0;
+  // Advance the line counter to `to`, so positions are reported as line:column.
+  const advance = (to: number): void => {
+    for (let i = text.indexOf('\n', pos); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+  };
+  for (;;) {
+    const open = text.indexOf('{{', pos);
+    if (open === -1) {
+      pieces.push({ kind: 'text', text: text.slice(pos) });
+      break;
+    }
+    advance(open);
+    pieces.push({ kind: 'text', text: text.slice(pos, open) });
+    const column = open - lineStart + 1;
+    const problem = (message: string): void => {
+      problems.push({ file: path, line, column, message });
+    };
+    const lineEnd = (() => {
+      const nl = text.indexOf('\n', open);
+      return nl === -1 ? text.length : nl;
+    })();
+    let i = open + 2;
+    while (i < lineEnd && (text[i] === ' ' || text[i] === '\t')) i++;
+    const quote = text[i];
+    if (quote === "'" || quote === '"') {
+      // A quoted literal: `{{ '{{' }}`.
+      const closeQuote = text.indexOf(quote, i + 1);
+      let j = closeQuote + 1;
+      while (j < lineEnd && (text[j] === ' ' || text[j] === '\t')) j++;
+      if (closeQuote === -1 || closeQuote >= lineEnd || !text.startsWith('}}', j)) {
+        problem(`unclosed placeholder: a quoted literal must look like {{ '{{' }} on one line`);
+        pos = lineEnd;
+        continue;
+      }
+      pieces.push({ kind: 'text', text: text.slice(i + 1, closeQuote) });
+      pos = j + 2;
+      continue;
+    }
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1 || close > lineEnd) {
+      problem("unclosed placeholder: `{{` needs a `}}` on the same line (write {{ '{{' }} for a literal `{{`)");
+      pos = lineEnd;
+      continue;
+    }
+    pos = close + 2;
+    const body = text.slice(open + 2, close).trim();
+    const parts = body.split('|').map((s) => s.trim());
+    const key = parts[0] ?? '';
+    if (body === '') {
+      problem("empty placeholder `{{ }}` (write {{ '{{' }} for a literal `{{`)");
+      continue;
+    }
+    if (!KEY.test(key)) {
+      problem(`invalid key ${JSON.stringify(key)} in placeholder (write {{ '{{' }} for a literal \`{{\`)`);
+      continue;
+    }
+    if (parts.length === 1) {
+      problem(
+        `placeholder {{ ${key} }} has no filter; add one: {{ ${key} | FILTER }} with FILTER one of ${Object.keys(templateFilters).join(', ')} (raw writes the value unescaped)`,
+      );
+      continue;
+    }
+    if (parts.length > 2) {
+      problem(`placeholder {{ ${body} }} has more than one filter; use exactly one`);
+      continue;
+    }
+    const filter = parts[1]!;
+    if (!Object.prototype.hasOwnProperty.call(templateFilters, filter)) {
+      problem(`unknown filter ${JSON.stringify(filter)} (one of ${Object.keys(templateFilters).join(', ')})`);
+      continue;
+    }
+    pieces.push({ kind: 'value', key, filter, line, column });
+  }
+  return { pieces: pieces.filter((p) => p.kind !== 'text' || p.text !== ''), problems };
+}
+
+/**
+ * The keys a template refers to, in order of first use, so the pipeline can
+ * check every placeholder is defined before fetching anything. Throws a
+ * ManifestError listing every syntax problem (with line and column).
+ */
+export function templateKeys(text: string, path: string): string[] {
+  const { pieces, problems } = scan(text, path);
+  if (problems.length) throw new ManifestError(problems);
+  const keys: string[] = [];
+  for (const p of pieces) if (p.kind === 'value' && !keys.includes(p.key)) keys.push(p.key);
+  return keys;
+}
+
+export function renderTemplate(text: string, path: string, entries: Entries): string {
+  assertUniqueKeys(entries);
+  const { pieces, problems } = scan(text, path);
+  const values = new Map(entries);
+  for (const p of pieces) {
+    if (p.kind === 'value' && !values.has(p.key)) {
+      problems.push({
+        file: path,
+        line: p.line,
+        column: p.column,
+        message: `unknown key ${JSON.stringify(p.key)}: define it in the output's values or paths`,
+      });
+    }
+  }
+  if (problems.length) throw new ManifestError(problems.sort((a, b) => a.line - b.line || (a.column ?? 0) - (b.column ?? 0)));
+  const refusals = new Refusals('template');
+  const out: string[] = [];
+  for (const p of pieces) {
+    if (p.kind === 'text') {
+      out.push(p.text);
+      continue;
+    }
+    const value = values.get(p.key)!;
+    if (!isWellFormed(value)) {
+      refusals.add(p.key, reasons.malformed);
+      continue;
+    }
+    const written = templateFilters[p.filter]!(value);
+    if (typeof written === 'string') out.push(written);
+    else refusals.add(p.key, `filter ${p.filter}: ${written.refused}`);
+  }
+  refusals.throwIfAny('use a different filter for this placeholder, or change the value');
+  return out.join('');
+}
+
+export const templateFormat: Format = {
+  name: 'template',
+  consumer: 'whatever reads the rendered template; values are quoted by the filter named in each placeholder',
+  nests: false,
+  // Keys only have to be referable from a placeholder.
+  invalidKeys: (keys) => keys.filter((k) => !KEY.test(k)),
+  render(entries: Entries, ctx: RenderContext) {
+    if (!ctx.template) {
+      throw new ManifestError([{ file: ctx.outputPath, line: 0, message: 'format `template` needs a `template` file' }]);
+    }
+    return renderTemplate(ctx.template.text, ctx.template.path, entries);
+  },
+  // A rendered template cannot be read back into values.
+  parse: () => undefined,
+};
