@@ -1,0 +1,230 @@
+/**
+ * The command line: the only module that knows argv and exit codes. `main`
+ * returns the exit code instead of exiting, so end-to-end behaviour is
+ * testable in-process as well as through the built binary. Each command's
+ * work lives in src/commands/.
+ */
+import yargs, { type Argv } from 'yargs';
+import { ExitCode, UsageError, exitCodeOf } from './errors.js';
+import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
+import { loadManifest } from './manifest.js';
+import { formatNames } from './formats/index.js';
+import { emulatorCommand } from './emulator/command.js';
+import type { ManifestArgs, StoreArgs } from './commands/common.js';
+import { writeCommand } from './commands/write.js';
+import { planCommand } from './commands/plan.js';
+import { execCommand } from './commands/exec.js';
+import { buildPolicy } from './commands/policy.js';
+import { putCommand, type PutIo } from './commands/put.js';
+import { initCommand } from './commands/init.js';
+
+export interface MainIo extends Io {
+  env: NodeJS.ProcessEnv;
+  stdin?: PutIo['stdin'];
+}
+
+export const VERSION = '0.1.0';
+const DEFAULT_MANIFEST = 'materialize.yaml';
+
+export async function main(argv: string[], io: MainIo): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let log = new Logger(io);
+  /** Every handler first replaces the default logger with one built from its options. */
+  const withLog = (args: { quiet?: boolean; verbose?: boolean; 'log-format'?: string }): Logger => (log = loggerFor(args, io));
+
+  // `exec -m F -- CMD ARGS`: everything after `--` is the child's, untouched by yargs.
+  const dashDash = argv.indexOf('--');
+  const childCommand = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
+  const ownArgv = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
+
+  const parser = yargs(ownArgv)
+    .scriptName('ssm-materialize')
+    .usage(
+      [
+        'ssm-materialize: write configuration and secrets from AWS SSM Parameter Store into local files,',
+        'atomically and with restricted permissions, at deploy time.',
+        '',
+        'Usage: ssm-materialize [command] [options]   (the default command is `write`)',
+      ].join('\n'),
+    )
+    .version(VERSION)
+    .strict()
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(`${msg} (see --help)`);
+    })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only errors' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Also print API calls, counts and timings (never values)' })
+    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'text for people; json: one object per line, for deploy logs' })
+    .command(
+      ['write', '$0'],
+      'Fetch every parameter the manifest names and write the outputs atomically (default command)',
+      (y) => storeOptions(manifestOption(y)).example('$0 write -m /var/www/app/materialize.yaml', 'The CodeDeploy AfterInstall step'),
+      async (args) => {
+        exitCode = await writeCommand(args as unknown as ManifestArgs, io.env, withLog(args));
+      },
+    )
+    .command(
+      'plan',
+      'Fetch and render, write nothing; list per output the keys added, removed and changed (never values)',
+      (y) => storeOptions(manifestOption(y)),
+      async (args) => {
+        exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'plan');
+      },
+    )
+    .command(
+      'check',
+      'Like plan; exit 0 when every output is up to date, 1 when one would change (drift alarms)',
+      (y) => storeOptions(manifestOption(y)),
+      async (args) => {
+        exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'check');
+      },
+    )
+    .command(
+      'exec',
+      'Run a command with the values in its environment; nothing is written to disk. Usage: exec -m FILE -- CMD [ARGS]',
+      (y) =>
+        storeOptions(manifestOption(y))
+          .option('output', { type: 'string', array: true, describe: 'Only the keys of this output (its path or file name); repeatable' })
+          .example('$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk'),
+      async (args) => {
+        exitCode = await execCommand({ ...(args as unknown as ManifestArgs), output: args.output as string[] | undefined, command: childCommand }, io.env, withLog(args));
+      },
+    )
+    .command(
+      'policy',
+      'Print the least-privilege IAM policy (JSON) that lets a role read what the manifest names',
+      (y) =>
+        manifestOption(y)
+          .option('account', { type: 'string', demandOption: true, describe: 'AWS account id (12 digits)' })
+          .option('region', { type: 'string', describe: 'Region (else the manifest\'s region)' })
+          .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
+          .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' }),
+      (args) => {
+        withLog(args);
+        const manifest = loadManifest(args.manifest, io.env);
+        const region = args.region ?? manifest.region;
+        if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
+        const policy = buildPolicy(manifest, { account: String(args.account), region, kmsKey: args['kms-key'], partition: args.partition });
+        io.stdout(JSON.stringify(policy, null, 2) + '\n');
+      },
+    )
+    .command(
+      'put <name>',
+      'Store a parameter; the value is read from stdin or a hidden prompt, never from the command line',
+      (y) =>
+        storeOptions(y)
+          .positional('name', { type: 'string', demandOption: true, describe: 'Parameter name, e.g. /myapp/prod/db/password' })
+          .option('type', { choices: ['SecureString', 'String', 'StringList'] as const, default: 'SecureString' as const })
+          .option('key-id', { type: 'string', describe: 'KMS key for a SecureString (default: alias/aws/ssm)' })
+          .option('overwrite', { type: 'boolean', default: false, describe: 'Store a new version of an existing parameter' })
+          .option('keep-trailing-newline', { type: 'boolean', default: false, describe: 'Keep a final newline read from stdin' })
+          .example('$0 put /myapp/prod/db/password --key-id alias/MyApplicationKey < password.txt', ''),
+      async (args) => {
+        if (!io.stdin) throw new UsageError('put needs standard input');
+        exitCode = await putCommand(args as never, { stdin: io.stdin, prompt: io.stderr }, withLog(args));
+      },
+    )
+    .command(
+      'validate',
+      'Check the manifest offline: syntax, names, formats, environment variables',
+      (y) => manifestOption(y),
+      (args) => {
+        const log = withLog(args);
+        const manifest = loadManifest(args.manifest, io.env);
+        const values = manifest.outputs.reduce((n, o) => n + o.values.length, 0);
+        const paths = manifest.outputs.reduce((n, o) => n + o.paths.length, 0);
+        log.result(
+          'manifest_valid',
+          { manifest: manifest.file, outputs: manifest.outputs.length, values, paths },
+          `${manifest.file}: valid (${manifest.outputs.length} output${manifest.outputs.length === 1 ? '' : 's'}, ${values} named values, ${paths} paths)`,
+        );
+      },
+    )
+    .command(
+      'init',
+      'Write a commented starter manifest; with --from .env, propose parameter names and the put commands',
+      (y) =>
+        y
+          .option('output', { alias: 'o', type: 'string', default: DEFAULT_MANIFEST, describe: 'Where to write the manifest' })
+          .option('from', { type: 'string', describe: 'An existing .env file to take the keys from (values are not printed)' })
+          .option('prefix', { type: 'string', default: '/myapp/${STAGE}', describe: 'Parameter name prefix' })
+          .option('key-id', { type: 'string', default: 'alias/MyApplicationKey', describe: 'KMS key for the proposed put commands' })
+          .option('force', { type: 'boolean', default: false, describe: 'Replace an existing manifest' }),
+      async (args) => {
+        exitCode = await initCommand(args as never, withLog(args));
+      },
+    )
+    .command(
+      'emulator',
+      'Start the local Parameter Store emulator on 127.0.0.1 (demos, tests, deploy hooks without AWS)',
+      (y) =>
+        y
+          .option('port', { type: 'number', default: 4583, describe: 'Port to listen on (0 = any free port)' })
+          .option('seed', { type: 'string', describe: 'Seed file (YAML/JSON): parameters, KMS keys, credentials, access rules, faults' })
+          .option('tps', { type: 'number', describe: 'Token-bucket limit on Get* calls per second (40 models the default quota)' })
+          .option('latency', { type: 'number', describe: 'Added latency per request, in milliseconds' })
+          .option('error-rate', { type: 'number', describe: 'Fraction of requests answered with InternalServerError (0..1)' })
+          .option('drop-rate', { type: 'number', describe: 'Fraction of connections dropped without an answer (0..1)' })
+          .option('any-signature', { type: 'boolean', default: false, describe: 'Accept any SigV4 signature and access key' })
+          .example('$0 emulator --seed examples/seed.yaml', 'Start it with the example parameters'),
+      async (args) => {
+        exitCode = await emulatorCommand(
+          {
+            port: args.port,
+            seed: args.seed,
+            tps: args.tps,
+            latency: args.latency,
+            errorRate: args['error-rate'],
+            dropRate: args['drop-rate'],
+            anySignature: args['any-signature'],
+          },
+          io,
+        );
+      },
+    )
+    .epilogue(
+      [
+        `Formats: ${formatNames.join(', ')}.`,
+        'Exit codes: 0 ok | 1 check: would change | 2 usage or invalid manifest | 3 parameters missing |',
+        '4 access denied or bad credentials | 5 store unavailable | 6 output not writable or value not representable | 70 bug.',
+        'Docs: README.md; the emulator: EMULATOR.md.',
+      ].join('\n'),
+    )
+    .help()
+    .alias('help', 'h');
+
+  try {
+    await parser.parseAsync();
+    if (dashDash >= 0 && childCommand.length && !ownArgv.includes('exec')) throw new UsageError('arguments after -- are only for `exec`');
+    return exitCode;
+  } catch (err) {
+    log.error(err);
+    return exitCodeOf(err);
+  }
+}
+
+function manifestOption<T>(y: Argv<T>) {
+  return y.option('manifest', { alias: 'm', type: 'string', default: DEFAULT_MANIFEST, describe: 'Manifest file (YAML or JSON)' });
+}
+
+function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {
+  return y
+    .option('region', { type: 'string', describe: 'AWS region (else the manifest, then AWS_REGION / the profile)' })
+    .option('profile', { type: 'string', describe: 'Shared config/credentials profile' })
+    .option('endpoint-url', { type: 'string', describe: 'SSM endpoint, e.g. the emulator (AWS_ENDPOINT_URL_SSM also works)' })
+    .option('role-arn', { type: 'string', describe: 'Assume this IAM role first' })
+    .option('timeout', { type: 'number', default: 30, describe: 'Overall deadline for all API calls, in seconds' })
+    .option('max-attempts', { type: 'number', default: 5, describe: 'Attempts per API call (retries back off with jitter)' })
+    .option('concurrency', { type: 'number', default: 4, describe: 'API calls in flight at once' })
+    .option('jitter', { type: 'number', default: 0, describe: 'Wait a random 0..N seconds before the first call (spreads a fleet)' }) as unknown as Argv<
+    T & StoreArgs
+  >;
+}
+
+function loggerFor(args: { quiet?: boolean; verbose?: boolean; 'log-format'?: string }, io: Io): Logger {
+  const verbosity: Verbosity = args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal';
+  return new Logger(io, (args['log-format'] as LogFormat | undefined) ?? 'text', verbosity);
+}

@@ -1,0 +1,80 @@
+/** What every command that talks to the store shares: options, the store, the fetch-and-render steps. */
+import type { Logger } from '../log.js';
+import { loadManifest, type Manifest } from '../manifest.js';
+import { fetchAll, planFetch, renderOutputs, resolveOutputs, type RenderedOutput } from '../run.js';
+import { SsmStore } from '../ssm.js';
+import { UsageError } from '../errors.js';
+import type { LogFormat } from '../log.js';
+
+export interface StoreArgs {
+  region?: string;
+  profile?: string;
+  'endpoint-url'?: string;
+  'role-arn'?: string;
+  timeout: number;
+  'max-attempts': number;
+  concurrency: number;
+  jitter: number;
+}
+
+export interface ManifestArgs extends StoreArgs {
+  manifest: string;
+  quiet: boolean;
+  verbose: boolean;
+  'log-format': LogFormat;
+}
+
+export function openStore(args: StoreArgs, region: string | undefined, log: Logger): SsmStore {
+  const bad: string[] = [];
+  if (!(args.timeout > 0)) bad.push('--timeout must be > 0');
+  if (!Number.isInteger(args['max-attempts']) || args['max-attempts'] < 1) bad.push('--max-attempts must be an integer >= 1');
+  if (!Number.isInteger(args.concurrency) || args.concurrency < 1) bad.push('--concurrency must be an integer >= 1');
+  if (!(args.jitter >= 0)) bad.push('--jitter must be >= 0');
+  if (bad.length) throw new UsageError(bad.join('; '));
+  return new SsmStore({
+    region: args.region ?? region,
+    profile: args.profile,
+    endpoint: args['endpoint-url'],
+    roleArn: args['role-arn'],
+    timeoutMs: args.timeout * 1000,
+    maxAttempts: args['max-attempts'],
+    concurrency: args.concurrency,
+    onCall: (e) => log.detail('api_call', e, `${e.operation}: ${e.count} name${e.count === 1 ? '' : 's'}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${e.ms} ms`),
+  });
+}
+
+/** Load the manifest, fetch everything it names and render every output in memory. */
+export async function fetchAndRender(
+  args: ManifestArgs,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  beforeFetch: (manifest: Manifest) => Promise<void> = async () => undefined,
+): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore }> {
+  const manifest = loadManifest(args.manifest, env);
+  await beforeFetch(manifest);
+  const store = openStore(args, manifest.region, log);
+  try {
+    if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
+    const plan = planFetch(manifest);
+    log.detail('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
+    const fetched = await fetchAll(store, plan);
+    log.detail(
+      'fetched',
+      { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries },
+      `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
+    );
+    return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store };
+  } finally {
+    store.close();
+  }
+}
+
+export function totalCalls(store: SsmStore): number {
+  return Object.values(store.stats.calls).reduce((a, b) => a + b, 0);
+}
+
+export function modeString(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,0 +1,69 @@
+/**
+ * `init`: write a commented starter manifest. With `--from .env`, propose a
+ * parameter name per key and print the `put` commands that upload them. The
+ * values are never printed: each `put` reads its value from stdin.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import dotenv from 'dotenv';
+import { OutputError, UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { checkPath } from '../names.js';
+
+export interface InitArgs {
+  output: string;
+  from?: string;
+  prefix: string;
+  'key-id': string;
+  force: boolean;
+}
+
+export async function initCommand(args: InitArgs, log: Logger): Promise<number> {
+  const problem = checkPath(args.prefix);
+  if (problem) throw new UsageError(`--prefix: ${problem}`);
+  let keys: string[] = [];
+  if (args.from) {
+    if (!existsSync(args.from)) throw new UsageError(`--from ${args.from}: no such file`);
+    keys = Object.keys(dotenv.parse(readFileSync(args.from)));
+    if (keys.length === 0) throw new UsageError(`--from ${args.from}: no KEY=value lines found`);
+  }
+  const text = starterManifest(args.prefix, keys);
+  try {
+    // wx: never overwrite an existing manifest unless --force.
+    await fs.writeFile(args.output, text, { flag: args.force ? 'w' : 'wx', mode: 0o644 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${args.output} exists; pass --force to replace it`);
+    throw new OutputError(args.output, `cannot write (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+  }
+  const lines = [`wrote ${args.output}`];
+  if (keys.length) {
+    lines.push('', 'Upload the values (each command reads the value from a hidden prompt, or from stdin):');
+    for (const key of keys) lines.push(`  ssm-materialize put ${args.prefix}/${key} --type SecureString --key-id ${args['key-id']}`);
+    lines.push('', `For example, from the existing file without typing:`);
+    lines.push(`  node -e 'process.stdout.write(require("dotenv").parse(require("fs").readFileSync(process.argv[1])).${keys[0]})' ${args.from} | ssm-materialize put ${args.prefix}/${keys[0]} --key-id ${args['key-id']}`);
+  }
+  log.result('init', { path: args.output, keys: keys.length }, lines.join('\n'));
+  return 0;
+}
+
+function starterManifest(prefix: string, keys: string[]): string {
+  const values = keys.length ? keys.map((k) => `      ${k}: ${k}`).join('\n') : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
+  return `# ssm-materialize manifest. Reference: README.md ("The manifest").
+# Check it offline with: ssm-materialize validate -m materialize.yaml
+version: 1
+# region: us-east-1            # else --region, AWS_REGION or the profile
+prefix: ${prefix}                # names without a leading slash are relative to this
+outputs:
+  - path: .env                 # relative to this file; absolute paths are fine
+    format: dotenv             # dotenv | shell | json | yaml (see README: Formats)
+    mode: "0600"
+    # owner: www-data
+    # group: www-data
+    values:
+${values}
+    # paths:
+    #   - { path: env, recursive: true }   # every parameter below ${prefix}/env becomes a key
+    # verify: "test -s \\"$1\\""           # runs against the new file before it replaces the old one
+    # on_change: "systemctl reload php-fpm"
+`;
+}

@@ -1,0 +1,75 @@
+/**
+ * `put`: store one value. The value comes from stdin or a no-echo prompt,
+ * never from argv: `aws ssm put-parameter --value` leaves secrets in shell
+ * history and in every process listing.
+ */
+import { UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { checkParameterName } from '../names.js';
+import type { ParameterType } from '../store.js';
+import { openStore, type StoreArgs } from './common.js';
+
+export interface PutArgs extends StoreArgs {
+  name: string;
+  type: ParameterType;
+  'key-id'?: string;
+  overwrite: boolean;
+  'keep-trailing-newline': boolean;
+}
+
+export interface PutIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
+  prompt: (text: string) => void;
+}
+
+export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise<number> {
+  const problem = checkParameterName(args.name);
+  if (problem) throw new UsageError(problem);
+  if (args['key-id'] && args.type !== 'SecureString') throw new UsageError('--key-id only applies to --type SecureString');
+  let value = io.stdin.isTTY ? await promptHidden(io, `Value for ${args.name} (input hidden): `) : await readAll(io.stdin);
+  // `echo secret | ssm-materialize put` must store "secret", not "secret\n".
+  if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
+  if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
+  const store = openStore(args, undefined, log);
+  try {
+    const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
+    log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['key-id'] ? `, ${args['key-id']}` : ''}), version ${version}`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Read one line from a TTY in raw mode, echoing nothing. */
+function promptHidden(io: PutIo, text: string): Promise<string> {
+  io.prompt(text);
+  const stdin = io.stdin;
+  return new Promise((resolve, reject) => {
+    let value = '';
+    stdin.setRawMode?.(true);
+    stdin.resume();
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
+        if (ch === '\u0003') return finish(new UsageError('cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    const finish = (err?: Error) => {
+      stdin.off('data', onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      io.prompt('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    stdin.on('data', onData);
+  });
+}

@@ -1,0 +1,36 @@
+/** `write`: the main job. */
+import { ExitCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { prepareTargets, writeOutputs, type OutputResult } from '../run.js';
+import type { OutputSpec } from '../manifest.js';
+import { fetchAndRender, modeString, plural, totalCalls, type ManifestArgs } from './common.js';
+
+export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+  const started = Date.now();
+  let ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
+  // Owners and directories are checked before any API call: fail fast and cheap.
+  const { rendered, store } = await fetchAndRender(args, env, log, async (manifest) => {
+    ids = await prepareTargets(manifest);
+  });
+  const results = await writeOutputs(rendered, ids, env);
+  const ms = Date.now() - started;
+  for (const r of results) log.result('output', outputFields(r), outputLine(r));
+  const changed = results.filter((r) => r.changed).length;
+  const calls = totalCalls(store);
+  log.result(
+    'done',
+    { outputs: results.length, changed, api_calls: store.stats.calls, retries: store.stats.retries, ms },
+    `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(calls, 'API call')}, ${(ms / 1000).toFixed(2)} s`,
+  );
+  return ExitCode.ok;
+}
+
+function outputFields(r: OutputResult): Record<string, unknown> {
+  return { path: r.path, format: r.format, keys: r.keys, mode: modeString(r.mode), uid: r.uid, gid: r.gid, changed: r.changed, reasons: r.reasons };
+}
+
+function outputLine(r: OutputResult): string {
+  const owner = r.uid === undefined && r.gid === undefined ? '' : ` owner ${r.uid ?? '-'}:${r.gid ?? '-'}`;
+  const why = r.changed && r.reasons[0] !== 'new' ? ` [${r.reasons.join(', ')}]` : '';
+  return `${r.changed ? 'wrote    ' : 'unchanged'} ${r.path} (${r.format}, ${plural(r.keys, 'key')}, mode ${modeString(r.mode)}${owner})${why}`;
+}

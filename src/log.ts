@@ -1,0 +1,60 @@
+/**
+ * Output for humans (`text`) and for deploy logs / CloudWatch (`json`, one
+ * object per line). Callers pass names, keys, counts and paths only; nothing
+ * here ever receives a parameter value.
+ */
+import { ToolError, exitCodeOf } from './errors.js';
+
+export type LogFormat = 'text' | 'json';
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export type Fields = Record<string, unknown>;
+
+export class Logger {
+  constructor(
+    private readonly io: Io,
+    readonly format: LogFormat = 'text',
+    readonly verbosity: Verbosity = 'normal',
+  ) {}
+
+  /** A result the user asked for (summary, plan): stdout, unless --quiet. */
+  result(event: string, fields: Fields, text: string): void {
+    if (this.verbosity === 'quiet') return;
+    this.emit(this.io.stdout, 'info', event, fields, text);
+  }
+
+  /** Progress detail for --verbose: stderr. */
+  detail(event: string, fields: Fields, text: string): void {
+    if (this.verbosity !== 'verbose') return;
+    this.emit(this.io.stderr, 'debug', event, fields, text);
+  }
+
+  /** Something the user should know even when things work: stderr. */
+  warn(event: string, fields: Fields, text: string): void {
+    if (this.verbosity === 'quiet' && this.format === 'text') return;
+    this.emit(this.io.stderr, 'warn', event, fields, `warning: ${text}`);
+  }
+
+  /** A failure: always printed, to stderr. Internal errors get their stack. */
+  error(err: unknown): void {
+    if (err instanceof ToolError) {
+      const fields: Fields = { code: err.code, exit_code: err.exitCode, message: err.message };
+      if (err.hint) fields.hint = err.hint;
+      const text = `ssm-materialize: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`;
+      this.emit(this.io.stderr, 'error', 'error', fields, text);
+      return;
+    }
+    const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    this.emit(this.io.stderr, 'error', 'error', { code: 'internal', exit_code: exitCodeOf(err), message: stack }, `ssm-materialize: internal error (a bug; please report it):\n${stack}`);
+  }
+
+  private emit(write: (s: string) => void, level: string, event: string, fields: Fields, text: string): void {
+    if (this.format === 'json') write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + '\n');
+    else write(text.endsWith('\n') ? text : text + '\n');
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * Manifest v1: read, interpolate `${VAR}`, validate, and resolve into the
+ * plain structures the pipeline needs. Every problem is collected with file
+ * and line before anything fails, so one run shows the user all there is to fix.
+ *
+ * The manifest is walked as a YAML syntax tree (JSON is parsed the same way)
+ * because only the tree knows line numbers.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair } from 'yaml';
+import { ManifestError, type ManifestProblem } from './errors.js';
+import { formatNames, type FormatName } from './formats/index.js';
+import { checkParameterName, checkPath, joinPrefix, splitSelector } from './names.js';
+
+/** A value taken from one named parameter. */
+export interface ValueSpec {
+  key: string;
+  /** Full parameter name, selector included (`/app/cert:3`). */
+  parameter: string;
+  optional: boolean;
+  /** Used when `optional` and the parameter does not exist. */
+  default: string | undefined;
+  line: number;
+}
+
+/** Every parameter below a path becomes a key (see keyForPathParameter). */
+export interface PathSpec {
+  path: string;
+  recursive: boolean;
+  /** A path that matches nothing is an error unless optional. */
+  optional: boolean;
+  line: number;
+}
+
+export interface OutputSpec {
+  /** Absolute path of the file to write. */
+  path: string;
+  format: FormatName;
+  /** Permission bits, e.g. 0o600. */
+  mode: number;
+  owner: string | undefined;
+  group: string | undefined;
+  /** Absolute path of the template (format `template` only). */
+  template: string | undefined;
+  values: ValueSpec[];
+  paths: PathSpec[];
+  /** Shell command run against the new temp file before the swap (`$1` is its path). */
+  verify: string | undefined;
+  /** Shell command run after the output changed. */
+  onChange: string | undefined;
+  /** Line of the output in the manifest, for messages. */
+  line: number;
+}
+
+export interface Manifest {
+  /** Absolute path of the manifest file. */
+  file: string;
+  region: string | undefined;
+  prefix: string | undefined;
+  outputs: OutputSpec[];
+}
+
+/** Manifests are small; a bigger file is a mistake (or an attack on the parser). */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
+const DEFAULT_MODE = 0o600;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Read and validate a manifest file. Throws ManifestError with every problem. */
+export function loadManifest(file: string, env: Env): Manifest {
+  const absolute = resolvePath(file);
+  let bytes: Buffer;
+  try {
+    const st = statSync(absolute);
+    if (!st.isFile()) throw new ManifestError([{ file, line: 0, message: 'not a regular file' }]);
+    if (st.size > MAX_MANIFEST_BYTES) {
+      throw new ManifestError([{ file, line: 0, message: `too large (${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES})` }]);
+    }
+    bytes = readFileSync(absolute);
+  } catch (err) {
+    if (err instanceof ManifestError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ManifestError([{ file, line: 0, message: code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})` }], {
+      hint: 'pass the manifest with -m FILE (default: materialize.yaml)',
+      cause: err,
+    });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (err) {
+    throw new ManifestError([{ file, line: 0, message: 'not valid UTF-8' }], { cause: err });
+  }
+  return parseManifest(text, file, env, dirname(absolute));
+}
+
+/** Parse manifest text; `baseDir` anchors relative output and template paths. */
+export function parseManifest(text: string, file: string, env: Env, baseDir: string): Manifest {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: false });
+  const problems: ManifestProblem[] = [];
+  const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number =>
+    node?.range ? lines.linePos(node.range[0]).line : 0;
+  const problem = (node: Node | Pair | null | undefined, at: string, message: string): void => {
+    const n = node && 'range' in node ? node : node && 'key' in node ? (node.key as Node) : undefined;
+    problems.push({ file, line: lineOf(n as Node | undefined), at: at || undefined, message });
+  };
+
+  for (const e of doc.errors) {
+    problems.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message });
+  }
+  if (problems.length) throw new ManifestError(problems);
+
+  // Anchors and aliases are refused rather than resolved: a manifest has no
+  // need for them and resolving them invites alias bombs.
+  let hasAlias = false;
+  const findAliases = (node: unknown, at: string): void => {
+    if (isAlias(node)) {
+      hasAlias = true;
+      problem(node, at, 'YAML aliases (*name) are not supported in manifests; write the value out');
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        findAliases(pair.key, at);
+        findAliases(pair.value, `${at}${at ? '.' : ''}${isScalar(pair.key) ? String(pair.key.value) : '?'}`);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => findAliases(item, `${at}[${i}]`));
+    }
+  };
+  findAliases(doc.contents, '');
+  if (hasAlias) throw new ManifestError(problems);
+
+  const root = doc.contents;
+  if (!isMap(root)) {
+    throw new ManifestError([{ file, line: lineOf(root as Node | null), message: 'expected a mapping with `version: 1` and `outputs:`' }]);
+  }
+
+  /** A string field, interpolated from the environment. */
+  const str = (node: unknown, at: string): string | undefined => {
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number') || node.value === '') {
+      problem(node as Node, at, 'expected a non-empty string');
+      return undefined;
+    }
+    let failed = false;
+    const text = interpolate(String(node.value), env, (msg) => {
+      failed = true;
+      problem(node, at, msg);
+    });
+    return failed ? undefined : text;
+  };
+  const bool = (node: unknown, at: string): boolean | undefined => {
+    if (!isScalar(node) || typeof node.value !== 'boolean') {
+      problem(node as Node, at, 'expected true or false');
+      return undefined;
+    }
+    return node.value;
+  };
+  const fields = (map: unknown, at: string, allowed: readonly string[]): Map<string, Pair<unknown, unknown>> => {
+    const out = new Map<string, Pair<unknown, unknown>>();
+    if (!isMap(map)) return out;
+    for (const pair of map.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key === undefined || !allowed.includes(key)) {
+        problem(pair, at, `unknown key ${JSON.stringify(key ?? '?')} (expected one of: ${allowed.join(', ')})`);
+        continue;
+      }
+      out.set(key, pair);
+    }
+    return out;
+  };
+
+  const top = fields(root, '', ['version', 'region', 'prefix', 'outputs']);
+  const version = top.get('version');
+  if (!version) problem(root, '', 'missing `version: 1`');
+  else if (!isScalar(version.value) || version.value.value !== 1) problem(version, 'version', 'only `version: 1` is supported');
+
+  const regionPair = top.get('region');
+  const region = regionPair ? str(regionPair.value, 'region') : undefined;
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) problem(regionPair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
+
+  const prefixPair = top.get('prefix');
+  let prefix = prefixPair ? str(prefixPair.value, 'prefix') : undefined;
+  if (prefix !== undefined) {
+    prefix = prefix.replace(/\/+$/, '');
+    const err = checkPath(prefix);
+    if (err) problem(prefixPair, 'prefix', err);
+    if (err) prefix = undefined;
+  }
+  // A broken prefix is reported once, not again for every relative name.
+  const prefixBroken = prefixPair !== undefined && prefix === undefined;
+
+  const outputsPair = top.get('outputs');
+  const outputs: OutputSpec[] = [];
+  if (!outputsPair) problem(root, '', 'missing `outputs:` (a list of files to write)');
+  else if (!isSeq(outputsPair.value) || outputsPair.value.items.length === 0) problem(outputsPair, 'outputs', 'expected a non-empty list of outputs');
+  else {
+    outputsPair.value.items.forEach((node, i) => {
+      const at = `outputs[${i}]`;
+      if (!isMap(node)) return problem(node as Node, at, 'expected a mapping with path, format and values or paths');
+      const output = parseOutput(node, at);
+      if (output) outputs.push(output);
+    });
+  }
+
+  function parseOutput(node: Node, at: string): OutputSpec | undefined {
+    const f = fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'verify', 'on_change']);
+    const pathPair = f.get('path');
+    const path = pathPair ? str(pathPair.value, `${at}.path`) : (problem(node, at, 'missing `path`'), undefined);
+    const formatPair = f.get('format');
+    let format: FormatName | undefined;
+    if (!formatPair) problem(node, at, `missing \`format\` (one of: ${formatNames.join(', ')})`);
+    else {
+      const name = str(formatPair.value, `${at}.format`);
+      if (name !== undefined && !(formatNames as readonly string[]).includes(name)) {
+        problem(formatPair.value as Node, `${at}.format`, `unknown format ${JSON.stringify(name)} (one of: ${formatNames.join(', ')})`);
+      } else format = name as FormatName | undefined;
+    }
+
+    let mode = DEFAULT_MODE;
+    const modePair = f.get('mode');
+    if (modePair) {
+      // Read the source text: YAML 1.2 reads a plain 0600 as decimal 600.
+      const source = isScalar(modePair.value) ? (modePair.value.source ?? String(modePair.value.value)) : '';
+      if (!/^0?[0-7]{3}$/.test(source)) problem(modePair, `${at}.mode`, 'expected an octal mode such as "0600" or "0640"');
+      else mode = parseInt(source, 8);
+    }
+
+    const owner = f.get('owner') ? idField(f.get('owner')!, `${at}.owner`) : undefined;
+    const group = f.get('group') ? idField(f.get('group')!, `${at}.group`) : undefined;
+
+    const templatePair = f.get('template');
+    const templateRel = templatePair ? str(templatePair.value, `${at}.template`) : undefined;
+    if (format === 'template' && !templatePair) problem(node, at, 'format `template` needs `template: path/to/file.tmpl`');
+    if (format !== undefined && format !== 'template' && templatePair) problem(templatePair, `${at}.template`, 'only used with `format: template`');
+
+    const values: ValueSpec[] = [];
+    const valuesPair = f.get('values');
+    if (valuesPair) {
+      if (!isMap(valuesPair.value)) problem(valuesPair, `${at}.values`, 'expected a mapping of KEY: parameter-name');
+      else for (const pair of valuesPair.value.items) {
+        const v = parseValue(pair, `${at}.values`);
+        if (v) values.push(v);
+      }
+    }
+
+    const paths: PathSpec[] = [];
+    const pathsPair = f.get('paths');
+    if (pathsPair) {
+      if (!isSeq(pathsPair.value)) problem(pathsPair, `${at}.paths`, 'expected a list of { path: /prefix, recursive: true }');
+      else pathsPair.value.items.forEach((item, j) => {
+        const p = parsePathEntry(item, `${at}.paths[${j}]`);
+        if (p) paths.push(p);
+      });
+    }
+    if (!valuesPair && !pathsPair) problem(node, at, 'an output needs `values`, `paths`, or both');
+
+    const verifyPair = f.get('verify');
+    const onChangePair = f.get('on_change');
+    const verify = verifyPair ? str(verifyPair.value, `${at}.verify`) : undefined;
+    const onChange = onChangePair ? str(onChangePair.value, `${at}.on_change`) : undefined;
+
+    if (path === undefined || format === undefined) return undefined;
+    return {
+      path: resolvePath(baseDir, path),
+      format,
+      mode,
+      owner,
+      group,
+      template: templateRel === undefined ? undefined : resolvePath(baseDir, templateRel),
+      values,
+      paths,
+      verify,
+      onChange,
+      line: lineOf(node),
+    };
+  }
+
+  function idField(pair: Pair<unknown, unknown>, at: string): string | undefined {
+    const v = str(pair.value, at);
+    if (v !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i.test(v)) problem(pair, at, 'expected a user/group name or a numeric id');
+    return v;
+  }
+
+  function parseValue(pair: Pair<unknown, unknown>, at: string): ValueSpec | undefined {
+    const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    if (!key) return problem(pair, at, 'expected a key name'), undefined;
+    const here = `${at}.${key}`;
+    let parameter: string | undefined;
+    let optional = false;
+    let dflt: string | undefined;
+    if (isScalar(pair.value)) {
+      parameter = str(pair.value, here);
+    } else if (isMap(pair.value)) {
+      const f = fields(pair.value, here, ['parameter', 'optional', 'default']);
+      const p = f.get('parameter');
+      if (!p) problem(pair, here, 'missing `parameter`');
+      else parameter = str(p.value, `${here}.parameter`);
+      const o = f.get('optional');
+      if (o) optional = bool(o.value, `${here}.optional`) ?? false;
+      const d = f.get('default');
+      if (d) {
+        // A default may legitimately be empty; anything else must be a string.
+        if (!isScalar(d.value) || typeof d.value.value === 'object') problem(d, `${here}.default`, 'expected a string');
+        else dflt = interpolate(String(d.value.value ?? ''), env, (msg) => problem(d, `${here}.default`, msg));
+        if (!optional) problem(d, `${here}.default`, 'a default is only used with `optional: true`');
+      }
+    } else {
+      problem(pair, here, 'expected a parameter name or { parameter, optional, default }');
+    }
+    if (parameter === undefined) return undefined;
+    const full = resolveName(parameter, pair, here);
+    return full === undefined ? undefined : { key, parameter: full, optional, default: dflt, line: lineOf(pair.key as Node) };
+  }
+
+  function parsePathEntry(node: unknown, at: string): PathSpec | undefined {
+    let raw: string | undefined;
+    let recursive = false;
+    let optional = false;
+    if (isScalar(node)) raw = str(node, at);
+    else if (isMap(node)) {
+      const f = fields(node, at, ['path', 'recursive', 'optional']);
+      const p = f.get('path');
+      if (!p) problem(node, at, 'missing `path`');
+      else raw = str(p.value, `${at}.path`);
+      const r = f.get('recursive');
+      if (r) recursive = bool(r.value, `${at}.recursive`) ?? false;
+      const o = f.get('optional');
+      if (o) optional = bool(o.value, `${at}.optional`) ?? false;
+    } else problem(node as Node, at, 'expected a path or { path, recursive }');
+    if (raw === undefined) return undefined;
+    let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
+    if (path === undefined && prefixBroken) return undefined;
+    if (path === undefined) return problem(node as Node, at, `a relative path (${JSON.stringify(raw)}) needs a top-level \`prefix\``), undefined;
+    path = path.length > 1 ? path.replace(/\/+$/, '') : path;
+    const err = checkPath(path);
+    if (err) return problem(node as Node, at, err), undefined;
+    return { path, recursive, optional, line: lineOf(node as Node) };
+  }
+
+  function resolveName(raw: string, node: Pair<unknown, unknown>, at: string): string | undefined {
+    const { name, selector } = splitSelector(raw);
+    let full: string;
+    if (name.startsWith('/')) full = name;
+    else if (prefixBroken) return undefined;
+    else if (prefix !== undefined) full = joinPrefix(prefix, name);
+    else if (!name.includes('/')) full = name; // a single-level name, valid in SSM
+    else return problem(node, at, `${JSON.stringify(raw)} has no leading slash and the manifest has no \`prefix\``), undefined;
+    const err = checkParameterName(full, selector);
+    if (err) return problem(node, at, err), undefined;
+    return selector === undefined ? full : `${full}:${selector}`;
+  }
+
+  // Cross-output checks.
+  const seen = new Map<string, number>();
+  for (const o of outputs) {
+    const first = seen.get(o.path);
+    if (first !== undefined) problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first}` });
+    else seen.set(o.path, o.line);
+    const keys = new Map<string, number>();
+    for (const v of o.values) {
+      if (keys.has(v.key)) problems.push({ file, line: v.line, message: `key ${v.key} is defined twice in this output` });
+      keys.set(v.key, v.line);
+    }
+  }
+
+  if (problems.length) throw new ManifestError(problems);
+  return { file: resolvePath(file), region, prefix, outputs };
+}
+
+/**
+ * Replace `${VAR}` with the environment's value. An unset (or empty) variable
+ * is an error, never an empty string: `/myapp/${STAGE}/db` must not silently
+ * become `/myapp//db`. `$${` writes a literal `${`.
+ */
+export function interpolate(text: string, env: Env, onError: (message: string) => void): string {
+  return text.replace(/\$(\$?)\{([^}]*)\}/g, (whole, escaped: string, name: string) => {
+    if (escaped) return whole.slice(1);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      onError(`invalid variable reference \${${name}}`);
+      return whole;
+    }
+    const value = env[name];
+    if (value === undefined || value === '') {
+      onError(`environment variable ${name} is not set`);
+      return whole;
+    }
+    return value;
+  });
+}

@@ -1,0 +1,243 @@
+/**
+ * The pipeline, top to bottom:
+ *
+ *   manifest -> what to fetch -> fetch -> values per output -> render -> stage -> commit
+ *
+ * Nothing touches disk until every parameter is fetched and every output is
+ * rendered and verified by its consumer's parser; nothing becomes visible
+ * until every output has staged.
+ */
+import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
+import { getFormat } from './formats/index.js';
+import type { Entries, RenderContext } from './formats/types.js';
+import type { Manifest, OutputSpec } from './manifest.js';
+import { keyForPathParameter } from './names.js';
+import type { ParameterStore, StoredParameter } from './store.js';
+import {
+  checkTargetDirectory,
+  commit,
+  discard,
+  inspectTarget,
+  removeStaleTempFiles,
+  resolveGroup,
+  resolveUser,
+  stage,
+  type ChangeReason,
+  type StagedFile,
+  type WriteRequest,
+} from './write.js';
+
+/** What the manifest asks the store for, deduplicated across outputs. */
+export interface FetchPlan {
+  names: string[];
+  paths: Array<{ path: string; recursive: boolean }>;
+}
+
+export function planFetch(manifest: Manifest): FetchPlan {
+  const names = new Set<string>();
+  const paths = new Map<string, { path: string; recursive: boolean }>();
+  for (const output of manifest.outputs) {
+    for (const v of output.values) names.add(v.parameter);
+    for (const p of output.paths) paths.set(`${p.path}\0${p.recursive}`, { path: p.path, recursive: p.recursive });
+  }
+  return { names: [...names], paths: [...paths.values()] };
+}
+
+export interface Fetched {
+  byName: Map<string, StoredParameter>;
+  missing: Set<string>;
+  byPath: Map<string, StoredParameter[]>;
+}
+
+export async function fetchAll(store: ParameterStore, plan: FetchPlan): Promise<Fetched> {
+  const [got, lists] = await Promise.all([
+    plan.names.length ? store.get(plan.names) : Promise.resolve({ found: new Map<string, StoredParameter>(), missing: [] }),
+    Promise.all(plan.paths.map((p) => store.list(p.path, p.recursive))),
+  ]);
+  const byPath = new Map<string, StoredParameter[]>();
+  plan.paths.forEach((p, i) => byPath.set(`${p.path}\0${p.recursive}`, lists[i] ?? []));
+  return { byName: got.found, missing: new Set(got.missing), byPath };
+}
+
+/** One output with its final keys and values, in output order. */
+export interface ResolvedOutput {
+  spec: OutputSpec;
+  entries: Array<[string, string]>;
+}
+
+/**
+ * Assign fetched values to keys. Every missing required parameter and every
+ * key collision across all outputs is reported at once.
+ */
+export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOutput[] {
+  const missing = new Set<string>();
+  const collisions: string[] = [];
+  const resolved = manifest.outputs.map((spec) => {
+    const entries: Array<[string, string]> = [];
+    const source = new Map<string, string>();
+    for (const v of spec.values) {
+      const p = fetched.byName.get(v.parameter);
+      if (p) entries.push([v.key, p.value]);
+      else if (v.optional) entries.push([v.key, v.default ?? '']);
+      else missing.add(v.parameter);
+      source.set(v.key, v.parameter);
+    }
+    for (const path of spec.paths) {
+      const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
+      // A store answers an unknown path with an empty list, not an error:
+      // "expected something, got nothing" is ours to catch.
+      if (list.length === 0 && !path.optional) missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
+      for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
+        const key = keyForPathParameter(path.path, p.name);
+        const earlier = source.get(key);
+        if (earlier !== undefined) {
+          collisions.push(`${spec.path}: key ${key} comes from both ${earlier} and ${p.name}`);
+          continue;
+        }
+        source.set(key, p.name);
+        entries.push([key, p.value]);
+      }
+    }
+    return { spec, entries };
+  });
+  if (missing.size) throw new MissingParametersError([...missing]);
+  if (collisions.length) {
+    throw new ManifestError(
+      collisions.map((message) => ({ file: manifest.file, line: 0, message })),
+      { hint: 'rename one of the parameters, or list it under `values` with its own key and narrow the path' },
+    );
+  }
+  return resolved;
+}
+
+export interface RenderedOutput {
+  spec: OutputSpec;
+  content: string;
+  keys: string[];
+}
+
+/** Render every output in memory; every unrepresentable key in every output is reported at once. */
+export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
+  const failures: UnrepresentableValueError[] = [];
+  const rendered: RenderedOutput[] = [];
+  for (const { spec, entries } of resolved) {
+    const format = getFormat(spec.format);
+    const badKeys = format.invalidKeys(entries.map(([key]) => key));
+    if (badKeys.length) {
+      throw new ManifestError(
+        badKeys.map((k) => ({ file: spec.path, line: 0, message: `key ${JSON.stringify(k)} is not a valid name for format ${spec.format}` })),
+        { hint: format.nests ? undefined : 'flat formats take environment-variable names: letters, digits and _, not starting with a digit' },
+      );
+    }
+    const ctx: RenderContext = { outputPath: spec.path };
+    if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
+    try {
+      const content = format.render(entries as Entries, ctx);
+      rendered.push({ spec, content, keys: entries.map(([k]) => k) });
+    } catch (err) {
+      if (err instanceof UnrepresentableValueError) failures.push(err);
+      else throw err;
+    }
+  }
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) {
+    throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => f.message).join('\n'), { hint: failures[0]?.hint });
+  }
+  return rendered;
+}
+
+function readTemplate(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ManifestError([{ file: path, line: 0, message: `cannot read template (${(err as NodeJS.ErrnoException).code ?? String(err)})` }], { cause: err });
+  }
+}
+
+/** Resolve owners and check directories before any API call: fail fast and cheap. */
+export async function prepareTargets(manifest: Manifest): Promise<Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>> {
+  const ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
+  for (const spec of manifest.outputs) {
+    await checkTargetDirectory(spec.path);
+    try {
+      ids.set(spec, { uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
+    } catch (err) {
+      throw err instanceof OutputError ? new OutputError(spec.path, err.message, { hint: err.hint, cause: err }) : err;
+    }
+  }
+  return ids;
+}
+
+export interface OutputResult {
+  path: string;
+  format: string;
+  keys: number;
+  mode: number;
+  uid: number | undefined;
+  gid: number | undefined;
+  changed: boolean;
+  reasons: ChangeReason[];
+}
+
+/**
+ * Stage every changed output (temp file + verify), then commit them all.
+ * Any failure before the commits discards every temp file: no output changes.
+ */
+export async function writeOutputs(
+  rendered: RenderedOutput[],
+  ids: Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>,
+  env: NodeJS.ProcessEnv,
+): Promise<OutputResult[]> {
+  const results: OutputResult[] = [];
+  const staged: Array<{ file: StagedFile; out: RenderedOutput }> = [];
+  try {
+    for (const out of rendered) {
+      const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
+      const req: WriteRequest = { path: out.spec.path, content: out.content, mode: out.spec.mode, uid: id.uid, gid: id.gid };
+      await removeStaleTempFiles(req.path);
+      const inspection = await inspectTarget(req);
+      results.push({ path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons });
+      if (!inspection.changed) continue;
+      const file = await stage(req);
+      staged.push({ file, out });
+      if (out.spec.verify) await runHook('verify', out.spec.verify, out.spec.path, file.tempPath, env);
+    }
+  } catch (err) {
+    await Promise.all(staged.map((s) => discard(s.file)));
+    throw err;
+  }
+  for (const { file } of staged) await commit(file);
+  for (const { out } of staged) {
+    if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
+  }
+  return results;
+}
+
+/**
+ * Run a user command through `sh -c`, with the file as `$1` and in
+ * SSM_MATERIALIZE_FILE. Values never go on its command line. Its output is
+ * not shown: a verifier may echo the content it checks.
+ */
+export function runHook(kind: 'verify' | 'on_change', command: string, outputPath: string, file: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command, `ssm-materialize-${kind}`, file], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...env, SSM_MATERIALIZE_FILE: file, SSM_MATERIALIZE_OUTPUT: outputPath },
+    });
+    child.on('error', (err) => reject(new OutputError(outputPath, `${kind} command could not start: ${err.message}`, { cause: err })));
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
+      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${outputPath} sh -c ${JSON.stringify(command)} - ${outputPath}`;
+      reject(
+        new OutputError(
+          outputPath,
+          kind === 'verify' ? `verify command ${how}; the new content was not installed and the old file is unchanged` : `on_change command ${how} (the new file is in place)`,
+          { hint },
+        ),
+      );
+    });
+  });
+}

@@ -1,0 +1,264 @@
+/**
+ * The AWS implementation of ParameterStore on @aws-sdk/client-ssm: explicit
+ * names 10 per GetParameters call, paths page by page, calls in parallel with
+ * a bound, the SDK's retries (jittered exponential backoff on throttling,
+ * 5xx and connection errors), one overall deadline, and every SDK error
+ * mapped to a typed ToolError that names the parameters and the fix.
+ */
+import {
+  GetParametersByPathCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  SSMClient,
+  type GetParametersByPathCommandOutput,
+  type GetParametersCommandOutput,
+  type Parameter,
+  type PutParameterCommandOutput,
+  type SSMClientConfig,
+} from '@aws-sdk/client-ssm';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
+import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
+
+/** GetParameters accepts at most 10 names. */
+export const NAMES_PER_CALL = 10;
+/** GetParametersByPath returns at most 10 per page. */
+const PAGE_SIZE = 10;
+
+export interface SsmStoreOptions {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+  /** Assume this role (with the chain's credentials) before calling SSM. */
+  roleArn?: string;
+  /** Overall deadline for all calls, in milliseconds. */
+  timeoutMs: number;
+  /** Attempts per call, including the first (SDK standard retry mode). */
+  maxAttempts: number;
+  /** Calls in flight at once. */
+  concurrency: number;
+  /** Told about each call, for --verbose (names and counts only, never values). */
+  onCall?: (event: { operation: string; count: number; attempts: number; ms: number }) => void;
+}
+
+export class SsmStore implements ParameterStore {
+  readonly stats: CallStats = { calls: {}, retries: 0 };
+  private readonly client: SSMClient;
+  private readonly deadline: AbortController;
+  private readonly timer: NodeJS.Timeout;
+  private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+
+  constructor(private readonly options: SsmStoreOptions) {
+    const config: SSMClientConfig = {
+      maxAttempts: options.maxAttempts,
+      retryMode: 'standard',
+      // A stalled connection must not eat the whole deadline: time out each
+      // attempt so the SDK retries it.
+      requestHandler: { connectionTimeout: Math.min(3_000, options.timeoutMs), requestTimeout: Math.min(10_000, options.timeoutMs) },
+    };
+    if (options.region) config.region = options.region;
+    if (options.profile) config.profile = options.profile;
+    if (options.endpoint) config.endpoint = options.endpoint;
+    if (options.roleArn) {
+      config.credentials = fromTemporaryCredentials({
+        params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
+        clientConfig: options.region ? { region: options.region } : {},
+      });
+    }
+    this.client = new SSMClient(config);
+    this.deadline = new AbortController();
+    this.timer = setTimeout(() => this.deadline.abort(), options.timeoutMs);
+    this.timer.unref();
+    this.limit = boundedConcurrency(options.concurrency);
+  }
+
+  /** Release sockets and the deadline timer. */
+  close(): void {
+    clearTimeout(this.timer);
+    this.client.destroy();
+  }
+
+  async get(names: readonly string[]): Promise<GetResult> {
+    const distinct = [...new Set(names)];
+    const batches: string[][] = [];
+    for (let i = 0; i < distinct.length; i += NAMES_PER_CALL) batches.push(distinct.slice(i, i + NAMES_PER_CALL));
+    const found = new Map<string, StoredParameter>();
+    const missing: string[] = [];
+    const results = await Promise.all(
+      batches.map((batch) =>
+        this.limit(() => this.call<GetParametersCommandOutput>('GetParameters', batch, () => new GetParametersCommand({ Names: batch, WithDecryption: true }), batch.length)),
+      ),
+    );
+    results.forEach((out, i) => {
+      const batch = batches[i] ?? [];
+      for (const p of out.Parameters ?? []) {
+        const stored = toStored(p);
+        // The response names a parameter as requested, but match leniently:
+        // `/Name` and `Name` are the same single-level parameter.
+        const requested = batch.find((n) => n === stored.name) ?? stored.name;
+        found.set(requested, { ...stored, name: requested });
+      }
+      missing.push(...(out.InvalidParameters ?? []));
+    });
+    return { found, missing };
+  }
+
+  async list(path: string, recursive: boolean): Promise<StoredParameter[]> {
+    const all: StoredParameter[] = [];
+    let token: string | undefined;
+    // A page may be empty and still carry a NextToken: loop until there is none.
+    do {
+      const page = await this.limit(() =>
+        this.call<GetParametersByPathCommandOutput>(
+          'GetParametersByPath',
+          [path],
+          () => new GetParametersByPathCommand({ Path: path, Recursive: recursive, WithDecryption: true, MaxResults: PAGE_SIZE, NextToken: token }),
+          1,
+        ),
+      );
+      for (const p of page.Parameters ?? []) all.push(toStored(p));
+      token = page.NextToken;
+    } while (token);
+    return all;
+  }
+
+  /** Store one value (for `put`); the value travels only in the request body. */
+  async put(name: string, value: string, type: ParameterType, keyId: string | undefined, overwrite: boolean): Promise<number> {
+    const out = await this.call<PutParameterCommandOutput>('PutParameter', [name], () => new PutParameterCommand({ Name: name, Value: value, Type: type, KeyId: keyId, Overwrite: overwrite }), 1);
+    return out.Version ?? 0;
+  }
+
+  private async call<Out extends { $metadata: { attempts?: number } }>(
+    operation: string,
+    names: string[],
+    command: () => GetParametersCommand | GetParametersByPathCommand | PutParameterCommand,
+    count: number,
+  ): Promise<Out> {
+    const started = Date.now();
+    try {
+      // The union of commands defeats send()'s overloads; each caller names its output type.
+      const out = (await this.client.send(command() as GetParametersCommand, { abortSignal: this.deadline.signal })) as unknown as Out;
+      const attempts = out.$metadata.attempts ?? 1;
+      this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
+      this.stats.retries += attempts - 1;
+      this.options.onCall?.({ operation, count, attempts, ms: Date.now() - started });
+      return out;
+    } catch (err) {
+      this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
+      const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      this.stats.retries += Math.max(0, attempts - 1);
+      throw mapSdkError(err, operation, names, this.deadline.signal.aborted ? this.options.timeoutMs : undefined);
+    }
+  }
+}
+
+function toStored(p: Parameter): StoredParameter {
+  return {
+    name: p.Name ?? '',
+    type: (p.Type ?? 'String') as ParameterType,
+    value: p.Value ?? '',
+    version: p.Version ?? 0,
+  };
+}
+
+const ACCESS_ERRORS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'CredentialsProviderError',
+]);
+const UNAVAILABLE_ERRORS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+
+/**
+ * Turn an SDK error into a ToolError. The SDK's messages are safe to quote:
+ * they carry names, ARNs and codes, never parameter values.
+ */
+export function mapSdkError(err: unknown, operation: string, names: string[], timedOutAfterMs?: number): ToolError {
+  if (err instanceof ToolError) return err;
+  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? 'Error';
+  const message = (e.message ?? '').trim();
+  const what = names.length === 1 ? (names[0] ?? '') : `${names.length} parameters (${names.join(', ')})`;
+
+  if (timedOutAfterMs !== undefined || name === 'AbortError') {
+    return new StoreUnavailableError(`timed out after ${((timedOutAfterMs ?? 0) / 1000).toFixed(1)} s during ${operation} for ${what}`, {
+      hint: 'raise --timeout, or check network access to the SSM endpoint (VPC endpoint, proxy, security groups)',
+      cause: err,
+    });
+  }
+  if (/Region is missing/i.test(message)) {
+    return new UsageError('no AWS region configured', { hint: 'pass --region, set `region:` in the manifest, or export AWS_REGION', cause: err });
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return new AccessDeniedError(`no AWS credentials found: ${message}`, names, {
+      hint: 'attach an instance role (instance profile), set AWS_PROFILE / --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      cause: err,
+    });
+  }
+  if (ACCESS_ERRORS.has(name)) {
+    const kms = /KMS|kms:|ciphertext|customer master key|KeyId/i.test(message);
+    const arn = /on resource: (\S+)/.exec(message)?.[1];
+    const action = /perform: (\S+)/.exec(message)?.[1] ?? `ssm:${operation}`;
+    const hint = kms
+      ? `allow kms:Decrypt on the KMS key that encrypts ${what} (in the key policy or the role's policy); \`ssm-materialize policy\` prints the statement`
+      : name === 'AccessDeniedException'
+        ? `allow ${action} on ${arn ?? 'the parameter ARNs'} in the role's IAM policy; \`ssm-materialize policy -m FILE --account ID --region R\` prints a least-privilege policy`
+        : 'check the credentials in use (aws sts get-caller-identity), their region and clock';
+    return new AccessDeniedError(`${name} during ${operation} for ${what}: ${message || '(no message)'}`, names, { hint, cause: err });
+  }
+  if (name === 'ParameterNotFound' || name === 'ParameterVersionNotFound') {
+    return new MissingParametersError(names, { cause: err });
+  }
+  if (name === 'ValidationException' || name === 'ValidationError') {
+    return new UsageError(`${operation} rejected ${what}: ${message}`, { hint: 'check the parameter names and selectors in the manifest', cause: err });
+  }
+  if (name === 'ParameterAlreadyExists') {
+    return new ToolError('parameter_exists', ExitCode.usage, `${what} already exists`, { hint: 'pass --overwrite to store a new version', cause: err });
+  }
+  if (name === 'InvalidKeyId') {
+    return new AccessDeniedError(`KMS key not usable for ${what}: ${message}`, names, { hint: 'check --key-id (alias/NAME, key id or ARN) and that the key is enabled', cause: err });
+  }
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  if (UNAVAILABLE_ERRORS.has(name) || status >= 500 || (e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name)) {
+    return new StoreUnavailableError(`Parameter Store unavailable during ${operation} for ${what}: ${name}${message ? `: ${message}` : ''} (after retries)`, {
+      hint:
+        name === 'ThrottlingException'
+          ? 'the account is over its SSM API quota (40 TPS by default, shared by every host): use --jitter to spread a fleet, or enable higher throughput'
+          : 'retry later; check the endpoint, network access and the AWS Health Dashboard',
+      cause: err,
+    });
+  }
+  return new StoreUnavailableError(`${operation} failed for ${what}: ${name}${message ? `: ${message}` : ''}`, { cause: err });
+}
+
+/** A tiny semaphore: at most `n` tasks run at once, the rest queue in order. */
+export function boundedConcurrency(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  const next = (): void => {
+    running--;
+    queue.shift()?.();
+  };
+  return <T>(task: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        running++;
+        task().then(resolve, reject).finally(next);
+      };
+      if (running < n) start();
+      else queue.push(start);
+    });
+}

@@ -1,0 +1,230 @@
+/**
+ * The atomic, permission-restricted writer, in two phases so that a failed
+ * run leaves every output untouched:
+ *
+ *   stage   temp file in the target's directory, created O_EXCL|O_NOFOLLOW
+ *           with the final mode, owner/group set, content written, fsynced,
+ *           then `verify` run against it;
+ *   commit  rename over the target, fsync the directory.
+ *
+ * Only when every output has staged does any of them commit.
+ *
+ * Why not write-file-atomic: it cannot split stage from commit, its temp name
+ * is predictable and opened without O_EXCL/O_NOFOLLOW, it follows a symlink
+ * at the destination, copies the old owner and mode unless told otherwise and
+ * does not fsync the directory (style.md). Those are exactly the promises
+ * this tool exists to keep, so the ~100 lines are ours.
+ */
+import { constants, promises as fs } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { OutputError } from './errors.js';
+
+export interface WriteRequest {
+  path: string;
+  content: string;
+  mode: number;
+  /** Numeric ids, already resolved; undefined = leave as the process creates them. */
+  uid: number | undefined;
+  gid: number | undefined;
+}
+
+export type ChangeReason = 'new' | 'content' | 'mode' | 'owner';
+
+export interface Inspection {
+  changed: boolean;
+  reasons: ChangeReason[];
+  /** Current content, when the file exists and is readable (for plan diffs). */
+  current: string | undefined;
+}
+
+export interface StagedFile {
+  request: WriteRequest;
+  tempPath: string;
+}
+
+const TEMP_MARK = '.ssm-materialize.';
+
+/** Temp files in flight, so a SIGTERM/SIGINT handler can remove them. */
+export const tempFilesInFlight = new Set<string>();
+
+/** Does the target differ from what we would write? */
+export async function inspectTarget(req: WriteRequest): Promise<Inspection> {
+  let handle: fs.FileHandle;
+  try {
+    // O_NOFOLLOW: a symlink at the target is never read through; it is
+    // reported as changed and replaced by a regular file on commit.
+    handle = await fs.open(req.path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP') return { changed: true, reasons: ['new'], current: undefined };
+    throw new OutputError(req.path, `cannot read the existing file (${code})`, { cause: err });
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new OutputError(req.path, 'exists and is not a regular file', { hint: 'remove it or choose another output path' });
+    const current = await handle.readFile('utf8');
+    const reasons: ChangeReason[] = [];
+    if (current !== req.content) reasons.push('content');
+    if ((st.mode & 0o7777) !== req.mode) reasons.push('mode');
+    if ((req.uid !== undefined && st.uid !== req.uid) || (req.gid !== undefined && st.gid !== req.gid)) reasons.push('owner');
+    return { changed: reasons.length > 0, reasons, current };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Refuse a directory that others could write to: they could plant or swap
+ * files next to ours. Also create nothing: a missing directory is an error.
+ */
+export async function checkTargetDirectory(path: string): Promise<void> {
+  const dir = dirname(path);
+  let st;
+  try {
+    st = await fs.stat(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new OutputError(path, code === 'ENOENT' ? `directory ${dir} does not exist` : `cannot access directory ${dir} (${code})`, {
+      hint: code === 'ENOENT' ? `create it first (install -d -m 0750 ${dir})` : undefined,
+      cause: err,
+    });
+  }
+  if (!st.isDirectory()) throw new OutputError(path, `${dir} is not a directory`);
+  if (st.mode & 0o022) {
+    throw new OutputError(path, `directory ${dir} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); refusing to write secrets there`, {
+      hint: `chmod go-w ${dir}, or write to a directory only its owner can write`,
+    });
+  }
+}
+
+/** Remove temp files left by an earlier run that was killed (its pid is gone). */
+export async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}${TEMP_MARK}`;
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch {
+    return removed;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
+    const pid = Number(entry.slice(prefix.length).split('.')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue; // a concurrent run's file
+    try {
+      await fs.unlink(join(dir, entry));
+      removed.push(join(dir, entry));
+    } catch {
+      /* raced with its owner; fine */
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Phase one: a complete, synced temp file with final mode and owner. */
+export async function stage(req: WriteRequest): Promise<StagedFile> {
+  const tempPath = join(dirname(req.path), `.${basename(req.path)}${TEMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  tempFilesInFlight.add(tempPath);
+  try {
+    // O_EXCL + O_NOFOLLOW: never open something planted at the temp name.
+    // Created 0600 at most, then set to the final mode with fchmod, which
+    // the umask cannot widen or narrow.
+    handle = await fs.open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, req.mode & 0o600);
+    if (req.uid !== undefined || req.gid !== undefined) await handle.chown(req.uid ?? -1, req.gid ?? -1);
+    await handle.chmod(req.mode);
+    await handle.writeFile(req.content, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    return { request: req, tempPath };
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await discard({ request: req, tempPath });
+    throw new OutputError(req.path, `cannot write ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(req.path)), cause: err });
+  }
+}
+
+/** Phase two: make it visible, durably. */
+export async function commit(staged: StagedFile): Promise<void> {
+  try {
+    await fs.rename(staged.tempPath, staged.request.path);
+    tempFilesInFlight.delete(staged.tempPath);
+  } catch (err) {
+    await discard(staged);
+    throw new OutputError(staged.request.path, `cannot replace the file ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(staged.request.path)), cause: err });
+  }
+  // The rename is only durable once the directory entry is on disk.
+  const dir = await fs.open(dirname(staged.request.path), constants.O_RDONLY);
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+export async function discard(staged: StagedFile): Promise<void> {
+  await fs.unlink(staged.tempPath).catch(() => undefined);
+  tempFilesInFlight.delete(staged.tempPath);
+}
+
+function describeErrno(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ? `(${e.code}: ${e.syscall ?? 'io'})` : `(${String(err)})`;
+}
+
+function hintForErrno(err: unknown, dir: string): string | undefined {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `run as a user that may write ${dir} and set the owner (usually root in a deploy hook)`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `free space on the file system that holds ${dir}`;
+    case 'EROFS':
+      return `${dir} is on a read-only file system`;
+    case 'EEXIST':
+    case 'ELOOP':
+      return `something was planted at the temp file name in ${dir}; check who else can write there`;
+    default:
+      return undefined;
+  }
+}
+
+/** Resolve a user name or numeric id to a uid, from /etc/passwd. */
+export async function resolveUser(spec: string | undefined): Promise<number | undefined> {
+  return resolveId(spec, '/etc/passwd', 'user');
+}
+
+/** Resolve a group name or numeric id to a gid, from /etc/group. */
+export async function resolveGroup(spec: string | undefined): Promise<number | undefined> {
+  return resolveId(spec, '/etc/group', 'group');
+}
+
+async function resolveId(spec: string | undefined, database: string, what: string): Promise<number | undefined> {
+  if (spec === undefined) return undefined;
+  if (/^\d+$/.test(spec)) return Number(spec);
+  let text = '';
+  try {
+    text = await fs.readFile(database, 'utf8');
+  } catch {
+    /* fall through to the error below */
+  }
+  for (const line of text.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  }
+  throw new OutputError(spec, `no such ${what} in ${database}`, { hint: `create the ${what}, or give a numeric id` });
+}

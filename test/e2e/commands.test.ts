@@ -1,0 +1,157 @@
+/** plan, check, exec, policy, put, init through the built CLI against the emulator. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, statSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { readDotenv } from '../helpers/consumers.js';
+import { useTempDir } from '../helpers/tmp.js';
+
+const CANARY = 'CANARY';
+let emulator: RunningEmulator;
+const tempDir = useTempDir();
+const outputs: CliResult[] = [];
+
+async function cli(args: string[], input?: string, extra: Record<string, string> = {}): Promise<CliResult> {
+  const result = await runCli(args, cliEnv(emulator.url, extra), input);
+  outputs.push(result);
+  return result;
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    port: 0,
+    seed: {
+      region: 'us-east-1',
+      account: '123456789012',
+      credentials: [{ access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' }],
+      kms_keys: [{ id: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/MyApplicationKey'] }],
+      parameters: [
+        { name: '/cmd/a', type: 'SecureString', key_id: 'alias/MyApplicationKey', value: 'CANARY-a' },
+        { name: '/cmd/b', type: 'String', value: 'CANARY-b' },
+        { name: '/cmd/env/C', type: 'String', value: 'CANARY-c' },
+      ],
+    },
+  } as Parameters<typeof startEmulator>[0]);
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  for (const r of outputs) {
+    expect(r.stdout).not.toContain(CANARY);
+    expect(r.stderr).not.toContain(CANARY);
+  }
+});
+
+function setup(values = 'A: /cmd/a\n      B: /cmd/b'): { dir: string; manifest: string } {
+  const dir = tempDir();
+  const manifest = join(dir, 'm.yaml');
+  writeFileSync(manifest, `version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      ${values}\n    paths: [ /cmd/env ]\n`);
+  return { dir, manifest };
+}
+
+describe('plan and check', () => {
+  it('lists keys added, removed and changed, never values, and writes nothing', async () => {
+    const { dir, manifest } = setup();
+    const first = await cli(['plan', '-m', manifest]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('new file, mode 0600, 3 keys');
+    expect(existsSync(join(dir, 'app.env'))).toBe(false);
+
+    expect((await cli(['check', '-m', manifest])).code).toBe(1);
+    expect((await cli(['write', '-m', manifest])).code).toBe(0);
+    const upToDate = await cli(['check', '-m', manifest]);
+    expect(upToDate.code).toBe(0);
+    expect(upToDate.stdout).toContain('up to date');
+
+    writeFileSync(join(dir, 'app.env'), 'A=old\nGONE=x\nC=CANARY-c\n', { mode: 0o600 });
+    const plan = await cli(['plan', '-m', manifest, '--log-format', 'json']);
+    expect(plan.code).toBe(0);
+    const events = plan.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).toMatchObject({ event: 'plan_output', status: 'changed', added: ['B'], removed: ['GONE'], changed: ['A'], unchanged: 1 });
+    expect(events[1]).toMatchObject({ event: 'plan', would_change: 1 });
+    expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe('A=old\nGONE=x\nC=CANARY-c\n');
+    expect((await cli(['check', '-m', manifest])).code).toBe(1);
+  });
+
+  it('exits 3 for a missing parameter, like write', async () => {
+    const { manifest } = setup('A: /cmd/missing');
+    const result = await cli(['check', '-m', manifest]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('/cmd/missing');
+  });
+});
+
+describe('exec', () => {
+  it('runs the command with the values in its environment, writes nothing, returns its exit code', async () => {
+    const { dir, manifest } = setup();
+    const probe = join(dir, 'probe.json');
+    const script = `require('fs').writeFileSync(${JSON.stringify(probe)}, JSON.stringify({A: process.env.A, B: process.env.B, C: process.env.C})); process.exit(7)`;
+    const result = await cli(['exec', '-m', manifest, '--', process.execPath, '-e', script]);
+    expect(result.code).toBe(7);
+    expect(JSON.parse(readFileSync(probe, 'utf8'))).toEqual({ A: 'CANARY-a', B: 'CANARY-b', C: 'CANARY-c' });
+    expect(readdirSync(dir).sort()).toEqual(['m.yaml', 'probe.json']);
+  });
+
+  it('needs a command, and reports a missing one with 127', async () => {
+    const { manifest } = setup();
+    expect((await cli(['exec', '-m', manifest])).code).toBe(2);
+    expect((await cli(['exec', '-m', manifest, '--', '/no/such/binary'])).code).toBe(127);
+  });
+});
+
+describe('policy', () => {
+  it('prints exact ARNs, path ARNs and a conditioned kms:Decrypt', async () => {
+    const { manifest } = setup('A: /cmd/a:3\n      B: /cmd/b');
+    const result = await cli(['policy', '-m', manifest, '--account', '123456789012', '--region', 'eu-west-1', '--kms-key', 'alias/MyApplicationKey']);
+    expect(result.code).toBe(0);
+    const policy = JSON.parse(result.stdout) as { Statement: Array<{ Action: unknown; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }> };
+    expect(policy.Statement[0]).toMatchObject({
+      Action: ['ssm:GetParameters', 'ssm:GetParameter'],
+      Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/cmd/a', 'arn:aws:ssm:eu-west-1:123456789012:parameter/cmd/b'],
+    });
+    expect(policy.Statement[1]).toMatchObject({
+      Action: 'ssm:GetParametersByPath',
+      Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/cmd/env', 'arn:aws:ssm:eu-west-1:123456789012:parameter/cmd/env/*'],
+    });
+    expect(policy.Statement[2]).toMatchObject({ Action: 'kms:Decrypt', Resource: 'arn:aws:kms:eu-west-1:123456789012:key/*' });
+    expect(policy.Statement[2]!.Condition!['ForAnyValue:StringEquals']).toEqual({ 'kms:ResourceAliases': 'alias/MyApplicationKey' });
+    expect(policy.Statement[2]!.Condition!.StringEquals).toEqual({ 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' });
+    const bad = await cli(['policy', '-m', manifest, '--account', '12', '--region', 'eu-west-1']);
+    expect(bad.code).toBe(2);
+  });
+});
+
+describe('put', () => {
+  it('stores a value read from stdin, refuses to overwrite without --overwrite', async () => {
+    const secret = 'CANARY-put-value';
+    const first = await cli(['put', '/cmd/new', '--key-id', 'alias/MyApplicationKey'], `${secret}\n`);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('version 1');
+    const again = await cli(['put', '/cmd/new'], `${secret}-2`);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('--overwrite');
+    const over = await cli(['put', '/cmd/new', '--overwrite'], `${secret}-2`);
+    expect(over.stdout).toContain('version 2');
+
+    const { dir, manifest } = setup('A: /cmd/new');
+    expect((await cli(['write', '-m', manifest])).code).toBe(0);
+    expect(readDotenv(readFileSync(join(dir, 'app.env'), 'utf8')).A).toBe(`${secret}-2`);
+    expect((await cli(['put', 'bad//name'], 'x')).code).toBe(2);
+  });
+});
+
+describe('init', () => {
+  it('writes a starter manifest that validates, and proposes put commands without values', async () => {
+    const dir = tempDir();
+    const dotenvFile = join(dir, '.env');
+    writeFileSync(dotenvFile, 'API_KEY=CANARY-init\nDB_PASSWORD=CANARY-init2\n');
+    const manifest = join(dir, 'materialize.yaml');
+    const result = await cli(['init', '--from', dotenvFile, '-o', manifest, '--prefix', '/myapp/prod']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('ssm-materialize put /myapp/prod/API_KEY --type SecureString');
+    expect(statSync(manifest).isFile()).toBe(true);
+    expect((await cli(['validate', '-m', manifest])).code).toBe(0);
+    expect((await cli(['init', '-o', manifest])).code).toBe(2);
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * End to end: the built CLI, the real SDK over real HTTP, the emulator, and
+ * every written file read back by its real consumer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { readDotenv, readJson, readShell, readYaml } from '../helpers/consumers.js';
+import { useTempDir } from '../helpers/tmp.js';
+
+/** Values that break naive writers; each carries a canary so leaks are findable. */
+const NASTY: Record<string, string> = {
+  NEWLINES: 'CANARY-nl line one\nline two\n',
+  CRLF: 'CANARY-crlf a\r\nb\r\n',
+  SINGLE: "CANARY-sq it's",
+  DOUBLE: 'CANARY-dq say "hi"',
+  BACKTICK: 'CANARY-bt `whoami`',
+  HASH: 'CANARY-hash #not a comment',
+  DOLLAR: 'CANARY-dollar $HOME ${PATH} $(id)',
+  SPACES: '   CANARY-spaces   ',
+  UNICODE: 'CANARY-unicode Grüße 世界 👋',
+  PEM: '-----BEGIN PRIVATE KEY-----\nCANARY-pem MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n',
+  JSON_DOC: '{"CANARY":"json","n":[1,2,{"x":"y"}]}',
+  YAML_TRAP: 'no',
+  BIG: 'CANARY-big ' + 'x'.repeat(4096 - 11),
+};
+const CANARY = 'CANARY';
+
+let emulator: RunningEmulator;
+const tempDir = useTempDir();
+const outputs: CliResult[] = [];
+
+async function cli(args: string[], extra: Record<string, string> = {}): Promise<CliResult> {
+  const result = await runCli(args, cliEnv(emulator.url, extra));
+  outputs.push(result);
+  return result;
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    port: 0,
+    seed: {
+      region: 'us-east-1',
+      account: '123456789012',
+      credentials: [{ access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' }],
+      kms_keys: [{ id: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/MyApplicationKey'] }],
+      parameters: [
+        ...Object.entries(NASTY).map(([k, value]) => ({ name: `/e2e/nasty/${k}`, type: 'SecureString', key_id: 'alias/MyApplicationKey', value })),
+        { name: '/e2e/app/api-key', type: 'SecureString', key_id: 'alias/MyApplicationKey', value: 'CANARY-api-key-v1' },
+        { name: '/e2e/app/cert', type: 'String', versions: ['CANARY-cert-v1', 'CANARY-cert-v2', 'CANARY-cert-v3'], labels: { stable: 2 } },
+        ...Array.from({ length: 1000 }, (_, i) => ({ name: `/bulk/p${String(i).padStart(4, '0')}`, type: 'String', value: `CANARY-bulk-${i}` })),
+      ],
+    },
+  } as Parameters<typeof startEmulator>[0]);
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  // No value may ever reach stdout or stderr, in any run of this file.
+  for (const r of outputs) {
+    expect(r.stdout).not.toContain(CANARY);
+    expect(r.stderr).not.toContain(CANARY);
+  }
+});
+
+function manifestFor(dir: string): string {
+  const file = join(dir, 'materialize.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+prefix: /e2e/app
+outputs:
+${['dotenv', 'json', 'yaml', 'shell']
+  .map(
+    (format) => `  - path: out.${format}
+    format: ${format}
+    values:
+      API_KEY: api-key
+      CERT_V1: cert:1
+      CERT_STABLE: cert:stable
+      LOG_LEVEL: { parameter: log-level, optional: true, default: info }
+    paths:
+      - { path: /e2e/nasty, recursive: true }
+`,
+  )
+  .join('')}`,
+  );
+  return file;
+}
+
+const expected: Record<string, string> = {
+  API_KEY: 'CANARY-api-key-v1',
+  CERT_V1: 'CANARY-cert-v1',
+  CERT_STABLE: 'CANARY-cert-v2',
+  LOG_LEVEL: 'info',
+  ...NASTY,
+};
+
+describe('write, end to end', () => {
+  it('materializes four formats whose files re-parse exactly, all mode 0600', async () => {
+    const dir = tempDir();
+    const manifest = manifestFor(dir);
+    const result = await cli(['write', '-m', manifest]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/wrote +.*out\.dotenv \(dotenv, 17 keys, mode 0600\)/);
+    expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 2 API calls/);
+
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    expect(readDotenv(read('out.dotenv'))).toEqual(expected);
+    expect(readJson(read('out.json'))).toEqual(expected);
+    expect(readYaml(read('out.yaml'))).toEqual(expected);
+    expect(readShell(join(dir, 'out.shell'), Object.keys(expected))).toEqual(expected);
+    for (const f of ['out.dotenv', 'out.json', 'out.yaml', 'out.shell']) expect(statSync(join(dir, f)).mode & 0o7777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(['materialize.yaml', 'out.dotenv', 'out.json', 'out.shell', 'out.yaml']);
+
+    const again = await cli(['write', '-m', manifest]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/done: 4 outputs, 0 changed/);
+  });
+
+  it('exits 3 naming every missing parameter and leaves existing outputs byte-identical', async () => {
+    const dir = tempDir();
+    const manifest = manifestFor(dir);
+    expect((await cli(['write', '-m', manifest])).code).toBe(0);
+    const before = ['out.dotenv', 'out.json'].map((f) => ({ st: statSync(join(dir, f)), bytes: readFileSync(join(dir, f)) }));
+
+    writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('API_KEY: api-key', 'API_KEY: api-key\n      GONE: gone\n      ALSO_GONE: /e2e/nope:7'));
+    const result = await cli(['write', '-m', manifest]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('/e2e/app/gone');
+    expect(result.stderr).toContain('/e2e/nope:7');
+    expect(result.stderr).toContain('hint:');
+    ['out.dotenv', 'out.json'].forEach((f, i) => {
+      const st = statSync(join(dir, f));
+      expect([st.ino, st.mtimeMs]).toEqual([before[i]!.st.ino, before[i]!.st.mtimeMs]);
+      expect(readFileSync(join(dir, f)).equals(before[i]!.bytes)).toBe(true);
+    });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('fetches 1000 explicit names in exactly 100 GetParameters calls', async () => {
+    const dir = tempDir();
+    const values = Array.from({ length: 1000 }, (_, i) => `      K${i}: /bulk/p${String(i).padStart(4, '0')}`).join('\n');
+    const manifest = join(dir, 'bulk.yaml');
+    writeFileSync(manifest, `version: 1\noutputs:\n  - path: bulk.env\n    format: dotenv\n    values:\n${values}\n  - path: bulk.json\n    format: json\n    values:\n${values}\n`);
+    emulator.resetCounters();
+    const result = await cli(['write', '-m', manifest, '--verbose']);
+    expect(result.code).toBe(0);
+    expect(emulator.counters().operations).toEqual({ GetParameters: 100 });
+    expect(result.stdout).toContain('100 API calls');
+    const parsed = readDotenv(readFileSync(join(dir, 'bulk.env'), 'utf8'));
+    expect(Object.keys(parsed)).toHaveLength(1000);
+    expect(parsed.K999).toBe('CANARY-bulk-999');
+  });
+
+  it('validates a manifest offline with file and line, exit 2', async () => {
+    const dir = tempDir();
+    const manifest = join(dir, 'bad.yaml');
+    writeFileSync(manifest, 'version: 1\noutputs:\n  - path: x\n    format: nope\n    values: { A: /a }\n');
+    const result = await cli(['validate', '-m', manifest]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${manifest}:4`);
+    expect(result.stderr).toContain('unknown format "nope"');
+    const ok = await cli(['validate', '-m', manifestFor(dir)]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('valid (4 outputs');
+  });
+
+  it('exits 2 on an unknown option and prints usage help on --help', async () => {
+    const bad = await cli(['write', '--no-such-flag']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown argument/);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Exit codes');
+  });
+});

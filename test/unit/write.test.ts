@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkTargetDirectory, commit, inspectTarget, removeStaleTempFiles, stage, type WriteRequest } from '../../src/write.js';
+import { OutputError } from '../../src/errors.js';
+import { useTempDir } from '../helpers/tmp.js';
+
+const tempDir = useTempDir();
+const req = (path: string, content = 'A=1\n', mode = 0o600): WriteRequest => ({ path, content, mode, uid: undefined, gid: undefined });
+
+async function write(r: WriteRequest): Promise<void> {
+  await checkTargetDirectory(r.path);
+  if ((await inspectTarget(r)).changed) await commit(await stage(r));
+}
+
+describe('atomic writer', () => {
+  it('creates the file with the requested mode even under umask 000', async () => {
+    const dir = tempDir();
+    const old = process.umask(0);
+    try {
+      await write(req(join(dir, 'a.env')));
+      await write(req(join(dir, 'b.json'), '{}\n', 0o640));
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(join(dir, 'a.env')).mode & 0o7777).toBe(0o600);
+    expect(statSync(join(dir, 'b.json')).mode & 0o7777).toBe(0o640);
+    expect(readdirSync(dir).sort()).toEqual(['a.env', 'b.json']);
+  });
+
+  it('does not rewrite an unchanged file (same inode, same mtime)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.env');
+    await write(req(path));
+    const before = statSync(path);
+    await new Promise((r) => setTimeout(r, 20));
+    const inspection = await inspectTarget(req(path));
+    expect(inspection).toMatchObject({ changed: false, reasons: [] });
+    await write(req(path));
+    const after = statSync(path);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('reports content and mode changes and fixes a widened mode', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.env');
+    writeFileSync(path, 'A=0\n', { mode: 0o644 });
+    chmodSync(path, 0o644);
+    expect((await inspectTarget(req(path))).reasons).toEqual(['content', 'mode']);
+    await write(req(path));
+    expect(statSync(path).mode & 0o7777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toBe('A=1\n');
+  });
+
+  it('replaces a symlink at the target instead of writing through it', async () => {
+    const dir = tempDir();
+    const elsewhere = join(tempDir(), 'victim');
+    writeFileSync(elsewhere, 'untouched');
+    symlinkSync(elsewhere, join(dir, 'a.env'));
+    await write(req(join(dir, 'a.env'), 'SECRET=canary\n'));
+    expect(readFileSync(elsewhere, 'utf8')).toBe('untouched');
+    expect(lstatSync(join(dir, 'a.env')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(dir, 'a.env'), 'utf8')).toBe('SECRET=canary\n');
+  });
+
+  it('refuses a directory writable by group or others', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    await expect(checkTargetDirectory(join(dir, 'a.env'))).rejects.toThrow(/writable by others/);
+    chmodSync(dir, 0o770);
+    await expect(checkTargetDirectory(join(dir, 'a.env'))).rejects.toThrow(/writable by its group/);
+    await expect(checkTargetDirectory(join(dir, 'missing', 'a.env'))).rejects.toBeInstanceOf(OutputError);
+  });
+
+  it('removes temp files of dead runs but keeps those of live ones', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.env');
+    const dead = join(dir, '.a.env.ssm-materialize.999999999.abcdef.tmp');
+    const live = join(dir, `.a.env.ssm-materialize.${process.ppid}.abcdef.tmp`);
+    writeFileSync(dead, 'x');
+    writeFileSync(live, 'x');
+    expect(await removeStaleTempFiles(path)).toEqual([dead]);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+  });
+});
