@@ -6,7 +6,8 @@
  * literal CR becomes LF. So instead of a quoting rule we try, per value,
  * single quotes, backticks, double quotes (newline and CR written as `\n` and
  * `\r`), then the bare value, and keep the first candidate that
- * `dotenv.parse` gives back exactly. Values no candidate expresses (for
+ * `dotenv.parse` gives back exactly (quote kinds absent from the value first,
+ * so the file also reads right in stricter .env readers). Values no candidate expresses (for
  * example one holding all three quote kinds and a `#`, or a CR, a `"` and a
  * `#`) are refused by key.
  */
@@ -25,12 +26,16 @@ export const DOTENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** The dotenv-quoted form of `value`, or undefined when dotenv cannot hold it. */
 export function quoteDotenv(value: string, key = 'K'): string | undefined {
   if (!isWellFormed(value)) return undefined;
-  const candidates = [
+  const quoted = [
     `'${value}'`,
     `\`${value}\``,
     `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`,
-    value,
   ];
+  // dotenv's greedy matching reads `'it's'` back as `it's`, but other .env
+  // readers do not: first try the quotes that do not occur in the value, and
+  // only then every candidate in order.
+  const clean = quoted.filter((q) => !value.includes(q[0]!));
+  const candidates = [...clean, ...quoted.filter((q) => !clean.includes(q)), value];
   for (const candidate of candidates) {
     const parsed = dotenv.parse(`${key}=${candidate}\n`);
     const keys = Object.keys(parsed);
