@@ -12,9 +12,10 @@
  * does. Multi-line values (PEM blocks) are written as literal newlines inside
  * the quotes: `\n` would be read as a backslash and an `n`.
  *
- * Refused: NUL (the parser stops at the first NUL byte), lone surrogates
- * (systemd rejects the whole file on invalid UTF-8), and `KEY=value` strings
- * longer than Linux passes to a program.
+ * Refused: NUL (the parser stops at the first NUL byte); lone surrogates and
+ * Unicode noncharacters (U+FDD0..U+FDEF and U+xFFFE/U+xFFFF in every plane),
+ * which systemd's utf8_is_valid() rejects, failing the whole file and so the
+ * unit; and `KEY=value` strings longer than Linux passes to a program.
  *
  * Older systemd releases dropped variables whose value held control
  * characters other than TAB (env_value_is_valid); current releases, including
@@ -30,6 +31,15 @@ export function systemdQuote(value: string): string {
   return `"${value.replace(/["\\`$]/g, (c) => '\\' + c)}"`;
 }
 
+/** systemd's unichar_is_valid() refuses these code points, even though they are valid UTF-8. */
+export function hasNoncharacter(s: string): boolean {
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if ((cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe) return true;
+  }
+  return false;
+}
+
 const WHITESPACE = ' \t\n\r';
 const NEWLINE = '\n\r';
 const COMMENTS = '#;';
@@ -39,7 +49,8 @@ const COMMENTS = '#;';
  * src/basic/env-file.c), applied the way `EnvironmentFile=` applies it: later
  * assignments win, a bare `KEY=` is the empty string, and names that are not
  * valid environment names are dropped when the service is started.
- * Returns undefined where systemd would reject the whole file (invalid UTF-8).
+ * Returns undefined where systemd would reject the whole file (invalid UTF-8
+ * or a noncharacter in a key or value).
  */
 export function parseSystemdEnvFile(content: string): Record<string, string> | undefined {
   if (!isWellFormed(content)) return undefined;
@@ -54,9 +65,12 @@ export function parseSystemdEnvFile(content: string): Record<string, string> | u
   let lastKeyWhitespace = -1;
   let lastValueWhitespace = -1;
 
+  let rejected = false;
   const push = (chompValue: boolean): void => {
     const k = lastKeyWhitespace === -1 ? key : key.slice(0, lastKeyWhitespace);
     const v = chompValue && lastValueWhitespace !== -1 ? value.slice(0, lastValueWhitespace) : value;
+    // check_utf8ness_and_warn(): an error that aborts loading the whole file.
+    if (hasNoncharacter(k) || hasNoncharacter(v)) rejected = true;
     if (ENV_NAME.test(k)) out[k] = v;
     key = '';
     value = '';
@@ -147,7 +161,7 @@ export function parseSystemdEnvFile(content: string): Record<string, string> | u
   ) {
     push(state === 'VALUE');
   }
-  return out;
+  return rejected ? undefined : out;
 }
 
 export const systemdFormat: Format = {
@@ -163,7 +177,9 @@ export const systemdFormat: Format = {
       if (!ENV_NAME.test(key)) refusals.add(key, `the key is not a valid environment name for systemd (${ENV_NAME.source})`);
       else if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
       else if (value.includes('\0')) refusals.add(key, reasons.nul);
-      else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);
+      else if (hasNoncharacter(value)) {
+        refusals.add(key, 'it contains a Unicode noncharacter (U+FDD0..U+FDEF or U+xFFFE/U+xFFFF), which systemd rejects as invalid UTF-8');
+      } else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);
       else lines.push(`${key}=${systemdQuote(value)}`);
     }
     refusals.throwIfAny();

@@ -40,7 +40,7 @@ export const nastyCorpus: string[] = [
   "'", '"', '`', "'\"`", "it's", '"quoted"', "'single'", '`back`', "'\"`#", '#', '# comment', 'a #b', 'a#b', '#a',
   '$', '$HOME', '${HOME}', '$(touch pwned)', '`touch pwned`', "'$(touch pwned)'", '"$(touch pwned)"', '$((1+1))', '$$',
   ' lead', 'trail ', '  both  ', '\t', 'tab\tin', ' \t ', '\u00a0nbsp', '\u2028', '\u2029', '\u0085', '\ufeffbom',
-  '\u0000', 'a\u0000b', '\u0001\u0007\u001b[31m', '\u007f', '\u0080\u009f', '\ufffe', '\uffff',
+  '\u0000', 'a\u0000b', '\u0001\u0007\u001b[31m', '\u007f', '\u0080\u009f', '\ufffe', '\uffff', 'x\ufdd0', '\u{10FFFF}', '\u{1FFFE}',
   'é', 'Ünïcödé', '中文', '😀', '👩‍👩‍👧', '\ud800', 'x\udfffy', 'e\u0301',
   PEM, PEM + '\n', '{"a": [1, "two", {"b": null}]}', '{\n  "k": "v"\n}\n', '- item\n- item2', 'key: value', '&anchor', '*alias', '!tag', '%YAML',
   '?>', '<?php echo 1; ?>', "\\'", "\\\\'", "'\\''", '-----', '...', '---', '"\r#', "'\"`\r#", 'a\\', '\\\\',

@@ -208,3 +208,53 @@ export function readWithSystemdGenerator(contents: string[]): Record<string, str
     return out;
   });
 }
+
+/**
+ * Run the real docker CLI's `--env-file` parser: `docker run` parses every
+ * env file client-side, then sends the resulting `Env` list to the daemon in
+ * POST /containers/create. A fake daemon on a private unix socket answers the
+ * ping, records that request and fails it, so no container ever runs.
+ * Files are merged (later wins), so callers give each case distinct keys.
+ */
+export async function readWithDockerCli(contents: string[]): Promise<{ env: string[]; stderr: string }> {
+  const { createServer } = await import('node:http');
+  const { execFile } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'ssm-docker-'));
+  const socket = join(dir, 'docker.sock');
+  let env: string[] | undefined;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      if (req.url?.endsWith('/_ping')) {
+        res.writeHead(200, { 'API-Version': '1.41', 'Content-Type': 'text/plain' });
+        res.end('OK');
+        return;
+      }
+      if (req.url?.includes('/containers/create')) env = (JSON.parse(body) as { Env: string[] | null }).Env ?? [];
+      res.writeHead(500, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ message: 'fake daemon: not creating containers' }));
+    });
+  });
+  try {
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const args = ['-H', `unix://${socket}`, 'run', '--pull', 'never'];
+    contents.forEach((c, i) => {
+      const file = join(dir, `f${i}.env`);
+      writeFileSync(file, c);
+      args.push('--env-file', file);
+    });
+    args.push('ssm-materialize-test-image', 'true');
+    const stderr = await new Promise<string>((resolve) => {
+      execFile('docker', args, { env: { PATH: process.env.PATH, DOCKER_CONFIG: dir, HOME: dir }, maxBuffer: 1 << 26 }, (_err, _out, err) =>
+        resolve(String(err)),
+      );
+    });
+    if (env === undefined) throw new Error(`docker did not send a create request: ${stderr}`);
+    return { env, stderr };
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
