@@ -26,11 +26,12 @@ export const DOTENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 /** The dotenv-quoted form of `value`, or undefined when dotenv cannot hold it. */
 export function quoteDotenv(value: string, key = 'K'): string | undefined {
   if (!isWellFormed(value)) return undefined;
-  const quoted = [
-    `'${value}'`,
-    `\`${value}\``,
-    `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`,
-  ];
+  // dotenv's quoted patterns read `\'` (and `\"`, `` \` ``) as an escaped quote and
+  // match greedily across lines: a quoted value ending in a backslash parses
+  // right alone but swallows the next lines up to a later quote in a real file.
+  const quoted = value.endsWith('\\')
+    ? []
+    : [`'${value}'`, `\`${value}\``, `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`];
   // dotenv's greedy matching reads `'it's'` back as `it's`, but other .env
   // readers do not: first try the quotes that do not occur in the value, and
   // only then every candidate in order.

@@ -15,7 +15,8 @@
  * | `sh`     | a single-quoted shell word (`'` as `'\''`); NUL refused        |
  * | `php`    | a single-quoted PHP literal (`\\` and `\'`)                   |
  * | `dotenv` | the dotenv quoting of the dotenv format; may refuse a value   |
- * | `systemd`| a double-quoted systemd EnvironmentFile value; NUL refused    |
+ * | `systemd`| a double-quoted systemd EnvironmentFile value; NUL and       |
+ * |          | noncharacters refused                                         |
  *
  * Syntax: a placeholder starts at `{{` and ends at the next `}}` on the same
  * line; spaces inside are optional. `{{ '{{' }}` writes a literal `{{` (any
@@ -32,7 +33,7 @@ import { Refusals, assertUniqueKeys, isWellFormed, reasons } from './common.js';
 import { quoteDotenv } from './dotenv.js';
 import { phpQuote } from './php.js';
 import { shellQuote } from './shell.js';
-import { systemdQuote } from './systemd.js';
+import { hasNoncharacter, systemdQuote } from './systemd.js';
 import type { Entries, Format, RenderContext } from './types.js';
 import { yamlDoubleQuoted } from './yaml.js';
 
@@ -45,7 +46,8 @@ export const templateFilters: Record<string, Filter> = {
   sh: (v) => (v.includes('\0') ? { refused: reasons.nul } : shellQuote(v)),
   php: (v) => phpQuote(v),
   dotenv: (v) => quoteDotenv(v) ?? { refused: 'no dotenv quoting (single, backtick, double or bare) reads it back exactly' },
-  systemd: (v) => (v.includes('\0') ? { refused: reasons.nul } : systemdQuote(v)),
+  systemd: (v) =>
+    v.includes('\0') ? { refused: reasons.nul } : hasNoncharacter(v) ? { refused: 'it contains a Unicode noncharacter, which systemd rejects' } : systemdQuote(v),
 };
 
 type Piece =

@@ -1,8 +1,9 @@
 import dotenv from 'dotenv';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { dotenvFormat, quoteDotenv } from '../../src/formats/dotenv.js';
-import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty } from './fuzz.js';
+import { RUNS, SEED, anyValue, hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty } from './fuzz.js';
 
 const ctx = { outputPath: '/srv/app/.env' };
 
@@ -13,6 +14,25 @@ describe('dotenv format', () => {
     for (const { entries, content } of accepted) expect(dotenv.parse(content)).toEqual(Object.fromEntries(entries));
     expect(accepted.length).toBeGreaterThan(100);
     expect(refused).toBeGreaterThan(0);
+  });
+
+  it('refuses a value only when no quoting can hold it, whatever the neighbouring lines', () => {
+    // A refusal caused by context (one value's quoting swallowing the next line)
+    // would show up here as a refused value that quoteDotenv can quote alone.
+    fc.assert(
+      fc.property(fc.array(anyValue, { minLength: 2, maxLength: 8 }), (values) => {
+        const entries = values.map((v, i) => [`K${i}`, v] as const);
+        try {
+          dotenvFormat.render(entries, ctx);
+        } catch (e) {
+          if (!(e instanceof UnrepresentableValueError)) throw e;
+          for (const k of e.keys) expect(quoteDotenv(values[Number(k.slice(1))]!)).toBeUndefined();
+        }
+      }),
+      { seed: SEED + 1, numRuns: RUNS },
+    );
+    expect(quoteDotenv('ends with backslash\\')).toBe('ends with backslash\\');
+    expect(quoteDotenv('multi\nline\\')).toBeUndefined();
   });
 
   it('writes every corpus value dotenv can hold and refuses only the impossible ones', () => {

@@ -1,0 +1,167 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import dotenv from 'dotenv';
+import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { ManifestError, UnrepresentableValueError } from '../../src/errors.js';
+import { hasNoncharacter, parseSystemdEnvFile } from '../../src/formats/systemd.js';
+import { renderTemplate, templateFilters, templateFormat, templateKeys } from '../../src/formats/template.js';
+import type { Entries } from '../../src/formats/types.js';
+import { CANARY, RUNS, SEED, anyValue, hasLoneSurrogate } from './fuzz.js';
+import { hasCommand, readWithPyYaml, requireWithPhp, sourceInShell } from './real-consumers.js';
+
+const PATH = '/repo/deploy/app.tmpl';
+const inCI = Boolean(process.env.CI);
+const hasPhp = hasCommand('php');
+
+function manifestError(fn: () => unknown): ManifestError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ManifestError) return e;
+    throw e;
+  }
+  throw new Error('expected a ManifestError');
+}
+
+/** Render `template` once per generated value list; collect the accepted outputs for a batched consumer check. */
+function fuzzFilter(filter: string, template: (keys: string[]) => string): Array<{ entries: Entries; content: string }> {
+  const out: Array<{ entries: Entries; content: string }> = [];
+  fc.assert(
+    fc.property(fc.array(anyValue, { minLength: 1, maxLength: 6 }), (values) => {
+      const entries: Entries = values.map((v, i) => [`K${i}`, v] as const);
+      try {
+        out.push({ entries, content: renderTemplate(template(entries.map(([k]) => k)), PATH, entries) });
+      } catch (e) {
+        expect(e).toBeInstanceOf(UnrepresentableValueError);
+        for (const k of (e as UnrepresentableValueError).keys) {
+          const v = values[Number(k.slice(1))]!;
+          // Only impossible values are refused: lone surrogates, NUL for sh/systemd, dotenv's measured gaps.
+          if (filter === 'sh') expect(hasLoneSurrogate(v) || v.includes('\0')).toBe(true);
+          else if (filter === 'systemd') expect(hasLoneSurrogate(v) || v.includes('\0') || hasNoncharacter(v)).toBe(true);
+          else if (filter !== 'dotenv') expect(hasLoneSurrogate(v)).toBe(true);
+        }
+      }
+    }),
+    { seed: SEED, numRuns: Math.ceil(RUNS / 3) },
+  );
+  return out;
+}
+
+describe('template format', () => {
+  it('substitutes placeholders with their filters and keeps the rest verbatim', () => {
+    const text = "a: {{A|raw}} b: {{ A | json }} c: {{  A  |  sh  }}\nliteral {{ '{{' }} and {{ \"}}\" }} }} {\n{{ B | php }}";
+    expect(renderTemplate(text, PATH, [['A', "it's"], ['B', 'x\\y']])).toBe(
+      "a: it's b: \"it's\" c: 'it'\\''s'\nliteral {{ and }} }} {\n'x\\\\y'",
+    );
+  });
+
+  it('adds no trailing newline: the output is exactly the template', () => {
+    expect(renderTemplate('{{ P | raw }}', PATH, [['P', 'secret']])).toBe('secret');
+  });
+
+  it('requires an explicit filter and reports every problem with line and column', () => {
+    const text = ['ok {{ A | raw }}', 'no filter {{ A }}', '  bad {{ A | nope }} {{ MISSING | json }}', 'open {{ A | raw', '{{ }} {{ A | raw | json }}'].join('\n');
+    const err = manifestError(() => renderTemplate(text, PATH, [['A', 'x']]));
+    expect(err.exitCode).toBe(2);
+    const where = err.problems.map((p) => `${p.file}:${p.line}:${p.column}`);
+    expect(where).toEqual([`${PATH}:2:11`, `${PATH}:3:7`, `${PATH}:3:22`, `${PATH}:4:6`, `${PATH}:5:1`, `${PATH}:5:7`]);
+    expect(err.problems[0]!.message).toMatch(/no filter.*raw/);
+    expect(err.problems[1]!.message).toMatch(/unknown filter "nope"/);
+    expect(err.problems[2]!.message).toMatch(/unknown key "MISSING"/);
+    expect(err.problems[3]!.message).toMatch(/unclosed/);
+    expect(err.message).toContain(`${PATH}:3:22`);
+  });
+
+  it('templateKeys lists referenced keys in order, once, and reports syntax errors', () => {
+    expect(templateKeys('{{ B | raw }} {{ A | json }} {{ B | sh }} {{ "{{" }}', PATH)).toEqual(['B', 'A']);
+    expect(manifestError(() => templateKeys('x\n{{ A | bogus }}', PATH)).problems).toEqual([
+      expect.objectContaining({ file: PATH, line: 2, column: 1 }),
+    ]);
+  });
+
+  it('needs a template in the render context', () => {
+    expect(() => templateFormat.render([['A', 'x']], { outputPath: '/out' })).toThrow(ManifestError);
+    expect(templateFormat.render([['A', 'x']], { outputPath: '/out', template: { path: PATH, text: '{{ A | raw }}\n' } })).toBe('x\n');
+    expect(templateFormat.parse('x', { outputPath: '/out' })).toBeUndefined();
+  });
+
+  it('json filter: JSON.parse reads every value back', () => {
+    for (const { entries, content } of fuzzFilter('json', (ks) => `[${ks.map((k) => `{{ ${k} | json }}`).join(', ')}]\n`)) {
+      expect(JSON.parse(content)).toEqual(entries.map(([, v]) => v));
+    }
+  });
+
+  it('yaml filter: yaml 1.2, 1.1 and PyYAML read every value back as a string', () => {
+    const cases = fuzzFilter('yaml', (ks) => ks.map((k) => `${k}: {{ ${k} | yaml }}\n`).join(''));
+    for (const { entries, content } of cases) {
+      expect(parseYaml(content)).toEqual(Object.fromEntries(entries));
+      expect(parseYaml(content, { version: '1.1' })).toEqual(Object.fromEntries(entries));
+    }
+    readWithPyYaml(cases.map((c) => c.content)).forEach((r, i) => expect(r).toEqual(Object.fromEntries(cases[i]!.entries)));
+  });
+
+  it('sh filter: bash reads every value back and runs nothing', () => {
+    const cases = fuzzFilter('sh', (ks) => ks.map((k) => `${k}={{ ${k} | sh }}\n`).join(''));
+    const { values, stderr, executed } = sourceInShell('bash', cases);
+    expect(stderr).toBe('');
+    expect(executed).toBe(false);
+    values.forEach((v, i) => expect(v).toEqual(Object.fromEntries(cases[i]!.entries)));
+  });
+
+  it('dotenv filter: dotenv.parse reads every accepted value back', () => {
+    for (const { entries, content } of fuzzFilter('dotenv', (ks) => ks.map((k) => `${k}={{ ${k} | dotenv }}\n`).join(''))) {
+      expect(dotenv.parse(content)).toEqual(Object.fromEntries(entries));
+    }
+  });
+
+  it('systemd filter: the EnvironmentFile= parser reads every accepted value back', () => {
+    for (const { entries, content } of fuzzFilter('systemd', (ks) => ks.map((k) => `${k}={{ ${k} | systemd }}\n`).join(''))) {
+      expect(parseSystemdEnvFile(content)).toEqual(Object.fromEntries(entries));
+    }
+  });
+
+  it.skipIf(!hasPhp && !inCI)('php filter: real PHP reads every value back', () => {
+    const cases = fuzzFilter('php', (ks) => `<?php return [${ks.map((k) => `'${k}' => {{ ${k} | php }},`).join('\n')}];\n`);
+    requireWithPhp(cases.map((c) => c.content)).forEach((r, i) => expect(r).toEqual(Object.fromEntries(cases[i]!.entries)));
+  });
+
+  it('refuses an unrepresentable value by key, never printing it', () => {
+    try {
+      renderTemplate('{{ A | sh }} {{ B | raw }}', PATH, [['A', `${CANARY}\0`], ['B', 'fine']]);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(UnrepresentableValueError);
+      expect((e as UnrepresentableValueError).keys).toEqual(['A']);
+      expect(String((e as Error).message) + String((e as Error).stack) + String((e as UnrepresentableValueError).hint)).not.toContain(CANARY);
+    }
+  });
+
+  it('every filter is documented and every starter template renders', () => {
+    expect(Object.keys(templateFilters).sort()).toEqual(['dotenv', 'json', 'php', 'raw', 'sh', 'systemd', 'yaml']);
+    const dir = join(import.meta.dirname, '../../templates');
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    for (const f of Object.keys(templateFilters)) expect(readme).toContain(`| \`${f}\` |`);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.tmpl'));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const keys = templateKeys(text, f);
+      expect(keys.length).toBeGreaterThan(0);
+      expect(readme).toContain(f);
+      const out = renderTemplate(text, f, keys.map((k) => [k, `value-of-${k}`]));
+      expect(out).not.toContain('{{');
+      expect(out.endsWith('\n')).toBe(true);
+    }
+  });
+
+  it.skipIf(!hasPhp && !inCI)('the PHP starter template is valid PHP even for a hostile password', () => {
+    const dir = join(import.meta.dirname, '../../templates');
+    const text = readFileSync(join(dir, 'config.php.tmpl'), 'utf8');
+    const keys = templateKeys(text, 'config.php.tmpl');
+    const out = renderTemplate(text, 'config.php.tmpl', keys.map((k) => [k, k === 'DB_PORT' ? '5432' : `'; system('id'); \\'${k}`]));
+    const [config] = requireWithPhp([out]);
+    expect(config).toMatchObject({ 'db.password': "'; system('id'); \\'DB_PASSWORD" });
+  });
+});
