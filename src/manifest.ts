@@ -8,9 +8,9 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar } from 'yaml';
 import { ManifestError, type ManifestProblem } from './errors.js';
-import { formatNames, type FormatName } from './formats/index.js';
+import { formatNames, getFormat, type FormatName } from './formats/index.js';
 import { checkParameterName, checkPath, joinPrefix, splitSelector } from './names.js';
 
 /** A value taken from one named parameter. */
@@ -90,13 +90,20 @@ export function loadManifest(file: string, env: Env): Manifest {
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch (err) {
-    throw new ManifestError([{ file, line: 0, message: 'not valid UTF-8' }], { cause: err });
+    // Point at the line, so a Latin-1 `é` pasted into a path is easy to find.
+    const at = firstInvalidUtf8(bytes);
+    const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
+    throw new ManifestError([{ file, line, message: `not valid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at}); save the file as UTF-8` }], { cause: err });
   }
   return parseManifest(text, file, env, dirname(absolute));
 }
 
 /** Parse manifest text; `baseDir` anchors relative output and template paths. */
 export function parseManifest(text: string, file: string, env: Env, baseDir: string): Manifest {
+  const tooDeep = findDeepNesting(text);
+  if (tooDeep !== undefined) {
+    throw new ManifestError([{ file, line: tooDeep, message: `nested more than ${MAX_NESTING} levels deep; a manifest needs about 5` }]);
+  }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: false });
   const problems: ManifestProblem[] = [];
@@ -133,7 +140,8 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
 
   const root = doc.contents;
   if (!isMap(root)) {
-    throw new ManifestError([{ file, line: lineOf(root as Node | null), message: 'expected a mapping with `version: 1` and `outputs:`' }]);
+    // An empty document has no node to point at: line 1 is where it should start.
+    throw new ManifestError([{ file, line: lineOf(root as Node | null) || 1, message: 'expected a mapping with `version: 1` and `outputs:`' }]);
   }
 
   /** A string field, interpolated from the environment. */
@@ -143,7 +151,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       return undefined;
     }
     let failed = false;
-    const text = interpolate(String(node.value), env, (msg) => {
+    const text = interpolate(asWritten(node), env, (msg) => {
       failed = true;
       problem(node, at, msg);
     });
@@ -283,7 +291,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
   }
 
   function parseValue(pair: Pair<unknown, unknown>, at: string): ValueSpec | undefined {
-    const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    const key = isScalar(pair.key) ? asWritten(pair.key) : undefined;
     if (!key) return problem(pair, at, 'expected a key name'), undefined;
     const here = `${at}.${key}`;
     let parameter: string | undefined;
@@ -301,8 +309,8 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       const d = f.get('default');
       if (d) {
         // A default may legitimately be empty; anything else must be a string.
-        if (!isScalar(d.value) || typeof d.value.value === 'object') problem(d, `${here}.default`, 'expected a string');
-        else dflt = interpolate(String(d.value.value ?? ''), env, (msg) => problem(d, `${here}.default`, msg));
+        if (!isScalar(d.value) || (d.value.value !== null && typeof d.value.value === 'object')) problem(d, `${here}.default`, 'expected a string');
+        else dflt = interpolate(d.value.value === null ? '' : asWritten(d.value), env, (msg) => problem(d, `${here}.default`, msg));
         if (!optional) problem(d, `${here}.default`, 'a default is only used with `optional: true`');
       }
     } else {
@@ -362,10 +370,82 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       if (keys.has(v.key)) problems.push({ file, line: v.line, message: `key ${v.key} is defined twice in this output` });
       keys.set(v.key, v.line);
     }
+    // Key names are known offline: `validate` should catch `1BAD:` or `~:` in a dotenv output, not the first deploy.
+    const bad = new Set(getFormat(o.format).invalidKeys(o.values.map((v) => v.key)));
+    for (const v of o.values) {
+      if (bad.has(v.key)) problems.push({ file, line: v.line, message: `key ${JSON.stringify(v.key)} is not a valid name for format ${o.format}` });
+    }
   }
 
   if (problems.length) throw new ManifestError(problems);
   return { file: resolvePath(file), region, prefix, outputs };
+}
+
+/**
+ * A scalar as the user wrote it. YAML 1.2 reads plain `TRUE`, `NULL`, `017`,
+ * `0x1F` or `1.10` as booleans, nulls and numbers, and String() of those is
+ * `true`, `null`, `17`, `31`, `1.1`: a key `TRUE:` would silently become
+ * `true`, a default `1.10` would become `1.1`. Keys, names and defaults are
+ * text, so take the source text for anything that is not already a string.
+ */
+function asWritten(node: Scalar): string {
+  if (typeof node.value === 'string') return node.value;
+  return node.source ?? String(node.value);
+}
+
+/** Deeper than any real manifest (which nests about 5 levels), far below what the parser survives. */
+const MAX_NESTING = 64;
+
+/**
+ * The YAML parser composes nested collections recursively. A few hundred
+ * levels exhaust the stack, and near the limit V8 may abort the whole process
+ * instead of throwing (found by test/reliability/hostile.test.ts: 1,000
+ * unclosed `{"a":` kill node with "RegExpCompiler Allocation failed"), which
+ * no try/catch can turn into exit 2. So measure nesting before parsing, with
+ * a linear scan that over-estimates it (brackets inside quotes count too),
+ * and return the first line that goes too deep.
+ */
+export function findDeepNesting(text: string): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let lineNo = 0;
+  for (const line of text.split('\n')) {
+    lineNo++;
+    const body = line.replace(/^ +/, '');
+    if (body.trim() === '' || body.startsWith('#')) continue;
+    const indent = line.length - body.length;
+    if (flow === 0) {
+      while (indents.length && (indents[indents.length - 1] ?? 0) >= indent) indents.pop();
+      indents.push(indent);
+    }
+    // `- - - x` and `? ? x` nest on a single line.
+    const compact = /^(?:[-?:][ \t]+)*/.exec(body)?.[0].replace(/[^-?:]/g, '').length ?? 0;
+    let deepest = flow;
+    for (let i = 0; i < body.length; i++) {
+      const c = body.charCodeAt(i);
+      if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++flow);
+      else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
+    }
+    if (indents.length + compact + deepest > MAX_NESTING) return lineNo;
+  }
+  return undefined;
+}
+
+/** Offset of the first byte that is not part of a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] ?? 0;
+    const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (n === 0) return i;
+    try {
+      decoder.decode(bytes.subarray(i, i + n));
+    } catch {
+      return i;
+    }
+    i += n;
+  }
+  return bytes.length;
 }
 
 /**

@@ -73,16 +73,21 @@ export interface ResolvedOutput {
  */
 export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOutput[] {
   const missing = new Set<string>();
-  const collisions: string[] = [];
+  // Collisions and bad key names point at the manifest line that produced
+  // the key (the `values` entry or the `paths` entry), so they read file:line.
+  const collisions: Array<{ line: number; message: string }> = [];
+  const badKeys: Array<{ line: number; message: string }> = [];
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
+    const lineOfKey = new Map<string, number>();
     for (const v of spec.values) {
       const p = fetched.byName.get(v.parameter);
       if (p) entries.push([v.key, p.value]);
       else if (v.optional) entries.push([v.key, v.default ?? '']);
       else missing.add(v.parameter);
       source.set(v.key, v.parameter);
+      lineOfKey.set(v.key, v.line);
     }
     for (const path of spec.paths) {
       const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
@@ -93,20 +98,30 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         const key = keyForPathParameter(path.path, p.name);
         const earlier = source.get(key);
         if (earlier !== undefined) {
-          collisions.push(`${spec.path}: key ${key} comes from both ${earlier} and ${p.name}`);
+          collisions.push({ line: path.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${p.name}` });
           continue;
         }
         source.set(key, p.name);
+        lineOfKey.set(key, path.line || spec.line);
         entries.push([key, p.value]);
       }
+    }
+    for (const key of getFormat(spec.format).invalidKeys(entries.map(([k]) => k))) {
+      badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
     }
     return { spec, entries };
   });
   if (missing.size) throw new MissingParametersError([...missing]);
   if (collisions.length) {
     throw new ManifestError(
-      collisions.map((message) => ({ file: manifest.file, line: 0, message })),
+      collisions.map(({ line, message }) => ({ file: manifest.file, line, message })),
       { hint: 'rename one of the parameters, or list it under `values` with its own key and narrow the path' },
+    );
+  }
+  if (badKeys.length) {
+    throw new ManifestError(
+      badKeys.map(({ line, message }) => ({ file: manifest.file, line, message })),
+      { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
     );
   }
   return resolved;
