@@ -58,7 +58,11 @@ export async function inspectTarget(req: WriteRequest): Promise<Inspection> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return { changed: true, reasons: ['new'], current: undefined };
-    throw new OutputError(req.path, `cannot read the existing file (${code})`, { cause: err });
+    // Every error names the fix (found by test/reliability/crash.test.ts: this one had no hint).
+    throw new OutputError(req.path, `cannot read the existing file (${code})`, {
+      hint: hintForErrno(err, dirname(req.path)) ?? `check ${req.path} and its directory`,
+      cause: err,
+    });
   }
   try {
     const st = await handle.stat();

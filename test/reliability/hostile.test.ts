@@ -23,7 +23,7 @@ import { formatNames } from '../../src/formats/index.js';
 import { checkParameterName } from '../../src/names.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { readDotenv, readJson, readYaml } from '../helpers/consumers.js';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { cli, cliEnv } from './harness.js';
 import { FUZZ_SEED, fuzzRuns, recordFigure } from './figures.js';
 
 const FILE = '/fuzz/materialize.yaml';
@@ -547,7 +547,7 @@ describe('a sample of hostile manifests through the built CLI', () => {
       const file = join(dir, 'materialize.yaml');
       writeFileSync(file, content);
       for (const command of ['validate', 'write']) {
-        const r = await runCli([command, '-m', file], cliEnv('http://127.0.0.1:9'));
+        const r = await cli([command, '-m', file], cliEnv('http://127.0.0.1:9'));
         expect(r.code, r.stderr).toBe(2);
         expect(r.stdout).toBe('');
         expect(r.stderr).toMatch(/^ssm-materialize: invalid manifest/);

@@ -1,0 +1,143 @@
+/**
+ * Shared pieces of the reliability tests: an emulator seeded with plain
+ * name -> value maps, manifests written to disk, the built CLI spawned with
+ * the knobs these tests need (signals, another uid, a umask), temp-file
+ * listings, and a guard for tests that need root and mounts.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
+import type { Seed } from '../../src/emulator/types.js';
+import { CLI, cliEnv, type CliResult } from '../helpers/cli.js';
+import { isRoot, mustRunAsRoot } from './figures.js';
+
+export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+/** The built CLI (dist/); SSM_MATERIALIZE_CLI points the suite at another build of it. */
+export const CLI_PATH = process.env.SSM_MATERIALIZE_CLI ?? CLI;
+export { cliEnv };
+
+export const KMS_KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
+export const KMS_ALIAS = 'alias/MyApplicationKey';
+export const OTHER_KMS_KEY = 'abcd1234-0000-4000-8000-00000000beef';
+export const OTHER_KMS_ALIAS = 'alias/OtherTeamKey';
+
+/** An emulator holding these SecureStrings (under alias/MyApplicationKey unless `keyOf` says otherwise). */
+export async function emulatorWith(values: Record<string, string>, seed: Partial<Seed> = {}, keyOf: (name: string) => string = () => KMS_ALIAS): Promise<Emulator> {
+  return startEmulator({
+    port: 0,
+    seed: {
+      region: 'us-east-1',
+      account: '123456789012',
+      kms_keys: [
+        { id: KMS_KEY, aliases: [KMS_ALIAS] },
+        { id: OTHER_KMS_KEY, aliases: [OTHER_KMS_ALIAS] },
+      ],
+      parameters: Object.entries(values).map(([name, value]) => ({ name, type: 'SecureString' as const, key_id: keyOf(name), value })),
+      ...seed,
+    },
+  } as Parameters<typeof startEmulator>[0]);
+}
+
+/** A private (0700) scratch directory; remove with `rmScratch`. */
+export function scratchDir(label: string): string {
+  const d = mkdtempSync(join(tmpdir(), `ssm-rel-${label}-`));
+  chmodSync(d, 0o700);
+  return d;
+}
+export function rmScratch(dir: string | undefined): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+export function writeManifest(dir: string, name: string, body: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, body);
+  return file;
+}
+
+/** Our temp files (and anything else that looks like one) in a directory. */
+export function tempFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.includes('.ssm-materialize.') || f.endsWith('.tmp'));
+}
+
+export interface SpawnOptions {
+  uid?: number;
+  gid?: number;
+  /** Run under this umask (through sh). */
+  umask?: string;
+  cwd?: string;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  result: Promise<CliResult>;
+}
+
+/** Spawn the built CLI; the caller may signal `child` before awaiting `result`. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Spawned {
+  const [file, argv] =
+    options.umask === undefined ? [process.execPath, [CLI_PATH, ...args]] : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI_PATH, ...args]];
+  const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid, cwd: options.cwd });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, result };
+}
+
+export function cli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Promise<CliResult> {
+  return spawnCli(args, env, options).result;
+}
+
+/** Every failure this suite expects ends the same way: a one-line reason and a hint, no stack. */
+export function expectCleanError(r: CliResult, code: number, ...mentions: string[]): void {
+  expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(code);
+  expect(r.stderr).toMatch(/^ssm-materialize: /);
+  expect(r.stderr).toMatch(/\n {2}hint: \S/);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at .*:\d+:\d+/);
+  for (const m of mentions) expect(r.stderr).toContain(m);
+}
+
+/**
+ * Tests that need root (mounts, chown, another uid). Outside CI they are
+ * skipped when not root; in CI (`CI` set) they run and fail if not root, so a
+ * misconfigured runner cannot turn them into silent passes.
+ */
+export const rootOnly = !isRoot && !mustRunAsRoot;
+export function requireRoot(): void {
+  expect(isRoot, 'this test needs root (mount, chown, setuid spawn); CI must run as root').toBe(true);
+}
+
+/** Mount a tmpfs at `dir` (created if needed) and return an unmount function that never throws. */
+export function mountTmpfs(dir: string, options: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]);
+  return () => {
+    // A plain umount first; if something still holds the mount, detach it lazily.
+    for (const args of [[dir], ['-l', dir]]) {
+      try {
+        execFileSync('umount', args, { stdio: 'ignore' });
+        return;
+      } catch {
+        /* try the next way */
+      }
+    }
+  };
+}
+
+export function unmountIfMounted(dir: string): void {
+  try {
+    execFileSync('mountpoint', ['-q', dir], { stdio: 'ignore' });
+  } catch {
+    return;
+  }
+  execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+}
