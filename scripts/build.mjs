@@ -17,16 +17,15 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // Some dependencies (write-file-atomic, parts of the AWS SDK) are CommonJS
-  // and use require/__filename; an ESM bundle has to provide them.
+  // and use require/__filename; an ESM bundle has to provide them. (__dirname is
+  // left out: a bundled ESM module declares its own.)
   banner: {
     js: [
       '#!/usr/bin/env node',
       "import { createRequire as __smCreateRequire } from 'node:module';",
       "import { fileURLToPath as __smFileURLToPath } from 'node:url';",
-      "import { dirname as __smDirname } from 'node:path';",
       'const require = __smCreateRequire(import.meta.url);',
       'const __filename = __smFileURLToPath(import.meta.url);',
-      'const __dirname = __smDirname(__filename);',
     ].join('\n'),
   },
 });

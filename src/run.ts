@@ -135,7 +135,7 @@ export interface RenderedOutput {
 
 /** Render every output in memory; every unrepresentable key in every output is reported at once. */
 export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
-  const failures: UnrepresentableValueError[] = [];
+  const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
   for (const { spec, entries } of resolved) {
     const format = getFormat(spec.format);
@@ -152,13 +152,16 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
       const content = format.render(entries as Entries, ctx);
       rendered.push({ spec, content, keys: entries.map(([k]) => k) });
     } catch (err) {
-      if (err instanceof UnrepresentableValueError) failures.push(err);
+      if (err instanceof UnrepresentableValueError) failures.push({ path: spec.path, error: err });
       else throw err;
     }
   }
-  if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) {
-    throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => f.message).join('\n'), { hint: failures[0]?.hint });
+  if (failures.length) {
+    // One error for all outputs, each line naming the file, format and keys.
+    throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => `${f.path}: ${f.error.message}`).join('\n'), {
+      hint: failures[0]?.error.hint,
+      cause: failures[0]?.error,
+    });
   }
   return rendered;
 }

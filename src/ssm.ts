@@ -89,13 +89,12 @@ export class SsmStore implements ParameterStore {
         this.limit(() => this.call<GetParametersCommandOutput>('GetParameters', batch, () => new GetParametersCommand({ Names: batch, WithDecryption: true }), batch.length)),
       ),
     );
-    results.forEach((out, i) => {
-      const batch = batches[i] ?? [];
+    results.forEach((out) => {
       for (const p of out.Parameters ?? []) {
+        // With a selector, AWS answers with the bare Name plus `Selector`
+        // (":3", ":label"); together they are the name we asked for.
         const stored = toStored(p);
-        // The response names a parameter as requested, but match leniently:
-        // `/Name` and `Name` are the same single-level parameter.
-        const requested = batch.find((n) => n === stored.name) ?? stored.name;
+        const requested = `${stored.name}${p.Selector ?? ''}`;
         found.set(requested, { ...stored, name: requested });
       }
       missing.push(...(out.InvalidParameters ?? []));

@@ -102,11 +102,14 @@ describe('write, end to end', () => {
   it('materializes four formats whose files re-parse exactly, all mode 0600', async () => {
     const dir = tempDir();
     const manifest = manifestFor(dir);
+    emulator.resetCounters();
     const result = await cli(['write', '-m', manifest]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/wrote +.*out\.dotenv \(dotenv, 17 keys, mode 0600\)/);
-    expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 2 API calls/);
+    // 1 GetParameters for the 4 names + 2 pages for the 13 parameters under the path, shared by all 4 outputs.
+    expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 3 API calls/);
+    expect(emulator.counters().operations).toMatchObject({ GetParameters: 1, GetParametersByPath: 2 });
 
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     expect(readDotenv(read('out.dotenv'))).toEqual(expected);

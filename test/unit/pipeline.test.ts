@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/manifest.js';
 import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
-import { ManifestError, MissingParametersError, UnrepresentableValueError } from '../../src/errors.js';
+import { ManifestError, MissingParametersError, ToolError, UnrepresentableValueError } from '../../src/errors.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 const manifest = (text: string) => parseManifest(text, 'm.yaml', {}, '/out');
@@ -65,9 +65,9 @@ outputs:
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(UnrepresentableValueError);
-    expect((err as UnrepresentableValueError).exitCode).toBe(6);
-    expect((err as Error).message).toContain('"BAD"');
+    expect((err as ToolError).cause).toBeInstanceOf(UnrepresentableValueError);
+    expect((err as ToolError).exitCode).toBe(6);
+    expect((err as Error).message).toContain('/out/a.env: shell: cannot represent the value of "BAD"');
     expect((err as Error).message).not.toContain('CANARY');
   });
 });
