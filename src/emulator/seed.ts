@@ -279,7 +279,10 @@ export function loadSeedFile(path: string): Seed {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new ManifestError(
-      doc.errors.map((e) => ({ file: path, line: e.linePos?.[0]?.line ?? 0, ...(e.linePos?.[0]?.col ? { column: e.linePos[0].col } : {}), message: e.message.split('\n')[0] ?? e.message })),
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { file: path, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0] ?? e.message}` };
+      }),
     );
   }
   const seed = doc.toJS() as unknown;
