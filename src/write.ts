@@ -141,12 +141,14 @@ function isAlive(pid: number): boolean {
 export async function stage(req: WriteRequest): Promise<StagedFile> {
   const tempPath = join(dirname(req.path), `.${basename(req.path)}${TEMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle: fs.FileHandle | undefined;
+  let created = false;
   tempFilesInFlight.add(tempPath);
   try {
     // O_EXCL + O_NOFOLLOW: never open something planted at the temp name.
     // Created 0600 at most, then set to the final mode with fchmod, which
     // the umask cannot widen or narrow.
     handle = await fs.open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, req.mode & 0o600);
+    created = true;
     if (req.uid !== undefined || req.gid !== undefined) await handle.chown(req.uid ?? -1, req.gid ?? -1);
     await handle.chmod(req.mode);
     await handle.writeFile(req.content, 'utf8');
@@ -156,7 +158,12 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
     return { request: req, tempPath };
   } catch (err) {
     await handle?.close().catch(() => undefined);
-    await discard({ request: req, tempPath });
+    // Remove the temp file only if we created it: when the exclusive open
+    // failed (EEXIST/ELOOP), whatever sits at that name is someone else's,
+    // and deleting it would hide the evidence of a plant (found by
+    // test/reliability/fs-attacks.test.ts).
+    if (created) await discard({ request: req, tempPath });
+    else tempFilesInFlight.delete(tempPath);
     throw new OutputError(req.path, `cannot write ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(req.path)), cause: err });
   }
 }
