@@ -1,0 +1,125 @@
+/**
+ * The two servers under comparison and one way to call them: raw AWS JSON
+ * 1.1 requests, SigV4-signed with the emulator's demo credentials (moto
+ * accepts any signature), so status, __type and every field are visible
+ * exactly as sent.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export const REGION = 'us-east-1';
+export const CREDENTIALS = { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' };
+
+export interface Outcome {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+class NodeSha256 {
+  private readonly h;
+  constructor(secret?: string | Uint8Array) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  }
+  update(d: string | Uint8Array): void {
+    this.h.update(d);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest());
+  }
+}
+
+const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: CREDENTIALS, sha256: NodeSha256 });
+
+export async function call(endpoint: string, op: string, body: unknown): Promise<Outcome> {
+  const url = new URL(endpoint);
+  const text = JSON.stringify(body);
+  const req = await signer.sign({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: '/',
+    query: {},
+    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonSSM.${op}` },
+    body: text,
+  });
+  const res = await fetch(`${endpoint}/`, { method: 'POST', headers: req.headers as Record<string, string>, body: text });
+  const raw = await res.text();
+  try {
+    return { status: res.status, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} };
+  } catch {
+    // moto answers its own crashes with an HTML page.
+    return { status: res.status, body: { notJson: raw.slice(0, 200) } };
+  }
+}
+
+// --- moto --------------------------------------------------------------------
+
+export function motoAvailable(): boolean {
+  return spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode} before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+export interface Moto {
+  url: string;
+  /** Forget every parameter (moto's own reset endpoint), so scenarios cannot disturb each other. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `python3 -m moto.server -H 127.0.0.1 -p PORT`, ready to answer. */
+export async function startMoto(): Promise<Moto> {
+  const port = await freePort();
+  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
+  try {
+    await waitForPort(port, child, 20_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${stderr}`);
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    reset: async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/moto-api/reset`, { method: 'POST' });
+      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
