@@ -9,7 +9,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { SsmError } from './ssm-error.js';
 
 /** node:crypto behind the hash interface smithy expects. */
-class Sha256 {
+export class Sha256 {
   private readonly hash;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));

@@ -5,9 +5,9 @@
  * exactly as sent.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../src/emulator/sigv4.js';
 
 export const REGION = 'us-east-1';
 export const CREDENTIALS = { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' };
@@ -17,20 +17,7 @@ export interface Outcome {
   body: Record<string, unknown>;
 }
 
-class NodeSha256 {
-  private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(d: string | Uint8Array): void {
-    this.h.update(d);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
-const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: CREDENTIALS, sha256: NodeSha256 });
+const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: CREDENTIALS, sha256: Sha256 });
 
 export async function call(endpoint: string, op: string, body: unknown): Promise<Outcome> {
   const url = new URL(endpoint);

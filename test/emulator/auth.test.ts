@@ -1,7 +1,7 @@
 /** SigV4 verification and per-access-key rules (SSM actions and KMS keys). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../src/emulator/sigv4.js';
 import {
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -23,23 +23,10 @@ afterAll(async () => {
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
-class NodeSha256 {
-  private h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-  }
-  update(d: string | Uint8Array): void {
-    this.h.update(d);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
-
 /** A request signed like the SDK would, then sent with fetch (so a test can tamper with it). */
 async function signed(body: string, opts: { date?: Date; tamper?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
   const url = new URL(emulator.url);
-  const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: DEMO, sha256: NodeSha256 as never });
+  const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: DEMO, sha256: Sha256 });
   const req = await signer.sign(
     {
       method: 'POST',
