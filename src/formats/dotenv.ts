@@ -36,7 +36,10 @@ export function quoteDotenv(value: string, key = 'K'): string | undefined {
   // readers do not: first try the quotes that do not occur in the value, and
   // only then every candidate in order.
   const clean = quoted.filter((q) => !value.includes(q[0]!));
-  const candidates = [...clean, ...quoted.filter((q) => !clean.includes(q)), value];
+  // A bare value starting with a quote is matched by the quoted patterns too,
+  // which then run on into the following lines looking for the closing quote.
+  const bare = /^['"`]/.test(value) ? [] : [value];
+  const candidates = [...clean, ...quoted.filter((q) => !clean.includes(q)), ...bare];
   for (const candidate of candidates) {
     const parsed = dotenv.parse(`${key}=${candidate}\n`);
     const keys = Object.keys(parsed);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { dockerFormat, parseDockerEnvFile } from '../../src/formats/docker.js';
-import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 import { hasCommand, readWithDockerCli } from './real-consumers.js';
 
 const ctx = { outputPath: '/srv/app/docker.env' };
@@ -9,7 +9,7 @@ const mustRefuse = (v: string): boolean => /[\n\r\0]/.test(v) || hasLoneSurrogat
 const hasDocker = hasCommand('docker');
 if (!hasDocker) console.warn('docker tests: the docker CLI is not installed; real-CLI checks skipped (reference parser only)');
 
-describe('docker format', () => {
+describe('docker format', { timeout: FUZZ_TIMEOUT }, () => {
   const { accepted, refused } = roundTripProperty(dockerFormat, { mustRefuse });
   const corpus = renderCorpus(dockerFormat);
 

@@ -146,3 +146,6 @@ export const hasLoneSurrogate = (v: string): boolean => /\p{Cs}/u.test(v);
 
 /** A distinctive value to prove refusals never print a value. */
 export const CANARY = 'CANARY-7f3e9a1c-do-not-print';
+
+/** Long local fuzz runs (FUZZ_RUNS=5000) need more than the default 30 s per test. */
+export const FUZZ_TIMEOUT = Math.max(30_000, RUNS * 40);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { jsonFormat } from '../../src/formats/json.js';
 import { flattenParsed } from '../../src/formats/nest.js';
-import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 
 const ctx = { outputPath: '/srv/app/config.json' };
 
@@ -16,7 +16,7 @@ function refusal(fn: () => unknown): UnrepresentableValueError {
   throw new Error('expected a refusal');
 }
 
-describe('json format', () => {
+describe('json format', { timeout: FUZZ_TIMEOUT }, () => {
   it('round-trips any string through JSON.parse (nested by dotted keys), refusing only lone surrogates', () => {
     const { accepted, refused } = roundTripProperty(jsonFormat, { keys: nestedKeys, mustRefuse: hasLoneSurrogate });
     expect(refused).toBeGreaterThan(0);

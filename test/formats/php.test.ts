@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { phpFormat } from '../../src/formats/php.js';
-import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 import { hasCommand, requireWithPhp } from './real-consumers.js';
 
 const ctx = { outputPath: '/var/www/app/config.php' };
@@ -9,7 +9,7 @@ const inCI = Boolean(process.env.CI);
 const hasPhp = hasCommand('php');
 if (!hasPhp && !inCI) console.warn('php tests: php is not installed (apt-get install php-cli); real-PHP checks skipped here, required in CI');
 
-describe('php format', () => {
+describe('php format', { timeout: FUZZ_TIMEOUT }, () => {
   const { accepted, refused } = roundTripProperty(phpFormat, { keys: nestedKeys, mustRefuse: hasLoneSurrogate });
   const corpus = renderCorpus(phpFormat);
 

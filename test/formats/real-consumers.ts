@@ -28,7 +28,7 @@ export function hasCommand(cmd: string): boolean {
 }
 
 /**
- * Source each file in a subshell with `set -a; . file` and print every key's
+ * Source each file with `set -a; . file` and print every key's
  * value NUL-terminated (values never hold NUL: the format refuses it).
  * Loop variables carry a prefix no test key uses, so a sourced file cannot
  * clobber them. Returns, per case, the values read back, plus what the shell
@@ -47,8 +47,10 @@ export function sourceInShell(
     });
     const script = [
       'for __ssm_f in "$@"; do',
-      '  ( set -a; . "$__ssm_f"; set +a',
-      '    while IFS= read -r __ssm_k; do eval "__ssm_v=\\${$__ssm_k}"; printf "%s\\0" "$__ssm_v"; done < "$__ssm_f.keys" )',
+      // No subshell per file (a fork each made long fuzz runs slow): each file
+      // is sourced in turn and only the keys it defines are printed right after.
+      '  set -a; . "$__ssm_f"; set +a',
+      '  while IFS= read -r __ssm_k; do eval "__ssm_v=\\${$__ssm_k}"; printf "%s\\0" "$__ssm_v"; done < "$__ssm_f.keys"',
       '  printf "\\001END\\0"',
       'done',
     ].join('\n');

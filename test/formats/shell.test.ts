@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { SHELL_RESERVED, shellFormat } from '../../src/formats/shell.js';
-import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 import { sourceInShell } from './real-consumers.js';
 
 const ctx = { outputPath: '/srv/app/env.sh' };
 const mustRefuse = (v: string): boolean => v.includes('\0') || hasLoneSurrogate(v);
 
-describe('shell format', () => {
+describe('shell format', { timeout: FUZZ_TIMEOUT }, () => {
   const { accepted, refused } = roundTripProperty(shellFormat, { mustRefuse });
   const corpus = renderCorpus(shellFormat);
 

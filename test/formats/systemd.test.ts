@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { hasNoncharacter, parseSystemdEnvFile, systemdFormat } from '../../src/formats/systemd.js';
 import type { Entries } from '../../src/formats/types.js';
-import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 import { SYSTEMD_GENERATOR, readWithSystemdGenerator } from './real-consumers.js';
 
 const ctx = { outputPath: '/etc/myapp/env' };
@@ -12,7 +12,7 @@ const inCI = Boolean(process.env.CI);
 const hasGenerator = existsSync(SYSTEMD_GENERATOR);
 if (!hasGenerator && !inCI) console.warn(`systemd tests: ${SYSTEMD_GENERATOR} not found; real-parser checks skipped (reference parser only)`);
 
-describe('systemd format', () => {
+describe('systemd format', { timeout: FUZZ_TIMEOUT }, () => {
   const { accepted, refused } = roundTripProperty(systemdFormat, { mustRefuse });
   const corpus = renderCorpus(systemdFormat);
 

@@ -8,7 +8,7 @@ import { ManifestError, UnrepresentableValueError } from '../../src/errors.js';
 import { hasNoncharacter, parseSystemdEnvFile } from '../../src/formats/systemd.js';
 import { renderTemplate, templateFilters, templateFormat, templateKeys } from '../../src/formats/template.js';
 import type { Entries } from '../../src/formats/types.js';
-import { CANARY, RUNS, SEED, anyValue, hasLoneSurrogate } from './fuzz.js';
+import { CANARY, RUNS, SEED, anyValue, hasLoneSurrogate , FUZZ_TIMEOUT } from './fuzz.js';
 import { hasCommand, readWithPyYaml, requireWithPhp, sourceInShell } from './real-consumers.js';
 
 const PATH = '/repo/deploy/app.tmpl';
@@ -49,7 +49,7 @@ function fuzzFilter(filter: string, template: (keys: string[]) => string): Array
   return out;
 }
 
-describe('template format', () => {
+describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
   it('substitutes placeholders with their filters and keeps the rest verbatim', () => {
     const text = "a: {{A|raw}} b: {{ A | json }} c: {{  A  |  sh  }}\nliteral {{ '{{' }} and {{ \"}}\" }} }} {\n{{ B | php }}";
     expect(renderTemplate(text, PATH, [['A', "it's"], ['B', 'x\\y']])).toBe(

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { flattenParsed } from '../../src/formats/nest.js';
 import { yamlDoubleQuoted, yamlFormat } from '../../src/formats/yaml.js';
-import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 import { readWithPyYaml } from './real-consumers.js';
 
 const ctx = { outputPath: '/srv/app/config.yaml' };
 
-describe('yaml format', () => {
+describe('yaml format', { timeout: FUZZ_TIMEOUT }, () => {
   const { accepted, refused } = roundTripProperty(yamlFormat, { keys: nestedKeys, mustRefuse: hasLoneSurrogate });
   const corpus = renderCorpus(yamlFormat);
   const cases = [...accepted, ...corpus.accepted];
