@@ -8,6 +8,7 @@ import { DEFAULT_KEY_ALIAS, type Kms, type KmsKey } from './kms.js';
 import { SsmError, parameterNotFound, validation } from './ssm-error.js';
 import type { ParameterState, StoredParameter, Version } from './state.js';
 import {
+  characters,
   checkLabel,
   checkPath,
   checkReadName,
@@ -267,7 +268,8 @@ const putParameter: Operation = (body, ctx) => {
   if (tierIn !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(tierIn)) {
     throw validation(`1 validation error detected: Value '${tierIn}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering]`);
   }
-  if (value.length > MAX_VALUE.Advanced) {
+  const length = characters(value);
+  if (length > MAX_VALUE.Advanced) {
     throw validation(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE.Advanced}`);
   }
   if (description !== undefined && description.length > 1024) {
@@ -294,11 +296,11 @@ const putParameter: Operation = (body, ctx) => {
   if (keyIdIn !== undefined && type !== 'SecureString') throw validation('KeyId is required for SecureString type parameter only.');
 
   let tier: Tier = tierIn === 'Advanced' ? 'Advanced' : tierIn === 'Standard' ? 'Standard' : (previous?.tier ?? 'Standard');
-  if (tierIn === 'Intelligent-Tiering') tier = previous?.tier === 'Advanced' || value.length > MAX_VALUE.Standard ? 'Advanced' : 'Standard';
+  if (tierIn === 'Intelligent-Tiering') tier = previous?.tier === 'Advanced' || length > MAX_VALUE.Standard ? 'Advanced' : 'Standard';
   if (tierIn === 'Standard' && previous?.tier === 'Advanced') {
     throw validation("This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.");
   }
-  if (value.length > MAX_VALUE[tier]) throw standardTooLong();
+  if (length > MAX_VALUE[tier]) throw standardTooLong();
 
   const allowedPattern = allowedPatternIn ?? previous?.allowedPattern;
   if (allowedPattern !== undefined && !new RegExp(`^(?:${allowedPattern})$`, 'u').test(value)) {

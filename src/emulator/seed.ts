@@ -10,7 +10,7 @@ import { ManifestError, type ManifestProblem } from '../errors.js';
 import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
-import { checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
+import { characters, checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter } from './types.js';
 
 /** A seed with every default filled in and every field checked. */
@@ -216,7 +216,7 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
         return undefined;
       }
       if (x === '') problems.add(at, 'must not be empty (Parameter Store rejects empty values)');
-      else if (x.length > MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']) problems.add(at, `longer than the ${tier} tier allows (${MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']} characters)`);
+      else if (characters(x) > MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']) problems.add(at, `longer than the ${tier} tier allows (${MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']} characters)`);
       return x;
     };
     let versions: string[] = [];

@@ -82,7 +82,11 @@ export class EmulatorServer {
       return;
     }
 
-    const body = await readBody(req);
+    const body = await readBody(req).catch(() => undefined);
+    if (!body) {
+      this.send(res, { __type: 'SerializationException', message: `Request body larger than ${MAX_BODY} bytes` }, 413);
+      return;
+    }
     this.counters.requests += 1;
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
@@ -198,8 +202,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new SsmError('ValidationException', 'Request body too large'));
-        req.destroy();
+        reject(new Error('request body too large'));
+        req.removeAllListeners('data');
+        req.resume();
         return;
       }
       chunks.push(c);

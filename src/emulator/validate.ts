@@ -10,6 +10,13 @@ export const MAX_NAME_LENGTH = 1011;
 export const MAX_LEVELS = 15;
 export const MAX_VALUE: Record<Tier, number> = { Standard: 4096, Advanced: 8192 };
 export const MAX_VERSIONS = 100;
+
+/** Value limits count characters (code points), not UTF-16 units: an emoji is one. */
+export function characters(value: string): number {
+  let n = 0;
+  for (const _ of value) n++;
+  return n;
+}
 export const MAX_LABELS_PER_VERSION = 10;
 
 const NAME_CHARS = /^[a-zA-Z0-9_.\-/]+$/;

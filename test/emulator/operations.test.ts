@@ -225,6 +225,9 @@ describe('PutParameter', () => {
     await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/big', Value: 'x'.repeat(4097), Type: 'String' })), 'ValidationException', /maximum parameter value of 4096 characters/);
     expect((await ssm.send(new PutParameterCommand({ Name: '/put/big', Value: 'x'.repeat(4096), Type: 'String' }))).Version).toBe(1);
     expect((await ssm.send(new PutParameterCommand({ Name: '/put/adv', Value: 'x'.repeat(5000), Type: 'String', Tier: 'Advanced' }))).Tier).toBe('Advanced');
+    // Characters, not UTF-16 units: 4096 emoji fit.
+    expect((await ssm.send(new PutParameterCommand({ Name: '/put/emoji', Value: '👋'.repeat(4096), Type: 'String' }))).Version).toBe(1);
+    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/emoji2', Value: '👋'.repeat(4097), Type: 'String' })), 'ValidationException');
   });
 
   it('rejects the reserved aws and ssm prefixes', async () => {

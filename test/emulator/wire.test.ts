@@ -45,6 +45,12 @@ describe('AWS JSON 1.1 on the wire', () => {
     });
   });
 
+  it('refuses bodies over 1 MiB without falling over', async () => {
+    const res = await rawCall(emulator.url, 'PutParameter', JSON.stringify({ Name: '/huge', Value: 'x'.repeat(1_100_000), Type: 'String' }));
+    expect(res.status).toBe(413);
+    expect((await rawCall(emulator.url, 'GetParameter', { Name: '/myapp/prod/cert' })).status).toBe(200);
+  });
+
   it('omits NextToken on the last page and sends both GetParameters arrays', async () => {
     const page = await rawCall(emulator.url, 'GetParametersByPath', { Path: '/myapp/prod/env' });
     expect(Object.keys(page.body)).toEqual(['Parameters']);
