@@ -56,3 +56,12 @@ describe('yaml format', { timeout: FUZZ_TIMEOUT }, () => {
     }
   });
 });
+
+describe('yaml keys', () => {
+  it('stores __proto__ as data in yaml and PyYAML', () => {
+    const out = yamlFormat.render([['__proto__.x', 'y'], ['constructor', 'c']], ctx);
+    expect(yamlFormat.parse(out, ctx)).toEqual({ '__proto__.x': 'y', constructor: 'c' });
+    expect(readWithPyYaml([out])[0]).toEqual({ '__proto__.x': 'y', constructor: 'c' });
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
