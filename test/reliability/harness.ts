@@ -102,7 +102,7 @@ export function expectCleanError(r: CliResult, code: number, ...mentions: string
   expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(code);
   expect(r.stderr).toMatch(/^ssm-materialize: /);
   expect(r.stderr).toMatch(/\n {2}hint: \S/);
-  expect(r.stderr).not.toMatch(/internal error|\n\s+at .*:\d+:\d+/);
+  expect(r.stderr).not.toMatch(/internal error \(a bug|\n\s+at .*:\d+:\d+|\[WARN\]/);
   for (const m of mentions) expect(r.stderr).toContain(m);
 }
 
