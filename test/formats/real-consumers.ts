@@ -217,6 +217,7 @@ export function readWithSystemdGenerator(contents: string[]): Record<string, str
  * POST /containers/create. A fake daemon on a private unix socket answers the
  * ping, records that request and fails it, so no container ever runs.
  * Files are merged (later wins), so callers give each case distinct keys.
+ * The ping advertises a high API version, so the CLI keeps its own default.
  */
 export async function readWithDockerCli(contents: string[]): Promise<{ env: string[]; stderr: string }> {
   const { createServer } = await import('node:http');
@@ -230,7 +231,7 @@ export async function readWithDockerCli(contents: string[]): Promise<{ env: stri
     req.on('data', (d: string) => (body += d));
     req.on('end', () => {
       if (req.url?.endsWith('/_ping')) {
-        res.writeHead(200, { 'API-Version': '1.41', 'Content-Type': 'text/plain' });
+        res.writeHead(200, { 'API-Version': '1.99', 'Content-Type': 'text/plain' });
         res.end('OK');
         return;
       }
