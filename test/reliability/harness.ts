@@ -26,9 +26,15 @@ export const OTHER_KMS_KEY = 'abcd1234-0000-4000-8000-00000000beef';
 export const OTHER_KMS_ALIAS = 'alias/OtherTeamKey';
 
 /** An emulator holding these SecureStrings (under alias/MyApplicationKey unless `keyOf` says otherwise). */
-export async function emulatorWith(values: Record<string, string>, seed: Partial<Seed> = {}, keyOf: (name: string) => string = () => KMS_ALIAS): Promise<Emulator> {
+export async function emulatorWith(
+  values: Record<string, string>,
+  seed: Partial<Seed> = {},
+  keyOf: (name: string) => string = () => KMS_ALIAS,
+  log?: (line: string) => void,
+): Promise<Emulator> {
   return startEmulator({
     port: 0,
+    log,
     seed: {
       region: 'us-east-1',
       account: '123456789012',
