@@ -54,7 +54,7 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
   io.stdout(
     [
       `ssm-materialize emulator listening on ${emulator.url}`,
-      `${resolved.parameters.length} parameters, region ${resolved.region}, account ${resolved.account}, signatures: ${signature === 'any' ? 'any accepted' : 'verified'}`,
+      `${resolved.parameters.length} parameter${resolved.parameters.length === 1 ? '' : 's'}, region ${resolved.region}, account ${resolved.account}, signatures: ${signature === 'any' ? 'any accepted' : 'verified'}`,
       'Point a client at it with:',
       `  export AWS_ENDPOINT_URL_SSM=${emulator.url}`,
       `  export AWS_ACCESS_KEY_ID=${credential?.access_key_id ?? 'AKIAEMULATORDEMO'}`,
