@@ -8,6 +8,7 @@ import yargs, { type Argv } from 'yargs';
 import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
 import { loadManifest } from './manifest.js';
+import { checkTemplates } from './run.js';
 import { formatNames } from './formats/index.js';
 import { emulatorCommand } from './emulator/command.js';
 import type { ManifestArgs, StoreArgs } from './commands/common.js';
@@ -134,6 +135,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       (args) => {
         const log = withLog(args);
         const manifest = loadManifest(args.manifest, io.env);
+        checkTemplates(manifest);
         const values = manifest.outputs.reduce((n, o) => n + o.values.length, 0);
         const paths = manifest.outputs.reduce((n, o) => n + o.paths.length, 0);
         log.result(

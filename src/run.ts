@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
-import { getFormat } from './formats/index.js';
+import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
+import { getFormat, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
@@ -172,6 +172,33 @@ function readTemplate(path: string): string {
   } catch (err) {
     throw new ManifestError([{ file: path, line: 0, message: `cannot read template (${(err as NodeJS.ErrnoException).code ?? String(err)})` }], { cause: err });
   }
+}
+
+/**
+ * Offline check of template outputs: the template parses, and every
+ * placeholder names a key the output defines. (With `paths`, keys are only
+ * known after the fetch; the renderer catches those.)
+ */
+export function checkTemplates(manifest: Manifest): void {
+  const problems: ManifestProblem[] = [];
+  for (const spec of manifest.outputs) {
+    if (!spec.template) continue;
+    const text = readTemplate(spec.template);
+    let used: string[];
+    try {
+      used = templateKeys(text, spec.template);
+    } catch (err) {
+      if (err instanceof ManifestError) problems.push(...err.problems);
+      else throw err;
+      continue;
+    }
+    if (spec.paths.length) continue;
+    const defined = new Set(spec.values.map((v) => v.key));
+    for (const key of used.filter((k) => !defined.has(k))) {
+      problems.push({ file: manifest.file, line: spec.line, message: `template ${spec.template} uses {{ ${key} }}, which this output does not define under \`values\`` });
+    }
+  }
+  if (problems.length) throw new ManifestError(problems);
 }
 
 /** Resolve owners and check directories before any API call: fail fast and cheap. */

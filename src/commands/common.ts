@@ -1,7 +1,7 @@
 /** What every command that talks to the store shares: options, the store, the fetch-and-render steps. */
 import type { Logger } from '../log.js';
 import { loadManifest, type Manifest } from '../manifest.js';
-import { fetchAll, planFetch, renderOutputs, resolveOutputs, type RenderedOutput } from '../run.js';
+import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type RenderedOutput } from '../run.js';
 import { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
 import type { LogFormat } from '../log.js';
@@ -51,6 +51,7 @@ export async function fetchAndRender(
   beforeFetch: (manifest: Manifest) => Promise<void> = async () => undefined,
 ): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore }> {
   const manifest = loadManifest(args.manifest, env);
+  checkTemplates(manifest);
   await beforeFetch(manifest);
   const store = openStore(args, manifest.region, log);
   try {
