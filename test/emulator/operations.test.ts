@@ -12,7 +12,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { ACCOUNT, REGION, baseSeed, client, expectSsmError, rawCall } from './helpers.js';
+import { ACCOUNT, REGION, baseSeed, client, expectSsmError } from './helpers.js';
 
 let emulator: RunningEmulator;
 let ssm: SSMClient;

@@ -1,0 +1,28 @@
+/**
+ * What every operation gets: the store, KMS, the access policy and the
+ * caller. Kept apart so that reads.ts and writes.ts share it.
+ */
+import type { AccessPolicy, Principal } from './access.js';
+import type { Body } from './input.js';
+import type { Kms } from './kms.js';
+import type { SsmError } from './ssm-error.js';
+import type { ParameterState } from './state.js';
+import { parameterArn } from './validate.js';
+
+export interface OpContext {
+  state: ParameterState;
+  kms: Kms;
+  access: AccessPolicy;
+  principal: Principal;
+  region: string;
+  account: string;
+}
+
+export type Operation = (body: Body, ctx: OpContext) => unknown;
+
+export const arnOf = (ctx: OpContext, name: string): string => parameterArn(ctx.region, ctx.account, name);
+
+/** Throw the check's error, if it found one. */
+export function raise(e: SsmError | undefined): void {
+  if (e) throw e;
+}
