@@ -127,7 +127,8 @@ export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthoriz
       method: req.method,
       protocol: 'http:',
       hostname: 'localhost',
-      path: decodeURIComponent(url.pathname),
+      // The path as sent: SigV4 (outside S3) escapes the already-escaped path once more.
+      path: url.pathname,
       query,
       headers,
       body: new Uint8Array(req.body),

@@ -19,6 +19,15 @@ function standardTooLong(): SsmError {
   );
 }
 
+/** AllowedPattern must match the whole value; a pattern that does not compile is the caller's error. */
+function compilePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u');
+  } catch {
+    throw validation(`The allowed pattern ${pattern} is not a valid regular expression.`);
+  }
+}
+
 export const putParameter: Operation = (body, ctx) => {
   const name = requiredString(body, 'Name');
   const value = requiredString(body, 'Value');
@@ -76,7 +85,7 @@ export const putParameter: Operation = (body, ctx) => {
   if (length > MAX_VALUE[tier]) throw standardTooLong();
 
   const allowedPattern = allowedPatternIn ?? previous?.allowedPattern;
-  if (allowedPattern !== undefined && !new RegExp(`^(?:${allowedPattern})$`, 'u').test(value)) {
+  if (allowedPattern !== undefined && !compilePattern(allowedPattern).test(value)) {
     throw new SsmError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${allowedPattern}`);
   }
 

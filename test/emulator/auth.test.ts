@@ -53,6 +53,16 @@ describe('SigV4', () => {
     expect(raw.status).toBe(200);
   });
 
+  it('verifies requests posted to an endpoint with a path', async () => {
+    const { SSMClient } = await import('@aws-sdk/client-ssm');
+    for (const path of ['/prefix', '/prefix/', '/a%20b/']) {
+      const ssm = new SSMClient({ endpoint: emulator.url + path, region: REGION, credentials: DEMO, maxAttempts: 1 });
+      const out = await ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] }));
+      expect(out.Parameters?.[0]?.Value, path).toBe('v3');
+      ssm.destroy();
+    }
+  });
+
   it('refuses a wrong secret with InvalidSignatureException and AWS\'s message', async () => {
     const ssm = client(emulator, { accessKeyId: DEMO.accessKeyId, secretAccessKey: 'wrong' });
     const err = await expectSsmError(ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'InvalidSignatureException', MISMATCH);

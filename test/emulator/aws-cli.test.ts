@@ -36,9 +36,9 @@ function env(secret = DEMO.secretAccessKey): NodeJS.ProcessEnv {
   };
 }
 
-async function aws(args: string[], secret?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function aws(args: string[], secret?: string, endpoint = emulator.url): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('aws', ['ssm', ...args, '--endpoint-url', emulator.url, '--output', 'json'], { env: env(secret), timeout: 20_000 });
+    const { stdout, stderr } = await run('aws', ['ssm', ...args, '--endpoint-url', endpoint, '--output', 'json'], { env: env(secret), timeout: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -59,7 +59,8 @@ describe.skipIf(!hasAws)('AWS CLI v1', () => {
     const overwrite = await aws(['put-parameter', '--name', '/cli/secret', '--type', 'SecureString', '--key-id', 'alias/MyApplicationKey', '--value', 'second-value', '--overwrite']);
     expect(JSON.parse(overwrite.stdout)).toEqual({ Version: 2, Tier: 'Standard' });
 
-    const got = await aws(['get-parameters', '--names', '/cli/secret', '/cli/missing', '--with-decryption']);
+    // The CLI posts to the endpoint's own path; the emulator routes on X-Amz-Target only.
+    const got = await aws(['get-parameters', '--names', '/cli/secret', '/cli/missing', '--with-decryption'], undefined, `${emulator.url}/some/path`);
     expect(got.code).toBe(0);
     const out = JSON.parse(got.stdout) as { Parameters: Record<string, unknown>[]; InvalidParameters: string[] };
     expect(out.Parameters).toHaveLength(1);
