@@ -53,7 +53,9 @@ const env = {
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
 };
 
-const counters = async () => (await (await fetch(`${url}/_emulator/counters`)).json()).requests;
+// A fresh connection each time: a kept-alive socket may have been closed by
+// the server while the (slow) peer ran.
+const counters = async () => (await (await fetch(`${url}/_emulator/counters`, { headers: { connection: 'close' } })).json()).requests;
 
 /** Run a shell command under /usr/bin/time; return wall ms and max RSS KiB. */
 function measure(command) {
