@@ -54,6 +54,9 @@ export const putParameter: Operation = (body, ctx) => {
   if (length > MAX_VALUE.Advanced) {
     throw validation(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE.Advanced}`);
   }
+  if (keyIdIn !== undefined && (keyIdIn.length > 256 || !/^([a-zA-Z0-9:/_-]+)$/.test(keyIdIn))) {
+    throw validation(`1 validation error detected: Value '${keyIdIn}' at 'keyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$`);
+  }
   if (description !== undefined && description.length > 1024) {
     throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024");
   }

@@ -93,6 +93,18 @@ async function describeAll(call: Call, body: Wire): Promise<{ status: number; li
   return { status: 200, list };
 }
 
+/** The view of the single-level parameter `{P}-single` (value "one") under the Name a server reports. */
+const singleLevel = (name: string): Wire => ({
+  Name: name,
+  Type: 'String',
+  Value: 'one',
+  Version: 1,
+  // Responses map `/confN` back to `{p}`, so `parameter/confN-single` reads `parameter{p}-single`.
+  ARN: 'arn:aws:ssm:us-east-1:123456789012:parameter{p}-single',
+  DataType: 'text',
+  LastModifiedDate: 'number',
+});
+
 const TREE: [string, Wire][] = [
   // Inserted out of order: neither server may rely on insertion order.
   put('{p}/a/z', '1'),
@@ -427,6 +439,65 @@ export const scenarios: Scenario[] = [
         describe: { status: 500, type: undefined },
         del: { status: 200, type: undefined },
       },
+    },
+  },
+
+  {
+    name: 'PutParameter: Overwrite without Type keeps the type',
+    given: [['PutParameter', { Name: '{p}/sl', Value: 'a,b', Type: 'StringList' }]],
+    run: async (call) => {
+      const o = await call('PutParameter', { Name: '{p}/sl', Value: 'a,b,c', Overwrite: true });
+      return { put: ok(o), get: ok(await call('GetParameter', { Name: '{p}/sl' }), (r) => param(r.body.Parameter)) };
+    },
+  },
+  {
+    name: 'PutParameter: Advanced tier holds more than 4096 characters',
+    run: async (call) => ok(await call('PutParameter', { Name: '{p}/adv', Value: 'y'.repeat(5000), Type: 'String', Tier: 'Advanced' })),
+  },
+  {
+    name: 'PutParameter: 100 versions are kept, the oldest dropped',
+    given: [put('{p}/h', 'v1'), ...Array.from({ length: 100 }, (_, i) => overwrite('{p}/h', `v${i + 2}`))],
+    run: async (call) => {
+      const o = await call('GetParameters', { Names: ['{p}/h:1', '{p}/h:2', '{p}/h'] });
+      return { found: params(o).map((p) => p.Version).sort((a, b) => Number(a) - Number(b)), invalid: o.body.InvalidParameters };
+    },
+  },
+  {
+    name: 'PutParameter: a label on the oldest of 100 versions blocks a new one',
+    given: [
+      put('{p}/h', 'v1'),
+      ...Array.from({ length: 99 }, (_, i) => overwrite('{p}/h', `v${i + 2}`)),
+      ['LabelParameterVersion', { Name: '{p}/h', ParameterVersion: 1, Labels: ['first'] }],
+    ],
+    run: async (call) => errMessage(await call('PutParameter', { Name: '{p}/h', Value: 'v101', Overwrite: true })),
+  },
+  {
+    name: 'GetParameter: /Name and Name are the same single-level parameter',
+    given: [put('{P}-single', 'one')],
+    run: async (call) => {
+      const slash = await call('GetParameter', { Name: '/{P}-single' });
+      const bare = await call('GetParameter', { Name: '{P}-single' });
+      return { slash: ok(slash, (o) => param(o.body.Parameter)).body, bare: ok(bare, (o) => param(o.body.Parameter)).body };
+    },
+    motoDiffers: {
+      reason: 'AWS returns Name as the caller wrote it; moto returns the name the parameter was created with',
+      aws: { slash: singleLevel('{p}-single'), bare: singleLevel('{P}-single') },
+      moto: { slash: singleLevel('{P}-single'), bare: singleLevel('{P}-single') },
+    },
+  },
+  {
+    name: 'LabelParameterVersion: at most 10 labels per version',
+    given: [put('{p}/l', 'one'), ['LabelParameterVersion', { Name: '{p}/l', Labels: Array.from({ length: 10 }, (_, i) => `l${i}`) }]],
+    run: async (call) => err(await call('LabelParameterVersion', { Name: '{p}/l', Labels: ['eleventh'] })),
+  },
+  {
+    name: 'DescribeParameters: the metadata carries the ARN',
+    given: [put('{p}/t', 'text')],
+    run: async (call) => (await describeAll(call, { ParameterFilters: [{ Key: 'Name', Values: ['{p}/t'] }] })).list.map((p) => p.ARN),
+    motoDiffers: {
+      reason: 'ParameterMetadata has an ARN member in the AWS API model; moto leaves it out',
+      aws: ['arn:aws:ssm:us-east-1:123456789012:parameter{p}/t'],
+      moto: [undefined],
     },
   },
 

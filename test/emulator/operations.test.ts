@@ -242,6 +242,7 @@ describe('PutParameter', () => {
     await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/notype', Value: 'v' })), 'ValidationException', 'A parameter type is required when you create a parameter.');
     await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: 'alias/Nope' })), 'InvalidKeyId', /^Alias arn:aws:kms:us-east-1:123456789012:alias\/Nope is not found\./);
     await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: '99999999-12ab-34cd-56ef-1234567890ab' })), 'InvalidKeyId');
+    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: 'alias/has space' })), 'ValidationException', /at 'keyId' failed to satisfy constraint/);
     await expectSsmError(
       ssm.send(new PutParameterCommand({ Name: '/put/tags', Value: 'v', Type: 'String', Overwrite: true, Tags: [{ Key: 'a', Value: 'b' }] })),
       'ValidationException',
