@@ -28,7 +28,16 @@ export class Logger {
     this.emit(this.io.stdout, 'info', event, fields, text);
   }
 
-  /** Progress detail for --verbose: stderr. */
+  /**
+   * A step of the run (start, fetched N names in K calls): part of a JSON
+   * deploy log unless --quiet; in text mode only with --verbose.
+   */
+  progress(event: string, fields: Fields, text: string): void {
+    if (this.verbosity === 'quiet' || (this.format === 'text' && this.verbosity !== 'verbose')) return;
+    this.emit(this.io.stderr, 'info', event, fields, text);
+  }
+
+  /** Fine detail for --verbose (each API call and its timing): stderr. */
   detail(event: string, fields: Fields, text: string): void {
     if (this.verbosity !== 'verbose') return;
     this.emit(this.io.stderr, 'debug', event, fields, text);

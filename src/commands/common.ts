@@ -51,15 +51,16 @@ export async function fetchAndRender(
   beforeFetch: (manifest: Manifest) => Promise<void> = async () => undefined,
 ): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore }> {
   const manifest = loadManifest(args.manifest, env);
+  log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
   checkTemplates(manifest);
   await beforeFetch(manifest);
   const store = openStore(args, manifest.region, log);
   try {
     if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
     const plan = planFetch(manifest);
-    log.detail('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
+    log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
     const fetched = await fetchAll(store, plan);
-    log.detail(
+    log.progress(
       'fetched',
       { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries },
       `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,

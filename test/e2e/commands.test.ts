@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, statSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, cliEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
 
@@ -82,6 +83,55 @@ describe('plan and check', () => {
   });
 });
 
+describe('--log-format json', () => {
+  it('emits one JSON object per line: start, fetched, output, done; errors with code and exit code', async () => {
+    const { manifest } = setup();
+    const ok = await cli(['write', '-m', manifest, '--log-format', 'json', '--verbose']);
+    expect(ok.code).toBe(0);
+    const events = (ok.stderr + ok.stdout).trim().split('\n').map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+    const names = events.map((e) => e.event);
+    expect(names).toEqual(expect.arrayContaining(['start', 'fetch_start', 'api_call', 'fetched', 'output', 'done']));
+    expect(events.find((e) => e.event === 'fetched')).toMatchObject({ names: 2, calls: { GetParameters: 1, GetParametersByPath: 1 } });
+    expect(events.find((e) => e.event === 'output')).toMatchObject({ format: 'dotenv', keys: 3, mode: '0600', changed: true, reasons: ['new'] });
+
+    const missing = setup('A: /cmd/nope');
+    const failed = await cli(['write', '-m', missing.manifest, '--log-format', 'json']);
+    expect(failed.code).toBe(3);
+    const error = failed.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'error');
+    expect(error).toMatchObject({ level: 'error', code: 'missing_parameters', exit_code: 3 });
+    expect(String(error?.message)).toContain('/cmd/nope');
+    expect(String(error?.hint)).toContain('optional');
+  });
+});
+
+describe('verify and on_change', () => {
+  it('verify sees the new temp file; failure aborts with exit 6 and leaves the old file; on_change runs only on change', async () => {
+    const dir = tempDir();
+    const manifest = join(dir, 'm.yaml');
+    const log = join(dir, 'hooks.log');
+    const write = (verify: string) =>
+      writeFileSync(
+        manifest,
+        `version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values: { A: /cmd/a }\n    verify: ${JSON.stringify(verify)}\n    on_change: 'echo "changed $SSM_MATERIALIZE_OUTPUT" >> ${log}'\n`,
+      );
+    write(`grep -q '^A=' "$1" && echo "verify $# $(basename "$1" | cut -c1-25)" >> ${log}`);
+    expect((await cli(['write', '-m', manifest])).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe(`verify 1 .app.env.ssm-materialize.\nchanged ${join(dir, 'app.env')}\n`);
+    expect((await cli(['write', '-m', manifest])).code).toBe(0);
+    expect(readFileSync(log, 'utf8').split('\n')).toHaveLength(3); // unchanged: neither hook ran
+
+    writeFileSync(join(dir, 'app.env'), 'A=old\n', { mode: 0o600 });
+    const before = statSync(join(dir, 'app.env'));
+    write('exit 3');
+    const failed = await cli(['write', '-m', manifest]);
+    expect(failed.code).toBe(6);
+    expect(failed.stderr).toContain('verify command exited with 3');
+    expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe('A=old\n');
+    expect(statSync(join(dir, 'app.env')).ino).toBe(before.ino);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
 describe('exec', () => {
   it('runs the command with the values in its environment, writes nothing, returns its exit code', async () => {
     const { dir, manifest } = setup();
@@ -91,6 +141,19 @@ describe('exec', () => {
     expect(result.code).toBe(7);
     expect(JSON.parse(readFileSync(probe, 'utf8'))).toEqual({ A: 'CANARY-a', B: 'CANARY-b', C: 'CANARY-c' });
     expect(readdirSync(dir).sort()).toEqual(['m.yaml', 'probe.json']);
+  });
+
+  it('forwards SIGTERM to the child and returns its exit code', async () => {
+    const { dir, manifest } = setup();
+    const ready = join(dir, 'ready');
+    const script = `process.on('SIGTERM', () => process.exit(42)); require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000)`;
+    const child = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--', process.execPath, '-e', script], { env: cliEnv(emulator.url), stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(ready)).toBe(true);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(code).toBe(42);
   });
 
   it('needs a command, and reports a missing one with 127', async () => {
