@@ -149,6 +149,32 @@ describe('access rules', () => {
     await expectSsmError(reader().send(new DescribeParametersCommand({})), 'AccessDeniedException', denied('DescribeParameters', `arn:aws:ssm:${REGION}:${ACCOUNT}:*`));
   });
 
+  it('allows a call when any of several rules allows it', async () => {
+    const two = { accessKeyId: 'AKIATWORULES', secretAccessKey: 'two-rules' };
+    const seed = baseSeed();
+    seed.credentials = [
+      {
+        access_key_id: two.accessKeyId,
+        secret_access_key: two.secretAccessKey,
+        allow: [
+          { actions: ['ssm:GetParameters'], parameters: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/myapp/prod/cert`] },
+          { actions: ['ssm:GetParametersBy*'], parameters: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/other`] },
+        ],
+      },
+    ];
+    const e = await startEmulator({ port: 0, seed });
+    try {
+      const ssm = client(e, two);
+      expect((await ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] }))).Parameters).toHaveLength(1);
+      expect((await ssm.send(new GetParametersByPathCommand({ Path: '/other' }))).Parameters).toHaveLength(1);
+      await expectSsmError(ssm.send(new GetParametersByPathCommand({ Path: '/myapp/prod/cert' })), 'AccessDeniedException');
+      await expectSsmError(ssm.send(new GetParameterCommand({ Name: '/myapp/prod/cert' })), 'AccessDeniedException');
+      ssm.destroy();
+    } finally {
+      await e.close();
+    }
+  });
+
   it('denies decrypting under a customer key without a kms grant, wrapping the KMS error', async () => {
     const noKms = client(emulator, NO_KMS);
     const kmsMessage = /^The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access\. \(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: [0-9a-f-]+; Proxy: null\)$/;
