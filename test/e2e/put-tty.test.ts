@@ -1,0 +1,62 @@
+/**
+ * `put` on a terminal: the value is typed at a hidden prompt and never
+ * echoed. A real pseudo-terminal comes from python3's pty module.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
+
+let emulator: RunningEmulator;
+beforeAll(async () => {
+  emulator = await startEmulator({ port: 0 });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+
+const DRIVER = `
+import os, pty, sys, time, select, json
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b''
+def read(seconds, until=None):
+    global out
+    end = time.time() + seconds
+    while time.time() < end and not (until and until in out):
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+read(10, b'(input hidden): ')
+os.write(fd, os.environ['TYPED'].encode() + b'\\r')
+read(10, b'version')
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'screen': out.decode('utf8', 'replace'), 'status': os.waitstatus_to_exitcode(status)}))
+`;
+
+describe('put on a TTY', () => {
+  it('prompts without echo and stores what was typed', async () => {
+    const typed = 'TTY-CANARY-s3cr3t';
+    const result = JSON.parse(
+      execFileSync('python3', ['-c', DRIVER, process.execPath, CLI, 'put', '/tty/secret'], { env: { ...cliEnv(emulator.url), TYPED: typed }, encoding: 'utf8' }),
+    ) as { screen: string; status: number };
+    expect(result.status).toBe(0);
+    expect(result.screen).toContain('Value for /tty/secret (input hidden):');
+    expect(result.screen).toContain('stored /tty/secret (SecureString), version 1');
+    expect(result.screen).not.toContain(typed);
+
+    const ssm = new SSMClient({
+      endpoint: emulator.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' },
+    });
+    const stored = await ssm.send(new GetParameterCommand({ Name: '/tty/secret', WithDecryption: true }));
+    ssm.destroy();
+    expect(stored.Parameter).toMatchObject({ Type: 'SecureString', Value: typed });
+  });
+});
