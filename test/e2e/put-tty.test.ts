@@ -3,7 +3,8 @@
  * echoed. A real pseudo-terminal comes from python3's pty module.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
@@ -42,9 +43,12 @@ print(json.dumps({'screen': out.decode('utf8', 'replace'), 'status': os.waitstat
 describe('put on a TTY', () => {
   it('prompts without echo and stores what was typed', async () => {
     const typed = 'TTY-CANARY-s3cr3t';
-    const result = JSON.parse(
-      execFileSync('python3', ['-c', DRIVER, process.execPath, CLI, 'put', '/tty/secret'], { env: { ...cliEnv(emulator.url), TYPED: typed }, encoding: 'utf8' }),
-    ) as { screen: string; status: number };
+    // Asynchronously: the emulator runs in this process and must keep answering.
+    const { stdout } = await promisify(execFile)('python3', ['-c', DRIVER, process.execPath, CLI, 'put', '/tty/secret'], {
+      env: { ...cliEnv(emulator.url), TYPED: typed },
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(stdout) as { screen: string; status: number };
     expect(result.status).toBe(0);
     expect(result.screen).toContain('Value for /tty/secret (input hidden):');
     expect(result.screen).toContain('stored /tty/secret (SecureString), version 1');
