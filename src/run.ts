@@ -253,7 +253,15 @@ export async function writeOutputs(
     await Promise.all(staged.map((s) => discard(s.file)));
     throw err;
   }
-  for (const { file } of staged) await commit(file);
+  // A rename can still fail (e.g. EIO); leave no temp file of the outputs after it behind.
+  for (const [i, { file }] of staged.entries()) {
+    try {
+      await commit(file);
+    } catch (err) {
+      await Promise.all(staged.slice(i + 1).map((s) => discard(s.file)));
+      throw err;
+    }
+  }
   for (const { out } of staged) {
     if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
   }
