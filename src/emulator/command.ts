@@ -17,6 +17,8 @@ export interface EmulatorCommandOptions {
   errorRate?: number | undefined;
   dropRate?: number | undefined;
   anySignature?: boolean | undefined;
+  /** Log one line per request to stderr: operation, parameter names, status (never values). */
+  verbose?: boolean | undefined;
 }
 
 export interface CommandIo {
@@ -41,6 +43,7 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
       ...(seed ? { seed } : {}),
       faults,
       ...(opts.anySignature ? { signature: 'any' as const } : {}),
+      ...(opts.verbose ? { log: (line: string) => io.stderr(`emulator: ${line}\n`) } : {}),
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

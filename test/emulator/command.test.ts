@@ -20,6 +20,21 @@ describe('emulatorCommand', () => {
     expect(out.join('')).toMatch(/counters: \{"requests":0,/);
   });
 
+  it('logs requests to stderr with verbose, without values', async () => {
+    const err: string[] = [];
+    const out: string[] = [];
+    const stop = new AbortController();
+    const done = emulatorCommand({ port: 0, verbose: true, anySignature: true }, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) }, stop.signal);
+    await expect.poll(() => out.join(''), { timeout: 5_000 }).toMatch(/127\.0\.0\.1:\d+/);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out.join(''))![0];
+    const body = JSON.stringify({ Name: '/v/x', Value: 'CANARY-verbose', Type: 'String' });
+    const res = await fetch(url, { method: 'POST', headers: { 'x-amz-target': 'AmazonSSM.PutParameter' }, body });
+    expect(res.status).toBe(200);
+    stop.abort();
+    await done;
+    expect(err.join('')).toBe('emulator: PutParameter /v/x -> 200\n');
+  });
+
   it('fails with a usage error when the port is taken', async () => {
     const stop = new AbortController();
     const out: string[] = [];

@@ -198,6 +198,14 @@ describe('GetParametersByPath', () => {
     expect(raw.Parameters?.[0]?.Value).not.toBe('s3cr3t');
   });
 
+  it('filters by Label, returning the labelled version', async () => {
+    const out = await ssm.send(
+      new GetParametersByPathCommand({ Path: '/myapp/prod', ParameterFilters: [{ Key: 'Label', Option: 'Equals', Values: ['stable'] }] }),
+    );
+    expect(out.Parameters?.map((p) => [p.Name, p.Version, p.Value])).toEqual([['/myapp/prod/cert', 2, 'v2']]);
+    await expectSsmError(ssm.send(new GetParametersByPathCommand({ Path: '/myapp', ParameterFilters: [{ Key: 'Name', Values: ['x'] }] })), 'InvalidFilterKey');
+  });
+
   it('filters by Type, with short pages that still carry a NextToken', async () => {
     const out = await ssm.send(
       new GetParametersByPathCommand({ Path: '/myapp', Recursive: true, MaxResults: 2, ParameterFilters: [{ Key: 'Type', Values: ['SecureString'] }] }),
