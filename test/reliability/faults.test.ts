@@ -62,8 +62,8 @@ interface Cell {
   extraValues?: string;
   paths?: string;
   endpoint?: () => Promise<string>;
-  /** 'ok', or the exit code and what stderr must name. */
-  expect: 'ok' | { code: 3 | 4 | 5; mentions: string[] };
+  /** 'ok', or the exit code, what stderr must name, and what its hint must not blame. */
+  expect: 'ok' | { code: 3 | 4 | 5; mentions: string[]; notBlamed?: string[] };
   counters?: (c: ReturnType<Emulator['counters']>) => void;
   maxSeconds?: number;
 }
@@ -105,6 +105,9 @@ async function runCell(cell: Cell): Promise<void> {
     expect(readJson(readFileSync(join(dir, 'app.json'), 'utf8'))).toEqual(cell.values ? expect.any(Object) : EXPECTED);
   } else {
     expectCleanError(r, cell.expect.code, ...cell.expect.mentions);
+    // The fix must point at the failing parameter, not at innocent ones fetched in the same call.
+    const hint = /\n {2}hint: (.*)/.exec(r.stderr)?.[1] ?? '';
+    for (const innocent of cell.expect.notBlamed ?? []) expect(hint, `the hint blames ${innocent}`).not.toContain(innocent);
     expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe(OLD_ENV);
     expect(readFileSync(join(dir, 'app.json'), 'utf8')).toBe(OLD_JSON);
     ['app.env', 'app.json'].forEach((f, i) => expect(statSync(join(dir, f)).ino).toBe(before[i]!.ino));
@@ -187,7 +190,7 @@ const cells: Cell[] = [
   {
     name: 'AccessDenied on one name of many',
     credentials: { id: LIMITED.access_key_id, secret: LIMITED.secret_access_key },
-    expect: { code: 4, mentions: ['AccessDeniedException', DENIED_NAME, `hint: allow ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter${DENIED_NAME}`] },
+    expect: { code: 4, mentions: ['AccessDeniedException', DENIED_NAME, `hint: allow ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter${DENIED_NAME}`], notBlamed: ['/fault/app/k16', '/fault/app/k18'] },
   },
   {
     name: 'AccessDenied on the path',
@@ -198,7 +201,7 @@ const cells: Cell[] = [
     name: 'KMS denial on one key',
     keyOf: (n) => (n === OTHER_KEY_NAME ? OTHER_KMS_ALIAS : KMS_ALIAS),
     credentials: { id: KMS_LIMITED.access_key_id, secret: KMS_LIMITED.secret_access_key },
-    expect: { code: 4, mentions: [OTHER_KEY_NAME, 'hint: allow kms:Decrypt'] },
+    expect: { code: 4, mentions: [OTHER_KEY_NAME, 'hint: allow kms:Decrypt'], notBlamed: ['/fault/app/k04', '/fault/app/k06'] },
   },
   {
     name: 'unknown credentials',

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -23,7 +23,7 @@ import { formatNames } from '../../src/formats/index.js';
 import { checkParameterName } from '../../src/names.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { readDotenv, readJson, readYaml } from '../helpers/consumers.js';
-import { cli, cliEnv } from './harness.js';
+import { cli, cliEnv, emulatorWith, expectCleanError } from './harness.js';
 import { FUZZ_SEED, fuzzRuns, recordFigure } from './figures.js';
 
 const FILE = '/fuzz/materialize.yaml';
@@ -463,10 +463,11 @@ describe('any stored value through the pipeline', () => {
             expect(err).toBeInstanceOf(ToolError);
             expect((err as ToolError).exitCode).toBe(6);
             const message = `${(err as Error).message}\n${(err as ToolError).hint ?? ''}`;
-            if (err instanceof UnrepresentableValueError) {
-              expect(err.keys.length).toBeGreaterThan(0);
-              for (const k of err.keys) expect(expected).toHaveProperty(k);
-            }
+            // The refusal (possibly wrapped with the output's path) names keys that exist.
+            const refusal = err instanceof UnrepresentableValueError ? err : (err as Error).cause;
+            expect(refusal).toBeInstanceOf(UnrepresentableValueError);
+            expect((refusal as UnrepresentableValueError).keys.length).toBeGreaterThan(0);
+            for (const k of (refusal as UnrepresentableValueError).keys) expect(expected).toHaveProperty(k);
             expect(message).toMatch(/"K\d+"/);
             // Never the value: check every refused value of 3+ characters that is not a key or format word.
             for (const v of vals) if (v.length >= 6 && !/^[\w .:-]+$/.test(v)) expect(message).not.toContain(v);
@@ -557,6 +558,53 @@ describe('a sample of hostile manifests through the built CLI', () => {
       }
     });
   }
+});
+
+describe('hostile values through the built CLI', () => {
+  const NASTY: Record<string, string> = {
+    '/hv/quotes': `it's "quoted" and \`ticked\``,
+    '/hv/dollar': '$HOME ${PATH} $(id) `id`',
+    '/hv/newlines': 'line one\nline two\r\nline three\n',
+    '/hv/hash': '#not a comment # really',
+    '/hv/unicode': 'Grüße 世界 👋 \u2028 \u0085',
+    '/hv/yaml-trap': 'no',
+    '/hv/spaces': '   padded   ',
+    '/hv/backslashes': 'C:\\path\\n\\t',
+    '/hv/big': 'x'.repeat(4000) + 'END',
+  };
+  const expected = Object.fromEntries(Object.entries(NASTY).map(([n, v]) => [n.slice(4).toUpperCase().replace(/-/g, '_'), v]));
+  let emulator: Awaited<ReturnType<typeof emulatorWith>>;
+  beforeAll(async () => {
+    emulator = await emulatorWith({ ...NASTY, '/hv-bad/multi': 'first\nsecond' });
+  });
+  afterAll(async () => emulator?.close());
+
+  it('every representable value round-trips through the real consumers; one a format cannot hold is refused by key, exit 6, nothing written', async () => {
+    cases += 2;
+    const dir = mkdtempSync(join(scratch, 'values-'));
+    const outputs = ['dotenv', 'json', 'yaml', 'shell', 'php'].map((f) => `  - { path: out.${f}, format: ${f}, paths: [ { path: /hv } ] }`).join('\n');
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, `version: 1\noutputs:\n${outputs}\n`);
+    const r = await cli(['write', '-m', good], cliEnv(emulator.url));
+    expect(r.code, r.stderr).toBe(0);
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    expect(readDotenv(read('out.dotenv'))).toEqual(expected);
+    expect(readJson(read('out.json'))).toEqual(expected);
+    expect(readYaml(read('out.yaml'))).toEqual(expected);
+    const keys = Object.keys(expected);
+    expect(readManyWith('bash', [{ content: read('out.shell'), expected }])).toEqual([expected]);
+    expect(readManyWith('php', [{ content: read('out.php'), expected }])).toEqual([expected]);
+    expect(keys.length).toBe(9);
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, `version: 1\noutputs:\n  - { path: bad.json, format: json, paths: [ { path: /hv } ] }\n  - { path: bad.docker, format: docker, values: { MULTI: /hv-bad/multi, HASH: /hv/hash } }\n`);
+    const refused = await cli(['write', '-m', bad], cliEnv(emulator.url));
+    expectCleanError(refused, 6, '"MULTI"', 'bad.docker');
+    expect(refused.stderr).not.toContain('"HASH"');
+    expect(refused.stderr).not.toContain('second');
+    expect(existsSync(join(dir, 'bad.json'))).toBe(false); // nothing is written when any output fails
+    expect(existsSync(join(dir, 'bad.docker'))).toBe(false);
+  });
 });
 
 function catchError(fn: () => unknown): unknown {
