@@ -54,7 +54,12 @@ export class SsmStore implements ParameterStore {
       retryMode: 'standard',
       // A stalled connection must not eat the whole deadline: time out each
       // attempt so the SDK retries it.
-      requestHandler: { connectionTimeout: Math.min(3_000, options.timeoutMs), requestTimeout: Math.min(10_000, options.timeoutMs) },
+      // (throwOnRequestTimeout: without it this SDK only logs a warning.)
+      requestHandler: {
+        connectionTimeout: Math.min(3_000, options.timeoutMs),
+        requestTimeout: Math.min(10_000, options.timeoutMs),
+        throwOnRequestTimeout: true,
+      },
     };
     if (options.region) config.region = options.region;
     if (options.profile) config.profile = options.profile;
