@@ -90,7 +90,7 @@ export async function checkTargetDirectory(path: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new OutputError(path, code === 'ENOENT' ? `directory ${dir} does not exist` : `cannot access directory ${dir} (${code})`, {
-      hint: code === 'ENOENT' ? `create it first (install -d -m 0750 ${dir})` : undefined,
+      hint: code === 'ENOENT' ? `create it first (install -d -m 0750 ${dir})` : hintForErrno(err, dir),
       cause: err,
     });
   }
@@ -100,6 +100,30 @@ export async function checkTargetDirectory(path: string): Promise<void> {
       hint: `chmod go-w ${dir}, or write to a directory only its owner can write`,
     });
   }
+  // An ancestor that others may write to (without the sticky bit that /tmp
+  // has) lets them rename our directory away and put a symlink to a place of
+  // their choosing in its stead, between this check and the rename: the
+  // secret would land elsewhere. Check every ancestor of the path as given
+  // and of its real path (release symlinks such as /var/www/current).
+  // Found by test/reliability/fs-attacks.test.ts.
+  const unsafe = await unsafeAncestor(dir);
+  if (unsafe) {
+    throw new OutputError(path, `${unsafe.dir}, an ancestor of ${dir}, is writable by ${unsafe.mode & 0o002 ? 'others' : 'its group'} (mode ${(unsafe.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit; refusing to write secrets below it`, {
+      hint: `chmod go-w ${unsafe.dir} (or chmod +t, as for /tmp), or write to a directory whose ancestors only their owners can write`,
+    });
+  }
+}
+
+async function unsafeAncestor(dir: string): Promise<{ dir: string; mode: number } | undefined> {
+  const seen = new Set<string>();
+  for (const start of [dir, await fs.realpath(dir).catch(() => dir)]) {
+    for (let d = dirname(start); !seen.has(d); d = dirname(d)) {
+      seen.add(d);
+      const st = await fs.stat(d).catch(() => undefined);
+      if (st && st.mode & 0o022 && !(st.mode & 0o1000)) return { dir: d, mode: st.mode };
+    }
+  }
+  return undefined;
 }
 
 /** Remove temp files left by an earlier run that was killed (its pid is gone). */

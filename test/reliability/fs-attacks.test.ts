@@ -80,6 +80,55 @@ describe('unsafe target directories', () => {
   }
 });
 
+describe('unsafe ancestors', () => {
+  /** area/<ancestor (mode)>/out: the output directory itself is private. */
+  function below(mode: number): { ancestor: string; dir: string } {
+    const area = dirname(outputDir());
+    const ancestor = join(area, 'ancestor');
+    mkdirSync(join(ancestor, 'out'), { recursive: true });
+    chmodSync(join(ancestor, 'out'), 0o700);
+    chmodSync(ancestor, mode);
+    return { ancestor, dir: join(ancestor, 'out') };
+  }
+
+  it('refuses a private directory below one that others can write to (they could swap it for a symlink)', async () => {
+    attacks++;
+    const { ancestor, dir } = below(0o777);
+    emulator.resetCounters();
+    expectCleanError(await write(manifest(dir)), 6, ancestor, 'writable by others', 'sticky', 'hint: chmod go-w');
+    expect(emulator.counters().requests).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a private directory below a group-writable one', async () => {
+    attacks++;
+    const { ancestor, dir } = below(0o770);
+    expectCleanError(await write(manifest(dir)), 6, ancestor, 'writable by its group');
+  });
+
+  it('accepts a private directory below a sticky world-writable one, as in /tmp', async () => {
+    attacks++;
+    const { dir } = below(0o1777);
+    const r = await write(manifest(dir));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'app.env'), 'utf8')).toContain(SECRET);
+  });
+
+  it('checks the real path too: a release symlink into a directory others can write to is refused', async () => {
+    attacks++;
+    const area = dirname(outputDir());
+    const release = join(area, 'releases', '42', 'config');
+    mkdirSync(release, { recursive: true });
+    chmodSync(release, 0o700);
+    symlinkSync(join(area, 'releases', '42'), join(area, 'current'));
+    const viaLink = join(area, 'current', 'config');
+    const r = await write(manifest(viaLink));
+    expect(r.code, r.stderr).toBe(0);
+    chmodSync(join(area, 'releases'), 0o777);
+    expectCleanError(await write(manifest(viaLink)), 6, join(area, 'releases'), 'writable by others');
+  });
+});
+
 describe('things planted at the target path', () => {
   it('a symlink to another file: the link is replaced by the output, the other file keeps its content', async () => {
     attacks++;
