@@ -182,6 +182,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
             errorRate: args['error-rate'],
             dropRate: args['drop-rate'],
             anySignature: args['any-signature'],
+            verbose: args.verbose,
           },
           io,
         );
