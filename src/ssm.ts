@@ -89,11 +89,7 @@ export class SsmStore implements ParameterStore {
     for (let i = 0; i < distinct.length; i += NAMES_PER_CALL) batches.push(distinct.slice(i, i + NAMES_PER_CALL));
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
-    const results = await Promise.all(
-      batches.map((batch) =>
-        this.limit(() => this.call<GetParametersCommandOutput>('GetParameters', batch, () => new GetParametersCommand({ Names: batch, WithDecryption: true }), batch.length)),
-      ),
-    );
+    const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
     results.forEach((out) => {
       for (const p of out.Parameters ?? []) {
         // With a selector, AWS answers with the bare Name plus `Selector`
@@ -105,6 +101,27 @@ export class SsmStore implements ParameterStore {
       missing.push(...(out.InvalidParameters ?? []));
     });
     return { found, missing };
+  }
+
+  private async getBatch(batch: string[]): Promise<GetParametersCommandOutput> {
+    const fetch = (names: string[]) =>
+      this.limit(() => this.call<GetParametersCommandOutput>('GetParameters', names, () => new GetParametersCommand({ Names: names, WithDecryption: true }), names.length));
+    try {
+      return await fetch(batch);
+    } catch (err) {
+      if (batch.length === 1 || !isIamOrKmsDenial(err)) throw err;
+      // One denied name fails the whole call, and a KMS denial does not say
+      // which parameter it was about. Only on this failure path, ask name by
+      // name so that the error names exactly the parameters to fix.
+      const singles = await Promise.allSettled(batch.map((name) => fetch([name])));
+      const denied = singles.flatMap((r, i) => (r.status === 'rejected' && isIamOrKmsDenial(r.reason) ? [{ name: batch[i] ?? '', error: r.reason as AccessDeniedError }] : []));
+      if (denied.length === 0) throw err;
+      throw new AccessDeniedError(
+        `access denied for ${denied.length} of ${batch.length} parameters in one GetParameters call:\n${denied.map((d) => `  ${d.name}: ${awsMessage(d.error.message, d.name)}`).join('\n')}`,
+        denied.map((d) => d.name),
+        { hint: [...new Set(denied.map((d) => d.error.hint))].join('; '), cause: err },
+      );
+    }
   }
 
   async list(path: string, recursive: boolean): Promise<StoredParameter[]> {
@@ -163,6 +180,18 @@ function toStored(p: Parameter): StoredParameter {
     value: p.Value ?? '',
     version: p.Version ?? 0,
   };
+}
+
+/** The service's own words from a mapped message ("... for NAME: <AWS message>"). */
+function awsMessage(mapped: string, name: string): string {
+  const marker = `for ${name}: `;
+  const at = mapped.indexOf(marker);
+  return at < 0 ? mapped : mapped.slice(at + marker.length);
+}
+
+/** An IAM or KMS "no" (as opposed to bad or missing credentials). */
+function isIamOrKmsDenial(err: unknown): boolean {
+  return err instanceof AccessDeniedError && (err.cause as { name?: string } | undefined)?.name === 'AccessDeniedException';
 }
 
 const ACCESS_ERRORS = new Set([
