@@ -2,11 +2,12 @@
 // otherwise script with), side by side in one run, against the built-in
 // emulator on loopback. Reports wall time, API calls and peak RSS, and the
 // ratio peer/ours. Usage: node bench/run.mjs [--names 50] [--runs 5]
-import { spawnSync, spawn } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'ssm-materialize.mjs');
@@ -32,16 +33,8 @@ writeFileSync(
   `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
 );
 
-const emulator = spawn(process.execPath, [cli, 'emulator', '--port', '0', '--seed', join(dir, 'seed.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let seen = '';
-  emulator.stdout.on('data', (c) => {
-    seen += c;
-    const m = /http:\/\/127\.0\.0\.1:\d+/.exec(seen);
-    if (m) resolve(m[0]);
-  });
-  emulator.on('exit', () => reject(new Error(seen)));
-});
+const emulator = await startEmulatorProcess(cli, join(dir, 'seed.json'));
+const url = emulator.url;
 const env = {
   ...process.env,
   AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO',
@@ -85,7 +78,7 @@ for (let run = 0; run < RUNS; run++) {
     calls[label] = (await counters()) - before;
   }
 }
-emulator.kill('SIGTERM');
+emulator.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -2,30 +2,20 @@
 // materialize examples/materialize.yaml into a fresh private directory, show
 // the summary and the files' permissions, then run again to show that
 // unchanged outputs are left alone.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, chmodSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmulatorProcess } from './emulator-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'ssm-materialize.mjs');
 const outDir = mkdtempSync(join(tmpdir(), 'ssm-materialize-demo-'));
 chmodSync(outDir, 0o700);
 
-const emulator = spawn(process.execPath, [cli, 'emulator', '--port', '0', '--seed', join(root, 'examples', 'seed.yaml')], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise((resolve, reject) => {
-  let seen = '';
-  emulator.stdout.on('data', (chunk) => {
-    seen += chunk;
-    const match = /http:\/\/127\.0\.0\.1:\d+/.exec(seen);
-    if (match) resolve(match[0]);
-  });
-  emulator.on('exit', (code) => reject(new Error(`emulator exited (${code}) before listening:\n${seen}`)));
-  setTimeout(() => reject(new Error('emulator did not start within 10 s')), 10_000).unref();
-});
+const emulator = await startEmulatorProcess(cli, join(root, 'examples', 'seed.yaml'));
+const url = emulator.url;
 
 const env = {
   ...process.env,
@@ -55,6 +45,6 @@ try {
   status ||= run('ssm-materialize write -m examples/materialize.yaml   # again: nothing changed', ['write', '-m', join(root, 'examples', 'materialize.yaml')]);
   console.log(`\nLook at the files: ls -l ${outDir}; cat ${join(outDir, 'app.env')}`);
 } finally {
-  emulator.kill('SIGTERM');
+  emulator.stop();
 }
 process.exitCode = status;
