@@ -1,48 +1,23 @@
 /** plan, check, exec, policy, put, init through the built CLI against the emulator. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { APP_KEY_ALIAS, useCanaryEmulator } from '../helpers/emulator.js';
 import { spawn } from 'node:child_process';
-import { CLI, cliEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { CLI, cliEnv } from '../helpers/cli.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const CANARY = 'CANARY';
-let emulator: RunningEmulator;
 const tempDir = useTempDir();
-const outputs: CliResult[] = [];
-
-async function cli(args: string[], input?: string, extra: Record<string, string> = {}): Promise<CliResult> {
-  const result = await runCli(args, cliEnv(emulator.url, extra), input);
-  outputs.push(result);
-  return result;
-}
-
-beforeAll(async () => {
-  emulator = await startEmulator({
-    port: 0,
-    seed: {
-      region: 'us-east-1',
-      account: '123456789012',
-      credentials: [{ access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' }],
-      kms_keys: [{ id: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/MyApplicationKey'] }],
-      parameters: [
-        { name: '/cmd/a', type: 'SecureString', key_id: 'alias/MyApplicationKey', value: 'CANARY-a' },
-        { name: '/cmd/b', type: 'String', value: 'CANARY-b' },
-        { name: '/cmd/env/C', type: 'String', value: 'CANARY-c' },
-      ],
-    },
-  } as Parameters<typeof startEmulator>[0]);
-});
-
-afterAll(async () => {
-  await emulator?.close();
-  for (const r of outputs) {
-    expect(r.stdout).not.toContain(CANARY);
-    expect(r.stderr).not.toContain(CANARY);
-  }
-});
+const { emulator, cli } = useCanaryEmulator(
+  [
+    { name: '/cmd/a', type: 'SecureString', key_id: APP_KEY_ALIAS, value: 'CANARY-a' },
+    { name: '/cmd/b', type: 'String', value: 'CANARY-b' },
+    { name: '/cmd/env/C', type: 'String', value: 'CANARY-c' },
+  ],
+  CANARY,
+);
 
 function setup(values = 'A: /cmd/a\n      B: /cmd/b'): { dir: string; manifest: string } {
   const dir = tempDir();
@@ -147,7 +122,7 @@ describe('exec', () => {
     const { dir, manifest } = setup();
     const ready = join(dir, 'ready');
     const script = `process.on('SIGTERM', () => process.exit(42)); require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000)`;
-    const child = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--', process.execPath, '-e', script], { env: cliEnv(emulator.url), stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--', process.execPath, '-e', script], { env: cliEnv(emulator().url), stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(existsSync(ready)).toBe(true);

@@ -2,11 +2,10 @@
  * End to end: the built CLI, the real SDK over real HTTP, the emulator, and
  * every written file read back by its real consumer.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { APP_KEY_ALIAS, useCanaryEmulator } from '../helpers/emulator.js';
 import { readDotenv, readJson, readShell, readYaml } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
 
@@ -28,42 +27,17 @@ const NASTY: Record<string, string> = {
 };
 const CANARY = 'CANARY';
 
-let emulator: RunningEmulator;
 const tempDir = useTempDir();
-const outputs: CliResult[] = [];
-
-async function cli(args: string[], extra: Record<string, string> = {}): Promise<CliResult> {
-  const result = await runCli(args, cliEnv(emulator.url, extra));
-  outputs.push(result);
-  return result;
-}
-
-beforeAll(async () => {
-  emulator = await startEmulator({
-    port: 0,
-    seed: {
-      region: 'us-east-1',
-      account: '123456789012',
-      credentials: [{ access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' }],
-      kms_keys: [{ id: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/MyApplicationKey'] }],
-      parameters: [
-        ...Object.entries(NASTY).map(([k, value]) => ({ name: `/e2e/nasty/${k}`, type: 'SecureString', key_id: 'alias/MyApplicationKey', value })),
-        { name: '/e2e/app/api-key', type: 'SecureString', key_id: 'alias/MyApplicationKey', value: 'CANARY-api-key-v1' },
-        { name: '/e2e/app/cert', type: 'String', versions: ['CANARY-cert-v1', 'CANARY-cert-v2', 'CANARY-cert-v3'], labels: { stable: 2 } },
-        ...Array.from({ length: 1000 }, (_, i) => ({ name: `/bulk/p${String(i).padStart(4, '0')}`, type: 'String', value: `CANARY-bulk-${i}` })),
-      ],
-    },
-  } as Parameters<typeof startEmulator>[0]);
-});
-
-afterAll(async () => {
-  await emulator?.close();
-  // No value may ever reach stdout or stderr, in any run of this file.
-  for (const r of outputs) {
-    expect(r.stdout).not.toContain(CANARY);
-    expect(r.stderr).not.toContain(CANARY);
-  }
-});
+const { emulator, cli: run } = useCanaryEmulator(
+  [
+    ...Object.entries(NASTY).map(([k, value]) => ({ name: `/e2e/nasty/${k}`, type: 'SecureString' as const, key_id: APP_KEY_ALIAS, value })),
+    { name: '/e2e/app/api-key', type: 'SecureString', key_id: APP_KEY_ALIAS, value: 'CANARY-api-key-v1' },
+    { name: '/e2e/app/cert', type: 'String', versions: ['CANARY-cert-v1', 'CANARY-cert-v2', 'CANARY-cert-v3'], labels: { stable: 2 } },
+    ...Array.from({ length: 1000 }, (_, i) => ({ name: `/bulk/p${String(i).padStart(4, '0')}`, type: 'String' as const, value: `CANARY-bulk-${i}` })),
+  ],
+  CANARY,
+);
+const cli = (args: string[]) => run(args);
 
 function manifestFor(dir: string): string {
   const file = join(dir, 'materialize.yaml');
@@ -102,14 +76,14 @@ describe('write, end to end', () => {
   it('materializes four formats whose files re-parse exactly, all mode 0600', async () => {
     const dir = tempDir();
     const manifest = manifestFor(dir);
-    emulator.resetCounters();
+    emulator().resetCounters();
     const result = await cli(['write', '-m', manifest]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/wrote +.*out\.dotenv \(dotenv, 17 keys, mode 0600\)/);
     // 1 GetParameters for the 4 names + 2 pages for the 13 parameters under the path, shared by all 4 outputs.
     expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 3 API calls/);
-    expect(emulator.counters().operations).toMatchObject({ GetParameters: 1, GetParametersByPath: 2 });
+    expect(emulator().counters().operations).toMatchObject({ GetParameters: 1, GetParametersByPath: 2 });
 
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     expect(readDotenv(read('out.dotenv'))).toEqual(expected);
@@ -149,10 +123,10 @@ describe('write, end to end', () => {
     const values = Array.from({ length: 1000 }, (_, i) => `      K${i}: /bulk/p${String(i).padStart(4, '0')}`).join('\n');
     const manifest = join(dir, 'bulk.yaml');
     writeFileSync(manifest, `version: 1\noutputs:\n  - path: bulk.env\n    format: dotenv\n    values:\n${values}\n  - path: bulk.json\n    format: json\n    values:\n${values}\n`);
-    emulator.resetCounters();
+    emulator().resetCounters();
     const result = await cli(['write', '-m', manifest, '--verbose']);
     expect(result.code).toBe(0);
-    expect(emulator.counters().operations).toEqual({ GetParameters: 100 });
+    expect(emulator().counters().operations).toEqual({ GetParameters: 100 });
     expect(result.stdout).toContain('100 API calls');
     const parsed = readDotenv(readFileSync(join(dir, 'bulk.env'), 'utf8'));
     expect(Object.keys(parsed)).toHaveLength(1000);
