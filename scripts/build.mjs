@@ -16,7 +16,7 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // Some dependencies (write-file-atomic, parts of the AWS SDK) are CommonJS
+  // Some dependencies (parts of the AWS SDK, yargs helpers) are CommonJS
   // and use require/__filename; an ESM bundle has to provide them. (__dirname is
   // left out: a bundled ESM module declares its own.)
   banner: {
