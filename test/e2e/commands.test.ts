@@ -105,6 +105,16 @@ describe('verify and on_change', () => {
     expect(statSync(join(dir, 'app.env')).ino).toBe(before.ino);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('a failing on_change exits 6 and says the new file is in place', async () => {
+    const dir = tempDir();
+    const manifest = join(dir, 'm.yaml');
+    writeFileSync(manifest, `version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values: { A: /cmd/a }\n    on_change: 'exit 9'\n`);
+    const result = await cli(['write', '-m', manifest]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain('on_change command exited with 9 (the new file is in place)');
+    expect(readDotenv(readFileSync(join(dir, 'app.env'), 'utf8'))).toEqual({ A: 'CANARY-a' });
+  });
 });
 
 describe('exec', () => {
