@@ -63,7 +63,8 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
   };
   if (inspection.current === undefined) {
-    diff.added = Object.keys(next);
+    // A template has no key/value form to parse back; its keys are the rendered ones.
+    diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);
     return diff;
   }
   const current = format.parse(inspection.current, ctx);
