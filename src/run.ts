@@ -19,12 +19,16 @@ import {
   checkTargetDirectory,
   commit,
   discard,
+  dropBackup,
+  keepOld,
+  restore,
   inspectTarget,
   removeStaleTempFiles,
   resolveGroup,
   resolveUser,
   stage,
   type ChangeReason,
+  type KeptTarget,
   type StagedFile,
   type WriteRequest,
 } from './write.js';
@@ -253,15 +257,25 @@ export async function writeOutputs(
     await Promise.all(staged.map((s) => discard(s.file)));
     throw err;
   }
-  // A rename can still fail (e.g. EIO); leave no temp file of the outputs after it behind.
+  // A rename can still fail (EIO, a read-only remount, something put at the
+  // path meanwhile). Then put back the outputs already replaced, newest
+  // first, and leave no temp file behind: a failed run leaves every output
+  // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
+  const replaced: KeptTarget[] = [];
   for (const [i, { file }] of staged.entries()) {
+    const kept = await keepOld(file.request.path);
     try {
       await commit(file);
+      replaced.push(kept);
     } catch (err) {
+      if (file.renamed) replaced.push(kept);
+      else await dropBackup(kept);
       await Promise.all(staged.slice(i + 1).map((s) => discard(s.file)));
+      for (const k of replaced.reverse()) await restore(k);
       throw err;
     }
   }
+  await Promise.all(replaced.map(dropBackup));
   for (const { out } of staged) {
     if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
   }

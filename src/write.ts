@@ -41,6 +41,17 @@ export interface Inspection {
 export interface StagedFile {
   request: WriteRequest;
   tempPath: string;
+  /** Set by commit once the rename happened (even if the directory sync then failed). */
+  renamed?: boolean;
+}
+
+/** The target as it was before commit, for putting it back if a later commit fails. */
+export interface KeptTarget {
+  path: string;
+  /** A hard link to the old file under a temp name; undefined when there was none. */
+  backup: string | undefined;
+  /** false: there was no file, so rolling back means removing the new one. */
+  existed: boolean;
 }
 
 const TEMP_MARK = '.ssm-materialize.';
@@ -163,7 +174,7 @@ function isAlive(pid: number): boolean {
 
 /** Phase one: a complete, synced temp file with final mode and owner. */
 export async function stage(req: WriteRequest): Promise<StagedFile> {
-  const tempPath = join(dirname(req.path), `.${basename(req.path)}${TEMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tempPath = tempNameFor(req.path);
   let handle: fs.FileHandle | undefined;
   let created = false;
   tempFilesInFlight.add(tempPath);
@@ -192,22 +203,73 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
   }
 }
 
+/** Our temp (and backup) file names: unpredictable, and recognisable by removeStaleTempFiles. */
+function tempNameFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
 /** Phase two: make it visible, durably. */
 export async function commit(staged: StagedFile): Promise<void> {
   try {
     await fs.rename(staged.tempPath, staged.request.path);
+    staged.renamed = true;
     tempFilesInFlight.delete(staged.tempPath);
   } catch (err) {
     await discard(staged);
-    throw new OutputError(staged.request.path, `cannot replace the file ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(staged.request.path)), cause: err });
+    throw new OutputError(staged.request.path, `cannot replace the file ${describeErrno(err)}`, {
+      hint: hintForErrno(err, dirname(staged.request.path)) ?? `check what is at ${staged.request.path}: it must be a regular file or nothing`,
+      cause: err,
+    });
   }
-  // The rename is only durable once the directory entry is on disk.
-  const dir = await fs.open(dirname(staged.request.path), constants.O_RDONLY);
+  // The rename is only durable once the directory entry is on disk. A failure
+  // here is an output error (exit 6), not a crash.
   try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+    const dir = await fs.open(dirname(staged.request.path), constants.O_RDONLY);
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } catch (err) {
+    throw new OutputError(staged.request.path, `cannot sync the directory ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(staged.request.path)), cause: err });
   }
+}
+
+/**
+ * Before replacing a target, keep the old file reachable under a temp name
+ * (a hard link: no copy, same inode), so that if a later output's commit
+ * fails, `restore` can put it back and a failed run leaves every output as
+ * it was. The backup is a temp-named file, so the signal handler and the
+ * next run's stale-file cleanup remove it like any temp file.
+ */
+export async function keepOld(path: string): Promise<KeptTarget> {
+  const backup = tempNameFor(path);
+  tempFilesInFlight.add(backup);
+  try {
+    await fs.link(path, backup);
+    return { path, backup, existed: true };
+  } catch (err) {
+    tempFilesInFlight.delete(backup);
+    // No file: rolling back removes the new one. Cannot link: no rollback for this output.
+    return { path, backup: undefined, existed: (err as NodeJS.ErrnoException).code !== 'ENOENT' };
+  }
+}
+
+/** Put the old file back (or remove a file that did not exist before). Best effort: rollback after a failure. */
+export async function restore(kept: KeptTarget): Promise<void> {
+  if (kept.backup) {
+    await fs.rename(kept.backup, kept.path).catch(() => undefined);
+    tempFilesInFlight.delete(kept.backup);
+  } else if (!kept.existed) {
+    await fs.unlink(kept.path).catch(() => undefined);
+  }
+}
+
+/** The run succeeded: the backup is no longer needed. */
+export async function dropBackup(kept: KeptTarget): Promise<void> {
+  if (!kept.backup) return;
+  await fs.unlink(kept.backup).catch(() => undefined);
+  tempFilesInFlight.delete(kept.backup);
 }
 
 export async function discard(staged: StagedFile): Promise<void> {

@@ -222,22 +222,48 @@ describe('SIGTERM and SIGINT mid-run', () => {
       const target = checkOutput(dir, 0) === 'a' ? 'b' : 'a';
       const signal = k % 2 ? 'SIGINT' : 'SIGTERM';
       const run = spawnCli(['write', '-m', manifests[target]], env);
-      const timer = setTimeout(() => run.child.kill(signal), rnd() * fullRunMs * 1.1);
+      const delay = rnd() * fullRunMs * 1.1;
+      const timer = setTimeout(() => run.child.kill(signal), delay);
       const r = await run.result;
       clearTimeout(timer);
       const outcome = r.code === 0 ? 'finished' : r.code === 143 || r.code === 130 ? `exit ${r.code}` : `killed by ${r.signal}`;
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      const what = `run ${k}: ${signal} after ${Math.round(delay)} ms -> code ${r.code} signal ${r.signal}; stderr: ${r.stderr}`;
       if (r.code !== 0 && r.code !== null) {
-        expect(r.code).toBe(signal === 'SIGTERM' ? 143 : 130);
-        expect(r.stderr).toContain(`interrupted by ${signal}`);
+        expect(r.code, what).toBe(signal === 'SIGTERM' ? 143 : 130);
+        expect(r.stderr, what).toContain(`interrupted by ${signal}`);
       }
-      if (r.code === null) expect(r.signal).toBe(signal); // arrived before bin.ts installed its handler: nothing staged yet
-      expect(tempFiles(dir)).toEqual([]);
+      if (r.code === null) expect(r.signal, what).toBe(signal); // arrived before bin.ts installed its handler: nothing staged yet
+      expect(tempFiles(dir), what).toEqual([]);
       OUTPUTS.forEach((_, i) => checkOutput(dir, i));
     }
     for (const [name, n] of Object.entries(outcomes)) recordFigure('crash', `SIGTERM/SIGINT ${name}`, n);
     expect((outcomes['exit 143'] ?? 0) + (outcomes['exit 130'] ?? 0)).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe('a commit that fails midway', () => {
+  it('rolls back the outputs already renamed: exit 6, every earlier output old-and-complete with its old inode, no temp or backup left', async () => {
+    const dir = join(root, 'rollback');
+    mkdirSync(dir, { mode: 0o700 });
+    const env = cliEnv(emulator.url);
+    expect((await cli(['write', '-m', writeManifest(dir, 'a.yaml', manifestBody('a'))], env)).code).toBe(0);
+    const before = OUTPUTS.map((o) => statSync(join(dir, o.file)));
+    // The last output's verify (after every output has staged, before any rename)
+    // turns its target into a non-empty directory, so its rename fails after the
+    // renames of the outputs before it have succeeded.
+    const last = join(dir, 'app.yaml');
+    const sabotage = `rm -f ${last} && mkdir ${last} && touch ${last}/blocker`;
+    const body = manifestBody('b').replace(/(  - path: app\.yaml\n)/, `$1    verify: '${sabotage}'\n`);
+    const r = await cli(['write', '-m', writeManifest(dir, 'b.yaml', body)], env);
+    expectCleanError(r, 6, 'app.yaml');
+    OUTPUTS.slice(0, -1).forEach((o, i) => {
+      expect(checkOutput(dir, i), `${o.file} after the failed run`).toBe('a');
+      expect(statSync(join(dir, o.file)).ino).toBe(before[i]!.ino);
+    });
+    expect(tempFiles(dir)).toEqual([]);
+    recordFigure('crash', 'mid-commit failures rolled back', 1);
+  });
 });
 
 describe.skipIf(rootOnly)('the file system says no', () => {
