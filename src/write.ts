@@ -15,7 +15,8 @@
  * does not fsync the directory (style.md). Those are exactly the promises
  * this tool exists to keep, so the ~100 lines are ours.
  */
-import { constants, promises as fs } from 'node:fs';
+import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises as fs, writeFile } from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OutputError } from './errors.js';
@@ -55,6 +56,15 @@ export interface KeptTarget {
 }
 
 const TEMP_MARK = '.ssm-materialize.';
+
+/** The fd-based calls `stage` needs (there is no public way to wrap an fd in a FileHandle). */
+const fdOps = {
+  fchown: promisify(fchown),
+  fchmod: promisify(fchmod),
+  writeFile: promisify(writeFile) as (fd: number, data: string, encoding: BufferEncoding) => Promise<void>,
+  fsync: promisify(fsync),
+  close: promisify(close),
+};
 
 /** Temp files in flight, so a SIGTERM/SIGINT handler can remove them. */
 export const tempFilesInFlight = new Set<string>();
@@ -175,24 +185,30 @@ function isAlive(pid: number): boolean {
 /** Phase one: a complete, synced temp file with final mode and owner. */
 export async function stage(req: WriteRequest): Promise<StagedFile> {
   const tempPath = tempNameFor(req.path);
-  let handle: fs.FileHandle | undefined;
+  let fd: number | undefined;
   let created = false;
-  tempFilesInFlight.add(tempPath);
   try {
     // O_EXCL + O_NOFOLLOW: never open something planted at the temp name.
     // Created 0600 at most, then set to the final mode with fchmod, which
     // the umask cannot widen or narrow.
-    handle = await fs.open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, req.mode & 0o600);
+    // Registered and created in one synchronous step, on purpose: the
+    // SIGINT/SIGTERM handler (bin.ts) runs on this thread and removes what
+    // is registered. With an async open, the file could be created in the
+    // thread pool after the handler had unlinked its name, and stay behind
+    // (found by test/reliability/crash.test.ts, signals at random moments).
+    tempFilesInFlight.add(tempPath);
+    fd = openSync(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, req.mode & 0o600);
     created = true;
-    if (req.uid !== undefined || req.gid !== undefined) await handle.chown(req.uid ?? -1, req.gid ?? -1);
-    await handle.chmod(req.mode);
-    await handle.writeFile(req.content, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
+    if (req.uid !== undefined || req.gid !== undefined) await fdOps.fchown(fd, req.uid ?? -1, req.gid ?? -1);
+    await fdOps.fchmod(fd, req.mode);
+    await fdOps.writeFile(fd, req.content, 'utf8');
+    await fdOps.fsync(fd);
+    const open = fd;
+    fd = undefined;
+    await fdOps.close(open);
     return { request: req, tempPath };
   } catch (err) {
-    await handle?.close().catch(() => undefined);
+    if (fd !== undefined) await fdOps.close(fd).catch(() => undefined);
     // Remove the temp file only if we created it: when the exclusive open
     // failed (EEXIST/ELOOP), whatever sits at that name is someone else's,
     // and deleting it would hide the evidence of a plant (found by
@@ -244,9 +260,10 @@ export async function commit(staged: StagedFile): Promise<void> {
  */
 export async function keepOld(path: string): Promise<KeptTarget> {
   const backup = tempNameFor(path);
-  tempFilesInFlight.add(backup);
   try {
-    await fs.link(path, backup);
+    // Synchronous for the same reason as the open in `stage`.
+    tempFilesInFlight.add(backup);
+    linkSync(path, backup);
     return { path, backup, existed: true };
   } catch (err) {
     tempFilesInFlight.delete(backup);

@@ -11,7 +11,8 @@
  * - ENOSPC, EROFS, EACCES: a clean error, exit 6, the old file intact, no temp.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { discard, stage, tempFilesInFlight } from '../../src/write.js';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { readDotenv, readJson, readYaml } from '../helpers/consumers.js';
@@ -210,36 +211,64 @@ describe('SIGTERM and SIGINT mid-run', () => {
     });
   }
 
-  it('at 30 random moments: each run ends with 0, 143/130 or death before the handler exists, and never leaves a temp file', async () => {
-    const dir = join(root, 'signal-random');
-    mkdirSync(dir, { mode: 0o700 });
+  it('at 60 random moments (half of them after the fetch, where files are staged): exit 0, 143/130 or death before the handler exists, never a temp file left', async () => {
     const env = cliEnv(emulator.url);
-    const manifests = { a: writeManifest(dir, 'a.yaml', manifestBody('a')), b: writeManifest(dir, 'b.yaml', manifestBody('b')) };
-    expect((await cli(['write', '-m', manifests.a], env)).code).toBe(0);
     const rnd = prng(7);
     const outcomes: Record<string, number> = {};
-    for (let k = 0; k < 30; k++) {
-      const target = checkOutput(dir, 0) === 'a' ? 'b' : 'a';
-      const signal = k % 2 ? 'SIGINT' : 'SIGTERM';
-      const run = spawnCli(['write', '-m', manifests[target]], env);
-      const delay = rnd() * fullRunMs * 1.1;
-      const timer = setTimeout(() => run.child.kill(signal), delay);
-      const r = await run.result;
-      clearTimeout(timer);
-      const outcome = r.code === 0 ? 'finished' : r.code === 143 || r.code === 130 ? `exit ${r.code}` : `killed by ${r.signal}`;
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      const what = `run ${k}: ${signal} after ${Math.round(delay)} ms -> code ${r.code} signal ${r.signal}; stderr: ${r.stderr}`;
-      if (r.code !== 0 && r.code !== null) {
-        expect(r.code, what).toBe(signal === 'SIGTERM' ? 143 : 130);
-        expect(r.stderr, what).toContain(`interrupted by ${signal}`);
+    const slot = async (n: number, rounds: number) => {
+      const dir = join(root, `signal-random-${n}`);
+      mkdirSync(dir, { mode: 0o700 });
+      const manifests = { a: writeManifest(dir, 'a.yaml', manifestBody('a')), b: writeManifest(dir, 'b.yaml', manifestBody('b')) };
+      expect((await cli(['write', '-m', manifests.a], env)).code).toBe(0);
+      for (let k = 0; k < rounds; k++) {
+        const target = checkOutput(dir, 0) === 'a' ? 'b' : 'a';
+        const signal = k % 2 ? 'SIGINT' : 'SIGTERM';
+        const run = spawnCli(['write', '-m', manifests[target], '--verbose'], env);
+        const afterFetch = rnd() < 0.5;
+        const delay = afterFetch ? rnd() * tailMs * 1.2 : rnd() * fullRunMs * 1.1;
+        let timer: NodeJS.Timeout | undefined;
+        const send = () => run.child.kill(signal);
+        if (afterFetch) {
+          run.child.stderr!.on('data', (d: Buffer) => {
+            if (!timer && d.toString().includes('fetched')) timer = setTimeout(send, delay);
+          });
+        } else timer = setTimeout(send, delay);
+        const r = await run.result;
+        clearTimeout(timer);
+        const outcome = r.code === 0 ? 'finished' : r.code === 143 || r.code === 130 ? `exit ${r.code}` : `killed by ${r.signal}`;
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+        const what = `run ${k}: ${signal} after ${Math.round(delay)} ms -> code ${r.code} signal ${r.signal}; stderr: ${r.stderr}`;
+        if (r.code !== 0 && r.code !== null) {
+          expect(r.code, what).toBe(signal === 'SIGTERM' ? 143 : 130);
+          expect(r.stderr, what).toContain(`interrupted by ${signal}`);
+        }
+        if (r.code === null) expect(r.signal, what).toBe(signal); // arrived before bin.ts installed its handler: nothing staged yet
+        expect(tempFiles(dir), what).toEqual([]);
+        OUTPUTS.forEach((_, i) => checkOutput(dir, i));
       }
-      if (r.code === null) expect(r.signal, what).toBe(signal); // arrived before bin.ts installed its handler: nothing staged yet
-      expect(tempFiles(dir), what).toEqual([]);
-      OUTPUTS.forEach((_, i) => checkOutput(dir, i));
-    }
+    };
+    await Promise.all(Array.from({ length: 3 }, (_, n) => slot(n, 20)));
     for (const [name, n] of Object.entries(outcomes)) recordFigure('crash', `SIGTERM/SIGINT ${name}`, n);
     expect((outcomes['exit 143'] ?? 0) + (outcomes['exit 130'] ?? 0)).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe('the signal handler and a temp file being created', () => {
+  it('a handler that runs while stage() is creating the temp file still removes it (no async open finishing after the unlink)', async () => {
+    let left = 0;
+    for (let i = 0; i < 200; i++) {
+      const dir = join(root, 'handler-race');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const staging = stage({ path: join(dir, 'app.env'), content: 'K=v\n', mode: 0o600, uid: undefined, gid: undefined });
+      // What bin.ts does on SIGINT/SIGTERM, at the earliest moment it can run: right after stage() yields.
+      for (const p of tempFilesInFlight) rmSync(p, { force: true });
+      const staged = await staging.catch(() => undefined);
+      if (tempFiles(dir).length) left++;
+      if (staged) await discard(staged);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(left, 'temp files left behind by 200 simulated interrupts').toBe(0);
+  });
 });
 
 describe('a commit that fails midway', () => {
