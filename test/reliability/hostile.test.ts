@@ -560,6 +560,18 @@ describe('a sample of hostile manifests through the built CLI', () => {
   }
 });
 
+describe('the starter manifest', () => {
+  it('`init` with its defaults writes a manifest that `validate` accepts (STAGE set)', async () => {
+    cases++;
+    const dir = mkdtempSync(join(scratch, 'init-'));
+    const file = join(dir, 'materialize.yaml');
+    const init = await cli(['init', '-o', file], cliEnv('http://127.0.0.1:9'));
+    expect(init.code, init.stderr).toBe(0);
+    const validate = await cli(['validate', '-m', file], cliEnv('http://127.0.0.1:9', { STAGE: 'prod' }));
+    expect(validate.code, validate.stderr).toBe(0);
+  });
+});
+
 describe('hostile values through the built CLI', () => {
   const NASTY: Record<string, string> = {
     '/hv/quotes': `it's "quoted" and \`ticked\``,
