@@ -12,6 +12,10 @@ export interface Principal {
   accessKeyId: string;
   /** undefined = full access. */
   rules: AccessRule[] | undefined;
+  /** The caller's ARN when it is not `user/<access key id>`: an assumed-role session's ARN. */
+  arn?: string;
+  /** For an assumed-role session: the role it was minted for. */
+  roleArn?: string;
 }
 
 /** IAM-style wildcards: `*` any run of characters, `?` exactly one. */
@@ -30,7 +34,7 @@ export class AccessPolicy {
   ) {}
 
   userArn(p: Principal): string {
-    return `arn:aws:iam::${this.account}:user/${p.accessKeyId}`;
+    return p.arn ?? `arn:aws:iam::${this.account}:user/${p.accessKeyId}`;
   }
 
   /** undefined when allowed; else SSM's AccessDeniedException. `action` is e.g. `GetParameters`. */

@@ -60,6 +60,8 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
       `${resolved.parameters.length} parameter${resolved.parameters.length === 1 ? '' : 's'}, region ${resolved.region}, account ${resolved.account}, signatures: ${signature === 'any' ? 'any accepted' : 'verified'}`,
       'Point a client at it with:',
       `  export AWS_ENDPOINT_URL_SSM=${emulator.url}`,
+      // Only with roles: AssumeRole (--role-arn) goes to the STS endpoint.
+      ...(resolved.roles.length > 0 ? [`  export AWS_ENDPOINT_URL_STS=${emulator.url}   # for --role-arn ${resolved.roles[0]?.arn ?? ''}`] : []),
       `  export AWS_ACCESS_KEY_ID=${credential?.access_key_id ?? 'AKIAEMULATORDEMO'}`,
       `  export AWS_SECRET_ACCESS_KEY=${credential?.secret_access_key ?? 'emulator-demo-secret'}`,
       `  export AWS_REGION=${resolved.region}`,

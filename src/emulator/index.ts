@@ -11,7 +11,7 @@ import { ParameterState } from './state.js';
 import type { Counters, Faults, Seed, SignatureMode } from './types.js';
 import { SsmError } from './ssm-error.js';
 
-export type { Counters, Faults, Seed, SeedParameter, SeedCredential, SeedKmsKey, AccessRule, SignatureMode } from './types.js';
+export type { Counters, Faults, Seed, SeedParameter, SeedCredential, SeedKmsKey, SeedRole, AccessRule, SignatureMode } from './types.js';
 export { loadSeedFile } from './seed.js';
 
 export interface EmulatorOptions {
@@ -76,6 +76,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     account: seed.account,
     signature: opts.signature ?? seed.signature,
     credentials: seed.credentials,
+    roles: seed.roles,
     state,
     kms,
     faults,

@@ -1,6 +1,7 @@
 /**
  * The seed: a YAML or JSON file (or the same object in code) that declares
- * region, account, credentials and their access rules, KMS keys, parameters
+ * region, account, credentials and their access rules, roles for STS
+ * AssumeRole, KMS keys, parameters
  * with their history and labels, and faults. Every problem is reported at
  * once, with file and line, as a ManifestError (exit 2).
  */
@@ -11,7 +12,7 @@ import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
 import { characters, checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter } from './types.js';
+import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole } from './types.js';
 
 /** A seed with every default filled in and every field checked. */
 export interface ResolvedSeed {
@@ -19,6 +20,7 @@ export interface ResolvedSeed {
   account: string;
   signature: 'verify' | 'any';
   credentials: SeedCredential[];
+  roles: SeedRole[];
   kms_keys: SeedKmsKey[];
   parameters: ResolvedParameter[];
   faults: Partial<Faults>;
@@ -56,11 +58,12 @@ const pathText = (path: Path): string =>
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'kms_keys', 'parameters', 'faults'];
+const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'kms_keys', 'parameters', 'faults'];
 const PARAMETER_KEYS = ['name', 'type', 'value', 'versions', 'key_id', 'labels', 'description', 'tier'];
 const CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'allow'];
 const RULE_KEYS = ['parameters', 'actions', 'kms_keys'];
 const KEY_KEYS = ['id', 'aliases'];
+const ROLE_KEYS = ['arn', 'trusted', 'allow', 'max_session_duration'];
 
 function unknownKeys(problems: Problems, path: Path, obj: Record<string, unknown>, known: string[]): void {
   for (const key of Object.keys(obj)) {
@@ -72,7 +75,7 @@ function unknownKeys(problems: Problems, path: Path, obj: Record<string, unknown
 export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path) => number = () => 0): ResolvedSeed {
   const problems = new Problems(file, locate);
   const seed: Record<string, unknown> = input === undefined || input === null ? {} : isObject(input) ? input : {};
-  if (input !== undefined && input !== null && !isObject(input)) problems.add([], 'the seed must be a mapping (region, account, credentials, kms_keys, parameters, faults)');
+  if (input !== undefined && input !== null && !isObject(input)) problems.add([], 'the seed must be a mapping (region, account, credentials, roles, kms_keys, parameters, faults)');
   unknownKeys(problems, [], seed, TOP_KEYS);
 
   const str = (path: Path, v: unknown, fallback: string): string => {
@@ -90,6 +93,7 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
   if (signature !== 'verify' && signature !== 'any') problems.add(['signature'], 'must be verify or any');
 
   const credentials = resolveCredentials(problems, seed.credentials);
+  const roles = resolveRoles(problems, seed.roles, account, credentials);
   const kms_keys = resolveKeys(problems, seed.kms_keys);
   const parameters = resolveParameters(problems, seed.parameters, new Kms(region, account, kms_keys));
 
@@ -105,7 +109,7 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
     }
   }
   if (problems.list.length > 0) throw new ManifestError(problems.list);
-  return { region, account, signature: signature as 'verify' | 'any', credentials, kms_keys, parameters, faults };
+  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, kms_keys, parameters, faults };
 }
 
 function resolveCredentials(problems: Problems, v: unknown): SeedCredential[] {
@@ -128,27 +132,71 @@ function resolveCredentials(problems: Problems, v: unknown): SeedCredential[] {
     else if (seen.has(id)) problems.add([...path, 'access_key_id'], `duplicate access key ${id}`);
     else seen.add(id);
     if (typeof secret !== 'string' || secret === '') problems.add([...path, 'secret_access_key'], 'must be a non-empty string');
-    let allow: AccessRule[] | undefined;
-    if (c.allow !== undefined) {
-      const rules = Array.isArray(c.allow) ? c.allow : [c.allow];
-      allow = rules.map((r: unknown, j) => {
-        const rpath = Array.isArray(c.allow) ? [...path, 'allow', j] : [...path, 'allow'];
-        if (!isObject(r)) {
-          problems.add(rpath, 'must be a mapping with parameters, actions and/or kms_keys');
-          return {};
-        }
-        unknownKeys(problems, rpath, r, RULE_KEYS);
-        const rule: AccessRule = {};
-        for (const k of RULE_KEYS as (keyof AccessRule)[]) {
-          if (r[k] === undefined) continue;
-          if (!isStringArray(r[k])) problems.add([...rpath, k], 'must be a list of strings (wildcards * and ?)');
-          else rule[k] = r[k];
-        }
-        return rule;
-      });
-    }
+    const allow = resolveRules(problems, path, c.allow);
     if (typeof id !== 'string' || typeof secret !== 'string') return [];
     return [{ access_key_id: id, secret_access_key: secret, ...(allow ? { allow } : {}) }];
+  });
+}
+
+/** An `allow`: one rule or a list of rules. undefined = full access. */
+function resolveRules(problems: Problems, path: Path, v: unknown): AccessRule[] | undefined {
+  if (v === undefined) return undefined;
+  const rules = Array.isArray(v) ? v : [v];
+  return rules.map((r: unknown, j) => {
+    const rpath = Array.isArray(v) ? [...path, 'allow', j] : [...path, 'allow'];
+    if (!isObject(r)) {
+      problems.add(rpath, 'must be a mapping with parameters, actions and/or kms_keys');
+      return {};
+    }
+    unknownKeys(problems, rpath, r, RULE_KEYS);
+    const rule: AccessRule = {};
+    for (const k of RULE_KEYS as (keyof AccessRule)[]) {
+      if (r[k] === undefined) continue;
+      if (!isStringArray(r[k])) problems.add([...rpath, k], 'must be a list of strings (wildcards * and ?)');
+      else rule[k] = r[k];
+    }
+    return rule;
+  });
+}
+
+/** IAM role ARN: optional path, name of 1..64 `[\w+=,.@-]`. */
+export const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
+
+function resolveRoles(problems: Problems, v: unknown, account: string, credentials: SeedCredential[]): SeedRole[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    problems.add(['roles'], 'must be a list of {arn, trusted, allow?, max_session_duration?}');
+    return [];
+  }
+  const arns = new Set(v.flatMap((r: unknown) => (isObject(r) && typeof r.arn === 'string' ? [r.arn] : [])));
+  const keys = new Set(credentials.map((c) => c.access_key_id));
+  const seen = new Set<string>();
+  return v.flatMap((r: unknown, i): SeedRole[] => {
+    const path = ['roles', i];
+    if (!isObject(r)) {
+      problems.add(path, 'must be a mapping with arn and trusted');
+      return [];
+    }
+    unknownKeys(problems, path, r, ROLE_KEYS);
+    const before = problems.list.length;
+    const arn = r.arn;
+    const m = typeof arn === 'string' ? ROLE_ARN.exec(arn) : null;
+    if (typeof arn !== 'string' || !m) problems.add([...path, 'arn'], `must be a role ARN like arn:aws:iam::${account}:role/deploy`);
+    else if (m[1] !== account) problems.add([...path, 'arn'], `must be in the seed's account ${account}`);
+    else if (seen.has(arn)) problems.add([...path, 'arn'], `duplicate role ${arn}`);
+    else seen.add(arn);
+    const trusted = r.trusted ?? [];
+    if (!isStringArray(trusted)) problems.add([...path, 'trusted'], 'must be a list of access key ids (from credentials) or role ARNs');
+    else {
+      for (const t of trusted) {
+        if (!keys.has(t) && !arns.has(t)) problems.add([...path, 'trusted'], `${t} is neither an access key id under credentials nor a role ARN under roles`);
+      }
+    }
+    const max = r.max_session_duration ?? 3600;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 3600 || max > 43200) problems.add([...path, 'max_session_duration'], 'must be a whole number of seconds from 3600 to 43200');
+    const allow = resolveRules(problems, path, r.allow);
+    if (problems.list.length > before || typeof arn !== 'string' || !isStringArray(trusted) || typeof max !== 'number') return [];
+    return [{ arn, trusted, max_session_duration: max, ...(allow ? { allow } : {}) }];
   });
 }
 

@@ -1,9 +1,11 @@
 /**
  * The HTTP side: AWS JSON 1.1 on loopback. Every request is a POST routed on
  * `X-Amz-Target: AmazonSSM.<Operation>` (never on the URL path), goes through
- * faults, SigV4 and the TPS limit, then its operation. Also serves the
- * control endpoints under /_emulator/ for tests that run the emulator as a
- * separate process.
+ * faults, SigV4 and the TPS limit, then its operation. A form-encoded request
+ * without X-Amz-Target (`Action=AssumeRole&...`, or signed for service `sts`)
+ * goes to the STS side instead (sts.ts, AWS Query protocol, XML). Also serves
+ * the control endpoints under /_emulator/ for tests that run the emulator as
+ * a separate process.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,13 +17,15 @@ import { OPERATIONS, THROTTLED_OPERATIONS, type OpContext } from './ops.js';
 import { parseAuthorization, verifySignature } from './sigv4.js';
 import { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
-import type { Counters, Faults, SeedCredential, SignatureMode } from './types.js';
+import { STS_DENIALS, STS_VERSION, StsError, StsService, toStsError } from './sts.js';
+import type { Counters, Faults, SeedCredential, SeedRole, SignatureMode } from './types.js';
 
 export interface ServerConfig {
   region: string;
   account: string;
   signature: SignatureMode;
   credentials: SeedCredential[];
+  roles: SeedRole[];
   state: ParameterState;
   kms: Kms;
   faults: FaultInjector;
@@ -32,7 +36,13 @@ const MAX_BODY = 1024 * 1024;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const JSON_TYPE = 'application/x-amz-json-1.1';
 /** Errors that mean "who are you / you may not": counted as denied. */
-const DENIALS = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException']);
+const DENIALS = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'ExpiredTokenException']);
+
+interface Caller {
+  principal: Principal;
+  /** A seeded access key or a minted session (not anonymous, not an unknown key under `signature: any`). */
+  known: boolean;
+}
 
 export function emptyCounters(): Counters {
   return { requests: 0, operations: {}, throttled: 0, faulted: 0, dropped: 0, stalled: 0, denied: 0 };
@@ -42,10 +52,12 @@ export class EmulatorServer {
   readonly http: Server;
   counters: Counters = emptyCounters();
   private readonly access: AccessPolicy;
+  private readonly sts: StsService;
   private readonly stalled = new Set<Socket>();
 
   constructor(private readonly config: ServerConfig) {
     this.access = new AccessPolicy(config.account, config.region);
+    this.sts = new StsService(config.roles);
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // A bug in the emulator: answer like AWS would, keep serving.
@@ -89,7 +101,8 @@ export class EmulatorServer {
     }
     this.counters.requests += 1;
     const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
+    const stsParams = stsRequest(req, body);
+    const operation = stsParams ? (stsParams.get('Action') ?? '') : target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
     if (operation) this.counters.operations[operation] = (this.counters.operations[operation] ?? 0) + 1;
 
     const fault = this.config.faults.decide();
@@ -108,6 +121,14 @@ export class EmulatorServer {
     }
 
     const delay = this.config.faults.delay();
+    if (stsParams) {
+      const answer = await this.answerSts(req, body, stsParams, fault === 'error');
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      const roleArn = stsParams.get('RoleArn');
+      this.config.log?.(`${operation || '-'}${roleArn ? ' ' + roleArn : ''} -> ${answer.outcome}`);
+      this.sendXml(res, answer.xml, answer.status, answer.requestId);
+      return;
+    }
     let status = 200;
     let payload: unknown;
     let names = '';
@@ -116,7 +137,7 @@ export class EmulatorServer {
         this.counters.faulted += 1;
         throw new SsmError('InternalServerError', 'An internal error occurred. Please try again.', 500);
       }
-      const principal = await this.authenticate(req, body);
+      const { principal } = await this.authenticate(req, body, 'ssm');
       const op = OPERATIONS[operation];
       if (!op) throw new SsmError('UnknownOperationException', target ? `Unknown operation ${target}` : 'Missing X-Amz-Target header');
       const input = parseJson(body);
@@ -140,22 +161,65 @@ export class EmulatorServer {
     this.send(res, payload, status);
   }
 
-  private async authenticate(req: IncomingMessage, body: Buffer): Promise<Principal> {
+  /**
+   * Who signed the request: a seeded access key, or a session minted by
+   * AssumeRole (its x-amz-security-token must be the minted token, and it
+   * must not have expired). Throws in SSM's words; the STS side rewords.
+   */
+  private async authenticate(req: IncomingMessage, body: Buffer, service: 'ssm' | 'sts'): Promise<Caller> {
     const anySignature = this.config.signature === 'any';
     const header = req.headers.authorization;
-    if (anySignature && !header) return { accessKeyId: 'anonymous', rules: undefined };
+    const anonymous: Caller = { principal: { accessKeyId: 'anonymous', rules: undefined }, known: false };
+    if (anySignature && !header) return anonymous;
     let auth;
     try {
       auth = parseAuthorization(header);
     } catch (err) {
-      if (anySignature) return { accessKeyId: 'anonymous', rules: undefined };
+      if (anySignature) return anonymous;
       throw err;
     }
-    const credential = this.config.credentials.find((c) => c.access_key_id === auth.accessKeyId);
-    if (anySignature) return principalOf(credential, auth.accessKeyId);
-    if (!credential) throw new SsmError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-    await verifySignature({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, auth, credential.secret_access_key, this.config.region);
-    return principalOf(credential, auth.accessKeyId);
+    const session = this.sts.session(auth.accessKeyId);
+    const credential = session ? undefined : this.config.credentials.find((c) => c.access_key_id === auth.accessKeyId);
+    if (anySignature) {
+      if (session) return { principal: StsService.principalOf(session), known: true };
+      return { principal: principalOf(credential, auth.accessKeyId), known: credential !== undefined };
+    }
+    const invalid = new SsmError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    const token = req.headers['x-amz-security-token'];
+    const tokenText = Array.isArray(token) ? token.join(',') : token;
+    // A session needs its own token; a long-term key takes none (AWS refuses a stray one the same way).
+    if (session ? !StsService.tokenMatches(session, tokenText) : !credential || tokenText !== undefined) throw invalid;
+    if (session && Date.now() >= session.expiresAt) throw new SsmError('ExpiredTokenException', 'The security token included in the request is expired');
+    const secret = session ? session.secretAccessKey : (credential?.secret_access_key ?? '');
+    await verifySignature({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, auth, secret, this.config.region, service);
+    return session ? { principal: StsService.principalOf(session), known: true } : { principal: principalOf(credential, auth.accessKeyId), known: true };
+  }
+
+  /** One STS (AWS Query) request: its XML answer, status and a log outcome. Never throws StsError. */
+  private async answerSts(req: IncomingMessage, body: Buffer, params: URLSearchParams, faulted: boolean): Promise<{ status: number; xml: string; outcome: string; requestId: string }> {
+    const requestId = randomUUID();
+    try {
+      if (faulted) {
+        this.counters.faulted += 1;
+        throw new StsError('InternalFailure', 'An internal error occurred. Please try again.', 500);
+      }
+      let caller: Caller;
+      try {
+        caller = await this.authenticate(req, body, 'sts');
+      } catch (err) {
+        throw err instanceof SsmError ? toStsError(err) : err;
+      }
+      const action = params.get('Action');
+      if (!action) throw new StsError('MissingAction', 'Missing Action');
+      const version = params.get('Version');
+      if (version !== STS_VERSION) throw new StsError('InvalidAction', `Could not find operation ${action} for version ${version ?? 'NO_VERSION_SPECIFIED'}`);
+      const xml = this.sts.handle(action, params, { access: this.access, principal: caller.principal, account: this.config.account, trustAnyone: this.config.signature === 'any' && !caller.known }, requestId);
+      return { status: 200, xml, outcome: '200', requestId };
+    } catch (err) {
+      if (!(err instanceof StsError)) throw err;
+      if (STS_DENIALS.has(err.code)) this.counters.denied += 1;
+      return { status: err.status, xml: err.xml(requestId), outcome: `${err.status} ${err.code}`, requestId };
+    }
   }
 
   private async control(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
@@ -179,6 +243,11 @@ export class EmulatorServer {
     }
   }
 
+  private sendXml(res: ServerResponse, xml: string, status: number, requestId: string): void {
+    res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': Buffer.byteLength(xml), 'x-amzn-RequestId': requestId });
+    res.end(xml);
+  }
+
   private send(res: ServerResponse, payload: unknown, status: number, type = JSON_TYPE): void {
     const text = JSON.stringify(payload);
     res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'x-amzn-RequestId': randomUUID() });
@@ -189,6 +258,21 @@ export class EmulatorServer {
 function principalOf(credential: SeedCredential | undefined, accessKeyId: string): Principal {
   const allow = credential?.allow;
   return { accessKeyId, rules: allow === undefined ? undefined : Array.isArray(allow) ? allow : [allow] };
+}
+
+/**
+ * The STS request's parameters, or undefined for an SSM request. STS (AWS
+ * Query) is a form-encoded POST with `Action=...` and no X-Amz-Target; a
+ * request signed for service `sts` goes there too, so that it gets STS's
+ * errors. Anything carrying X-Amz-Target stays SSM.
+ */
+function stsRequest(req: IncomingMessage, body: Buffer): URLSearchParams | undefined {
+  if (req.headers['x-amz-target'] !== undefined) return undefined;
+  const form = String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const params = form ? new URLSearchParams(body.toString('utf8')) : undefined;
+  if (params?.has('Action')) return params;
+  if (/Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/sts\//.test(String(req.headers.authorization ?? ''))) return params ?? new URLSearchParams();
+  return undefined;
 }
 
 function isLoopback(address: string | undefined): boolean {

@@ -86,9 +86,9 @@ function parseAmzDate(s: string | undefined): Date | undefined {
 
 const SKEW_MS = 15 * 60 * 1000;
 
-/** Throws InvalidSignatureException unless `auth.signature` is right for `secret`. */
-export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthorization, secret: string, region: string): Promise<void> {
-  if (auth.service !== 'ssm') throw new SsmError('InvalidSignatureException', `Credential should be scoped to correct service: 'ssm'.`);
+/** Throws InvalidSignatureException unless `auth.signature` is right for `secret`. `service` is `ssm` or `sts`. */
+export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthorization, secret: string, region: string, service = 'ssm'): Promise<void> {
+  if (auth.service !== service) throw new SsmError('InvalidSignatureException', `Credential should be scoped to correct service: '${service}'.`);
   if (auth.region !== region) throw new SsmError('InvalidSignatureException', `Credential should be scoped to a valid region. `);
   const amzDate = headerValue(req.headers, 'x-amz-date');
   const signingDate = parseAmzDate(amzDate ?? headerValue(req.headers, 'date'));
@@ -116,7 +116,7 @@ export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthoriz
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = v;
   const signer = new SignatureV4({
-    service: 'ssm',
+    service,
     region,
     credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: secret },
     sha256: Sha256,

@@ -47,6 +47,21 @@ export interface SeedCredential {
   allow?: AccessRule | AccessRule[];
 }
 
+/**
+ * An IAM role that STS AssumeRole can hand out sessions for. The session's
+ * temporary credentials carry the role's `allow` rules.
+ */
+export interface SeedRole {
+  /** `arn:aws:iam::<account>:role/<path/>name`, in the seed's account. */
+  arn: string;
+  /** Who may assume it: access key ids from `credentials`, or the ARN of another role (role chaining). */
+  trusted?: string[];
+  /** Same shape as a credential's `allow`. No `allow` = full access. */
+  allow?: AccessRule | AccessRule[];
+  /** Longest DurationSeconds AssumeRole accepts, 3600..43200. @default 3600 */
+  max_session_duration?: number;
+}
+
 export interface Faults {
   /** Added to every answer, in milliseconds. @default 0 */
   latency_ms: number;
@@ -75,15 +90,17 @@ export interface Seed {
   signature?: SignatureMode;
   /** @default the demo pair AKIAEMULATORDEMO / emulator-demo-secret, full access */
   credentials?: SeedCredential[];
+  /** Roles for STS AssumeRole. @default none */
+  roles?: SeedRole[];
   kms_keys?: SeedKmsKey[];
   parameters?: SeedParameter[];
   faults?: Partial<Faults>;
 }
 
 export interface Counters {
-  /** Every request to the SSM endpoint (not /_emulator/*). */
+  /** Every request to the SSM or STS endpoint (not /_emulator/*). */
   requests: number;
-  /** Requests per operation (X-Amz-Target), whatever their outcome. */
+  /** Requests per operation (X-Amz-Target, or the STS `Action`), whatever their outcome. */
   operations: Record<string, number>;
   /** Answered ThrottlingException by the TPS limit. */
   throttled: number;
