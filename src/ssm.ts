@@ -65,6 +65,10 @@ export class SsmStore implements ParameterStore {
     if (options.profile) config.profile = options.profile;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {
+      // STS gets no endpoint here on purpose: --endpoint-url is SSM's (e.g. a
+      // VPC endpoint). The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
+      // AWS_ENDPOINT_URL), which is how tests and the emulator point it at
+      // 127.0.0.1; see test/e2e/role-arn.test.ts.
       config.credentials = fromTemporaryCredentials({
         params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
         clientConfig: options.region ? { region: options.region } : {},
