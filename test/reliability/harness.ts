@@ -5,10 +5,10 @@
  * listings, and a guard for tests that need root and mounts.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { Seed } from '../../src/emulator/types.js';
 import { CLI, cliEnv, type CliResult } from '../helpers/cli.js';
@@ -16,8 +16,24 @@ import { isRoot, mustRunAsRoot } from './figures.js';
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
-/** The built CLI (dist/); SSM_MATERIALIZE_CLI points the suite at another build of it. */
-export const CLI_PATH = process.env.SSM_MATERIALIZE_CLI ?? CLI;
+/**
+ * The built CLI (dist/), snapshotted once per test file: other engineers
+ * rebuilding dist/ in the same tree must not hand a half-written bundle to a
+ * crash test. SSM_MATERIALIZE_CLI points the suite at another build.
+ */
+export const CLI_PATH = process.env.SSM_MATERIALIZE_CLI ?? snapshot(CLI);
+
+function snapshot(bundle: string): string {
+  const copy = join(tmpdir(), `ssm-rel-cli-${process.pid}-${Date.now()}.mjs`);
+  try {
+    copyFileSync(bundle, copy);
+  } catch {
+    return bundle; // not built: let the spawns report it
+  }
+  chmodSync(copy, 0o755); // readable by the unprivileged uid of the EACCES tests
+  afterAll(() => rmSync(copy, { force: true }));
+  return copy;
+}
 export { cliEnv };
 
 export const KMS_KEY = '1234abcd-12ab-34cd-56ef-1234567890ab';
