@@ -1,8 +1,8 @@
 /**
  * The seed: a YAML or JSON file (or the same object in code) that declares
  * region, account, credentials and their access rules, roles for STS
- * AssumeRole, KMS keys, parameters
- * with their history and labels, and faults. Every problem is reported at
+ * AssumeRole, KMS keys, parameters with their history and labels, and
+ * faults. Every problem is reported at
  * once, with file and line, as a ManifestError (exit 2).
  */
 import { readFileSync } from 'node:fs';

@@ -9,7 +9,10 @@ import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/c
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../src/emulator/sigv4.js';
-import { startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
 import { ManifestError } from '../../src/errors.js';
 import { ACCOUNT, DEMO, READER, REGION, baseSeed, expectSsmError } from './helpers.js';
 
@@ -324,6 +327,27 @@ describe('roles in the seed', () => {
     expect(text).toContain('roles[4].max_session_duration: must be a whole number of seconds from 3600 to 43200');
     expect(text).toContain('roles[5].allow.actions: must be a list of strings');
     expect(text).toContain('roles[6].trust: unknown key');
+  });
+
+  it('are read from a YAML seed file, with file:line for a problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-seed-'));
+    try {
+      const file = join(dir, 'seed.yaml');
+      writeFileSync(file, ['credentials:', '  - access_key_id: AKIAONE', '    secret_access_key: s', 'roles:', `  - arn: ${DEPLOY}`, '    trusted: [AKIAONE]', `  - arn: ${WIDE}`, '    trusted: [AKIATWO]', ''].join('\n'));
+      const err = (() => {
+        try {
+          loadSeedFile(file);
+          return undefined;
+        } catch (e) {
+          return e as ManifestError;
+        }
+      })();
+      expect(err?.problems).toEqual([{ file, line: 8, at: 'roles[1].trusted', message: 'AKIATWO is neither an access key id under credentials nor a role ARN under roles' }]);
+      writeFileSync(file, ['credentials:', '  - access_key_id: AKIAONE', '    secret_access_key: s', 'roles:', `  - arn: ${DEPLOY}`, '    trusted: [AKIAONE]', ''].join('\n'));
+      expect(loadSeedFile(file).roles).toEqual([{ arn: DEPLOY, trusted: ['AKIAONE'] }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
