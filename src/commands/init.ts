@@ -19,7 +19,8 @@ export interface InitArgs {
 }
 
 export async function initCommand(args: InitArgs, log: Logger): Promise<number> {
-  const problem = checkPath(args.prefix);
+  // The prefix may hold ${VAR} references (the default does): check the name around them.
+  const problem = checkPath(args.prefix.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x'));
   if (problem) throw new UsageError(`--prefix: ${problem}`);
   let keys: string[] = [];
   if (args.from) {
