@@ -9,6 +9,7 @@ import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/c
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../src/emulator/sigv4.js';
+import { emulatorCommand } from '../../src/emulator/command.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -329,7 +330,7 @@ describe('roles in the seed', () => {
     expect(text).toContain('roles[6].trust: unknown key');
   });
 
-  it('are read from a YAML seed file, with file:line for a problem', () => {
+  it('are read from a YAML seed file, with file:line for a problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-seed-'));
     try {
       const file = join(dir, 'seed.yaml');
@@ -345,6 +346,15 @@ describe('roles in the seed', () => {
       expect(err?.problems).toEqual([{ file, line: 8, at: 'roles[1].trusted', message: 'AKIATWO is neither an access key id under credentials nor a role ARN under roles' }]);
       writeFileSync(file, ['credentials:', '  - access_key_id: AKIAONE', '    secret_access_key: s', 'roles:', `  - arn: ${DEPLOY}`, '    trusted: [AKIAONE]', ''].join('\n'));
       expect(loadSeedFile(file).roles).toEqual([{ arn: DEPLOY, trusted: ['AKIAONE'] }]);
+      // The `emulator` command's banner then says where STS is.
+      const out: string[] = [];
+      const stop = new AbortController();
+      const done = emulatorCommand({ port: 0, seed: file }, { stdout: (t) => out.push(t), stderr: (t) => out.push(t) }, stop.signal);
+      await expect.poll(() => out.join(''), { timeout: 5_000 }).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out.join(''))?.[0] ?? 'no url';
+      stop.abort();
+      expect(await done).toBe(0);
+      expect(out.join('')).toContain(`  export AWS_ENDPOINT_URL_STS=${url}   # for --role-arn ${DEPLOY}\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
