@@ -249,7 +249,9 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
     const kms = /KMS|kms:|ciphertext|customer master key|KeyId/i.test(message);
     const arn = /on resource: (\S+)/.exec(message)?.[1];
     const action = /perform: (\S+)/.exec(message)?.[1] ?? `ssm:${operation}`;
-    const hint = kms
+    const hint = action === 'sts:AssumeRole'
+      ? `the role ${arn ?? ''} must trust the caller (its trust policy allows sts:AssumeRole for this principal), and the caller needs sts:AssumeRole on it; check --role-arn`
+      : kms
       ? `allow kms:Decrypt on the KMS key that encrypts ${what} (in the key policy or the role's policy); \`ssm-materialize policy\` prints the statement`
       : name === 'AccessDeniedException'
         ? `allow ${action} on ${arn ?? 'the parameter ARNs'} in the role's IAM policy; \`ssm-materialize policy -m FILE --account ID --region R\` prints a least-privilege policy`

@@ -48,11 +48,13 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** Read one line from a TTY in raw mode, echoing nothing. */
 function promptHidden(io: PutIo, text: string): Promise<string> {
-  io.prompt(text);
   const stdin = io.stdin;
+  // Raw mode (no echo) before the prompt: anything typed right after the
+  // prompt appears must already be hidden.
+  stdin.setRawMode?.(true);
+  io.prompt(text);
   return new Promise((resolve, reject) => {
     let value = '';
-    stdin.setRawMode?.(true);
     stdin.resume();
     const onData = (chunk: Buffer | string) => {
       for (const ch of chunk.toString()) {
