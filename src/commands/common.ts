@@ -24,13 +24,18 @@ export interface ManifestArgs extends StoreArgs {
   'log-format': LogFormat;
 }
 
-export function openStore(args: StoreArgs, region: string | undefined, log: Logger): SsmStore {
+/** Bad numbers are usage errors, found before any waiting or calling. */
+function checkStoreArgs(args: StoreArgs): void {
   const bad: string[] = [];
   if (!(args.timeout > 0)) bad.push('--timeout must be > 0');
   if (!Number.isInteger(args['max-attempts']) || args['max-attempts'] < 1) bad.push('--max-attempts must be an integer >= 1');
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) bad.push('--concurrency must be an integer >= 1');
   if (!(args.jitter >= 0)) bad.push('--jitter must be >= 0');
   if (bad.length) throw new UsageError(bad.join('; '));
+}
+
+export function openStore(args: StoreArgs, region: string | undefined, log: Logger): SsmStore {
+  checkStoreArgs(args);
   return new SsmStore({
     region: args.region ?? region,
     profile: args.profile,
@@ -54,9 +59,11 @@ export async function fetchAndRender(
   log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
   checkTemplates(manifest);
   await beforeFetch(manifest);
+  // The jitter comes before the store exists: its wait must not count against --timeout.
+  checkStoreArgs(args);
+  if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
   const store = openStore(args, manifest.region, log);
   try {
-    if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
     const plan = planFetch(manifest);
     log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
     const fetched = await fetchAll(store, plan);
