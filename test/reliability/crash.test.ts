@@ -11,7 +11,7 @@
  * - ENOSPC, EROFS, EACCES: a clean error, exit 6, the old file intact, no temp.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { discard, stage, tempFilesInFlight } from '../../src/write.js';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
