@@ -1,6 +1,6 @@
 /**
  * Parameter Store's rules for names, paths, selectors, labels and values,
- * with AWS's own error wording (see /work/shared/docs/ssm-facts.md and the
+ * with AWS's own error wording (see the brief's ssm-facts.md and the
  * messages moto copied from real AWS).
  */
 import { SsmError, validation } from './ssm-error.js';
