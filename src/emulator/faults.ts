@@ -8,8 +8,8 @@ import { NO_FAULTS, type Faults } from './types.js';
 
 export type Fault = 'none' | 'drop' | 'stall' | 'error';
 
-/** mulberry32: tiny, fast, good enough to spread faults evenly. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough to spread faults evenly (tests use it for seeded schedules too). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

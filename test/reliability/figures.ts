@@ -7,6 +7,7 @@
  *   RELIABILITY_FIGURES=/tmp/figures.jsonl npx vitest run test/reliability
  */
 import { appendFileSync } from 'node:fs';
+import { mulberry32 } from '../../src/emulator/faults.js';
 
 export function recordFigure(suite: string, name: string, value: number | string): void {
   const line = JSON.stringify({ suite, name, value });
@@ -24,16 +25,7 @@ export function fuzzRuns(ciDefault: number): number {
 }
 
 /** Seeded PRNG (mulberry32): the same kill schedule on every CI run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** In CI the root-only tests must run; elsewhere they may be skipped. */
 export const isRoot = process.getuid?.() === 0;

@@ -92,6 +92,8 @@ export interface SpawnOptions {
   /** Run under this umask (through sh). */
   umask?: string;
   cwd?: string;
+  /** Written to the CLI's stdin (e.g. for `put`); without it stdin is closed. */
+  input?: string;
 }
 
 export interface Spawned {
@@ -103,7 +105,8 @@ export interface Spawned {
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Spawned {
   const [file, argv] =
     options.umask === undefined ? [process.execPath, [CLI_PATH, ...args]] : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI_PATH, ...args]];
-  const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], uid: options.uid, gid: options.gid, cwd: options.cwd });
+  const child = spawn(file, argv, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], uid: options.uid, gid: options.gid, cwd: options.cwd });
+  if (options.input !== undefined) child.stdin!.end(options.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -124,30 +124,13 @@ async function run(
   return Promise.all(
     (options.variants ?? VARIANTS).map(async (variant) => {
       const env = cliEnv(options.endpoint ?? emulator.url, { EXEC_DIR: execDir, ...options.env });
-      const r = await cliWithInput([...args, ...variant], env, options.input);
+      const r = await cli([...args, ...variant], env, { input: options.input });
       runs++;
       captured.push({ where: `${label} ${variant.join(' ')} stdout`, text: r.stdout }, { where: `${label} ${variant.join(' ')} stderr`, text: r.stderr });
       if (options.code !== undefined) expect([options.code].flat(), `${label} ${variant.join(' ')}: ${r.stderr}`).toContain(r.code);
       return r;
     }),
   );
-}
-
-/** `cli` with stdin (for put). */
-async function cliWithInput(args: string[], env: NodeJS.ProcessEnv, input: string | undefined): Promise<CliResult> {
-  if (input === undefined) return cli(args, env);
-  const { spawn } = await import('node:child_process');
-  const { CLI_PATH } = await import('./harness.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }
 
 let dirs = 0;
@@ -211,8 +194,8 @@ describe('no canary outside its output', () => {
     // put: value from stdin, never echoed; a second put without --overwrite fails.
     await Promise.all(VARIANTS.map(async (variant, i) => {
       const name = `/leak/put/v${i}`;
-      const r = await cliWithInput(['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}\n`);
-      const again = await cliWithInput(['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}-again\n`);
+      const r = await cli(['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), { input: `${C.put}\n` });
+      const again = await cli(['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), { input: `${C.put}-again\n` });
       runs += 2;
       captured.push({ where: `put ${variant} stdout`, text: r.stdout }, { where: `put ${variant} stderr`, text: r.stderr }, { where: 'put again stdout', text: again.stdout }, { where: 'put again stderr', text: again.stderr });
       expect(r.code, r.stderr).toBe(0);
