@@ -6,8 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../src/emulator/sigv4.js';
+import { signedHeaders } from '../helpers/sign.js';
 
 export const REGION = 'us-east-1';
 export const CREDENTIALS = { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' };
@@ -17,22 +16,16 @@ export interface Outcome {
   body: Record<string, unknown>;
 }
 
-const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: CREDENTIALS, sha256: Sha256 });
-
 export async function call(endpoint: string, op: string, body: unknown): Promise<Outcome> {
-  const url = new URL(endpoint);
   const text = JSON.stringify(body);
-  const req = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: '/',
-    query: {},
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonSSM.${op}` },
+  const headers = await signedHeaders(endpoint, {
+    service: 'ssm',
+    region: REGION,
+    credentials: CREDENTIALS,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonSSM.${op}` },
     body: text,
   });
-  const res = await fetch(`${endpoint}/`, { method: 'POST', headers: req.headers as Record<string, string>, body: text });
+  const res = await fetch(`${endpoint}/`, { method: 'POST', headers, body: text });
   const raw = await res.text();
   try {
     return { status: res.status, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {} };

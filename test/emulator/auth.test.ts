@@ -1,7 +1,6 @@
 /** SigV4 verification and per-access-key rules (SSM actions and KMS keys). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../src/emulator/sigv4.js';
+import { signedHeaders } from '../helpers/sign.js';
 import {
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -25,22 +24,15 @@ const MISMATCH =
 
 /** A request signed like the SDK would, then sent with fetch (so a test can tamper with it). */
 async function signed(body: string, opts: { date?: Date; tamper?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
-  const url = new URL(emulator.url);
-  const signer = new SignatureV4({ service: 'ssm', region: REGION, credentials: DEMO, sha256: Sha256 });
-  const req = await signer.sign(
-    {
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      query: {},
-      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameters' },
-      body,
-    },
-    opts.date ? { signingDate: opts.date } : {},
-  );
-  const res = await fetch(emulator.url + '/', { method: 'POST', headers: req.headers as Record<string, string>, body: opts.tamper ?? body });
+  const headers = await signedHeaders(emulator.url, {
+    service: 'ssm',
+    region: REGION,
+    credentials: DEMO,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.GetParameters' },
+    body,
+    ...(opts.date ? { date: opts.date } : {}),
+  });
+  const res = await fetch(emulator.url + '/', { method: 'POST', headers, body: opts.tamper ?? body });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 

@@ -7,8 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
 import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../src/emulator/sigv4.js';
+import { signedHeaders } from '../helpers/sign.js';
 import { emulatorCommand } from '../../src/emulator/command.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -371,18 +370,13 @@ it('never logs secrets or session tokens', () => {
 });
 
 async function signedSts(body: string, service = 'sts'): Promise<{ status: number; text: string }> {
-  const url = new URL(emulator.url);
-  const signer = new SignatureV4({ service, region: REGION, credentials: DEMO, sha256: Sha256 });
-  const req = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: '/',
-    query: {},
-    headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded' },
+  const headers = await signedHeaders(emulator.url, {
+    service,
+    region: REGION,
+    credentials: DEMO,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body,
   });
-  const res = await fetch(emulator.url + '/', { method: 'POST', headers: req.headers as Record<string, string>, body });
+  const res = await fetch(emulator.url + '/', { method: 'POST', headers, body });
   return { status: res.status, text: await res.text() };
 }
