@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar } from 'yaml';
 import { ManifestError, type ManifestProblem } from './errors.js';
-import { formatNames, getFormat, type FormatName } from './formats/index.js';
+import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
 import { checkParameterName, checkPath, joinPrefix, splitSelector } from './names.js';
 
 /** A value taken from one named parameter. */
@@ -49,6 +49,8 @@ export interface OutputSpec {
   verify: string | undefined;
   /** Shell command run after the output changed. */
   onChange: string | undefined;
+  /** Format `file` only: decode the value before writing it. */
+  decode: FileDecoding | undefined;
   /** Line of the output in the manifest, for messages. */
   line: number;
 }
@@ -212,7 +214,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
   }
 
   function parseOutput(node: Node, at: string): OutputSpec | undefined {
-    const f = fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'verify', 'on_change']);
+    const f = fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'parameter', 'decode', 'verify', 'on_change']);
     const pathPair = f.get('path');
     const path = pathPair ? str(pathPair.value, `${at}.path`) : (problem(node, at, 'missing `path`'), undefined);
     const formatPair = f.get('format');
@@ -261,7 +263,9 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
         if (p) paths.push(p);
       });
     }
-    if (!valuesPair && !pathsPair) problem(node, at, 'an output needs `values`, `paths`, or both');
+    const file = parseFileOutput(node, f, format, at);
+    if (file.value) values.push(file.value);
+    if (!valuesPair && !pathsPair && format !== 'file') problem(node, at, 'an output needs `values`, `paths`, or both');
 
     const verifyPair = f.get('verify');
     const onChangePair = f.get('on_change');
@@ -280,8 +284,40 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       paths,
       verify,
       onChange,
+      decode: file.decode,
       line: lineOf(node),
     };
+  }
+
+  /**
+   * `format: file` takes one `parameter` (and optionally `decode`) instead of
+   * `values`/`paths`; its one entry is keyed by the parameter's name, which
+   * plans and messages show.
+   */
+  function parseFileOutput(node: Node, f: Map<string, Pair<unknown, unknown>>, format: FormatName | undefined, at: string): { value?: ValueSpec; decode?: FileDecoding } {
+    const parameterPair = f.get('parameter');
+    const decodePair = f.get('decode');
+    if (format !== 'file') {
+      for (const [pair, key] of [[parameterPair, 'parameter'], [decodePair, 'decode']] as const) {
+        if (pair && format !== undefined) problem(pair, `${at}.${key}`, 'only used with `format: file` (other formats take `values` or `paths`)');
+      }
+      return {};
+    }
+    for (const key of ['values', 'paths'] as const) {
+      const pair = f.get(key);
+      if (pair) problem(pair, `${at}.${key}`, 'a `file` output holds exactly one parameter: give `parameter: NAME` instead');
+    }
+    let decode: FileDecoding | undefined;
+    if (decodePair) {
+      const d = str(decodePair.value, `${at}.decode`);
+      if (d !== undefined && !(fileDecodings as readonly string[]).includes(d)) problem(decodePair, `${at}.decode`, `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})`);
+      else decode = d as FileDecoding | undefined;
+    }
+    if (!parameterPair) return problem(node, at, 'format `file` needs `parameter: NAME` (the one parameter the file holds)'), { decode };
+    const raw = str(parameterPair.value, `${at}.parameter`);
+    const full = raw === undefined ? undefined : resolveName(raw, parameterPair, `${at}.parameter`);
+    if (full === undefined) return { decode };
+    return { value: { key: full, parameter: full, optional: false, default: undefined, line: lineOf(parameterPair.key as Node) }, decode };
   }
 
   function idField(pair: Pair<unknown, unknown>, at: string): string | undefined {

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
-import { getFormat, templateKeys } from './formats/index.js';
+import { getFormat, renderFileBytes, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
@@ -133,7 +133,8 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
 
 export interface RenderedOutput {
   spec: OutputSpec;
-  content: string;
+  /** Text for every format; bytes for `file`, which may hold binary (decode: base64). */
+  content: string | Buffer;
   keys: string[];
 }
 
@@ -153,7 +154,7 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
-      const content = format.render(entries as Entries, ctx);
+      const content = spec.format === 'file' ? renderFileBytes(entries, spec.decode) : format.render(entries as Entries, ctx);
       rendered.push({ spec, content, keys: entries.map(([k]) => k) });
     } catch (err) {
       if (err instanceof UnrepresentableValueError) failures.push({ path: spec.path, error: err });
@@ -249,9 +250,13 @@ export async function writeOutputs(
       const inspection = await inspectTarget(req);
       results.push({ path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons });
       if (!inspection.changed) continue;
-      const file = await stage(req);
-      staged.push({ file, out });
-      if (out.spec.verify) await runHook('verify', out.spec.verify, out.spec.path, file.tempPath, env);
+      staged.push({ file: await stage(req), out });
+    }
+    // Verify once everything has staged, so a verify can check outputs
+    // against each other (a key against its certificate) as they will be.
+    const together = stagedPathsEnv(rendered, staged);
+    for (const { file, out } of staged) {
+      if (out.spec.verify) await runHook('verify', out.spec.verify, out.spec.path, file.tempPath, { ...env, ...together });
     }
   } catch (err) {
     await Promise.all(staged.map((s) => discard(s.file)));
@@ -280,6 +285,31 @@ export async function writeOutputs(
     if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
   }
   return results;
+}
+
+/**
+ * Where each output's next content is during verify: its temp file when it
+ * changed, else the output itself. `SSM_MATERIALIZE_STAGED_<n>` for the n-th
+ * output of the manifest (from 0), and `SSM_MATERIALIZE_STAGED_<NAME>` by the
+ * file name (upper-cased, other characters as `_`: `tls.crt` -> `TLS_CRT`)
+ * when no other output's file name gives the same NAME. Paths come from the
+ * manifest and our temp names, never from a value.
+ */
+export function stagedPathsEnv(rendered: RenderedOutput[], staged: Array<{ file: StagedFile; out: RenderedOutput }>): Record<string, string> {
+  const env: Record<string, string> = { SSM_MATERIALIZE_STAGED_COUNT: String(rendered.length) };
+  const byName = new Map<string, string[]>();
+  rendered.forEach((out, i) => {
+    const path = staged.find((s) => s.out === out)?.file.tempPath ?? out.spec.path;
+    env[`SSM_MATERIALIZE_STAGED_${i}`] = path;
+    const name = stagedName(out.spec.path);
+    byName.set(name, [...(byName.get(name) ?? []), path]);
+  });
+  for (const [name, paths] of byName) if (paths.length === 1 && paths[0] !== undefined) env[`SSM_MATERIALIZE_STAGED_${name}`] = paths[0];
+  return env;
+}
+
+export function stagedName(outputPath: string): string {
+  return (outputPath.split('/').pop() ?? '').replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 }
 
 /**

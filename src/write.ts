@@ -23,7 +23,8 @@ import { OutputError } from './errors.js';
 
 export interface WriteRequest {
   path: string;
-  content: string;
+  /** Text is written as UTF-8; bytes exactly as they are. */
+  content: string | Uint8Array;
   mode: number;
   /** Numeric ids, already resolved; undefined = leave as the process creates them. */
   uid: number | undefined;
@@ -61,7 +62,7 @@ const TEMP_MARK = '.ssm-materialize.';
 const fdOps = {
   fchown: promisify(fchown),
   fchmod: promisify(fchmod),
-  writeFile: promisify(writeFile) as (fd: number, data: string, encoding: BufferEncoding) => Promise<void>,
+  writeFile: promisify(writeFile) as (fd: number, data: Uint8Array) => Promise<void>,
   fsync: promisify(fsync),
   close: promisify(close),
 };
@@ -88,9 +89,10 @@ export async function inspectTarget(req: WriteRequest): Promise<Inspection> {
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new OutputError(req.path, 'exists and is not a regular file', { hint: 'remove it or choose another output path' });
-    const current = await handle.readFile('utf8');
+    const bytes = await handle.readFile();
+    const current = bytes.toString('utf8');
     const reasons: ChangeReason[] = [];
-    if (current !== req.content) reasons.push('content');
+    if (!bytes.equals(contentBytes(req))) reasons.push('content');
     if ((st.mode & 0o7777) !== req.mode) reasons.push('mode');
     if ((req.uid !== undefined && st.uid !== req.uid) || (req.gid !== undefined && st.gid !== req.gid)) reasons.push('owner');
     return { changed: reasons.length > 0, reasons, current };
@@ -201,7 +203,7 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
     created = true;
     if (req.uid !== undefined || req.gid !== undefined) await fdOps.fchown(fd, req.uid ?? -1, req.gid ?? -1);
     await fdOps.fchmod(fd, req.mode);
-    await fdOps.writeFile(fd, req.content, 'utf8');
+    await fdOps.writeFile(fd, contentBytes(req));
     await fdOps.fsync(fd);
     const open = fd;
     fd = undefined;
@@ -217,6 +219,10 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
     else tempFilesInFlight.delete(tempPath);
     throw new OutputError(req.path, `cannot write ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(req.path)), cause: err });
   }
+}
+
+function contentBytes(req: WriteRequest): Buffer {
+  return typeof req.content === 'string' ? Buffer.from(req.content, 'utf8') : Buffer.from(req.content.buffer, req.content.byteOffset, req.content.byteLength);
 }
 
 /** Our temp (and backup) file names: unpredictable, and recognisable by removeStaleTempFiles. */

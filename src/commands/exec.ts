@@ -26,7 +26,8 @@ export async function execCommand(args: ExecArgs, env: NodeJS.ProcessEnv, log: L
 }
 
 function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined): RenderedOutput[] {
-  if (!wanted?.length) return rendered;
+  // A `file` output (a certificate, a key) is no environment variable: left out unless asked for by --output.
+  if (!wanted?.length) return rendered.filter((r) => r.spec.format !== 'file');
   const chosen = rendered.filter((r) => wanted.some((w) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
   const unknown = wanted.filter((w) => !rendered.some((r) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
   if (unknown.length) throw new UsageError(`--output ${unknown.join(', ')} matches no output path in the manifest (outputs: ${rendered.map((r) => r.spec.path).join(', ')})`);
@@ -43,7 +44,7 @@ function environmentFrom(outputs: RenderedOutput[]): Record<string, string> {
   const from: Record<string, string> = {};
   const conflicts: string[] = [];
   for (const out of outputs) {
-    const parsed = out.spec.format === 'template' ? undefined : getFormat(out.spec.format).parse(out.content, { outputPath: out.spec.path });
+    const parsed = typeof out.content !== 'string' || out.spec.format === 'template' ? undefined : getFormat(out.spec.format).parse(out.content, { outputPath: out.spec.path });
     if (!parsed) throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
     for (const [key, value] of Object.entries(parsed)) {
       if (key in values && values[key] !== value) conflicts.push(`key ${key} differs between ${from[key]} and ${out.spec.path}`);

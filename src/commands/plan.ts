@@ -49,7 +49,8 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
   const inspection = await inspectTarget({ path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid });
   const format = getFormat(out.spec.format);
   const ctx = { outputPath: out.spec.path };
-  const next = format.parse(out.content, ctx) ?? {};
+  // A `file` output has no keys to compare: its one entry changes or not, by its bytes.
+  const next = typeof out.content === 'string' ? (format.parse(out.content, ctx) ?? {}) : {};
   const diff: OutputDiff = {
     path: out.spec.path,
     format: out.spec.format,
@@ -62,6 +63,12 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     reasons: inspection.reasons,
     mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
   };
+  if (out.spec.format === 'file') {
+    if (inspection.current === undefined) diff.added = out.keys;
+    else if (inspection.reasons.includes('content')) diff.changed = out.keys;
+    else diff.unchanged = out.keys.length;
+    return diff;
+  }
   if (inspection.current === undefined) {
     // A template has no key/value form to parse back; its keys are the rendered ones.
     diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);

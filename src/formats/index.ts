@@ -1,6 +1,7 @@
 /** The format table: format name -> encoder plus the consumer's parser that verifies it. */
 import { dockerFormat } from './docker.js';
 import { dotenvFormat } from './dotenv.js';
+import { fileFormat } from './file.js';
 import { jsonFormat } from './json.js';
 import { phpFormat } from './php.js';
 import { shellFormat } from './shell.js';
@@ -9,7 +10,7 @@ import { templateFormat } from './template.js';
 import type { Format } from './types.js';
 import { yamlFormat } from './yaml.js';
 
-export const formatNames = ['dotenv', 'shell', 'systemd', 'docker', 'json', 'yaml', 'php', 'template'] as const;
+export const formatNames = ['dotenv', 'shell', 'systemd', 'docker', 'json', 'yaml', 'php', 'template', 'file'] as const;
 export type FormatName = (typeof formatNames)[number];
 
 export const formats: Record<FormatName, Format> = {
@@ -21,6 +22,7 @@ export const formats: Record<FormatName, Format> = {
   yaml: yamlFormat,
   php: phpFormat,
   template: templateFormat,
+  file: fileFormat,
 };
 
 export function isFormatName(name: string): name is FormatName {
@@ -34,4 +36,5 @@ export function getFormat(name: FormatName | string): Format {
 }
 
 export { templateKeys } from './template.js';
+export { fileDecodings, renderFileBytes, type FileDecoding } from './file.js';
 export type { Entries, Format, RenderContext } from './types.js';

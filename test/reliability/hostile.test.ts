@@ -458,7 +458,7 @@ describe('any stored value through the pipeline', () => {
         for (const out of resolved) {
           let content: string;
           try {
-            content = renderOutputs([out])[0]!.content;
+            content = renderOutputs([out])[0]!.content as string; // text formats only here
           } catch (err) {
             expect(err).toBeInstanceOf(ToolError);
             expect((err as ToolError).exitCode).toBe(6);
