@@ -11,7 +11,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar } from 'yaml';
 import { ManifestError, type ManifestProblem } from './errors.js';
 import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
-import { checkParameterName, checkPath, joinPrefix, splitSelector } from './names.js';
+import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
 
 /** A value taken from one named parameter. */
 export interface ValueSpec {
@@ -377,7 +377,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     if (path === undefined && prefixBroken) return undefined;
     if (path === undefined) return problem(node as Node, at, `a relative path (${JSON.stringify(raw)}) needs a top-level \`prefix\``), undefined;
     path = path.length > 1 ? path.replace(/\/+$/, '') : path;
-    const err = checkPath(path);
+    const err = checkListablePath(path);
     if (err) return problem(node as Node, at, err), undefined;
     return { path, recursive, optional, line: lineOf(node as Node) };
   }
@@ -385,13 +385,18 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
   function resolveName(raw: string, node: Pair<unknown, unknown>, at: string): string | undefined {
     const { name, selector } = splitSelector(raw);
     let full: string;
-    if (name.startsWith('/')) full = name;
+    if (name.startsWith('/') || isArnName(name)) full = name;
     else if (prefixBroken) return undefined;
     else if (prefix !== undefined) full = joinPrefix(prefix, name);
     else if (!name.includes('/')) full = name; // a single-level name, valid in SSM
     else return problem(node, at, `${JSON.stringify(raw)} has no leading slash and the manifest has no \`prefix\``), undefined;
     const err = checkParameterName(full, selector);
     if (err) return problem(node, at, err), undefined;
+    // SSM serves a shared parameter only in its own region: the call's.
+    const arnRegion = parseParameterArn(full)?.region;
+    if (arnRegion !== undefined && region !== undefined && arnRegion !== region) {
+      return problem(node, at, `${JSON.stringify(raw)} is in region ${arnRegion} but the manifest reads from ${region}; Parameter Store serves a parameter only in its own region`), undefined;
+    }
     return selector === undefined ? full : `${full}:${selector}`;
   }
 

@@ -19,6 +19,7 @@ import {
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
+import { batchNames, matchAnswer } from './batches.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -88,21 +89,19 @@ export class SsmStore implements ParameterStore {
   }
 
   async get(names: readonly string[]): Promise<GetResult> {
-    const distinct = [...new Set(names)];
-    const batches: string[][] = [];
-    for (let i = 0; i < distinct.length; i += NAMES_PER_CALL) batches.push(distinct.slice(i, i + NAMES_PER_CALL));
+    // Batches in which every answer can be told apart (batches.ts).
+    const batches = batchNames(names, NAMES_PER_CALL);
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
     const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
-    results.forEach((out) => {
+    results.forEach((out, i) => {
+      const batch = batches[i] ?? [];
       for (const p of out.Parameters ?? []) {
-        // With a selector, AWS answers with the bare Name plus `Selector`
-        // (":3", ":label"); together they are the name we asked for.
-        const stored = toStored(p);
-        const requested = `${stored.name}${p.Selector ?? ''}`;
-        found.set(requested, { ...stored, name: requested });
+        const requested = matchAnswer(batch, p);
+        if (requested !== undefined) found.set(requested, { ...toStored(p), name: requested });
       }
-      missing.push(...(out.InvalidParameters ?? []));
+      // Whatever was neither answered nor listed as invalid is missing too.
+      missing.push(...batch.filter((name) => !found.has(name)));
     });
     return { found, missing };
   }
@@ -113,6 +112,7 @@ export class SsmStore implements ParameterStore {
     try {
       return await fetch(batch);
     } catch (err) {
+      if (batch.length > 1 && err instanceof MissingParametersError) return this.getOneByOne(batch, fetch);
       if (batch.length === 1 || !isIamOrKmsDenial(err)) throw err;
       // One denied name fails the whole call, and a KMS denial does not say
       // which parameter it was about. Only on this failure path, ask name by
@@ -126,6 +126,24 @@ export class SsmStore implements ParameterStore {
         { hint: [...new Set(denied.map((d) => d.error.hint))].join('; '), cause: err },
       );
     }
+  }
+
+  /**
+   * GetParameters answers a missing name in InvalidParameters, but moto
+   * fails the whole call with ParameterNotFound when a Secrets Manager
+   * reference is missing. Only then, ask name by name, so that exactly the
+   * missing names are reported and the others are still read.
+   */
+  private async getOneByOne(batch: string[], fetch: (names: string[]) => Promise<GetParametersCommandOutput>): Promise<GetParametersCommandOutput> {
+    const singles = await Promise.all(
+      batch.map((name) =>
+        fetch([name]).catch((err: unknown) => {
+          if (err instanceof MissingParametersError) return { Parameters: [], InvalidParameters: [name], $metadata: {} };
+          throw err;
+        }),
+      ),
+    );
+    return { Parameters: singles.flatMap((s) => s.Parameters ?? []), InvalidParameters: singles.flatMap((s) => s.InvalidParameters ?? []), $metadata: {} };
   }
 
   async list(path: string, recursive: boolean): Promise<StoredParameter[]> {

@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { baseName, parameterArn } from '../names.js';
+import { baseName, isSecretReference, parameterArn, secretIdOf } from '../names.js';
 
 export interface PolicyOptions {
   account: string;
@@ -44,17 +44,34 @@ export function buildPolicy(manifest: Manifest, options: PolicyOptions): { Versi
       Resource: paths.flatMap((p) => (p === '/' ? [arn('/'), `${arn('/')}*`] : [arn(p), `${arn(p)}/*`])),
     });
   }
+  // A secret read through Parameter Store needs the SSM read above on its
+  // reference name and GetSecretValue on the secret itself, whose ARN ends
+  // in a dash and six random characters.
+  const secrets = names.filter(isSecretReference).map((n) => `arn:${partition}:secretsmanager:${options.region}:${options.account}:secret:${secretIdOf(n)}-??????`);
+  if (secrets.length) {
+    statements.push({ Sid: 'ReadSecretsThroughParameterStore', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets });
+  }
   if (options.kmsKey) {
     // The encryption context SSM sends is the parameter's ARN: restrict the
     // key to exactly the parameters (and paths) this manifest reads.
-    const context = [...names.map(arn), ...paths.map((p) => (p === '/' ? `${arn('/')}*` : `${arn(p)}/*`))];
+    const parameters = names.filter((n) => !isSecretReference(n));
+    const context = [...parameters.map(arn), ...paths.map((p) => (p === '/' ? `${arn('/')}*` : `${arn(p)}/*`))];
     const condition: Record<string, Record<string, string | string[]>> = {
       StringEquals: { 'kms:ViaService': `ssm.${options.region}.amazonaws.com` },
       StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': context },
     };
     const { resource, aliasCondition } = kmsResource(options.kmsKey, options.region, options.account, partition);
     if (aliasCondition) condition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
-    statements.push({ Sid: 'DecryptParameters', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
+    if (context.length) statements.push({ Sid: 'DecryptParameters', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
+    if (secrets.length) {
+      // Secrets Manager decrypts with the secret's ARN as encryption context.
+      const secretCondition: Record<string, Record<string, string | string[]>> = {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${options.region}.amazonaws.com` },
+        StringLike: { 'kms:EncryptionContext:SecretARN': secrets },
+      };
+      if (aliasCondition) secretCondition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
+      statements.push({ Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: secretCondition });
+    }
   }
   return { Version: '2012-10-17', Statement: statements };
 }

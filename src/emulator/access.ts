@@ -39,8 +39,12 @@ export class AccessPolicy {
 
   /** undefined when allowed; else SSM's AccessDeniedException. `action` is e.g. `GetParameters`. */
   checkSsm(p: Principal, action: string, resource: string): SsmError | undefined {
+    return this.check(p, `ssm:${action}`, resource);
+  }
+
+  /** Any service's action, e.g. `secretsmanager:GetSecretValue` on a secret's ARN. */
+  check(p: Principal, full: string, resource: string): SsmError | undefined {
     if (!p.rules) return undefined;
-    const full = `ssm:${action}`;
     // Action names are case-insensitive in IAM, ARNs are not.
     if (p.rules.some((r) => matchesAny(r.actions, full, 'i') && matchesAny(r.parameters, resource))) return undefined;
     return new SsmError(

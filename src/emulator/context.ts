@@ -7,10 +7,12 @@ import type { Body } from './input.js';
 import type { Kms } from './kms.js';
 import type { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
+import type { SecretStore } from './secrets.js';
 import { parameterArn } from './validate.js';
 
 export interface OpContext {
   state: ParameterState;
+  secrets: SecretStore;
   kms: Kms;
   access: AccessPolicy;
   principal: Principal;

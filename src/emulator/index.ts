@@ -8,10 +8,11 @@ import { Kms } from './kms.js';
 import { resolveSeed, type ResolvedSeed } from './seed.js';
 import { EmulatorServer, emptyCounters } from './server.js';
 import { ParameterState } from './state.js';
+import { SecretStore } from './secrets.js';
 import type { Counters, Faults, Seed, SignatureMode } from './types.js';
 import { SsmError } from './ssm-error.js';
 
-export type { Counters, Faults, Seed, SeedParameter, SeedCredential, SeedKmsKey, SeedRole, AccessRule, SignatureMode } from './types.js';
+export type { Counters, Faults, Seed, SeedParameter, SeedSecret, SeedCredential, SeedKmsKey, SeedRole, AccessRule, SignatureMode } from './types.js';
 export { loadSeedFile } from './seed.js';
 
 export interface EmulatorOptions {
@@ -78,6 +79,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     credentials: seed.credentials,
     roles: seed.roles,
     state,
+    secrets: new SecretStore(seed.region, seed.account, seed.secrets),
     kms,
     faults,
     log: opts.log,

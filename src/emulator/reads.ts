@@ -8,6 +8,7 @@ import { checkRange, optionalBoolean, optionalInteger, optionalString, requiredS
 import { matchesFilter, paginate, readFilters } from './listing.js';
 import { SsmError, parameterNotFound, validation } from './ssm-error.js';
 import type { Version } from './state.js';
+import { SECRET_NAME, SECRETS_REFERENCE_PREFIX } from './secrets.js';
 import { checkPath, checkReadName, parseRef, storageKey, type ParameterRef } from './validate.js';
 
 /** The wire shape of one parameter version (GetParameter, GetParameters, GetParametersByPath). */
@@ -34,26 +35,85 @@ export function versionNotFound(ref: ParameterRef, version: number): SsmError {
   return new SsmError('ParameterVersionNotFound', `Systems Manager could not find version ${version} of ${ref.name}. Verify the version and try again.`);
 }
 
-/** Secrets Manager references need WithDecryption; the secrets themselves are not emulated. */
-function checkSecretsManagerReference(name: string, decrypt: boolean): void {
-  if (!name.startsWith('/aws/reference/secretsmanager/')) return;
+/**
+ * A name as GetParameter(s) reads it: a plain name (with selector), a
+ * parameter ARN, or a Secrets Manager reference. `answerName` is the Name
+ * the answer carries (AWS echoes an ARN as written), `iamArn` what IAM
+ * checks. An ARN of another account or region names a parameter nobody
+ * shared with this emulator: `foreign`, answered as not found.
+ */
+interface ReadRef extends ParameterRef {
+  answerName: string;
+  iamArn: string;
+  foreign?: boolean;
+  secret?: { name: string };
+}
+
+const PARAMETER_ARN = /^arn:aws:ssm:([^:]+):([^:]+):parameter\/(.+)$/;
+
+function readRef(ctx: OpContext, raw: string): ReadRef {
+  if (raw.startsWith('arn:')) {
+    const at = raw.indexOf(':parameter/') + 1;
+    const colon = raw.lastIndexOf(':');
+    const arn = colon >= at && at > 0 ? raw.slice(0, colon) : raw;
+    const m = PARAMETER_ARN.exec(arn);
+    if (!m) throw validation(`Parameter ARN is not valid: ${arn}`);
+    const ref = parseRef(`/${m[3]!}${raw.slice(arn.length)}`);
+    raise(checkReadName(ref.name));
+    return { ...ref, raw, answerName: arn, iamArn: arn, foreign: m[1] !== ctx.region || m[2] !== ctx.account };
+  }
+  const ref = parseRef(raw);
+  if (ref.name.startsWith(SECRETS_REFERENCE_PREFIX)) {
+    const name = ref.name.slice(SECRETS_REFERENCE_PREFIX.length);
+    if (!SECRET_NAME.test(name)) throw validation(`Invalid secret name in ${ref.name}`);
+    return { ...ref, answerName: ref.name, iamArn: arnOf(ctx, ref.name), secret: { name } };
+  }
+  raise(checkReadName(ref.name));
+  return { ...ref, answerName: ref.name, iamArn: arnOf(ctx, ref.name) };
+}
+
+/** IAM for a read: the SSM action on the parameter, and for a secret also GetSecretValue on the secret. */
+function checkReadAccess(ctx: OpContext, action: string, ref: ReadRef): void {
+  raise(ctx.access.checkSsm(ctx.principal, action, ref.iamArn));
+  if (ref.secret) {
+    const secret = ctx.secrets.get(ref.secret.name);
+    raise(ctx.access.check(ctx.principal, 'secretsmanager:GetSecretValue', secret?.arn ?? ctx.secrets.arnPattern(ref.secret.name)));
+  }
+}
+
+/** A secret's answer, shaped like AWS's: Version 0, the secret's ARN, its metadata in SourceResult. */
+function readSecret(ctx: OpContext, ref: ReadRef, decrypt: boolean): Record<string, unknown> | undefined {
   if (!decrypt) throw validation('WithDecryption flag must be True for retrieving a Secret Manager secret.');
-  throw parameterNotFound();
+  const secret = ref.secret && !ref.selector ? ctx.secrets.get(ref.secret.name) : undefined;
+  if (!secret) return undefined;
+  return {
+    Name: ref.answerName,
+    Type: 'SecureString',
+    Value: secret.value,
+    Version: 0,
+    SourceResult: ctx.secrets.sourceResult(secret),
+    LastModifiedDate: secret.created,
+    ARN: secret.arn,
+    DataType: 'text',
+  };
 }
 
 export const getParameter: Operation = (body, ctx) => {
   const raw = requiredString(body, 'Name');
   const decrypt = optionalBoolean(body, 'WithDecryption') ?? false;
-  const ref = parseRef(raw);
-  raise(checkReadName(ref.name));
-  raise(ctx.access.checkSsm(ctx.principal, 'GetParameter', arnOf(ctx, ref.name)));
-  checkSecretsManagerReference(ref.name, decrypt);
-  const parameter = ctx.state.get(ref.name);
+  const ref = readRef(ctx, raw);
+  checkReadAccess(ctx, 'GetParameter', ref);
+  if (ref.secret) {
+    const answer = readSecret(ctx, ref, decrypt);
+    if (!answer) throw parameterNotFound();
+    return { Parameter: answer };
+  }
+  const parameter = ref.foreign ? undefined : ctx.state.get(ref.name);
   if (!parameter || ref.impossible) throw parameterNotFound();
   const v = ctx.state.resolve(parameter, ref.selector);
   if (!v) throw ref.selector?.kind === 'version' ? versionNotFound(ref, ref.selector.version) : parameterNotFound();
   checkDecrypt(ctx, v, decrypt);
-  return { Parameter: wire(ctx, ref.name, v, decrypt, ref.selector?.text) };
+  return { Parameter: { ...wire(ctx, ref.name, v, decrypt, ref.selector?.text), Name: ref.answerName } };
 };
 
 export const getParameters: Operation = (body, ctx) => {
@@ -63,22 +123,27 @@ export const getParameters: Operation = (body, ctx) => {
     const bound = names.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 10';
     throw validation(`1 validation error detected: Value '[${names.join(', ')}]' at 'names' failed to satisfy constraint: Member must have length ${bound}`);
   }
-  const refs = [...new Set(names)].map(parseRef);
-  for (const ref of refs) raise(checkReadName(ref.name));
+  const refs = [...new Set(names)].map((raw) => readRef(ctx, raw));
   // Like IAM: one denied name denies the whole call.
-  for (const ref of refs) raise(ctx.access.checkSsm(ctx.principal, 'GetParameters', arnOf(ctx, ref.name)));
+  for (const ref of refs) checkReadAccess(ctx, 'GetParameters', ref);
 
   const found: Record<string, unknown>[] = [];
   const invalid: string[] = [];
   for (const ref of refs) {
-    const parameter = ctx.state.get(ref.name);
+    if (ref.secret) {
+      const answer = readSecret(ctx, ref, decrypt);
+      if (answer) found.push(answer);
+      else invalid.push(ref.raw);
+      continue;
+    }
+    const parameter = ref.foreign ? undefined : ctx.state.get(ref.name);
     const v = parameter && !ref.impossible ? ctx.state.resolve(parameter, ref.selector) : undefined;
     if (!v) {
       invalid.push(ref.raw);
       continue;
     }
     checkDecrypt(ctx, v, decrypt);
-    found.push(wire(ctx, ref.name, v, decrypt, ref.selector?.text));
+    found.push({ ...wire(ctx, ref.name, v, decrypt, ref.selector?.text), Name: ref.answerName });
   }
   const sortKey = (p: Record<string, unknown>): string => `${String(p.Name)}\u0000${String(p.Selector ?? '')}`;
   found.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));

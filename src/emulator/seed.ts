@@ -12,7 +12,8 @@ import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
 import { characters, checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole } from './types.js';
+import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole, type SeedSecret } from './types.js';
+import { SECRET_NAME } from './secrets.js';
 
 /** A seed with every default filled in and every field checked. */
 export interface ResolvedSeed {
@@ -23,6 +24,7 @@ export interface ResolvedSeed {
   roles: SeedRole[];
   kms_keys: SeedKmsKey[];
   parameters: ResolvedParameter[];
+  secrets: SeedSecret[];
   faults: Partial<Faults>;
 }
 
@@ -58,7 +60,7 @@ const pathText = (path: Path): string =>
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'kms_keys', 'parameters', 'faults'];
+const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'kms_keys', 'parameters', 'secrets', 'faults'];
 const PARAMETER_KEYS = ['name', 'type', 'value', 'versions', 'key_id', 'labels', 'description', 'tier'];
 const CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'allow'];
 const RULE_KEYS = ['parameters', 'actions', 'kms_keys'];
@@ -96,6 +98,7 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
   const roles = resolveRoles(problems, seed.roles, account, credentials);
   const kms_keys = resolveKeys(problems, seed.kms_keys);
   const parameters = resolveParameters(problems, seed.parameters, new Kms(region, account, kms_keys));
+  const secrets = resolveSecrets(problems, seed.secrets);
 
   const faults: Partial<Faults> = {};
   if (seed.faults !== undefined) {
@@ -109,7 +112,7 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
     }
   }
   if (problems.list.length > 0) throw new ManifestError(problems.list);
-  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, kms_keys, parameters, faults };
+  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, kms_keys, parameters, secrets, faults };
 }
 
 function resolveCredentials(problems: Problems, v: unknown): SeedCredential[] {
@@ -312,6 +315,33 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
         tier: tier as ResolvedParameter['tier'],
       },
     ];
+  });
+}
+
+function resolveSecrets(problems: Problems, v: unknown): SeedSecret[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    problems.add(['secrets'], 'must be a list of {name, value}');
+    return [];
+  }
+  const seen = new Set<string>();
+  return v.flatMap((s: unknown, i): SeedSecret[] => {
+    const path = ['secrets', i];
+    if (!isObject(s)) {
+      problems.add(path, 'must be a mapping with name and value');
+      return [];
+    }
+    unknownKeys(problems, path, s, ['name', 'value']);
+    const before = problems.list.length;
+    if (typeof s.name !== 'string' || !SECRET_NAME.test(s.name)) problems.add([...path, 'name'], 'must be a secret name: 1 to 512 of letters, digits and / _ + = . @ -');
+    else if (seen.has(s.name)) problems.add([...path, 'name'], `duplicate secret ${s.name}`);
+    else seen.add(s.name);
+    // A JSON secret is written in YAML as a mapping more often than as a string: accept both.
+    const value = isObject(s.value) ? JSON.stringify(s.value) : s.value;
+    if (typeof value !== 'string' || value === '') problems.add([...path, 'value'], 'must be a non-empty string (or a mapping, stored as its JSON)');
+    else if (value.length > 65536) problems.add([...path, 'value'], 'longer than Secrets Manager allows (65536)');
+    if (problems.list.length > before || typeof s.name !== 'string' || typeof value !== 'string') return [];
+    return [{ name: s.name, value }];
   });
 }
 

@@ -17,6 +17,7 @@ import { OPERATIONS, THROTTLED_OPERATIONS, type OpContext } from './ops.js';
 import { parseAuthorization, verifySignature } from './sigv4.js';
 import { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
+import type { SecretStore } from './secrets.js';
 import { STS_DENIALS, STS_VERSION, StsError, StsService, toStsError } from './sts.js';
 import type { Counters, Faults, SeedCredential, SeedRole, SignatureMode } from './types.js';
 
@@ -27,6 +28,7 @@ export interface ServerConfig {
   credentials: SeedCredential[];
   roles: SeedRole[];
   state: ParameterState;
+  secrets: SecretStore;
   kms: Kms;
   faults: FaultInjector;
   log?: ((line: string) => void) | undefined;
@@ -146,7 +148,7 @@ export class EmulatorServer {
         this.counters.throttled += 1;
         throw new SsmError('ThrottlingException', 'Rate exceeded');
       }
-      const ctx: OpContext = { state: this.config.state, kms: this.config.kms, access: this.access, principal, region: this.config.region, account: this.config.account };
+      const ctx: OpContext = { state: this.config.state, secrets: this.config.secrets, kms: this.config.kms, access: this.access, principal, region: this.config.region, account: this.config.account };
       payload = op(input, ctx);
     } catch (err) {
       if (!(err instanceof SsmError)) throw err;

@@ -23,6 +23,14 @@ export interface SeedParameter {
   tier?: Tier;
 }
 
+/** A Secrets Manager secret, served through `/aws/reference/secretsmanager/<name>`. */
+export interface SeedSecret {
+  /** The secret's name (letters, digits and / _ + = . @ -). */
+  name: string;
+  /** SecretString: often a JSON object (`{"username": ..., "password": ...}`). */
+  value: string;
+}
+
 export interface SeedKmsKey {
   /** Key id, e.g. `1234abcd-12ab-34cd-56ef-1234567890ab`. */
   id: string;
@@ -94,6 +102,8 @@ export interface Seed {
   roles?: SeedRole[];
   kms_keys?: SeedKmsKey[];
   parameters?: SeedParameter[];
+  /** Secrets Manager secrets, readable as /aws/reference/secretsmanager/<name>. @default none */
+  secrets?: SeedSecret[];
   faults?: Partial<Faults>;
 }
 

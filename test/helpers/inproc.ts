@@ -1,8 +1,8 @@
 /**
- * `main(argv, io)` in this process against an in-process emulator: the real
- * SDK over real HTTP on loopback, no build step, no child process. Every run's
- * stdout and stderr is kept, and afterAll asserts that no value (each seeded
- * value carries `canary`) reached either.
+ * `main(argv, io)` in this process against an in-process emulator (or any
+ * endpoint, e.g. moto): the real SDK over real HTTP on loopback, no build
+ * step, no child process. Every run's stdout and stderr is kept, and afterAll
+ * asserts that no value (each seeded value carries `canary`) reached either.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { main } from '../../src/cli.js';
@@ -25,11 +25,10 @@ const SDK_ENV: Record<string, string> = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-export function useInProcessEmulator(seed: () => Seed, canary: string) {
-  let emulator: RunningEmulator | undefined;
-  const runs: InProcessResult[] = [];
+/** Set SDK_ENV in process.env for this test file (and drop what could point elsewhere); restored afterwards. */
+export function useSdkEnv(): void {
   const saved: Record<string, string | undefined> = {};
-  beforeAll(async () => {
+  beforeAll(() => {
     for (const [k, v] of Object.entries(SDK_ENV)) {
       saved[k] = process.env[k];
       process.env[k] = v;
@@ -38,43 +37,63 @@ export function useInProcessEmulator(seed: () => Seed, canary: string) {
       saved[k] = process.env[k];
       delete process.env[k];
     }
-    emulator = await startEmulator({ port: 0, seed: seed() });
   });
-  afterAll(async () => {
-    await emulator?.close();
+  afterAll(() => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
+  });
+}
+
+/** One in-process run; store commands get `--endpoint-url` appended before any `--`. */
+export async function runMain(args: string[], endpoint: string, env: Record<string, string> = {}): Promise<InProcessResult> {
+  let stdout = '';
+  let stderr = '';
+  const needsStore = ['write', 'plan', 'check', 'exec'].includes(args[0] ?? '');
+  const dashDash = args.indexOf('--');
+  const own = dashDash < 0 ? args : args.slice(0, dashDash);
+  const rest = dashDash < 0 ? [] : args.slice(dashDash);
+  const argv = needsStore ? [...own, '--endpoint-url', endpoint, ...rest] : args;
+  const code = await main(argv, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SDK_ENV, ...env },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Runs kept for a canary check at the end of the file. */
+export function useCanaryRuns(canary: string): (r: InProcessResult) => InProcessResult {
+  const runs: InProcessResult[] = [];
+  afterAll(() => {
     expect(runs.length).toBeGreaterThan(0);
     for (const r of runs) {
       expect(r.stdout).not.toContain(canary);
       expect(r.stderr).not.toContain(canary);
     }
   });
+  return (r) => (runs.push(r), r);
+}
+
+export function useInProcessEmulator(seed: () => Seed, canary: string) {
+  let emulator: RunningEmulator | undefined;
+  useSdkEnv();
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0, seed: seed() });
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  const keep = useCanaryRuns(canary);
   const running = (): RunningEmulator => {
     if (!emulator) throw new Error('emulator not started (use inside a test)');
     return emulator;
   };
   return {
     emulator: running,
-    /** Run the CLI in-process; store commands get `--endpoint-url` of the emulator appended before any `--`. */
     async run(args: string[], env: Record<string, string> = {}): Promise<InProcessResult> {
-      let stdout = '';
-      let stderr = '';
-      const needsStore = ['write', 'plan', 'check', 'exec'].includes(args[0] ?? '');
-      const dashDash = args.indexOf('--');
-      const own = dashDash < 0 ? args : args.slice(0, dashDash);
-      const rest = dashDash < 0 ? [] : args.slice(dashDash);
-      const argv = needsStore ? [...own, '--endpoint-url', running().url, ...rest] : args;
-      const code = await main(argv, {
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SDK_ENV, ...env },
-      });
-      const result = { code, stdout, stderr };
-      runs.push(result);
-      return result;
+      return keep(await runMain(args, running().url, env));
     },
   };
 }
