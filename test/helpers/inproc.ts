@@ -64,10 +64,11 @@ export async function runMain(args: string[], endpoint: string, env: Record<stri
 }
 
 /** Runs kept for a canary check at the end of the file. */
-export function useCanaryRuns(canary: string): (r: InProcessResult) => InProcessResult {
+export function useCanaryRuns(canary: string, expectRuns = true): (r: InProcessResult) => InProcessResult {
   const runs: InProcessResult[] = [];
   afterAll(() => {
-    expect(runs.length).toBeGreaterThan(0);
+    // A canary check over no runs would prove nothing.
+    if (expectRuns) expect(runs.length).toBeGreaterThan(0);
     for (const r of runs) {
       expect(r.stdout).not.toContain(canary);
       expect(r.stderr).not.toContain(canary);
