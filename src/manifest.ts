@@ -11,6 +11,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar } from 'yaml';
 import { ManifestError, type ManifestProblem } from './errors.js';
 import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
+import { chosenKeys, type JsonExpansion } from './expand.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
 
 /** A value taken from one named parameter. */
@@ -21,6 +22,8 @@ export interface ValueSpec {
   optional: boolean;
   /** Used when `optional` and the parameter does not exist. */
   default: string | undefined;
+  /** Expand the value's JSON object into keys (expand.ts); `key` then only names the group. */
+  json?: JsonExpansion;
   line: number;
 }
 
@@ -333,10 +336,16 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     let parameter: string | undefined;
     let optional = false;
     let dflt: string | undefined;
+    let json: JsonExpansion | undefined;
     if (isScalar(pair.value)) {
       parameter = str(pair.value, here);
     } else if (isMap(pair.value)) {
-      const f = fields(pair.value, here, ['parameter', 'optional', 'default']);
+      const f = fields(pair.value, here, ['parameter', 'optional', 'default', 'json']);
+      const j = f.get('json');
+      if (j) {
+        json = parseJsonExpansion(j, `${here}.json`);
+        if (f.get('optional') || f.get('default')) problem(j, `${here}.json`, 'a `json` expansion needs its parameter: `optional` and `default` are not supported with it');
+      }
       const p = f.get('parameter');
       if (!p) problem(pair, here, 'missing `parameter`');
       else parameter = str(p.value, `${here}.parameter`);
@@ -354,7 +363,25 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     }
     if (parameter === undefined) return undefined;
     const full = resolveName(parameter, pair, here);
-    return full === undefined ? undefined : { key, parameter: full, optional, default: dflt, line: lineOf(pair.key as Node) };
+    if (full === undefined) return undefined;
+    return { key, parameter: full, optional, default: dflt, ...(json ? { json } : {}), line: lineOf(pair.key as Node) };
+  }
+
+  /** `json: { KEY: field.path, ... }` (chosen fields) or `json: "*"` (every field, keyed by the entry's key). */
+  function parseJsonExpansion(pair: Pair<unknown, unknown>, at: string): JsonExpansion | undefined {
+    if (isScalar(pair.value) && pair.value.value === '*') return { kind: 'all' };
+    if (!isMap(pair.value) || pair.value.items.length === 0) {
+      return problem(pair, at, 'expected `"*"` (every field) or a mapping of KEY: field (a dotted path for nested fields)'), undefined;
+    }
+    const chosen: Array<{ key: string; field: string }> = [];
+    for (const item of pair.value.items) {
+      const key = isScalar(item.key) ? asWritten(item.key) : undefined;
+      const field = isScalar(item.value) && (typeof item.value.value === 'string' || typeof item.value.value === 'number') ? asWritten(item.value) : undefined;
+      if (!key) problem(item, at, 'expected a key name');
+      else if (!field || field.split('.').some((s) => s === '')) problem(item, `${at}.${key}`, 'expected a field name, or a dotted path such as conn.port');
+      else chosen.push({ key, field });
+    }
+    return { kind: 'fields', fields: chosen };
   }
 
   function parsePathEntry(node: unknown, at: string): PathSpec | undefined {
@@ -406,15 +433,19 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     const first = seen.get(o.path);
     if (first !== undefined) problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first}` });
     else seen.set(o.path, o.line);
+    // The keys each entry defines, as far as they are known offline (a json "*" expansion's are not).
+    const defined = o.values.flatMap((v) => (chosenKeys(v.json) ?? (v.json ? [] : [v.key])).map((key) => ({ key, line: v.line })));
     const keys = new Map<string, number>();
-    for (const v of o.values) {
-      if (keys.has(v.key)) problems.push({ file, line: v.line, message: `key ${v.key} is defined twice in this output` });
-      keys.set(v.key, v.line);
+    for (const { key, line } of defined) {
+      if (keys.has(key)) problems.push({ file, line, message: `key ${key} is defined twice in this output` });
+      keys.set(key, line);
     }
     // Key names are known offline: `validate` should catch `1BAD:` or `~:` in a dotenv output, not the first deploy.
-    const bad = new Set(getFormat(o.format).invalidKeys(o.values.map((v) => v.key)));
-    for (const v of o.values) {
-      if (bad.has(v.key)) problems.push({ file, line: v.line, message: `key ${JSON.stringify(v.key)} is not a valid name for format ${o.format}` });
+    // A json "*" entry's key starts every key it expands to, so it must be a valid name too.
+    const named = [...defined, ...o.values.filter((v) => v.json?.kind === 'all').map((v) => ({ key: v.key, line: v.line }))];
+    const bad = new Set(getFormat(o.format).invalidKeys(named.map((d) => d.key)));
+    for (const { key, line } of named) {
+      if (bad.has(key)) problems.push({ file, line, message: `key ${JSON.stringify(key)} is not a valid name for format ${o.format}` });
     }
   }
 

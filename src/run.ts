@@ -14,6 +14,7 @@ import { getFormat, renderFileBytes, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
+import { chosenKeys, expandJson, InvalidJsonValueError } from './expand.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
@@ -81,17 +82,48 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   const collisions: Array<{ line: number; message: string }> = [];
   const badKeys: Array<{ line: number; message: string }> = [];
+  const missingFields: string[] = [];
+  const invalidJson = new Set<string>();
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
     const lineOfKey = new Map<string, number>();
     for (const v of spec.values) {
+      if (v.json) continue;
       const p = fetched.byName.get(v.parameter);
       if (p) entries.push([v.key, p.value]);
       else if (v.optional) entries.push([v.key, v.default ?? '']);
       else missing.add(v.parameter);
       source.set(v.key, v.parameter);
       lineOfKey.set(v.key, v.line);
+    }
+    // After the named keys, so that an expanded key that repeats one is a collision.
+    for (const v of spec.values) {
+      if (!v.json) continue;
+      const p = fetched.byName.get(v.parameter);
+      if (!p) {
+        missing.add(v.parameter);
+        continue;
+      }
+      let expanded;
+      try {
+        expanded = expandJson(v.parameter, p.value, v.json, v.key, getFormat(spec.format).nests);
+      } catch (err) {
+        if (!(err instanceof InvalidJsonValueError)) throw err;
+        invalidJson.add(v.parameter);
+        continue;
+      }
+      for (const field of expanded.missingFields) missingFields.push(`${v.parameter}: field ${JSON.stringify(field)}`);
+      for (const [key, value] of expanded.entries) {
+        const earlier = source.get(key);
+        if (earlier !== undefined) {
+          collisions.push({ line: v.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${v.parameter}` });
+          continue;
+        }
+        source.set(key, v.parameter);
+        lineOfKey.set(key, v.line || spec.line);
+        entries.push([key, value]);
+      }
     }
     for (const path of spec.paths) {
       const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
@@ -116,6 +148,18 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
     return { spec, entries };
   });
   if (missing.size) throw new MissingParametersError([...missing]);
+  if (missingFields.length) {
+    throw new MissingParametersError(missingFields, {
+      hint: 'add the fields to the JSON object in the parameter (or secret), or fix the field names under `json:` in the manifest',
+    });
+  }
+  if (invalidJson.size) {
+    const [first] = invalidJson;
+    if (invalidJson.size === 1 && first !== undefined) throw new InvalidJsonValueError(first);
+    throw new ToolError('invalid_json', ExitCode.output, `these values are not JSON objects, so their fields cannot be expanded:\n${[...invalidJson].map((n) => `  ${n}`).join('\n')}`, {
+      hint: 'store a JSON object in each, or read them without `json:`',
+    });
+  }
   if (collisions.length) {
     throw new ManifestError(
       collisions.map(({ line, message }) => ({ file: manifest.file, line, message })),
@@ -197,8 +241,9 @@ export function checkTemplates(manifest: Manifest): void {
       else throw err;
       continue;
     }
-    if (spec.paths.length) continue;
-    const defined = new Set(spec.values.map((v) => v.key));
+    // Keys from paths and json "*" are only known after the fetch; the renderer catches those.
+    if (spec.paths.length || spec.values.some((v) => v.json?.kind === 'all')) continue;
+    const defined = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? [v.key]));
     for (const key of used.filter((k) => !defined.has(k))) {
       problems.push({ file: manifest.file, line: spec.line, message: `template ${spec.template} uses {{ ${key} }}, which this output does not define under \`values\`` });
     }

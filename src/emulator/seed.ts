@@ -12,7 +12,7 @@ import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
 import { characters, checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole, type SeedSecret } from './types.js';
+import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole } from './types.js';
 import { SECRET_NAME } from './secrets.js';
 
 /** A seed with every default filled in and every field checked. */
@@ -24,7 +24,7 @@ export interface ResolvedSeed {
   roles: SeedRole[];
   kms_keys: SeedKmsKey[];
   parameters: ResolvedParameter[];
-  secrets: SeedSecret[];
+  secrets: Array<{ name: string; value: string }>;
   faults: Partial<Faults>;
 }
 
@@ -318,14 +318,14 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
   });
 }
 
-function resolveSecrets(problems: Problems, v: unknown): SeedSecret[] {
+function resolveSecrets(problems: Problems, v: unknown): ResolvedSeed['secrets'] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
     problems.add(['secrets'], 'must be a list of {name, value}');
     return [];
   }
   const seen = new Set<string>();
-  return v.flatMap((s: unknown, i): SeedSecret[] => {
+  return v.flatMap((s: unknown, i): ResolvedSeed['secrets'] => {
     const path = ['secrets', i];
     if (!isObject(s)) {
       problems.add(path, 'must be a mapping with name and value');

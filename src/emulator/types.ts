@@ -27,8 +27,8 @@ export interface SeedParameter {
 export interface SeedSecret {
   /** The secret's name (letters, digits and / _ + = . @ -). */
   name: string;
-  /** SecretString: often a JSON object (`{"username": ..., "password": ...}`). */
-  value: string;
+  /** SecretString: often a JSON object (`{"username": ..., "password": ...}`); a mapping is stored as its JSON. */
+  value: string | Record<string, unknown>;
 }
 
 export interface SeedKmsKey {
