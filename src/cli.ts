@@ -12,7 +12,7 @@ import { checkTemplates } from './run.js';
 import { formatNames } from './formats/index.js';
 import { emulatorCommand } from './emulator/command.js';
 import type { ManifestArgs, StoreArgs } from './commands/common.js';
-import { writeCommand } from './commands/write.js';
+import { writeCommand, type WriteArgs } from './commands/write.js';
 import { planCommand } from './commands/plan.js';
 import { execCommand } from './commands/exec.js';
 import { buildPolicy } from './commands/policy.js';
@@ -62,15 +62,18 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     .command(
       ['write', '$0'],
       'Fetch every parameter the manifest names and write the outputs atomically (default command)',
-      (y) => storeOptions(manifestOption(y)).example('$0 write -m /var/www/app/materialize.yaml', 'The CodeDeploy AfterInstall step'),
+      (y) =>
+        lockedOption(storeOptions(manifestOption(y)))
+          .option('lock', { type: 'string', describe: 'After writing, record the version of every parameter used in this file (no values)' })
+          .example('$0 write -m /var/www/app/materialize.yaml', 'The CodeDeploy AfterInstall step'),
       async (args) => {
-        exitCode = await writeCommand(args as unknown as ManifestArgs, io.env, withLog(args));
+        exitCode = await writeCommand(args as unknown as WriteArgs, io.env, withLog(args));
       },
     )
     .command(
       'plan',
       'Fetch and render, write nothing; list per output the keys added, removed and changed (never values)',
-      (y) => storeOptions(manifestOption(y)),
+      (y) => lockedOption(storeOptions(manifestOption(y))),
       async (args) => {
         exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'plan');
       },
@@ -78,7 +81,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     .command(
       'check',
       'Like plan; exit 0 when every output is up to date, 1 when one would change (drift alarms)',
-      (y) => storeOptions(manifestOption(y)),
+      (y) => lockedOption(storeOptions(manifestOption(y))),
       async (args) => {
         exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'check');
       },
@@ -87,7 +90,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       'exec',
       'Run a command with the values in its environment; nothing is written to disk. Usage: exec -m FILE -- CMD [ARGS]',
       (y) =>
-        storeOptions(manifestOption(y))
+        lockedOption(storeOptions(manifestOption(y)))
           .option('output', { type: 'string', array: true, describe: 'Only the keys of this output (its path or file name); repeatable' })
           .example('$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk'),
       async (args) => {
@@ -211,6 +214,10 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
 
 function manifestOption<T>(y: Argv<T>) {
   return y.option('manifest', { alias: 'm', type: 'string', default: DEFAULT_MANIFEST, describe: 'Manifest file (YAML or JSON)' });
+}
+
+function lockedOption<T>(y: Argv<T>) {
+  return y.option('locked', { type: 'string', describe: 'Fetch exactly the parameter versions recorded by `write --lock FILE`' });
 }
 
 function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {

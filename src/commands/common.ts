@@ -1,7 +1,8 @@
 /** What every command that talks to the store shares: options, the store, the fetch-and-render steps. */
 import type { Logger } from '../log.js';
 import { loadManifest, type Manifest } from '../manifest.js';
-import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type RenderedOutput } from '../run.js';
+import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type Fetched, type FetchPlan, type RenderedOutput } from '../run.js';
+import { fetchLocked, readLock } from '../lockfile.js';
 import { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
 import type { LogFormat } from '../log.js';
@@ -19,6 +20,8 @@ export interface StoreArgs {
 
 export interface ManifestArgs extends StoreArgs {
   manifest: string;
+  /** Fetch exactly the versions this lock file records (lockfile.ts). */
+  locked?: string;
   quiet: boolean;
   verbose: boolean;
   'log-format': LogFormat;
@@ -54,8 +57,9 @@ export async function fetchAndRender(
   env: NodeJS.ProcessEnv,
   log: Logger,
   beforeFetch: (manifest: Manifest) => Promise<void> = async () => undefined,
-): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore }> {
+): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore; plan: FetchPlan; fetched: Fetched }> {
   const manifest = loadManifest(args.manifest, env);
+  const lock = args.locked === undefined ? undefined : readLock(args.locked);
   log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
   checkTemplates(manifest);
   await beforeFetch(manifest);
@@ -66,13 +70,13 @@ export async function fetchAndRender(
   try {
     const plan = planFetch(manifest);
     log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
-    const fetched = await fetchAll(store, plan);
+    const fetched = lock && args.locked !== undefined ? await fetchLocked(store, plan, lock, args.locked) : await fetchAll(store, plan);
     log.progress(
       'fetched',
       { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries },
       `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
     );
-    return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store };
+    return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store, plan, fetched };
   } finally {
     store.close();
   }

@@ -8,7 +8,9 @@ import { getFormat } from '../formats/index.js';
 import type { Logger } from '../log.js';
 import { prepareTargets, type RenderedOutput } from '../run.js';
 import { inspectTarget, type ChangeReason } from '../write.js';
-import { fetchAndRender, modeString, type ManifestArgs } from './common.js';
+import { fetchAndRender, modeString, openStore, type ManifestArgs } from './common.js';
+import { fetchAll, type FetchPlan } from '../run.js';
+import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
 import { statSync } from 'node:fs';
 
 export interface OutputDiff {
@@ -27,9 +29,10 @@ export interface OutputDiff {
 
 export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger, mode: 'plan' | 'check'): Promise<number> {
   let ids: Awaited<ReturnType<typeof prepareTargets>> = new Map();
-  const { rendered } = await fetchAndRender(args, env, log, async (manifest) => {
+  const { rendered, plan, fetched, manifest } = await fetchAndRender(args, env, log, async (manifest) => {
     ids = await prepareTargets(manifest);
   });
+  if (args.locked !== undefined) await reportLockDrift(args, manifest.region, lockFrom(plan, fetched), plan, log);
   const diffs: OutputDiff[] = [];
   for (const out of rendered) {
     const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
@@ -43,6 +46,21 @@ export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, lo
     pending === 0 ? `up to date: ${diffs.length} output${diffs.length === 1 ? '' : 's'}` : `${pending} of ${diffs.length} output${diffs.length === 1 ? '' : 's'} would change`,
   );
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
+}
+
+/** With --locked: which parameters have a newer (or no longer the same) version than the lock pins. Versions only. */
+async function reportLockDrift(args: ManifestArgs, region: string | undefined, locked: LockFile, plan: FetchPlan, log: Logger): Promise<void> {
+  const store = openStore(args, region, log);
+  let latest: LockFile;
+  try {
+    latest = lockFrom(plan, await fetchAll(store, plan));
+  } finally {
+    store.close();
+  }
+  const drift = lockDrift(locked, latest);
+  const v = (n: number | null | undefined) => (n === undefined ? 'gone' : n === null ? 'none' : `version ${n}`);
+  for (const d of drift) log.result('lock_drift', { ...d }, `locked ${d.name}: ${v(d.locked)}, latest: ${v(d.latest)}`);
+  log.result('lock', { drifted: drift.length }, drift.length ? `${drift.length} parameter${drift.length === 1 ? '' : 's'} moved on since the lock` : 'the lock pins the latest version of every parameter');
 }
 
 export async function diffOutput(out: RenderedOutput, uid: number | undefined, gid: number | undefined): Promise<OutputDiff> {

@@ -4,15 +4,30 @@ import type { Logger } from '../log.js';
 import { prepareTargets, writeOutputs, type OutputResult } from '../run.js';
 import type { OutputSpec } from '../manifest.js';
 import { fetchAndRender, modeString, plural, totalCalls, type ManifestArgs } from './common.js';
+import { resolve } from 'node:path';
+import { lockFrom, renderLock } from '../lockfile.js';
+import { checkTargetDirectory, commit, stage } from '../write.js';
 
-export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+export interface WriteArgs extends ManifestArgs {
+  /** Record the version of every parameter used in this file (lockfile.ts). */
+  lock?: string;
+}
+
+export async function writeCommand(args: WriteArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
   const started = Date.now();
   let ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
   // Owners and directories are checked before any API call: fail fast and cheap.
-  const { rendered, store } = await fetchAndRender(args, env, log, async (manifest) => {
+  const { rendered, store, plan, fetched } = await fetchAndRender(args, env, log, async (manifest) => {
     ids = await prepareTargets(manifest);
+    if (args.lock !== undefined) await checkTargetDirectory(resolve(args.lock));
   });
   const results = await writeOutputs(rendered, ids, env);
+  if (args.lock !== undefined) {
+    // Only after every output is in place: a lock describes a deployment that happened.
+    const path = resolve(args.lock);
+    await commit(await stage({ path, content: renderLock(lockFrom(plan, fetched)), mode: 0o644, uid: undefined, gid: undefined }));
+    log.result('lock', { path }, `locked    ${path} (the version of every parameter used; no values)`);
+  }
   const ms = Date.now() - started;
   for (const r of results) log.result('output', outputFields(r), outputLine(r));
   const changed = results.filter((r) => r.changed).length;
