@@ -184,10 +184,9 @@ describe('things planted at the target path', () => {
     attacks++;
     const dir = outputDir();
     execFileSync('mkfifo', [join(dir, 'app.env')]);
-    const started = Date.now();
+    // A hang (opening the FIFO for writing blocks forever) would fail on the test's timeout.
     const r = await write(manifest(dir));
     expectCleanError(r, 6, 'not a regular file');
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(tempFiles(dir)).toEqual([]);
   });
 

@@ -336,15 +336,14 @@ describe('hostile manifests through parseManifest / loadManifest', () => {
     ['nesting inside a valid manifest', VALID.replace('API_KEY: api-key', 'API_KEY: ' + '{"a":'.repeat(2_000))],
   ];
   for (const [what, text] of deep) {
-    it(`refuses deeply nested ${what} quickly, without exhausting the stack or the heap`, () => {
+    // Exponential parsing would fail on the test's timeout; no wall-clock bound here (CI machines are shared).
+    it(`refuses deeply nested ${what}, without exhausting the stack or the heap`, () => {
       cases++;
-      const started = Date.now();
       expect(expectManifestOutcome(parse(text), FILE, text)).toBe('refused');
-      expect(Date.now() - started).toBeLessThan(5_000);
     });
   }
 
-  it('refuses a file over 1 MiB without parsing it, and parses a 1000-output file just under it quickly', () => {
+  it('refuses a file over 1 MiB without parsing it, and parses a 1000-output file just under it', () => {
     cases += 2;
     const big = join(scratch, 'big.yaml');
     writeFileSync(big, VALID + '#' + 'x'.repeat(1024 * 1024) + '\n');
@@ -355,9 +354,7 @@ describe('hostile manifests through parseManifest / loadManifest', () => {
     const outputs = Array.from({ length: 1000 }, (_, i) => `  - { path: out${i}.env, format: dotenv, values: { K: /app/k${i} } }`).join('\n');
     const many = join(scratch, 'many.yaml');
     writeFileSync(many, `version: 1\noutputs:\n${outputs}\n`);
-    const started = Date.now();
     expect(loadManifest(many, {}).outputs).toHaveLength(1000);
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
 
@@ -483,7 +480,7 @@ describe('any stored value through the pipeline', () => {
           else phpBatch.push({ content, expected });
         }
       }),
-      params(2000),
+      params(400),
     );
     // The real shells and PHP read their files in a few batched processes.
     expect(readManyWith('bash', shellBatch)).toEqual(shellBatch.map((c) => c.expected));
