@@ -65,6 +65,7 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       (y) =>
         lockedOption(storeOptions(manifestOption(y)))
           .option('lock', { type: 'string', describe: 'After writing, record the version of every parameter used in this file (no values)' })
+          .option('keep-last-good', { type: 'string', describe: 'When the store is unavailable, keep outputs last fetched within this age (e.g. 24h), with a warning' })
           .example('$0 write -m /var/www/app/materialize.yaml', 'The CodeDeploy AfterInstall step'),
       async (args) => {
         exitCode = await writeCommand(args as unknown as WriteArgs, io.env, withLog(args));

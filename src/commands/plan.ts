@@ -11,6 +11,7 @@ import { inspectTarget, type ChangeReason } from '../write.js';
 import { fetchAndRender, modeString, openStore, type ManifestArgs } from './common.js';
 import { fetchAll, type FetchPlan } from '../run.js';
 import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
+import { staleSince } from '../lastgood.js';
 import { statSync } from 'node:fs';
 
 export interface OutputDiff {
@@ -39,7 +40,13 @@ export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, lo
     diffs.push(await diffOutput(out, id.uid, id.gid));
   }
   for (const d of diffs) log.result('plan_output', { ...d }, describe(d));
-  const pending = diffs.filter((d) => d.status !== 'unchanged').length;
+  // Outputs kept by `write --keep-last-good` while the store was down are stale until a good write.
+  const stale = diffs.flatMap((d) => {
+    const s = staleSince(d.path);
+    return s ? [{ path: d.path, fetched_at: s.fetchedAt, stale_since: s.staleSince }] : [];
+  });
+  for (const s of stale) log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
+  const pending = diffs.filter((d) => d.status !== 'unchanged' || stale.some((s) => s.path === d.path)).length;
   log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
