@@ -15,7 +15,7 @@ import type { ManifestArgs, StoreArgs } from './commands/common.js';
 import { writeCommand, type WriteArgs } from './commands/write.js';
 import { planCommand } from './commands/plan.js';
 import { execCommand } from './commands/exec.js';
-import { buildPolicy } from './commands/policy.js';
+import { buildPolicyForRegions } from './commands/policy.js';
 import { putCommand, type PutIo } from './commands/put.js';
 import { initCommand } from './commands/init.js';
 
@@ -106,13 +106,16 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('account', { type: 'string', demandOption: true, describe: 'AWS account id (12 digits)' })
           .option('region', { type: 'string', describe: 'Region (else the manifest\'s region)' })
           .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
-          .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' }),
+          .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' })
+          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (else the manifest\'s regions:)' }),
       (args) => {
         withLog(args);
         const manifest = loadManifest(args.manifest, io.env);
         const region = args.region ?? manifest.region;
         if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
-        const policy = buildPolicy(manifest, { account: String(args.account), region, kmsKey: args['kms-key'], partition: args.partition });
+        // Every region the manifest may fall back to is granted too.
+        const regions = [region, ...(args['fallback-region'] ?? (args.region ? [] : manifest.fallbackRegions))];
+        const policy = buildPolicyForRegions(manifest, { account: String(args.account), region, kmsKey: args['kms-key'], partition: args.partition }, regions);
         io.stdout(JSON.stringify(policy, null, 2) + '\n');
       },
     )
@@ -218,7 +221,9 @@ function manifestOption<T>(y: Argv<T>) {
 }
 
 function lockedOption<T>(y: Argv<T>) {
-  return y.option('locked', { type: 'string', describe: 'Fetch exactly the parameter versions recorded by `write --lock FILE`' });
+  return y
+    .option('locked', { type: 'string', describe: 'Fetch exactly the parameter versions recorded by `write --lock FILE`' })
+    .option('fallback-region', { type: 'string', array: true, describe: 'When the region is unavailable, read everything from this one (repeatable; else the manifest\'s regions:)' });
 }
 
 function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {

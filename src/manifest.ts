@@ -61,7 +61,10 @@ export interface OutputSpec {
 export interface Manifest {
   /** Absolute path of the manifest file. */
   file: string;
+  /** The first of `regions:` when that is given. */
   region: string | undefined;
+  /** `regions:` after the first: read from the next when a region is unavailable (commands/common.ts). */
+  fallbackRegions: string[];
   prefix: string | undefined;
   outputs: OutputSpec[];
 }
@@ -183,14 +186,30 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     return out;
   };
 
-  const top = fields(root, '', ['version', 'region', 'prefix', 'outputs']);
+  const top = fields(root, '', ['version', 'region', 'regions', 'prefix', 'outputs']);
   const version = top.get('version');
   if (!version) problem(root, '', 'missing `version: 1`');
   else if (!isScalar(version.value) || version.value.value !== 1) problem(version, 'version', 'only `version: 1` is supported');
 
   const regionPair = top.get('region');
-  const region = regionPair ? str(regionPair.value, 'region') : undefined;
+  let region = regionPair ? str(regionPair.value, 'region') : undefined;
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) problem(regionPair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
+  const fallbackRegions: string[] = [];
+  const regionsPair = top.get('regions');
+  if (regionsPair) {
+    if (regionPair) problem(regionsPair, 'regions', 'give `region` or `regions`, not both');
+    if (!isSeq(regionsPair.value) || regionsPair.value.items.length === 0) problem(regionsPair, 'regions', 'expected a list of regions, the first read first: [us-east-1, us-west-2]');
+    else {
+      const listed = regionsPair.value.items.map((item, i) => {
+        const r = str(item, `regions[${i}]`);
+        if (r !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) problem(item as Node, `regions[${i}]`, `not an AWS region name: ${JSON.stringify(r)}`);
+        return r;
+      });
+      if (new Set(listed).size !== listed.length) problem(regionsPair, 'regions', 'a region is listed twice');
+      region = listed[0];
+      for (const r of listed.slice(1)) if (r !== undefined) fallbackRegions.push(r);
+    }
+  }
 
   const prefixPair = top.get('prefix');
   let prefix = prefixPair ? str(prefixPair.value, 'prefix') : undefined;
@@ -450,7 +469,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
   }
 
   if (problems.length) throw new ManifestError(problems);
-  return { file: resolvePath(file), region, prefix, outputs };
+  return { file: resolvePath(file), region, fallbackRegions, prefix, outputs };
 }
 
 /**

@@ -4,7 +4,7 @@ import { loadManifest, type Manifest } from '../manifest.js';
 import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type Fetched, type FetchPlan, type RenderedOutput } from '../run.js';
 import { fetchLocked, readLock } from '../lockfile.js';
 import { SsmStore } from '../ssm.js';
-import { UsageError } from '../errors.js';
+import { StoreUnavailableError, UsageError } from '../errors.js';
 import type { LogFormat } from '../log.js';
 
 export interface StoreArgs {
@@ -20,6 +20,8 @@ export interface StoreArgs {
 
 export interface ManifestArgs extends StoreArgs {
   manifest: string;
+  /** Regions to read from, in order, when the first is unavailable (else the manifest's `regions:`). */
+  'fallback-region'?: string[];
   /** Fetch exactly the versions this lock file records (lockfile.ts). */
   locked?: string;
   quiet: boolean;
@@ -66,20 +68,31 @@ export async function fetchAndRender(
   // The jitter comes before the store exists: its wait must not count against --timeout.
   checkStoreArgs(args);
   if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
-  const store = openStore(args, manifest.region, log);
-  try {
-    const plan = planFetch(manifest);
-    log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
-    const fetched = lock && args.locked !== undefined ? await fetchLocked(store, plan, lock, args.locked) : await fetchAll(store, plan);
-    log.progress(
-      'fetched',
-      { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries },
-      `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
-    );
-    return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store, plan, fetched };
-  } finally {
-    store.close();
+  const plan = planFetch(manifest);
+  // The regions to try, in order. Every parameter of a run comes from one region: a
+  // fallback reads everything again, and only when a region is unavailable (exit-5
+  // class), never when a parameter is missing or denied there.
+  const regions = [args.region ?? manifest.region, ...(args['fallback-region'] ?? manifest.fallbackRegions)];
+  for (const [i, region] of regions.entries()) {
+    const store = openStore({ ...args, region }, region, log);
+    try {
+      log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length, region }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
+      const fetched = lock && args.locked !== undefined ? await fetchLocked(store, plan, lock, args.locked) : await fetchAll(store, plan);
+      log.progress(
+        'fetched',
+        { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, region },
+        `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
+      );
+      return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store, plan, fetched };
+    } catch (err) {
+      const next = regions[i + 1];
+      if (!(err instanceof StoreUnavailableError) || i + 1 >= regions.length) throw err;
+      log.warn('region_fallback', { from: region ?? 'default', to: next, reason: err.message }, `Parameter Store in ${region ?? 'the default region'} is unavailable; reading every parameter from ${next} instead`);
+    } finally {
+      store.close();
+    }
   }
+  throw new Error('internal: no region to read from');
 }
 
 export function totalCalls(store: SsmStore): number {

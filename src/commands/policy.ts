@@ -92,3 +92,33 @@ function kmsResource(key: string, region: string, account: string, partition: st
   if (/^[0-9a-f-]{36}$|^mrk-[0-9a-f]{32}$/.test(key)) return { resource: `arn:${partition}:kms:${region}:${account}:key/${key}` };
   throw new UsageError(`--kms-key ${JSON.stringify(key)}: expected a key id, key ARN, alias ARN or alias/NAME`);
 }
+
+/**
+ * One policy for every region a manifest may read from (`regions:`, or
+ * `--fallback-region`): the single-region policy for each, statements with
+ * the same Sid merged (resources and condition values united), so a fallback
+ * is granted exactly what the first region is.
+ */
+export function buildPolicyForRegions(manifest: Manifest, options: PolicyOptions, regions: string[]): ReturnType<typeof buildPolicy> {
+  const [first, ...rest] = regions.map((region) => buildPolicy(manifest, { ...options, region }));
+  if (!first) throw new UsageError('policy needs a region');
+  const union = (a: string | string[], b: string | string[]): string | string[] => {
+    const all = [...new Set([...[a].flat(), ...[b].flat()])];
+    return all.length === 1 ? all[0]! : all;
+  };
+  for (const policy of rest) {
+    for (const s of policy.Statement) {
+      const into = first.Statement.find((x) => x.Sid === s.Sid);
+      if (!into) {
+        first.Statement.push(s);
+        continue;
+      }
+      into.Resource = union(into.Resource, s.Resource);
+      for (const [op, entries] of Object.entries(s.Condition ?? {})) {
+        const target = ((into.Condition ??= {})[op] ??= {});
+        for (const [key, value] of Object.entries(entries)) target[key] = target[key] === undefined ? value : union(target[key]!, value);
+      }
+    }
+  }
+  return first;
+}

@@ -96,7 +96,7 @@ describe('--keep-last-good', () => {
   });
 
   it('a missing or denied parameter never falls back, with the opt-in: exit 3 / 4', async () => {
-    const { dir, manifest } = setup();
+    const { manifest } = setup();
     expect((await run(['write', '-m', manifest, '--keep-last-good', '24h'])).code).toBe(0);
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('/app/a', '/app/gone'));
     expect((await run(['write', '-m', manifest, '--keep-last-good', '24h'])).code).toBe(3);
