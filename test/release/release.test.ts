@@ -9,9 +9,14 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
+import { requireRoot } from '../reliability/harness.js';
+import { EXAMPLES, installRevision, useInstances } from '../integrations/instance.js';
+import { readmeShellBlocks } from '../integrations/readme.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -154,5 +159,72 @@ describe('the npm package', () => {
     expect(v.stdout.trim()).toBe(version);
     const r = await runCommand('ssm-materialize', ['write', '-m', 'materialize.yaml'], { env: awsEnv(path, dir), cwd: dir });
     expectWritten(dir, r);
+  });
+});
+
+/** A download site on loopback serving the release directory, standing in for the release page. */
+async function serveDirectory(dir: string): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent((req.url ?? '/').split('?')[0]!.split('/').pop() ?? '');
+    const file = join(dir, name);
+    if (!name || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v${version}`, server };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe("README: a fresh instance following only the Install and CodeDeploy sections", () => {
+  const newInstance = useInstances();
+
+  it('installs the checked standalone executable, then runs the example hook as the agent would, credentials from instance metadata', async () => {
+    requireRoot();
+    const instance = newInstance({ installCli: false });
+    const site = await serveDirectory(releaseDir);
+    try {
+      // Install: exactly the README block; only the release URL and the instance's root differ.
+      const [install] = readmeShellBlocks('Install');
+      expect(install).toMatch(/^RELEASES=/m);
+      const installScript = install!.replace(/^RELEASES=.*$/m, `RELEASES=${site.url}`).replaceAll('/usr/local/bin', instance.bin);
+      const downloads = join(instance.root, 'root');
+      const env = { PATH: instance.path, HOME: downloads };
+      const installed = await runCommand('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', installScript], { env, cwd: downloads });
+      expect(installed.stderr).toBe('');
+      expect(installed.code).toBe(0);
+      expect(installed.stdout).toContain(`ssm-materialize-${version}-linux-x64: OK`);
+      expect(installed.stdout.trim().split('\n').at(-1)).toBe(version);
+
+      // CodeDeploy: the README's "try the hook" block, from a copy of examples/codedeploy.
+      const revision = join(instance.root, 'revision');
+      installRevision(join(EXAMPLES, 'codedeploy'), revision);
+      const blocks = readmeShellBlocks('In a CodeDeploy hook');
+      const tryHook = blocks.find((b) => b.includes('materialize.sh'));
+      expect(tryHook).toBeDefined();
+      const port = String(await freePort());
+      // The trap only cleans up after a failure midway (the block stops its emulator itself).
+      const hookScript = `trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n${tryHook!.replaceAll('4583', port)}`;
+      const hook = await runCommand('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', hookScript], { env, cwd: revision });
+      expect(hook.stderr).toBe('');
+      expect(hook.code).toBe(0);
+      const file = join(revision, 'app', '.env');
+      expect(parseDotenv(readFileSync(file))).toEqual({ DB_PASSWORD: 'staging-db-pa$$word', API_KEY: 'staging-api-key', LOG_LEVEL: 'debug' });
+      const st = statSync(file);
+      expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o600, 33, 33]);
+      const policy = readFileSync(join(revision, 'policy.json'), 'utf8');
+      expect(policy).toContain('arn:aws:ssm:us-east-1:123456789012:parameter/myapp/staging/db/password');
+    } finally {
+      site.server.close();
+    }
   });
 });
