@@ -21,6 +21,8 @@ const REVISION = join(EXAMPLES, 'codedeploy');
 const SEED = loadSeedFile(join(REVISION, 'seed.yaml'));
 const STAGING_SECRETS = ['staging-db-pa$$word', 'staging-api-key', 'production-db-password'];
 const newInstance = useInstances();
+/** A hook waits up to 5 s (--jitter) per run; some tests deploy twice on a loaded machine. */
+const HOOK_TEST_MS = 120_000;
 
 let emulator: RunningEmulator;
 /** The same world, but staging's api-key was never stored. */
@@ -76,7 +78,7 @@ describe('examples/codedeploy: the AfterInstall hook as the agent runs it', () =
     const st = statSync(file);
     expect(st.mode & 0o777).toBe(0o600);
     expect([st.uid, st.gid]).toEqual([33, 33]);
-  });
+  }, HOOK_TEST_MS);
 
   it('a rerun changes nothing: same inode, output reported unchanged', async () => {
     requireRoot();
@@ -88,7 +90,7 @@ describe('examples/codedeploy: the AfterInstall hook as the agent runs it', () =
     expect(again.stdout).toMatch(/unchanged\s+\S*\.env/);
     const after = statSync(join(instance.appRoot, '.env'));
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
-  });
+  }, HOOK_TEST_MS);
 
   it("fails the deployment (exit 4, no file) when the instance role may not read the group's parameters", async () => {
     const instance = newInstance();
@@ -97,7 +99,7 @@ describe('examples/codedeploy: the AfterInstall hook as the agent runs it', () =
     expect(r.stderr).toContain('/myapp/production/');
     expect(r.stderr).toMatch(/access denied[^]*assumed-role\/myapp-staging-instance/);
     expect(existsSync(join(instance.appRoot, '.env'))).toBe(false);
-  });
+  }, HOOK_TEST_MS);
 
   it('fails the deployment (exit 3, no file) when a required parameter is missing, naming it', async () => {
     const instance = newInstance();
@@ -105,7 +107,7 @@ describe('examples/codedeploy: the AfterInstall hook as the agent runs it', () =
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('/myapp/staging/api-key');
     expect(existsSync(join(instance.appRoot, '.env'))).toBe(false);
-  });
+  }, HOOK_TEST_MS);
 
   it('without instance metadata there are no credentials: exit 4, the hint names the IMDSv2 hop limit for containers', async () => {
     const instance = newInstance();
@@ -116,7 +118,7 @@ describe('examples/codedeploy: the AfterInstall hook as the agent runs it', () =
     const r = await runCommand(join(archive, 'scripts', 'materialize.sh'), [], { env, cwd: archive });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain('HttpPutResponseHopLimit');
-  });
+  }, HOOK_TEST_MS);
 });
 
 interface AppSpecHook {

@@ -53,7 +53,7 @@ describe('README: Refreshing one server by hand', () => {
     expect(r.stdout).not.toContain('production-db-password');
     expect(existsSync(join(s.etc, 'app.env'))).toBe(true);
     expect(s.calls()).toEqual(['systemctl try-restart myapp.service']);
-  });
+  }, 120_000);
 
   it('the cron line stays silent while up to date and logs a warning once a parameter changed', async () => {
     requireRoot();
@@ -73,7 +73,7 @@ describe('README: Refreshing one server by hand', () => {
     const drift = await runCommand('sh', ['-c', command], { env: s.env, cwd: '/' });
     expect(drift.code).toBe(0);
     expect(s.calls().filter((c) => c.startsWith('logger'))).toEqual(['logger -p user.warning -t ssm-materialize myapp: secrets differ from Parameter Store']);
-  });
+  }, 120_000);
 });
 
 /** Every YAML under examples/ that is a manifest (version + outputs). */

@@ -107,5 +107,5 @@ describe("examples/systemd: the refresh service's command line against the emula
     expect(third.code).toBe(0);
     expect(third.restarts).toEqual(['try-restart myapp.service', 'try-restart myapp.service']);
     expect(readWithSystemdGenerator([readFileSync(file, 'utf8')]).API_KEY).toBe('rotated-api-key');
-  });
+  }, 120_000);
 });

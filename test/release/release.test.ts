@@ -159,7 +159,7 @@ describe('the npm package', () => {
     expect(v.stdout.trim()).toBe(version);
     const r = await runCommand('ssm-materialize', ['write', '-m', 'materialize.yaml'], { env: awsEnv(path, dir), cwd: dir });
     expectWritten(dir, r);
-  });
+  }, 120_000);
 });
 
 /** A download site on loopback serving the release directory, standing in for the release page. */
@@ -226,5 +226,5 @@ describe("README: a fresh instance following only the Install and CodeDeploy sec
     } finally {
       site.server.close();
     }
-  });
+  }, 180_000);
 });
