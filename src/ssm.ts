@@ -63,7 +63,8 @@ export class SsmStore implements ParameterStore {
       },
     };
     if (options.profile) config.profile = options.profile;
-    // On EC2 with no region configured, the instance's own (the SDK alone would stop here).
+    // No region given: the SDK's own resolution (a client built without one:
+    // AWS_REGION, the profile), then the instance's, which the SDK never asks.
     const region = options.region ?? regionOrInstanceRegion(new SSMClient(options.profile ? { profile: options.profile } : {}).config.region);
     config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;

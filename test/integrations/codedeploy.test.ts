@@ -7,12 +7,14 @@
  * appspec.yml against CodeDeploy's documented schema.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
 import { resolveSeed } from '../../src/emulator/seed.js';
 import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
+import { CLI } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';
 import { EXAMPLES, installRevision, useInstances, type Instance } from './instance.js';
@@ -193,6 +195,22 @@ describe("the emulator's instance metadata (IMDSv2)", () => {
 });
 
 describe('seed: instance_role', () => {
+  it('makes the emulator banner print how to run a hook as that instance', async () => {
+    const child = spawn(process.execPath, [CLI, 'emulator', '--seed', join(REVISION, 'seed.yaml'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let banner = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d) => {
+        banner += d;
+        if (banner.includes('Counters:')) resolve();
+      });
+      child.on('error', reject);
+      child.on('close', () => reject(new Error(`emulator exited: ${banner}`)));
+    });
+    child.kill('SIGTERM');
+    expect(banner).toContain('myapp-staging-instance');
+    expect(banner).toMatch(/AWS_EC2_METADATA_SERVICE_ENDPOINT=http:\/\/127\.0\.0\.1:\d+\//);
+  });
+
   it('must name one of the seeded roles, reported at its line', () => {
     const file = join(EXAMPLES, 'codedeploy', 'seed.yaml');
     const text = readFileSync(file, 'utf8').replace(/^instance_role: .*$/m, 'instance_role: arn:aws:iam::123456789012:role/nobody');
