@@ -36,7 +36,7 @@ export interface ImdsConfig {
 export class InstanceMetadata {
   private readonly tokens = new Map<string, number>();
   private session: Session | undefined;
-  readonly instanceId = `i-${randomBytes(8).toString('hex').slice(0, 17)}`;
+  readonly instanceId = `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
 
   constructor(private readonly config: ImdsConfig) {}
 
