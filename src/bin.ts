@@ -27,9 +27,12 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] a
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), {
+// No top-level await: the standalone executable runs this as CommonJS (scripts/release.mjs).
+void main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: process.env,
   stdin: process.stdin,
+}).then((code) => {
+  process.exitCode = code;
 });
