@@ -17,6 +17,9 @@ export function runCommand(file: string, args: string[], options: RunOptions): P
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A program that exits without reading its input (a usage error, say)
+    // closes the pipe: EPIPE on our side is expected, not a test failure.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
