@@ -586,7 +586,7 @@ describe('hostile values through the built CLI', () => {
   const NASTY: Record<string, string> = {
     '/hv/quotes': `it's "quoted" and \`ticked\``,
     '/hv/dollar': '$HOME ${PATH} $(id) `id`',
-    '/hv/newlines': 'line one\nline two\r\nline three\n',
+    '/hv/newlines': 'line one\nline two\nline three\n', // no CR: the dotenv output refuses one (Node's parser deletes it)
     '/hv/hash': '#not a comment # really',
     '/hv/unicode': 'Grüße 世界 👋 \u2028 \u0085',
     '/hv/yaml-trap': 'no',
