@@ -20,8 +20,9 @@
  * `#`, ...) is refused by key. Every rendered file is then parsed again whole by
  * both (the self-check), so no value can end a quote or add a key in either.
  */
-import { parseEnv } from 'node:util';
+import util from 'node:util';
 import dotenv from 'dotenv';
+import { UsageError } from '../errors.js';
 import { HEADER, Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons, selfCheck } from './common.js';
 import type { Entries, Format } from './types.js';
 
@@ -32,6 +33,17 @@ import type { Entries, Format } from './types.js';
  * object, where that name sets the prototype instead of a property).
  */
 export const DOTENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * Node's own parser (Node >= 20.12). Looked up when used, not imported by
+ * name, so that an older Node can still run every other format.
+ */
+function parseEnv(content: string): Record<string, string | undefined> {
+  if (typeof util.parseEnv !== 'function') {
+    throw new UsageError(`the dotenv format needs Node.js 20.12 or newer (to check files with Node's own .env parser); this is ${process.version}`);
+  }
+  return util.parseEnv(content);
+}
 
 /** Quote kinds in the order they are tried. */
 const QUOTES = ["'", '`', '"'] as const;

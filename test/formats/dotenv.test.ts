@@ -211,3 +211,17 @@ describe('dotenv format under every guaranteed loader', { timeout: FUZZ_TIMEOUT 
     }
   });
 });
+
+describe('dotenv format on a Node without util.parseEnv', () => {
+  it('refuses with a usage error naming the Node version it needs, instead of crashing', async () => {
+    const util = (await import('node:util')).default as { parseEnv?: unknown };
+    const original = util.parseEnv;
+    util.parseEnv = undefined;
+    try {
+      expect(() => dotenvFormat.render([['A', 'x']], ctx)).toThrow(/needs Node\.js 20\.12 or newer/);
+    } finally {
+      util.parseEnv = original;
+    }
+    expect(dotenvFormat.render([['A', 'x']], ctx)).toContain("A='x'");
+  });
+});
