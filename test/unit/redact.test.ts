@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { Logger } from '../../src/log.js';
 import { describeInternalError } from '../../src/redact.js';
 import { mapSdkError } from '../../src/ssm.js';
+import { CLI } from '../helpers/cli.js';
 
 const CANARY = 'CANARY-redact-51c0';
 
@@ -68,4 +69,24 @@ describe('internal errors', () => {
       expect(mapped.message).not.toContain(CANARY);
     }
   });
+});
+
+describe('errors thrown outside main (built CLI)', () => {
+  // A preload that throws (or rejects) right after the CLI first writes to stdout,
+  // i.e. once bin.ts is running. The canary is assembled at run time so that the
+  // preload's own source, which shows up in stack frames, does not contain it.
+  for (const [kind, raise] of [
+    ['an uncaught exception', 'setImmediate(()=>{throw new TypeError(c)})'],
+    ['an unhandled rejection', 'setImmediate(()=>{Promise.reject(new SyntaxError(c))})'],
+  ] as const) {
+    it(`${kind} exits 70 with kind and frames, without the message`, () => {
+      const preload = `data:text/javascript,const c=["${CANARY.slice(0, 6)}","${CANARY.slice(6)}"].join("");const w=process.stdout.write.bind(process.stdout);process.stdout.write=(...a)=>{${raise};return w(...a)}`;
+      const r = spawnSync(process.execPath, ['--import', preload, CLI, '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(r.stdout).toContain('0.1.0');
+      expect(r.status).toBe(70);
+      expect(r.stderr).toContain('internal error');
+      expect(r.stderr).toMatch(/(TypeError|SyntaxError) \(message not shown/);
+      expect(r.stderr).not.toContain(CANARY);
+    });
+  }
 });
