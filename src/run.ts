@@ -9,11 +9,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
+import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
 import { getFormat, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
+import { isReservedForPaths } from './reserved-keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
@@ -81,6 +82,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   const collisions: Array<{ line: number; message: string }> = [];
   const badKeys: Array<{ line: number; message: string }> = [];
+  const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
@@ -100,6 +102,10 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       if (list.length === 0 && !path.optional) missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
       for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
         const key = keyForPathParameter(path.path, p.name);
+        if (isReservedForPaths(key) && !path.allowKeys.includes(key)) {
+          reserved.push({ output: spec.path, key, parameter: p.name, line: path.line || spec.line });
+          continue;
+        }
         const earlier = source.get(key);
         if (earlier !== undefined) {
           collisions.push({ line: path.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${p.name}` });
@@ -116,6 +122,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
     return { spec, entries };
   });
   if (missing.size) throw new MissingParametersError([...missing]);
+  if (reserved.length) throw new ReservedKeyError(manifest.file, reserved);
   if (collisions.length) {
     throw new ManifestError(
       collisions.map(({ line, message }) => ({ file: manifest.file, line, message })),

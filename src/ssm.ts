@@ -20,6 +20,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
+import { quotableMessage } from './redact.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -231,7 +232,8 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
   if (err instanceof ToolError) return err;
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? 'Error';
-  const message = (e.message ?? '').trim();
+  // A response the SDK could not parse is quoted in its SyntaxError: never print that.
+  const message = quotableMessage(e);
   const what = names.length === 1 ? (names[0] ?? '') : `${names.length} parameters (${names.join(', ')})`;
 
   if (timedOutAfterMs !== undefined || name === 'AbortError') {
