@@ -4,6 +4,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { main } from './cli.js';
+import { describeInternalError } from './redact.js';
 import { tempFilesInFlight } from './write.js';
 
 // The SDK warns on every run under Node 20; a deploy log does not need it.
@@ -27,9 +28,22 @@ for (const [signal, number] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] a
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), {
+// A throw outside main (an event handler, a stray rejection) would make Node
+// print the error with its message, which may quote a value: print it as
+// main does, without the message, and exit as for any other bug.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err: unknown) => {
+    process.stderr.write(`ssm-materialize: internal error (a bug; please report it):\n${describeInternalError(err)}\n`);
+    process.exit(70);
+  });
+}
+
+// No top-level await: the standalone executable runs this as CommonJS (scripts/release.mjs).
+void main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: process.env,
   stdin: process.stdin,
+}).then((code) => {
+  process.exitCode = code;
 });

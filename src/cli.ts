@@ -18,13 +18,15 @@ import { execCommand } from './commands/exec.js';
 import { buildPolicyForRegions } from './commands/policy.js';
 import { putCommand, type PutIo } from './commands/put.js';
 import { initCommand } from './commands/init.js';
+import packageJson from '../package.json' with { type: 'json' };
 
 export interface MainIo extends Io {
   env: NodeJS.ProcessEnv;
   stdin?: PutIo['stdin'];
 }
 
-export const VERSION = '0.1.0';
+/** The one place the version lives is package.json; the bundles carry it from there. */
+export const VERSION: string = packageJson.version;
 const DEFAULT_MANIFEST = 'materialize.yaml';
 
 export async function main(argv: string[], io: MainIo): Promise<number> {

@@ -138,6 +138,29 @@ export class UnrepresentableValueError extends ToolError {
   }
 }
 
+/**
+ * A key from `paths:` is a name that changes how programs load or run
+ * (src/reserved-keys.ts). Whoever writes parameters under the path chose it,
+ * so it is refused unless the manifest allows it on that path entry.
+ */
+export class ReservedKeyError extends ToolError {
+  readonly refused: ReadonlyArray<{ output: string; key: string; parameter: string }>;
+  constructor(manifestFile: string, refused: ReadonlyArray<{ output: string; key: string; parameter: string; line: number }>) {
+    super(
+      'reserved_key',
+      ExitCode.output,
+      [
+        `${refused.length === 1 ? 'a key' : `${refused.length} keys`} from \`paths\` would change how programs load or run:`,
+        ...refused.map((r) => `  ${manifestFile}:${r.line}: ${r.output}: key ${r.key} from parameter ${r.parameter}`),
+      ].join('\n'),
+      {
+        hint: 'whoever can write parameters under the path chose these names; delete or rename those parameters, or, if this output really must set such a key, list it on the path entry: `allow_keys: [KEY]`',
+      },
+    );
+    this.refused = refused.map(({ output, key, parameter }) => ({ output, key, parameter }));
+  }
+}
+
 /** Exit code for anything thrown: ToolErrors carry theirs, the rest are bugs. */
 export function exitCodeOf(err: unknown): ExitCodeValue {
   return err instanceof ToolError ? err.exitCode : ExitCode.internal;

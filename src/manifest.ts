@@ -33,6 +33,8 @@ export interface PathSpec {
   recursive: boolean;
   /** A path that matches nothing is an error unless optional. */
   optional: boolean;
+  /** Reserved keys (src/reserved-keys.ts) this path may produce anyway: `allow_keys: [PATH]`. */
+  allowKeys: string[];
   line: number;
 }
 
@@ -407,9 +409,10 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     let raw: string | undefined;
     let recursive = false;
     let optional = false;
+    let allowKeys: string[] = [];
     if (isScalar(node)) raw = str(node, at);
     else if (isMap(node)) {
-      const f = fields(node, at, ['path', 'recursive', 'optional']);
+      const f = fields(node, at, ['path', 'recursive', 'optional', 'allow_keys']);
       const p = f.get('path');
       if (!p) problem(node, at, 'missing `path`');
       else raw = str(p.value, `${at}.path`);
@@ -417,6 +420,8 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       if (r) recursive = bool(r.value, `${at}.recursive`) ?? false;
       const o = f.get('optional');
       if (o) optional = bool(o.value, `${at}.optional`) ?? false;
+      const a = f.get('allow_keys');
+      if (a) allowKeys = keyList(a, `${at}.allow_keys`);
     } else problem(node as Node, at, 'expected a path or { path, recursive }');
     if (raw === undefined) return undefined;
     let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
@@ -425,7 +430,19 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     path = path.length > 1 ? path.replace(/\/+$/, '') : path;
     const err = checkListablePath(path);
     if (err) return problem(node as Node, at, err), undefined;
-    return { path, recursive, optional, line: lineOf(node as Node) };
+    return { path, recursive, optional, allowKeys, line: lineOf(node as Node) };
+  }
+
+  /** `allow_keys: [PATH, NODE_OPTIONS]`: keys as the path rule makes them (upper case, digits, `_`). */
+  function keyList(pair: Pair<unknown, unknown>, at: string): string[] {
+    if (!isSeq(pair.value)) return problem(pair, at, 'expected a list of keys, e.g. [PATH]'), [];
+    const keys: string[] = [];
+    for (const item of pair.value.items) {
+      if (!isScalar(item) || typeof item.value !== 'string' || !/^[A-Z0-9_]+$/.test(item.value)) {
+        problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} never matches a key from a path (those are upper case: A-Z, 0-9, _)`);
+      } else keys.push(item.value);
+    }
+    return keys;
   }
 
   function resolveName(raw: string, node: Pair<unknown, unknown>, at: string): string | undefined {

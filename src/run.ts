@@ -9,12 +9,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
+import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
 import { getFormat, renderFileBytes, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
 import { chosenKeys, expandJson, InvalidJsonValueError } from './expand.js';
+import { isReservedForPaths } from './reserved-keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
@@ -84,6 +85,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   const badKeys: Array<{ line: number; message: string }> = [];
   const missingFields: string[] = [];
   const invalidJson = new Set<string>();
+  const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
@@ -115,6 +117,11 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       }
       for (const field of expanded.missingFields) missingFields.push(`${v.parameter}: field ${JSON.stringify(field)}`);
       for (const [key, value] of expanded.entries) {
+        // Under "*" the value's writer names the keys, as under paths: the same keys are refused.
+        if (v.json.kind === 'all' && isReservedForPaths(key)) {
+          reserved.push({ output: spec.path, key, parameter: v.parameter, line: v.line || spec.line });
+          continue;
+        }
         const earlier = source.get(key);
         if (earlier !== undefined) {
           collisions.push({ line: v.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${v.parameter}` });
@@ -132,6 +139,10 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       if (list.length === 0 && !path.optional) missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
       for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
         const key = keyForPathParameter(path.path, p.name);
+        if (isReservedForPaths(key) && !path.allowKeys.includes(key)) {
+          reserved.push({ output: spec.path, key, parameter: p.name, line: path.line || spec.line });
+          continue;
+        }
         const earlier = source.get(key);
         if (earlier !== undefined) {
           collisions.push({ line: path.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${p.name}` });
@@ -160,6 +171,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       hint: 'store a JSON object in each, or read them without `json:`',
     });
   }
+  if (reserved.length) throw new ReservedKeyError(manifest.file, reserved);
   if (collisions.length) {
     throw new ManifestError(
       collisions.map(({ line, message }) => ({ file: manifest.file, line, message })),

@@ -65,6 +65,10 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
       `  export AWS_ACCESS_KEY_ID=${credential?.access_key_id ?? 'AKIAEMULATORDEMO'}`,
       `  export AWS_SECRET_ACCESS_KEY=${credential?.secret_access_key ?? 'emulator-demo-secret'}`,
       `  export AWS_REGION=${resolved.region}`,
+      // With an instance role: run a deploy hook as on EC2, no keys or region in its environment.
+      ...(resolved.instance_role
+        ? ['Or, as an EC2 instance with the role ' + resolved.instance_role + ' (no keys, no region):', `  export AWS_ENDPOINT_URL_SSM=${emulator.url} AWS_EC2_METADATA_SERVICE_ENDPOINT=${emulator.url}/`]
+        : []),
       `Counters: curl ${emulator.url}/_emulator/counters   Stop: Ctrl+C`,
       '',
     ].join('\n'),

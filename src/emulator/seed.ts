@@ -1,7 +1,7 @@
 /**
  * The seed: a YAML or JSON file (or the same object in code) that declares
  * region, account, credentials and their access rules, roles for STS
- * AssumeRole, KMS keys, parameters with their history and labels, and
+ * AssumeRole and the instance profile, KMS keys, parameters with their history and labels, and
  * faults. Every problem is reported at
  * once, with file and line, as a ManifestError (exit 2).
  */
@@ -22,6 +22,7 @@ export interface ResolvedSeed {
   signature: 'verify' | 'any';
   credentials: SeedCredential[];
   roles: SeedRole[];
+  instance_role: string | undefined;
   kms_keys: SeedKmsKey[];
   parameters: ResolvedParameter[];
   secrets: Array<{ name: string; value: string }>;
@@ -60,7 +61,7 @@ const pathText = (path: Path): string =>
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'kms_keys', 'parameters', 'secrets', 'faults'];
+const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'instance_role', 'kms_keys', 'parameters', 'secrets', 'faults'];
 const PARAMETER_KEYS = ['name', 'type', 'value', 'versions', 'key_id', 'labels', 'description', 'tier'];
 const CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'allow'];
 const RULE_KEYS = ['parameters', 'actions', 'kms_keys'];
@@ -96,6 +97,10 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
 
   const credentials = resolveCredentials(problems, seed.credentials);
   const roles = resolveRoles(problems, seed.roles, account, credentials);
+  const instance_role = seed.instance_role;
+  if (instance_role !== undefined && (typeof instance_role !== 'string' || !roles.some((r) => r.arn === instance_role))) {
+    problems.add(['instance_role'], 'must be the arn of one of the roles under roles');
+  }
   const kms_keys = resolveKeys(problems, seed.kms_keys);
   const parameters = resolveParameters(problems, seed.parameters, new Kms(region, account, kms_keys));
   const secrets = resolveSecrets(problems, seed.secrets);
@@ -112,7 +117,7 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
     }
   }
   if (problems.list.length > 0) throw new ManifestError(problems.list);
-  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, kms_keys, parameters, secrets, faults };
+  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, instance_role: instance_role as string | undefined, kms_keys, parameters, secrets, faults };
 }
 
 function resolveCredentials(problems: Problems, v: unknown): SeedCredential[] {

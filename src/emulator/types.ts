@@ -100,6 +100,11 @@ export interface Seed {
   credentials?: SeedCredential[];
   /** Roles for STS AssumeRole. @default none */
   roles?: SeedRole[];
+  /**
+   * The ARN of one of `roles`: the instance profile whose credentials the
+   * instance metadata endpoints (/latest/...) serve. @default none
+   */
+  instance_role?: string;
   kms_keys?: SeedKmsKey[];
   parameters?: SeedParameter[];
   /** Secrets Manager secrets, readable as /aws/reference/secretsmanager/<name>. @default none */
