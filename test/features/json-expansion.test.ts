@@ -25,7 +25,11 @@ const { run } = useInProcessEmulator(
       { name: '/app/array', type: 'SecureString', value: `["${CANARY}-in-array"]` },
       { name: '/app/user', type: 'String', value: 'someone' },
     ],
-    secrets: [{ name: 'prod/db', value: JSON.stringify(DB) }],
+    secrets: [
+      { name: 'prod/db', value: JSON.stringify(DB) },
+      // Whoever writes the secret names the fields, so under "*" the keys.
+      { name: 'prod/hostile', value: JSON.stringify({ options: `--require=${CANARY}`, preload: CANARY, fine: 'ok' }) },
+    ],
   }),
   CANARY,
 );
@@ -102,6 +106,17 @@ describe('json expansion', () => {
     const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      DB_USERNAME: /app/user\n      DB: { parameter: ${REF}/prod/db, json: "*" }\n`)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/key DB_USERNAME comes from both \/app\/user and \/aws\/reference\/secretsmanager\/prod\/db/);
+  });
+
+  it('under "*" a field name that makes a reserved key (NODE + options, LD + preload) is refused, exit 6; chosen keys are the author\'s', async () => {
+    const dir = tempDir();
+    const all = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      NODE: { parameter: ${REF}/prod/hostile, json: "*" }\n      LD: { parameter: ${REF}/prod/hostile, json: "*" }\n`)]);
+    expect(all.code).toBe(6);
+    expect(all.stderr).toMatch(/key NODE_OPTIONS from parameter \/aws\/reference\/secretsmanager\/prod\/hostile/);
+    expect(all.stderr).toMatch(/key LD_PRELOAD from parameter/);
+    expect(readdirSync(dir)).toEqual(['materialize.yaml']);
+    const chosen = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      h: { parameter: ${REF}/prod/hostile, json: { NODE_OPTIONS: options } }\n`)]);
+    expect(chosen.code).toBe(0);
   });
 
   it('validate: chosen keys count as the output keys; bad shapes and optional with json are refused, with lines', async () => {
