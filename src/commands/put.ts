@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { checkParameterName } from '../names.js';
+import { checkParameterName, isArnName, isSecretReference } from '../names.js';
 import type { ParameterType } from '../store.js';
 import { openStore, type StoreArgs } from './common.js';
 
@@ -25,6 +25,9 @@ export interface PutIo {
 export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise<number> {
   const problem = checkParameterName(args.name);
   if (problem) throw new UsageError(problem);
+  // Readable names that are not ours to write: checked before any input is read.
+  if (isSecretReference(args.name)) throw new UsageError(`${args.name} is a Secrets Manager reference: store the secret with Secrets Manager (aws secretsmanager put-secret-value)`);
+  if (isArnName(args.name)) throw new UsageError(`put takes the parameter's name, not its ARN: a shared parameter is written by its owner's account`);
   if (args['key-id'] && args.type !== 'SecureString') throw new UsageError('--key-id only applies to --type SecureString');
   let value = io.stdin.isTTY ? await promptHidden(io, `Value for ${args.name} (input hidden): `) : await readAll(io.stdin);
   // `echo secret | ssm-materialize put` must store "secret", not "secret\n".

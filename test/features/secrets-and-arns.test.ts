@@ -6,6 +6,8 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -115,6 +117,16 @@ describe('Secrets Manager references and parameter ARNs', () => {
     expect(r.stderr).toMatch(/:10: .*D: invalid parameter ARN .*one slash after parameter\//);
     expect(r.stderr).toMatch(/:13: .*paths\[0\]: .*Secrets Manager references cannot be listed by path/);
     expect(r.stderr).not.toMatch(/values\.E/);
+  });
+
+  it('put refuses a reference or an ARN (exit 2)', async () => {
+    for (const name of [`${REF}/prod/db`, `${ARN}/shared/license`]) {
+      let stderr = '';
+      const stdin = Readable.from([`${CANARY}-new`]);
+      const code = await main(['put', name, '--endpoint-url', emulator().url], { stdout: () => undefined, stderr: (t) => (stderr += t), env: {}, stdin });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/Secrets Manager reference: store the secret with Secrets Manager|not its ARN/);
+    }
   });
 
   it('plan, check and exec handle them; policy grants the reference, the secret and the ARN as given', async () => {
