@@ -2,9 +2,10 @@
 // the unbundled module graph (see BENCHMARKS.md), which matters for a tool
 // that runs in every deploy hook.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 
 const outfile = 'dist/ssm-materialize.mjs';
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 await build({
   entryPoints: ['src/bin.ts'],
   outfile,
@@ -16,6 +17,8 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
+  // `--version` prints the version from package.json (src/cli.ts).
+  define: { SSM_MATERIALIZE_VERSION: JSON.stringify(version) },
   // Some dependencies (parts of the AWS SDK, yargs helpers) are CommonJS
   // and use require/__filename; an ESM bundle has to provide them. (__dirname is
   // left out: a bundled ESM module declares its own.)

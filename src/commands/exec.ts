@@ -6,23 +6,22 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { ManifestError, UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { RenderedOutput } from '../run.js';
 import { getFormat } from '../formats/index.js';
-import { fetchAndRender, type ManifestArgs } from './common.js';
+import { runPipeline, type PipelineOptions } from '../pipeline.js';
 
-export interface ExecArgs extends ManifestArgs {
+export interface ExecArgs {
   output?: string[];
   command: string[];
 }
 
-export async function execCommand(args: ExecArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+export async function execCommand(options: PipelineOptions, args: ExecArgs): Promise<number> {
   if (args.command.length === 0) throw new UsageError('exec needs a command after --, e.g. ssm-materialize exec -m FILE -- node server.js');
-  const { rendered } = await fetchAndRender(args, env, log);
+  const { outcome: rendered } = await runPipeline('render', options);
   const chosen = chooseOutputs(rendered, args.output);
   const values = environmentFrom(chosen);
-  log.detail('exec', { command: args.command[0], keys: Object.keys(values).length }, `exec ${args.command[0]} with ${Object.keys(values).length} keys`);
-  return runChild(args.command, { ...env, ...values });
+  options.log.detail('exec', { command: args.command[0], keys: Object.keys(values).length }, `exec ${args.command[0]} with ${Object.keys(values).length} keys`);
+  return runChild(args.command, { ...options.env, ...values });
 }
 
 function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined): RenderedOutput[] {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkTargetDirectory, commit, inspectTarget, removeStaleTempFiles, stage, type WriteRequest } from '../../src/write.js';
+import { checkTargetDirectory, inspectTarget, type WriteRequest } from '../../src/write.js';
+import { commit, removeStaleTempFiles, stage } from '../../src/staging.js';
 import { OutputError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/tmp.js';
 
