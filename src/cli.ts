@@ -38,8 +38,6 @@ const DEFAULT_MANIFEST = 'materialize.yaml';
 /** Options every command has, plus those of the commands dispatched below (yargs has checked their types). */
 interface ParsedArgs extends Partial<StoreArgs> {
   _: Array<string | number>;
-  help?: boolean;
-  version?: boolean;
   quiet?: boolean;
   verbose?: boolean;
   'log-format'?: string;
@@ -54,8 +52,15 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   const childCommand = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
   const ownArgv = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
   try {
-    const args = (await parser(ownArgv).parseAsync()) as unknown as ParsedArgs;
-    if (args.help || args.version) return ExitCode.ok;
+    // With a parse callback, yargs hands --help and --version text over instead of printing it to the console.
+    let shown = '';
+    const args = (await parser(ownArgv).parseAsync(ownArgv, {}, (_err, _argv, output) => {
+      shown = output;
+    })) as unknown as ParsedArgs;
+    if (shown) {
+      io.stdout(shown.endsWith('\n') ? shown : `${shown}\n`);
+      return ExitCode.ok;
+    }
     const command = String(args._[0] ?? 'write');
     if (childCommand.length && command !== 'exec') throw new UsageError('arguments after -- are only for `exec`');
     log = loggerFor(args, io);

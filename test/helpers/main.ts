@@ -35,20 +35,24 @@ export async function runMain(argv: string[], options: RunOptions = {}): Promise
 }
 
 /**
- * The AWS SDK reads its configuration (credentials, endpoints, region) from
- * process.env, not from `io.env`; for the length of an in-process run, this
- * worker's process.env carries the run's AWS_* variables.
+ * The AWS SDK reads its configuration (credentials, endpoints, region,
+ * profiles under HOME) from process.env, not from `io.env`; for the length
+ * of an in-process run, this worker's process.env carries exactly the run's
+ * AWS_* variables and HOME.
  */
 async function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
-  const keys = Object.keys(env).filter((k) => k.startsWith('AWS_'));
+  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => k.startsWith('AWS_') || k === 'HOME');
   const saved = keys.map((k) => [k, process.env[k]] as const);
-  for (const k of keys) process.env[k] = env[k];
+  const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  for (const k of keys) set(k, env[k]);
   try {
     return await run();
   } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    for (const [k, v] of saved) set(k, v);
   }
+}
+
+/** The same call shape as runCli (test/helpers/cli.ts), in-process. */
+export function runCliInProcess(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<MainResult> {
+  return runMain(args, { env, input });
 }
