@@ -150,6 +150,7 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => `${f.path}: ${f.error.message}`).join('\n'), {
       hint: failures[0]?.error.hint,
       cause: failures[0]?.error,
+      details: { outputs: failures.map((f) => ({ path: f.path, format: f.error.format, keys: f.error.keys })) },
     });
   }
   return rendered;

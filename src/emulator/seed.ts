@@ -14,7 +14,7 @@ export class SeedError extends ToolError {
   readonly problems: ManifestProblem[];
   constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
     const head = problems.length === 1 ? 'invalid seed file' : `invalid seed file (${problems.length} problems)`;
-    super('invalid_seed', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), options);
+    super('invalid_seed', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems } });
     this.problems = problems;
   }
 }
