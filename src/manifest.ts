@@ -399,9 +399,9 @@ const MAX_NESTING = 64;
 /**
  * The YAML parser composes nested collections recursively. A few hundred
  * levels exhaust the stack, and near the limit V8 may abort the whole process
- * instead of throwing (found by test/reliability/hostile.test.ts: 1,000
- * unclosed `{"a":` kill node with "RegExpCompiler Allocation failed"), which
- * no try/catch can turn into exit 2. So measure nesting before parsing, with
+ * instead of throwing (1,000 unclosed `{"a":` end node with "RegExpCompiler
+ * Allocation failed"; test/reliability/hostile.test.ts), which no try/catch
+ * can turn into exit 2. So measure nesting before parsing, with
  * a linear scan that over-estimates it (brackets inside quotes count too),
  * and return the first line that goes too deep.
  */

@@ -97,7 +97,7 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
     // SIGINT/SIGTERM handler (write.ts) runs on this thread and removes what
     // is registered. With an async open, the file could be created in the
     // thread pool after the handler had unlinked its name, and stay behind
-    // (found by test/reliability/crash.test.ts, signals at random moments).
+    // (test/reliability/crash.test.ts sends signals at random moments).
     tempFilesInFlight.add(tempPath);
     fd = openSync(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, req.mode & 0o600);
     created = true;
@@ -113,8 +113,7 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
     if (fd !== undefined) await fdOps.close(fd).catch(() => undefined);
     // Remove the temp file only if we created it: when the exclusive open
     // failed (EEXIST/ELOOP), whatever sits at that name is someone else's,
-    // and deleting it would hide the evidence of a plant (found by
-    // test/reliability/fs-attacks.test.ts).
+    // and deleting it would hide the evidence of a plant.
     if (created) await discard({ request: req, tempPath });
     else tempFilesInFlight.delete(tempPath);
     throw new OutputError(req.path, `cannot write ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(req.path)), cause: err });

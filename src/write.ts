@@ -58,7 +58,7 @@ export async function inspectTarget(req: WriteRequest): Promise<Inspection> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return { changed: true, reasons: ['new'], current: undefined };
-    // Every error names the fix (found by test/reliability/crash.test.ts: this one had no hint).
+    // Every error names the fix.
     throw new OutputError(req.path, `cannot read the existing file (${code})`, {
       hint: hintForErrno(err, dirname(req.path)) ?? `check ${req.path} and its directory`,
       cause: err,
@@ -105,7 +105,7 @@ export async function checkTargetDirectory(path: string): Promise<void> {
   // their choosing in its stead, between this check and the rename: the
   // secret would land elsewhere. Check every ancestor of the path as given
   // and of its real path (release symlinks such as /var/www/current).
-  // Found by test/reliability/fs-attacks.test.ts.
+  // test/reliability/fs-attacks.test.ts attacks this.
   const unsafe = await unsafeAncestor(dir);
   if (unsafe) {
     throw new OutputError(path, `${unsafe.dir}, an ancestor of ${dir}, is writable by ${unsafe.mode & 0o002 ? 'others' : 'its group'} (mode ${(unsafe.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit; refusing to write secrets below it`, {
