@@ -127,14 +127,8 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
   for (const { spec, entries } of resolved) {
+    // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
     const format = getFormat(spec.format);
-    const badKeys = format.invalidKeys(entries.map(([key]) => key));
-    if (badKeys.length) {
-      throw new ManifestError(
-        badKeys.map((k) => ({ file: spec.path, line: 0, message: `key ${JSON.stringify(k)} is not a valid name for format ${spec.format}` })),
-        { hint: format.nests ? undefined : 'flat formats take environment-variable names: letters, digits and _, not starting with a digit' },
-      );
-    }
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { lineOfNode } from '../yaml-lines.js';
 import { ExitCode, ToolError, formatProblem, type ManifestProblem, type ToolErrorOptions } from '../errors.js';
 
 /** The seed file is invalid; every problem found is reported at once, with file and line (exit 2). */
@@ -236,6 +237,7 @@ function resolveKeys(problems: Problems, v: unknown): SeedKmsKey[] {
   });
 }
 
+/** Each seed parameter checked field by field, all problems collected; a flat list of checks, one function. */
 function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedParameter[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -352,7 +354,7 @@ export function loadSeedFile(path: string): Seed {
 function lineOf(doc: Document, lines: LineCounter, path: Path): number {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    if (isNode(node) && node.range) return lineOfNode(lines, node);
   }
   return 0;
 }
