@@ -95,7 +95,10 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         entries.push([key, p.value]);
       }
     }
-    for (const key of getFormat(spec.format).invalidKeys(entries.map(([k]) => k))) {
+    // `values` keys were checked offline by parseManifest; keys from `paths` are only known now.
+    const valueKeys = new Set(spec.values.map((v) => v.key));
+    const pathKeys = entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
+    for (const key of getFormat(spec.format).invalidKeys(pathKeys)) {
       badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
     }
     return { spec, entries };
