@@ -1,7 +1,8 @@
 /**
- * The pipeline, top to bottom:
+ * The steps of the pipeline, each a function of its inputs; src/pipeline.ts
+ * runs them in order:
  *
- *   manifest -> what to fetch -> fetch -> values per output -> render -> stage -> commit
+ *   what to fetch -> fetch -> values per output -> render -> write (write.ts)
  *
  * Nothing touches disk until every parameter is fetched and every output is
  * rendered and verified by its consumer's parser; nothing becomes visible
@@ -16,23 +17,7 @@ import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
 import { isReservedForPaths } from './reserved-keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
-import {
-  checkTargetDirectory,
-  commit,
-  discard,
-  dropBackup,
-  keepOld,
-  restore,
-  inspectTarget,
-  removeStaleTempFiles,
-  resolveGroup,
-  resolveUser,
-  stage,
-  type ChangeReason,
-  type KeptTarget,
-  type StagedFile,
-  type WriteRequest,
-} from './write.js';
+import { checkTargetDirectory, resolveGroup, resolveUser, writeAll, type ChangeReason, type OutputWrite } from './write.js';
 
 /** What the manifest asks the store for, deduplicated across outputs. */
 export interface FetchPlan {
@@ -116,7 +101,10 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         entries.push([key, p.value]);
       }
     }
-    for (const key of getFormat(spec.format).invalidKeys(entries.map(([k]) => k))) {
+    // `values` keys were checked offline by parseManifest; keys from `paths` are only known now.
+    const valueKeys = new Set(spec.values.map((v) => v.key));
+    const pathKeys = entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
+    for (const key of getFormat(spec.format).invalidKeys(pathKeys)) {
       badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
     }
     return { spec, entries };
@@ -149,14 +137,8 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
   for (const { spec, entries } of resolved) {
+    // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
     const format = getFormat(spec.format);
-    const badKeys = format.invalidKeys(entries.map(([key]) => key));
-    if (badKeys.length) {
-      throw new ManifestError(
-        badKeys.map((k) => ({ file: spec.path, line: 0, message: `key ${JSON.stringify(k)} is not a valid name for format ${spec.format}` })),
-        { hint: format.nests ? undefined : 'flat formats take environment-variable names: letters, digits and _, not starting with a digit' },
-      );
-    }
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
@@ -172,6 +154,7 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => `${f.path}: ${f.error.message}`).join('\n'), {
       hint: failures[0]?.error.hint,
       cause: failures[0]?.error,
+      details: { outputs: failures.map((f) => ({ path: f.path, format: f.error.format, keys: f.error.keys })) },
     });
   }
   return rendered;
@@ -212,13 +195,19 @@ export function checkTemplates(manifest: Manifest): void {
   if (problems.length) throw new ManifestError(problems);
 }
 
-/** Resolve owners and check directories before any API call: fail fast and cheap. */
-export async function prepareTargets(manifest: Manifest): Promise<Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>> {
-  const ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
+/** The numeric owner and group of one output; undefined = as the process creates files. */
+export interface TargetIds {
+  uid: number | undefined;
+  gid: number | undefined;
+}
+
+/** Resolve owners and check directories before any API call: fail fast and cheap. One entry per output, in manifest order. */
+export async function prepareTargets(manifest: Manifest): Promise<TargetIds[]> {
+  const ids: TargetIds[] = [];
   for (const spec of manifest.outputs) {
     await checkTargetDirectory(spec.path);
     try {
-      ids.set(spec, { uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
+      ids.push({ uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
     } catch (err) {
       throw err instanceof OutputError ? new OutputError(spec.path, err.message, { hint: err.hint, cause: err }) : err;
     }
@@ -238,57 +227,29 @@ export interface OutputResult {
 }
 
 /**
- * Stage every changed output (temp file + verify), then commit them all.
- * Any failure before the commits discards every temp file: no output changes.
+ * Write every rendered output in one transaction (write.ts: all or none,
+ * each `verify` run on its staged file), then run `on_change` for each
+ * output that changed. `targets[i]` belongs to `rendered[i]`.
  */
-export async function writeOutputs(
-  rendered: RenderedOutput[],
-  ids: Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>,
-  env: NodeJS.ProcessEnv,
-): Promise<OutputResult[]> {
-  const results: OutputResult[] = [];
-  const staged: Array<{ file: StagedFile; out: RenderedOutput }> = [];
-  try {
-    for (const out of rendered) {
-      const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
-      const req: WriteRequest = { path: out.spec.path, content: out.content, mode: out.spec.mode, uid: id.uid, gid: id.gid };
-      await removeStaleTempFiles(req.path);
-      const inspection = await inspectTarget(req);
-      results.push({ path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons });
-      if (!inspection.changed) continue;
-      const file = await stage(req);
-      staged.push({ file, out });
-      if (out.spec.verify) await runHook('verify', out.spec.verify, out.spec.path, file.tempPath, env);
-    }
-  } catch (err) {
-    await Promise.all(staged.map((s) => discard(s.file)));
-    throw err;
-  }
-  // A rename can still fail (EIO, a read-only remount, something put at the
-  // path meanwhile). Then put back the outputs already replaced, newest
-  // first, and leave no temp file behind: a failed run leaves every output
-  // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
-  const replaced: KeptTarget[] = [];
-  for (const [i, { file }] of staged.entries()) {
-    const kept = await keepOld(file.request.path);
-    try {
-      await commit(file);
-      replaced.push(kept);
-    } catch (err) {
-      if (file.renamed) replaced.push(kept);
-      else await dropBackup(kept);
-      await Promise.all(staged.slice(i + 1).map((s) => discard(s.file)));
-      for (const k of replaced.reverse()) await restore(k);
-      throw err;
-    }
-  }
-  await Promise.all(replaced.map(dropBackup));
-  for (const { out } of staged) {
-    if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
+export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv): Promise<OutputResult[]> {
+  const writes: OutputWrite[] = rendered.map((out, i) => {
+    const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
+    const verify = out.spec.verify;
+    return {
+      request: { path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid },
+      verify: verify ? (tempPath: string) => runHook('verify', verify, out.spec.path, tempPath, env) : undefined,
+    };
+  });
+  const outcomes = await writeAll(writes);
+  const results = outcomes.map(({ request, changed, reasons }, i): OutputResult => {
+    const out = rendered[i] as RenderedOutput;
+    return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, changed, reasons };
+  });
+  for (const [i, out] of rendered.entries()) {
+    if (out.spec.onChange && results[i]?.changed) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
   }
   return results;
 }
-
 /**
  * Run a user command through `sh -c`, with the file as `$1` and in
  * SSM_MATERIALIZE_FILE. Values never go on its command line. Its output is
