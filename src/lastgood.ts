@@ -14,7 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreUnavailableError, UsageError } from './errors.js';
 import type { Manifest } from './manifest.js';
-import { commit, stage } from './write.js';
+import { writeAll } from './write.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -37,7 +37,7 @@ interface FetchedMarker {
 }
 
 async function writeMarker(outputPath: string, marker: FetchedMarker): Promise<void> {
-  await commit(await stage({ path: fetchedMarkerPath(outputPath), content: JSON.stringify(marker) + '\n', mode: 0o600, uid: undefined, gid: undefined }));
+  await writeAll([{ request: { path: fetchedMarkerPath(outputPath), content: JSON.stringify(marker) + '\n', mode: 0o600, uid: undefined, gid: undefined } }]);
 }
 
 /** After a successful run: every output's content is fresh as of `now`. */
@@ -68,7 +68,7 @@ export interface KeptOutput {
  * original unavailability error with a hint naming each output that cannot
  * be kept (absent, never fetched with --keep-last-good, or too old).
  */
-export function keepLastGood(manifest: Manifest, maxAgeMs: number, now: Date, cause: StoreUnavailableError): KeptOutput[] {
+export function outputsToKeep(manifest: Manifest, maxAgeMs: number, now: Date, cause: StoreUnavailableError): KeptOutput[] {
   const kept: KeptOutput[] = [];
   const refused: string[] = [];
   for (const o of manifest.outputs) {

@@ -56,7 +56,7 @@ export class Logger {
    */
   error(err: unknown): void {
     if (err instanceof ToolError) {
-      const fields: Fields = { code: err.code, exit_code: err.exitCode, message: err.message };
+      const fields: Fields = { code: err.code, exit_code: err.exitCode, message: err.message, ...err.details };
       if (err.hint) fields.hint = err.hint;
       const text = `ssm-materialize: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`;
       this.emit(this.io.stderr, 'error', 'error', fields, text);

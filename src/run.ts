@@ -1,7 +1,8 @@
 /**
- * The pipeline, top to bottom:
+ * The steps of the pipeline, each a function of its inputs; src/pipeline.ts
+ * runs them in order:
  *
- *   manifest -> what to fetch -> fetch -> values per output -> render -> stage -> commit
+ *   what to fetch -> fetch -> values per output -> render -> write (write.ts)
  *
  * Nothing touches disk until every parameter is fetched and every output is
  * rendered and verified by its consumer's parser; nothing becomes visible
@@ -17,23 +18,7 @@ import { keyForPathParameter } from './names.js';
 import { chosenKeys, expandJson, InvalidJsonValueError } from './expand.js';
 import { isReservedForPaths } from './reserved-keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
-import {
-  checkTargetDirectory,
-  commit,
-  discard,
-  dropBackup,
-  keepOld,
-  restore,
-  inspectTarget,
-  removeStaleTempFiles,
-  resolveGroup,
-  resolveUser,
-  stage,
-  type ChangeReason,
-  type KeptTarget,
-  type StagedFile,
-  type WriteRequest,
-} from './write.js';
+import { checkTargetDirectory, resolveGroup, resolveUser, writeAll, type ChangeReason, type OutputWrite } from './write.js';
 
 /** What the manifest asks the store for, deduplicated across outputs. */
 export interface FetchPlan {
@@ -83,9 +68,9 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   const collisions: Array<{ line: number; message: string }> = [];
   const badKeys: Array<{ line: number; message: string }> = [];
+  const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   const missingFields: string[] = [];
   const invalidJson = new Set<string>();
-  const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
@@ -153,7 +138,10 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         entries.push([key, p.value]);
       }
     }
-    for (const key of getFormat(spec.format).invalidKeys(entries.map(([k]) => k))) {
+    // `values` keys (and chosen json keys) were checked offline by parseManifest; keys from `paths` and json "*" are only known now.
+    const valueKeys = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? (v.json ? [] : [v.key])));
+    const pathKeys = entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
+    for (const key of getFormat(spec.format).invalidKeys(pathKeys)) {
       badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
     }
     return { spec, entries };
@@ -199,14 +187,8 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
   for (const { spec, entries } of resolved) {
+    // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
     const format = getFormat(spec.format);
-    const badKeys = format.invalidKeys(entries.map(([key]) => key));
-    if (badKeys.length) {
-      throw new ManifestError(
-        badKeys.map((k) => ({ file: spec.path, line: 0, message: `key ${JSON.stringify(k)} is not a valid name for format ${spec.format}` })),
-        { hint: format.nests ? undefined : 'flat formats take environment-variable names: letters, digits and _, not starting with a digit' },
-      );
-    }
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
@@ -222,6 +204,7 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => `${f.path}: ${f.error.message}`).join('\n'), {
       hint: failures[0]?.error.hint,
       cause: failures[0]?.error,
+      details: { outputs: failures.map((f) => ({ path: f.path, format: f.error.format, keys: f.error.keys })) },
     });
   }
   return rendered;
@@ -263,13 +246,19 @@ export function checkTemplates(manifest: Manifest): void {
   if (problems.length) throw new ManifestError(problems);
 }
 
-/** Resolve owners and check directories before any API call: fail fast and cheap. */
-export async function prepareTargets(manifest: Manifest): Promise<Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>> {
-  const ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
+/** The numeric owner and group of one output; undefined = as the process creates files. */
+export interface TargetIds {
+  uid: number | undefined;
+  gid: number | undefined;
+}
+
+/** Resolve owners and check directories before any API call: fail fast and cheap. One entry per output, in manifest order. */
+export async function prepareTargets(manifest: Manifest): Promise<TargetIds[]> {
+  const ids: TargetIds[] = [];
   for (const spec of manifest.outputs) {
     await checkTargetDirectory(spec.path);
     try {
-      ids.set(spec, { uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
+      ids.push({ uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
     } catch (err) {
       throw err instanceof OutputError ? new OutputError(spec.path, err.message, { hint: err.hint, cause: err }) : err;
     }
@@ -289,74 +278,43 @@ export interface OutputResult {
 }
 
 /**
- * Stage every changed output (temp file + verify), then commit them all.
- * Any failure before the commits discards every temp file: no output changes.
+ * Write every rendered output in one transaction (write.ts: all or none,
+ * each `verify` run on its staged file), then run `on_change` for each
+ * output that changed. `targets[i]` belongs to `rendered[i]`.
  */
-export async function writeOutputs(
-  rendered: RenderedOutput[],
-  ids: Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>,
-  env: NodeJS.ProcessEnv,
-): Promise<OutputResult[]> {
-  const results: OutputResult[] = [];
-  const staged: Array<{ file: StagedFile; out: RenderedOutput }> = [];
-  try {
-    for (const out of rendered) {
-      const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
-      const req: WriteRequest = { path: out.spec.path, content: out.content, mode: out.spec.mode, uid: id.uid, gid: id.gid };
-      await removeStaleTempFiles(req.path);
-      const inspection = await inspectTarget(req);
-      results.push({ path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons });
-      if (!inspection.changed) continue;
-      staged.push({ file: await stage(req), out });
-    }
-    // Verify once everything has staged, so a verify can check outputs
-    // against each other (a key against its certificate) as they will be.
-    const together = stagedPathsEnv(rendered, staged);
-    for (const { file, out } of staged) {
-      if (out.spec.verify) await runHook('verify', out.spec.verify, out.spec.path, file.tempPath, { ...env, ...together });
-    }
-  } catch (err) {
-    await Promise.all(staged.map((s) => discard(s.file)));
-    throw err;
-  }
-  // A rename can still fail (EIO, a read-only remount, something put at the
-  // path meanwhile). Then put back the outputs already replaced, newest
-  // first, and leave no temp file behind: a failed run leaves every output
-  // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
-  const replaced: KeptTarget[] = [];
-  for (const [i, { file }] of staged.entries()) {
-    const kept = await keepOld(file.request.path);
-    try {
-      await commit(file);
-      replaced.push(kept);
-    } catch (err) {
-      if (file.renamed) replaced.push(kept);
-      else await dropBackup(kept);
-      await Promise.all(staged.slice(i + 1).map((s) => discard(s.file)));
-      for (const k of replaced.reverse()) await restore(k);
-      throw err;
-    }
-  }
-  await Promise.all(replaced.map(dropBackup));
-  for (const { out } of staged) {
-    if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
+export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv): Promise<OutputResult[]> {
+  const writes: OutputWrite[] = rendered.map((out, i) => {
+    const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
+    const verify = out.spec.verify;
+    return {
+      request: { path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid },
+      verify: verify ? (tempPath: string, staged: readonly string[]) => runHook('verify', verify, out.spec.path, tempPath, { ...env, ...stagedPathsEnv(rendered, staged) }) : undefined,
+    };
+  });
+  const outcomes = await writeAll(writes);
+  const results = outcomes.map(({ request, changed, reasons }, i): OutputResult => {
+    const out = rendered[i] as RenderedOutput;
+    return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, changed, reasons };
+  });
+  for (const [i, out] of rendered.entries()) {
+    if (out.spec.onChange && results[i]?.changed) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
   }
   return results;
 }
-
 /**
- * Where each output's next content is during verify: its temp file when it
- * changed, else the output itself. `SSM_MATERIALIZE_STAGED_<n>` for the n-th
- * output of the manifest (from 0), and `SSM_MATERIALIZE_STAGED_<NAME>` by the
- * file name (upper-cased, other characters as `_`: `tls.crt` -> `TLS_CRT`)
- * when no other output's file name gives the same NAME. Paths come from the
- * manifest and our temp names, never from a value.
+ * Where each output's next content is during verify (`staged[i]`: its temp
+ * file when it changed, else the output itself). `SSM_MATERIALIZE_STAGED_<n>`
+ * for the n-th output of the manifest (from 0), and
+ * `SSM_MATERIALIZE_STAGED_<NAME>` by the file name (upper-cased, other
+ * characters as `_`: `tls.crt` -> `TLS_CRT`) when no other output's file name
+ * gives the same NAME. Paths come from the manifest and our temp names, never
+ * from a value.
  */
-export function stagedPathsEnv(rendered: RenderedOutput[], staged: Array<{ file: StagedFile; out: RenderedOutput }>): Record<string, string> {
+export function stagedPathsEnv(rendered: readonly RenderedOutput[], staged: readonly string[]): Record<string, string> {
   const env: Record<string, string> = { SSM_MATERIALIZE_STAGED_COUNT: String(rendered.length) };
   const byName = new Map<string, string[]>();
   rendered.forEach((out, i) => {
-    const path = staged.find((s) => s.out === out)?.file.tempPath ?? out.spec.path;
+    const path = staged[i] ?? out.spec.path;
     env[`SSM_MATERIALIZE_STAGED_${i}`] = path;
     const name = stagedName(out.spec.path);
     byName.set(name, [...(byName.get(name) ?? []), path]);
@@ -365,7 +323,7 @@ export function stagedPathsEnv(rendered: RenderedOutput[], staged: Array<{ file:
   return env;
 }
 
-export function stagedName(outputPath: string): string {
+function stagedName(outputPath: string): string {
   return (outputPath.split('/').pop() ?? '').replace(/[^A-Za-z0-9]/g, '_').toUpperCase();
 }
 

@@ -74,7 +74,7 @@ export class SsmStore implements ParameterStore {
       // STS gets no endpoint here on purpose: --endpoint-url is SSM's (e.g. a
       // VPC endpoint). The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
       // AWS_ENDPOINT_URL), which is how tests and the emulator point it at
-      // 127.0.0.1; see test/e2e/role-arn.test.ts.
+      // 127.0.0.1; see test/commands/role-arn.test.ts.
       config.credentials = fromTemporaryCredentials({
         params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
         clientConfig: { region },

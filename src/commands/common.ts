@@ -1,11 +1,8 @@
-/** What every command that talks to the store shares: options, the store, the fetch-and-render steps. */
+/** What every command that talks to the store shares: its options and how the store is opened. */
 import type { Logger } from '../log.js';
-import { loadManifest, type Manifest } from '../manifest.js';
-import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type Fetched, type FetchPlan, type RenderedOutput } from '../run.js';
-import { fetchLocked, readLock } from '../lockfile.js';
 import { SsmStore } from '../ssm.js';
-import { StoreUnavailableError, UsageError } from '../errors.js';
-import type { LogFormat } from '../log.js';
+import { UsageError } from '../errors.js';
+import type { OpenStore, OpenedStore } from '../store.js';
 
 export interface StoreArgs {
   region?: string;
@@ -18,15 +15,8 @@ export interface StoreArgs {
   jitter: number;
 }
 
-export interface ManifestArgs extends StoreArgs {
+export interface ManifestArgs {
   manifest: string;
-  /** Regions to read from, in order, when the first is unavailable (else the manifest's `regions:`). */
-  'fallback-region'?: string[];
-  /** Fetch exactly the versions this lock file records (lockfile.ts). */
-  locked?: string;
-  quiet: boolean;
-  verbose: boolean;
-  'log-format': LogFormat;
 }
 
 /** Bad numbers are usage errors, found before any waiting or calling. */
@@ -53,54 +43,22 @@ export function openStore(args: StoreArgs, region: string | undefined, log: Logg
   });
 }
 
-/** Load the manifest, fetch everything it names and render every output in memory. */
-export async function fetchAndRender(
-  args: ManifestArgs,
-  env: NodeJS.ProcessEnv,
-  log: Logger,
-  beforeFetch: (manifest: Manifest) => Promise<void> = async () => undefined,
-): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore; plan: FetchPlan; fetched: Fetched }> {
-  const manifest = loadManifest(args.manifest, env);
-  const lock = args.locked === undefined ? undefined : readLock(args.locked);
-  log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
-  checkTemplates(manifest);
-  await beforeFetch(manifest);
-  // The jitter comes before the store exists: its wait must not count against --timeout.
-  checkStoreArgs(args);
-  if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
-  const plan = planFetch(manifest);
-  // The regions to try, in order. Every parameter of a run comes from one region: a
-  // fallback reads everything again, and only when a region is unavailable (exit-5
-  // class), never when a parameter is missing or denied there.
-  const regions = [args.region ?? manifest.region, ...(args['fallback-region'] ?? manifest.fallbackRegions)];
-  for (const [i, region] of regions.entries()) {
-    const store = openStore({ ...args, region }, region, log);
-    try {
-      log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length, region }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
-      const fetched = lock && args.locked !== undefined ? await fetchLocked(store, plan, lock, args.locked) : await fetchAll(store, plan);
-      log.progress(
-        'fetched',
-        { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, region },
-        `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
-      );
-      return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store, plan, fetched };
-    } catch (err) {
-      const next = regions[i + 1];
-      if (!(err instanceof StoreUnavailableError) || i + 1 >= regions.length) throw err;
-      log.warn('region_fallback', { from: region ?? 'default', to: next, reason: err.message }, `Parameter Store in ${region ?? 'the default region'} is unavailable; reading every parameter from ${next} instead`);
-    } finally {
-      store.close();
-    }
-  }
-  throw new Error('internal: no region to read from');
-}
+/** How `main` opens the AWS store; tests inject another (e.g. an in-memory store) through `MainIo.openStore`. */
+export type StoreFactory = (args: StoreArgs, region: string | undefined, log: Logger) => OpenedStore;
 
-export function totalCalls(store: SsmStore): number {
-  return Object.values(store.stats.calls).reduce((a, b) => a + b, 0);
+/**
+ * The pipeline's store opener for these options: numbers checked, then the
+ * --jitter wait, then the store. The jitter comes before the store exists:
+ * its wait must not count against --timeout.
+ */
+export function storeOpener(args: StoreArgs, log: Logger, open: StoreFactory = openStore): OpenStore {
+  let waited = false;
+  return async (region) => {
+    checkStoreArgs(args);
+    // Once per run: a fallback region (or plan --locked's second look) opens another store.
+    if (args.jitter > 0 && !waited) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
+    waited = true;
+    // The pipeline has already chosen the region (--region first, then the manifest's, then fallbacks).
+    return open({ ...args, region: undefined }, region ?? args.region, log);
+  };
 }
-
-export function modeString(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
-}
-
-export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -9,32 +9,31 @@ import { constants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { ManifestError, UsageError } from '../errors.js';
 import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
-import type { Logger } from '../log.js';
 import type { RenderedOutput } from '../run.js';
 import { getFormat } from '../formats/index.js';
-import { fetchAndRender, type ManifestArgs } from './common.js';
+import { runPipeline, type PipelineOptions } from '../pipeline.js';
 
-export interface ExecArgs extends ManifestArgs {
+export interface ExecArgs {
   output?: string[];
   command: string[];
 }
 
-export async function execCommand(args: ExecArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+export async function execCommand(options: PipelineOptions, args: ExecArgs): Promise<number> {
   if (args.command.length === 0) throw new UsageError('exec needs a command after --, e.g. ssm-materialize exec -m FILE -- node server.js');
-  const { rendered } = await fetchAndRender(args, env, log);
+  const { outcome: rendered } = await runPipeline('render', options);
   const chosen = chooseOutputs(rendered, args.output);
   const values = environmentFrom(chosen);
   checkEnvironment(values);
   // Found through our own PATH before the child's environment exists: a PATH
   // among the values (from the store) must never choose the program.
   const [name, ...rest] = args.command as [string, ...string[]];
-  const program = findProgram(name, env.PATH);
-  log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
+  const program = findProgram(name, options.env.PATH);
+  options.log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
   if (program === undefined) {
     process.stderr.write(`ssm-materialize: cannot run ${name}: not found in PATH\n`);
     return 127;
   }
-  return runChild(program, name, rest, { ...env, ...values });
+  return runChild(program, name, rest, { ...options.env, ...values });
 }
 
 /**

@@ -1,127 +1,53 @@
 /**
  * `plan` and `check`: fetch and render, write nothing, and say per output
- * which keys would be added, removed or changed. Only key names appear, never
- * a value or a hash of one (a hash of a short secret is as good as the secret).
+ * which keys would be added, removed or changed (src/diff.ts). Only key
+ * names appear, never a value.
  */
 import { ExitCode } from '../errors.js';
-import { getFormat } from '../formats/index.js';
-import type { Logger } from '../log.js';
-import { prepareTargets, type RenderedOutput } from '../run.js';
-import { inspectTarget, type ChangeReason } from '../write.js';
-import { fetchAndRender, modeString, openStore, type ManifestArgs } from './common.js';
-import { fetchAll, type FetchPlan } from '../run.js';
-import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
+import type { OutputDiff } from '../diff.js';
 import { staleSince } from '../lastgood.js';
-import { statSync } from 'node:fs';
+import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
+import type { Logger } from '../log.js';
+import { plural, runPipeline, type PipelineOptions, type PipelineRun } from '../pipeline.js';
+import { fetchAll } from '../run.js';
 
-export interface OutputDiff {
-  path: string;
-  format: string;
-  status: 'new' | 'changed' | 'unchanged';
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: number;
-  /** Set when the current file cannot be compared key by key (template, or edited by hand). */
-  opaque: boolean;
-  reasons: ChangeReason[];
-  mode: { from: string | undefined; to: string };
-}
-
-export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger, mode: 'plan' | 'check'): Promise<number> {
-  let ids: Awaited<ReturnType<typeof prepareTargets>> = new Map();
-  const { rendered, plan, fetched, manifest } = await fetchAndRender(args, env, log, async (manifest) => {
-    ids = await prepareTargets(manifest);
-  });
-  if (args.locked !== undefined) await reportLockDrift(args, manifest.region, lockFrom(plan, fetched), plan, log);
-  const diffs: OutputDiff[] = [];
-  for (const out of rendered) {
-    const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
-    diffs.push(await diffOutput(out, id.uid, id.gid));
-  }
-  for (const d of diffs) log.result('plan_output', { ...d }, describe(d));
+export async function planCommand(options: PipelineOptions, mode: 'plan' | 'check'): Promise<number> {
+  const run = await runPipeline('diff', options);
+  const diffs = run.outcome;
+  if (options.locked !== undefined) await reportLockDrift(options, run);
+  for (const d of diffs) options.log.result('plan_output', { ...d }, describe(d));
   // Outputs kept by `write --keep-last-good` while the store was down are stale until a good write.
   const stale = diffs.flatMap((d) => {
     const s = staleSince(d.path);
     return s ? [{ path: d.path, fetched_at: s.fetchedAt, stale_since: s.staleSince }] : [];
   });
-  for (const s of stale) log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
+  for (const s of stale) options.log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
   const pending = diffs.filter((d) => d.status !== 'unchanged' || stale.some((s) => s.path === d.path)).length;
-  log.result(
+  options.log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
-    pending === 0 ? `up to date: ${diffs.length} output${diffs.length === 1 ? '' : 's'}` : `${pending} of ${diffs.length} output${diffs.length === 1 ? '' : 's'} would change`,
+    pending === 0 ? `up to date: ${plural(diffs.length, 'output')}` : `${pending} of ${plural(diffs.length, 'output')} would change`,
   );
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
 }
 
-/** With --locked: which parameters have a newer (or no longer the same) version than the lock pins. Versions only. */
-async function reportLockDrift(args: ManifestArgs, region: string | undefined, locked: LockFile, plan: FetchPlan, log: Logger): Promise<void> {
-  const store = openStore(args, region, log);
+/** With --locked: which parameters have another latest version than the lock pins. Versions only. */
+async function reportLockDrift(options: PipelineOptions, run: PipelineRun<unknown>): Promise<void> {
+  const store = await options.openStore(options.region ?? run.manifest.region);
   let latest: LockFile;
   try {
-    latest = lockFrom(plan, await fetchAll(store, plan));
+    latest = lockFrom(run.plan, await fetchAll(store, run.plan));
   } finally {
     store.close();
   }
-  const drift = lockDrift(locked, latest);
+  const drift = lockDrift(lockFrom(run.plan, run.fetched), latest);
   const v = (n: number | null | undefined) => (n === undefined ? 'gone' : n === null ? 'none' : `version ${n}`);
+  const log: Logger = options.log;
   for (const d of drift) log.result('lock_drift', { ...d }, `locked ${d.name}: ${v(d.locked)}, latest: ${v(d.latest)}`);
-  log.result('lock', { drifted: drift.length }, drift.length ? `${drift.length} parameter${drift.length === 1 ? '' : 's'} moved on since the lock` : 'the lock pins the latest version of every parameter');
+  log.result('lock', { drifted: drift.length }, drift.length ? `${plural(drift.length, 'parameter')} moved on since the lock` : 'the lock pins the latest version of every parameter');
 }
 
-export async function diffOutput(out: RenderedOutput, uid: number | undefined, gid: number | undefined): Promise<OutputDiff> {
-  const inspection = await inspectTarget({ path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid });
-  const format = getFormat(out.spec.format);
-  const ctx = { outputPath: out.spec.path };
-  // A `file` output has no keys to compare: its one entry changes or not, by its bytes.
-  const next = typeof out.content === 'string' ? (format.parse(out.content, ctx) ?? {}) : {};
-  const diff: OutputDiff = {
-    path: out.spec.path,
-    format: out.spec.format,
-    status: !inspection.changed ? 'unchanged' : inspection.current === undefined ? 'new' : 'changed',
-    added: [],
-    removed: [],
-    changed: [],
-    unchanged: 0,
-    opaque: false,
-    reasons: inspection.reasons,
-    mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
-  };
-  if (out.spec.format === 'file') {
-    if (inspection.current === undefined) diff.added = out.keys;
-    else if (inspection.reasons.includes('content')) diff.changed = out.keys;
-    else diff.unchanged = out.keys.length;
-    return diff;
-  }
-  if (inspection.current === undefined) {
-    // A template has no key/value form to parse back; its keys are the rendered ones.
-    diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);
-    return diff;
-  }
-  const current = format.parse(inspection.current, ctx);
-  if (current === undefined || out.spec.format === 'template') {
-    diff.opaque = inspection.reasons.includes('content');
-    return diff;
-  }
-  for (const key of Object.keys(next)) {
-    if (!(key in current)) diff.added.push(key);
-    else if (current[key] !== next[key]) diff.changed.push(key);
-    else diff.unchanged++;
-  }
-  diff.removed = Object.keys(current).filter((k) => !(k in next));
-  return diff;
-}
-
-function currentMode(path: string): string | undefined {
-  try {
-    return modeString(statSync(path).mode & 0o7777);
-  } catch {
-    return undefined;
-  }
-}
-
-function describe(d: OutputDiff): string {
+export function describe(d: OutputDiff): string {
   if (d.status === 'unchanged') return `= ${d.path} (${d.format}): up to date, ${d.unchanged} keys`;
   if (d.status === 'new') return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
   const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.changed.length} changed`, `${d.unchanged} unchanged`];

@@ -1,5 +1,5 @@
 /**
- * `policy`: the least-privilege IAM policy for a manifest (see ssm-facts.md):
+ * `policy`: the least-privilege IAM policy for a manifest (AWS's "Restricting access to Parameter Store parameters using IAM policies"):
  * GetParameters/GetParameter on each exact parameter ARN (selectors
  * stripped), GetParametersByPath on each path's own ARN plus `path/*`, and
  * kms:Decrypt on the given key, conditioned on the parameters' encryption

@@ -1,62 +1,53 @@
 /** `write`: the main job. */
-import { ExitCode, StoreUnavailableError } from '../errors.js';
-import { describeAge, keepLastGood, parseMaxAge, recordFetched, recordStale } from '../lastgood.js';
-import type { Manifest } from '../manifest.js';
-import type { Logger } from '../log.js';
-import { prepareTargets, writeOutputs, type OutputResult } from '../run.js';
-import type { OutputSpec } from '../manifest.js';
-import { fetchAndRender, modeString, plural, totalCalls, type ManifestArgs } from './common.js';
 import { resolve } from 'node:path';
+import { ExitCode, StoreUnavailableError } from '../errors.js';
+import { modeString } from '../diff.js';
+import { describeAge, outputsToKeep, parseMaxAge, recordFetched, recordStale } from '../lastgood.js';
 import { lockFrom, renderLock } from '../lockfile.js';
-import { checkTargetDirectory, commit, stage } from '../write.js';
+import { loadManifest } from '../manifest.js';
+import { plural, runPipeline, totalCalls, type PipelineOptions } from '../pipeline.js';
+import type { OutputResult } from '../run.js';
+import { checkTargetDirectory, writeAll } from '../write.js';
 
-export interface WriteArgs extends ManifestArgs {
-  /** Record the version of every parameter used in this file (lockfile.ts). */
-  lock?: string;
-  /** When the store is unavailable, keep outputs fetched within this age (lastgood.ts). */
-  'keep-last-good'?: string;
+export interface WriteOptions {
+  /** `--lock FILE`: after writing, record the version of every parameter used (lockfile.ts). */
+  lock?: string | undefined;
+  /** `--keep-last-good MAX_AGE`: when the store is unavailable, keep young outputs (lastgood.ts). */
+  keepLastGood?: string | undefined;
 }
 
-export async function writeCommand(args: WriteArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+export async function writeCommand(options: PipelineOptions, { lock, keepLastGood }: WriteOptions = {}): Promise<number> {
   const started = Date.now();
-  let ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
-  const maxAgeMs = args['keep-last-good'] === undefined ? undefined : parseMaxAge(args['keep-last-good']);
-  let loaded: Manifest | undefined;
-  let fetchedRun;
+  const maxAgeMs = keepLastGood === undefined ? undefined : parseMaxAge(keepLastGood);
+  if (lock !== undefined) await checkTargetDirectory(resolve(lock));
+  let run;
   try {
-    // Owners and directories are checked before any API call: fail fast and cheap.
-    fetchedRun = await fetchAndRender(args, env, log, async (manifest) => {
-      loaded = manifest;
-      ids = await prepareTargets(manifest);
-      if (args.lock !== undefined) await checkTargetDirectory(resolve(args.lock));
-    });
+    run = await runPipeline('write', options);
   } catch (err) {
     // Only "the store is down" qualifies: never a missing or denied parameter.
-    if (maxAgeMs === undefined || !loaded || !(err instanceof StoreUnavailableError)) throw err;
-    const kept = keepLastGood(loaded, maxAgeMs, new Date(), err);
+    if (maxAgeMs === undefined || !(err instanceof StoreUnavailableError)) throw err;
+    const kept = outputsToKeep(loadManifest(options.manifest, options.env), maxAgeMs, new Date(), err);
     await recordStale(kept, new Date());
     for (const k of kept) {
-      log.warn('stale', { path: k.path, fetched_at: k.fetchedAt, age_s: Math.round(k.ageMs / 1000) }, `Parameter Store unavailable; kept ${k.path} as last fetched ${describeAge(k.ageMs)} ago (${k.fetchedAt})`);
+      options.log.warn('stale', { path: k.path, fetched_at: k.fetchedAt, age_s: Math.round(k.ageMs / 1000) }, `Parameter Store unavailable; kept ${k.path} as last fetched ${describeAge(k.ageMs)} ago (${k.fetchedAt})`);
     }
     return ExitCode.ok;
   }
-  const { rendered, store, plan, fetched } = fetchedRun;
-  const results = await writeOutputs(rendered, ids, env);
-  if (maxAgeMs !== undefined && loaded) await recordFetched(loaded, new Date(started));
-  if (args.lock !== undefined) {
+  const { outcome: results, stats } = run;
+  if (maxAgeMs !== undefined) await recordFetched(run.manifest, new Date(started));
+  if (lock !== undefined) {
     // Only after every output is in place: a lock describes a deployment that happened.
-    const path = resolve(args.lock);
-    await commit(await stage({ path, content: renderLock(lockFrom(plan, fetched)), mode: 0o644, uid: undefined, gid: undefined }));
-    log.result('lock', { path }, `locked    ${path} (the version of every parameter used; no values)`);
+    const path = resolve(lock);
+    await writeAll([{ request: { path, content: renderLock(lockFrom(run.plan, run.fetched)), mode: 0o644, uid: undefined, gid: undefined } }]);
+    options.log.result('lock', { path }, `locked    ${path} (the version of every parameter used; no values)`);
   }
   const ms = Date.now() - started;
-  for (const r of results) log.result('output', outputFields(r), outputLine(r));
+  for (const r of results) options.log.result('output', outputFields(r), outputLine(r));
   const changed = results.filter((r) => r.changed).length;
-  const calls = totalCalls(store);
-  log.result(
+  options.log.result(
     'done',
-    { outputs: results.length, changed, api_calls: store.stats.calls, retries: store.stats.retries, ms },
-    `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(calls, 'API call')}, ${(ms / 1000).toFixed(2)} s`,
+    { outputs: results.length, changed, api_calls: stats.calls, retries: stats.retries, ms },
+    `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(totalCalls(stats), 'API call')}, ${(ms / 1000).toFixed(2)} s`,
   );
   return ExitCode.ok;
 }

@@ -3,11 +3,22 @@
  * region, account, credentials and their access rules, roles for STS
  * AssumeRole and the instance profile, KMS keys, parameters with their history and labels, and
  * faults. Every problem is reported at
- * once, with file and line, as a ManifestError (exit 2).
+ * once, with file and line, as a SeedError (exit 2).
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { ManifestError, type ManifestProblem } from '../errors.js';
+import { lineOfNode } from '../yaml-lines.js';
+import { ExitCode, ToolError, formatProblem, type ManifestProblem, type ToolErrorOptions } from '../errors.js';
+
+/** The seed file is invalid; every problem found is reported at once, with file and line (exit 2). */
+export class SeedError extends ToolError {
+  readonly problems: ManifestProblem[];
+  constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
+    const head = problems.length === 1 ? 'invalid seed file' : `invalid seed file (${problems.length} problems)`;
+    super('invalid_seed', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems } });
+    this.problems = problems;
+  }
+}
 import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
@@ -116,7 +127,7 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
       }
     }
   }
-  if (problems.list.length > 0) throw new ManifestError(problems.list);
+  if (problems.list.length > 0) throw new SeedError(problems.list);
   return { region, account, signature: signature as 'verify' | 'any', credentials, roles, instance_role: instance_role as string | undefined, kms_keys, parameters, secrets, faults };
 }
 
@@ -234,6 +245,7 @@ function resolveKeys(problems: Problems, v: unknown): SeedKmsKey[] {
   });
 }
 
+/** Each seed parameter checked field by field, all problems collected; a flat list of checks, one function. */
 function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedParameter[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -350,18 +362,18 @@ function resolveSecrets(problems: Problems, v: unknown): ResolvedSeed['secrets']
   });
 }
 
-/** Read and check a seed file (YAML or JSON). Throws ManifestError naming file and line. */
+/** Read and check a seed file (YAML or JSON). Throws SeedError naming file and line. */
 export function loadSeedFile(path: string): Seed {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ManifestError([{ file: path, line: 0, message: `cannot read the seed file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], { cause: err });
+    throw new SeedError([{ file: path, line: 0, message: `cannot read the seed file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], { cause: err });
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ManifestError(
+    throw new SeedError(
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
         return { file: path, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0] ?? e.message}` };
@@ -377,7 +389,7 @@ export function loadSeedFile(path: string): Seed {
 function lineOf(doc: Document, lines: LineCounter, path: Path): number {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    if (isNode(node) && node.range) return lineOfNode(lines, node);
   }
   return 0;
 }

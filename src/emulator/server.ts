@@ -80,6 +80,7 @@ export class EmulatorServer {
     this.stalled.clear();
   }
 
+  /** Every request, in the order AWS checks it (host, size, route, signature, access, operation); one function so that order reads top to bottom. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!isLoopback(req.socket.remoteAddress)) {
       req.socket.destroy();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedHeaders } from '../helpers/sign.js';
 import { readDotenv } from '../helpers/consumers.js';
-import { runMain, useCanaryRuns, useSdkEnv } from '../helpers/inproc.js';
+import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { CREDENTIALS, REGION, call, motoAvailable, startMoto, type Moto } from './harness.js';
 
@@ -34,7 +34,6 @@ async function createSecret(endpoint: string, name: string, value: string): Prom
 }
 
 let moto: Moto | undefined;
-useSdkEnv();
 const keep = useCanaryRuns(CANARY, HAVE_MOTO);
 const tempDir = useTempDir();
 
@@ -56,7 +55,7 @@ describe.skipIf(!HAVE_MOTO)('Secrets Manager references on moto', () => {
     const dir = tempDir();
     const m = join(dir, 'm.yaml');
     writeFileSync(m, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n      PLAIN: db\n      SECRET: ${REF}/db\n      JSON: ${REF}/prod/db\n      KEY: /app/key\n`);
-    const r = keep(await runMain(['write', '-m', m], moto!.url));
+    const r = keep(await runAgainst(['write', '-m', m], moto!.url));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readDotenv(readFileSync(join(dir, 'out.env'), 'utf8'))).toEqual({
@@ -71,7 +70,7 @@ describe.skipIf(!HAVE_MOTO)('Secrets Manager references on moto', () => {
     const dir = tempDir();
     const m = join(dir, 'm.yaml');
     writeFileSync(m, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n      A: ${REF}/nope\n      KEY: /app/key\n`);
-    const r = keep(await runMain(['write', '-m', m], moto!.url));
+    const r = keep(await runAgainst(['write', '-m', m], moto!.url));
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/1 required parameter not found:\n\s+\/aws\/reference\/secretsmanager\/nope\n/);
   });

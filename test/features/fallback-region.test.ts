@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { readDotenv } from '../helpers/consumers.js';
-import { runMain, useCanaryRuns, useSdkEnv } from '../helpers/inproc.js';
+import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
 
@@ -20,7 +20,6 @@ const REGIONS = ['us-east-1', 'us-west-2'];
 let emulators: RunningEmulator[] = [];
 let proxy: RegionProxy;
 
-useSdkEnv();
 const keep = useCanaryRuns(CANARY);
 const tempDir = useTempDir();
 
@@ -53,7 +52,7 @@ afterAll(async () => {
 });
 
 /** Store commands without retries: a region that is down fails at once. */
-const run = async (args: string[]) => keep(await runMain(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url));
+const run = async (args: string[], env: Record<string, string> = {}) => keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
 
 function manifest(dir: string, regions = 'regions: [us-east-1, us-west-2]', values = 'A: /app/a'): string {
   const file = join(dir, 'm.yaml');
@@ -105,17 +104,10 @@ describe('fallback region', () => {
     const missing = await run(['write', '-m', manifest(dir, undefined, 'A: /app/not-anywhere')]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).not.toMatch(/us-west-2/);
-    const saved = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY];
-    process.env.AWS_ACCESS_KEY_ID = LIMITED.access_key_id;
-    process.env.AWS_SECRET_ACCESS_KEY = LIMITED.secret_access_key;
-    try {
-      proxy.seen.clear();
-      const denied = await run(['write', '-m', manifest(dir)]);
-      expect(denied.code).toBe(4);
-      expect(proxy.seen.get('us-west-2')).toBeUndefined();
-    } finally {
-      [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY] = saved;
-    }
+    proxy.seen.clear();
+    const denied = await run(['write', '-m', manifest(dir)], { AWS_ACCESS_KEY_ID: LIMITED.access_key_id, AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key });
+    expect(denied.code).toBe(4);
+    expect(proxy.seen.get('us-west-2')).toBeUndefined();
   });
 
   it('validate refuses region with regions, and a repeated region; policy grants every region', async () => {

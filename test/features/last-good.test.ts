@@ -100,16 +100,9 @@ describe('--keep-last-good', () => {
     expect((await run(['write', '-m', manifest, '--keep-last-good', '24h'])).code).toBe(0);
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('/app/a', '/app/gone'));
     expect((await run(['write', '-m', manifest, '--keep-last-good', '24h'])).code).toBe(3);
-    const saved = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY];
-    process.env.AWS_ACCESS_KEY_ID = LIMITED.access_key_id;
-    process.env.AWS_SECRET_ACCESS_KEY = LIMITED.secret_access_key;
-    try {
-      const denied = await run(['write', '-m', manifest, '--keep-last-good', '24h']);
-      expect(denied.code).toBe(4);
-      expect(denied.stderr).not.toContain('kept');
-    } finally {
-      [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY] = saved;
-    }
+    const denied = await run(['write', '-m', manifest, '--keep-last-good', '24h'], { AWS_ACCESS_KEY_ID: LIMITED.access_key_id, AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key });
+    expect(denied.code).toBe(4);
+    expect(denied.stderr).not.toContain('kept');
   });
 
   it('refuses an age it cannot read (exit 2)', async () => {

@@ -6,8 +6,6 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Readable } from 'node:stream';
-import { main } from '../../src/cli.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -87,16 +85,7 @@ describe('Secrets Manager references and parameter ARNs', () => {
 
   it('a principal without secretsmanager:GetSecretValue is denied (exit 4), nothing written', async () => {
     const dir = tempDir();
-    // The SDK takes credentials from process.env.
-    const saved = [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY];
-    process.env.AWS_ACCESS_KEY_ID = LIMITED.access_key_id;
-    process.env.AWS_SECRET_ACCESS_KEY = LIMITED.secret_access_key;
-    let r;
-    try {
-      r = await run(['write', '-m', manifest(dir, `      A: ${REF}/prod/db\n      C: /app/api-key\n`)]);
-    } finally {
-      [process.env.AWS_ACCESS_KEY_ID, process.env.AWS_SECRET_ACCESS_KEY] = saved;
-    }
+    const r = await run(['write', '-m', manifest(dir, `      A: ${REF}/prod/db\n      C: /app/api-key\n`)], { AWS_ACCESS_KEY_ID: LIMITED.access_key_id, AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key });
     expect(r.code).toBe(4);
     expect(readdirSync(dir)).toEqual(['materialize.yaml']);
     expect(r.stderr).toMatch(/secretsmanager:GetSecretValue/);
@@ -121,11 +110,9 @@ describe('Secrets Manager references and parameter ARNs', () => {
 
   it('put refuses a reference or an ARN (exit 2)', async () => {
     for (const name of [`${REF}/prod/db`, `${ARN}/shared/license`]) {
-      let stderr = '';
-      const stdin = Readable.from([`${CANARY}-new`]);
-      const code = await main(['put', name, '--endpoint-url', emulator().url], { stdout: () => undefined, stderr: (t) => (stderr += t), env: {}, stdin });
-      expect(code).toBe(2);
-      expect(stderr).toMatch(/Secrets Manager reference: store the secret with Secrets Manager|not its ARN/);
+      const r = await run(['put', name], {}, `${CANARY}-new`);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/Secrets Manager reference: store the secret with Secrets Manager|not its ARN/);
     }
   });
 

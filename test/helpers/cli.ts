@@ -1,5 +1,6 @@
 /** Run the built CLI (dist/ssm-materialize.mjs) as a child process, the way users and deploy hooks do. */
 import { join } from 'node:path';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 import { runCommand } from './spawn.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ssm-materialize.mjs');
@@ -11,7 +12,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export const DEMO_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
+export const DEMO_CREDENTIALS = { AWS_ACCESS_KEY_ID: DEMO_CREDENTIAL.access_key_id, AWS_SECRET_ACCESS_KEY: DEMO_CREDENTIAL.secret_access_key };
 
 /** Environment isolated from the developer's own AWS config. */
 export function cliEnv(endpoint: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -1,21 +1,17 @@
 /**
- * `main(argv, io)` in this process against an in-process emulator (or any
+ * The CLI in-process (./main.ts) against an in-process emulator (or any
  * endpoint, e.g. moto): the real SDK over real HTTP on loopback, no build
  * step, no child process. Every run's stdout and stderr is kept, and afterAll
  * asserts that no value (each seeded value carries `canary`) reached either.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { main } from '../../src/cli.js';
 import { startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
 import { DEMO_CREDENTIALS } from './cli.js';
+import { runMain, type MainResult } from './main.js';
 
-export interface InProcessResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type InProcessResult = MainResult;
 
-/** The SDK reads credentials and settings from process.env, so the test file's worker gets an isolated set. */
+/** An environment isolated from the developer's own AWS config; `runMain` (./main.ts) hands its AWS_* to the SDK for the run. */
 const SDK_ENV: Record<string, string> = {
   ...DEMO_CREDENTIALS,
   AWS_REGION: 'us-east-1',
@@ -25,42 +21,14 @@ const SDK_ENV: Record<string, string> = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-/** Set SDK_ENV in process.env for this test file (and drop what could point elsewhere); restored afterwards. */
-export function useSdkEnv(): void {
-  const saved: Record<string, string | undefined> = {};
-  beforeAll(() => {
-    for (const [k, v] of Object.entries(SDK_ENV)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-    for (const k of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SSM', 'AWS_SESSION_TOKEN']) {
-      saved[k] = process.env[k];
-      delete process.env[k];
-    }
-  });
-  afterAll(() => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
-}
-
-/** One in-process run; store commands get `--endpoint-url` appended before any `--`. */
-export async function runMain(args: string[], endpoint: string, env: Record<string, string> = {}): Promise<InProcessResult> {
-  let stdout = '';
-  let stderr = '';
-  const needsStore = ['write', 'plan', 'check', 'exec'].includes(args[0] ?? '');
+/** One in-process run against `endpoint`; store commands get `--endpoint-url` appended before any `--`. `env` overrides SDK_ENV (e.g. other credentials). */
+export async function runAgainst(args: string[], endpoint: string, env: Record<string, string> = {}, input?: string): Promise<InProcessResult> {
+  const needsStore = ['write', 'plan', 'check', 'exec', 'put'].includes(args[0] ?? '');
   const dashDash = args.indexOf('--');
   const own = dashDash < 0 ? args : args.slice(0, dashDash);
   const rest = dashDash < 0 ? [] : args.slice(dashDash);
   const argv = needsStore ? [...own, '--endpoint-url', endpoint, ...rest] : args;
-  const code = await main(argv, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SDK_ENV, ...env },
-  });
-  return { code, stdout, stderr };
+  return runMain(argv, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SDK_ENV, ...env }, ...(input === undefined ? {} : { input }) });
 }
 
 /** Runs kept for a canary check at the end of the file. */
@@ -79,7 +47,6 @@ export function useCanaryRuns(canary: string, expectRuns = true): (r: InProcessR
 
 export function useInProcessEmulator(seed: () => Seed, canary: string) {
   let emulator: RunningEmulator | undefined;
-  useSdkEnv();
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, seed: seed() });
   });
@@ -93,8 +60,8 @@ export function useInProcessEmulator(seed: () => Seed, canary: string) {
   };
   return {
     emulator: running,
-    async run(args: string[], env: Record<string, string> = {}): Promise<InProcessResult> {
-      return keep(await runMain(args, running().url, env));
+    async run(args: string[], env: Record<string, string> = {}, input?: string): Promise<InProcessResult> {
+      return keep(await runAgainst(args, running().url, env, input));
     },
   };
 }

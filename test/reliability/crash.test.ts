@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { discard, stage, tempFilesInFlight } from '../../src/write.js';
+import { discard, stage, tempFilesInFlight } from '../../src/staging.js';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { readDotenv, readJson, readYaml } from '../helpers/consumers.js';

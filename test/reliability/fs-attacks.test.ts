@@ -17,7 +17,7 @@ import * as nodeFs from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { OutputError } from '../../src/errors.js';
-import { stage, commit, discard, type WriteRequest } from '../../src/write.js';
+import { stage, commit, discard, type WriteRequest } from '../../src/staging.js';
 import { cli, cliEnv, emulatorWith, expectCleanError, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, CLI_PATH, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
 

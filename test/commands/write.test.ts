@@ -1,5 +1,5 @@
 /**
- * End to end: the built CLI, the real SDK over real HTTP, the emulator, and
+ * Write in-process through `main(argv, io)`: the real SDK over real HTTP, the emulator, and
  * every written file read back by its real consumer.
  */
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ const CR_VALUES: Record<string, string> = { CRLF: 'CANARY-crlf a\r\nb\r\n' };
 const CANARY = 'CANARY';
 
 const tempDir = useTempDir();
-const { emulator, cli: run } = useCanaryEmulator(
+const { emulator, main: run } = useCanaryEmulator(
   [
     ...Object.entries(NASTY).map(([k, value]) => ({ name: `/e2e/nasty/${k}`, type: 'SecureString' as const, key_id: APP_KEY_ALIAS, value })),
     ...Object.entries(CR_VALUES).map(([k, value]) => ({ name: `/e2e/cr/${k}`, type: 'SecureString' as const, key_id: APP_KEY_ALIAS, value })),

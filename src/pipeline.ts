@@ -1,0 +1,114 @@
+/**
+ * One run, every step in order, on the store it is given:
+ *
+ *   load manifest -> check templates -> prepare targets -> plan the fetch
+ *   -> fetch -> resolve keys -> render -> write | diff | hand the values over
+ *
+ * `write` ends in one all-or-nothing transaction (write.ts) plus the
+ * `on_change` hooks; `plan`/`check` end in a diff per output and touch
+ * nothing; `exec` takes the rendered outputs and needs no target on disk.
+ * The CLI chooses the ending and prints; tests run the same function on an
+ * in-memory store.
+ */
+import type { Logger } from './log.js';
+import { loadManifest, type Manifest } from './manifest.js';
+import { checkTemplates, fetchAll, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type TargetIds } from './run.js';
+import { StoreUnavailableError } from './errors.js';
+import { fetchLocked, readLock } from './lockfile.js';
+import { diffOutput, type OutputDiff } from './diff.js';
+import type { CallStats, OpenStore } from './store.js';
+
+export interface PipelineOptions {
+  /** Path of the manifest file. */
+  manifest: string;
+  /** For `${VAR}` in the manifest and for hooks. */
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  openStore: OpenStore;
+  /** `--region`: read from this region rather than the manifest's. */
+  region?: string | undefined;
+  /** `--fallback-region`: regions to read from, in order, when one is unavailable (else the manifest's `regions:`). */
+  fallbackRegions?: string[] | undefined;
+  /** `--locked FILE`: fetch exactly the versions this lock file records (lockfile.ts). */
+  locked?: string | undefined;
+}
+
+/** How the run ends: write the outputs, compare them with what is on disk, or just render them (exec). */
+export type Ending = 'write' | 'diff' | 'render';
+
+export interface PipelineRun<T> {
+  manifest: Manifest;
+  stats: CallStats;
+  outcome: T;
+  /** What was asked for and what came back (names, versions; for `--lock`). */
+  plan: FetchPlan;
+  fetched: Fetched;
+}
+
+export function runPipeline(ending: 'write', options: PipelineOptions): Promise<PipelineRun<OutputResult[]>>;
+export function runPipeline(ending: 'diff', options: PipelineOptions): Promise<PipelineRun<OutputDiff[]>>;
+export function runPipeline(ending: 'render', options: PipelineOptions): Promise<PipelineRun<RenderedOutput[]>>;
+export async function runPipeline(ending: Ending, options: PipelineOptions): Promise<PipelineRun<unknown>> {
+  const { log, env } = options;
+  const manifest = loadManifest(options.manifest, env);
+  log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
+  checkTemplates(manifest);
+  // Owners and directories are checked before any API call: fail fast and cheap.
+  const targets = ending === 'render' ? [] : await prepareTargets(manifest);
+  const { rendered, ...run } = await fetchAndRender(manifest, options);
+  switch (ending) {
+    case 'write':
+      return { manifest, ...run, outcome: await writeOutputs(rendered, targets, env) };
+    case 'diff':
+      return { manifest, ...run, outcome: await diffOutputs(rendered, targets) };
+    case 'render':
+      return { manifest, ...run, outcome: rendered };
+  }
+}
+
+/**
+ * Fetch everything the manifest names and render every output in memory;
+ * each store is closed afterwards. Every parameter of a run comes from one
+ * region: when a region is unavailable (the exit-5 class only, never a
+ * missing or denied parameter) and another is listed, everything is read
+ * again from the next one, with a warning.
+ */
+async function fetchAndRender(manifest: Manifest, options: PipelineOptions): Promise<{ rendered: RenderedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched }> {
+  const { openStore, log } = options;
+  const lock = options.locked === undefined ? undefined : { file: options.locked, lock: readLock(options.locked) };
+  const plan = planFetch(manifest);
+  const regions = [options.region ?? manifest.region, ...(options.fallbackRegions ?? manifest.fallbackRegions)];
+  for (const [i, region] of regions.entries()) {
+    const store = await openStore(region);
+    try {
+      log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length, region }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
+      const fetched = lock ? await fetchLocked(store, plan, lock.lock, lock.file) : await fetchAll(store, plan);
+      log.progress(
+        'fetched',
+        { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, region },
+        `fetched ${fetched.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries)`,
+      );
+      return { rendered: renderOutputs(resolveOutputs(manifest, fetched)), stats: store.stats, plan, fetched };
+    } catch (err) {
+      const next = regions[i + 1];
+      if (!(err instanceof StoreUnavailableError) || i + 1 >= regions.length) throw err;
+      log.warn('region_fallback', { from: region ?? 'default', to: next, reason: err.message }, `Parameter Store in ${region ?? 'the default region'} is unavailable; reading every parameter from ${next} instead`);
+    } finally {
+      store.close();
+    }
+  }
+  throw new Error('internal: no region to read from');
+}
+
+/** `targets[i]` belongs to `rendered[i]` (both in manifest order). */
+async function diffOutputs(rendered: RenderedOutput[], targets: TargetIds[]): Promise<OutputDiff[]> {
+  const diffs: OutputDiff[] = [];
+  for (const [i, out] of rendered.entries()) diffs.push(await diffOutput(out, targets[i]?.uid, targets[i]?.gid));
+  return diffs;
+}
+
+export function totalCalls(stats: CallStats): number {
+  return Object.values(stats.calls).reduce((a, b) => a + b, 0);
+}
+
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
