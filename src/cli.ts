@@ -10,7 +10,6 @@ import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
 import { loadManifest } from './manifest.js';
 import { checkTemplates } from './run.js';
 import { formatNames } from './formats/index.js';
-import { emulatorCommand } from './emulator/command.js';
 import type { ManifestArgs, StoreArgs } from './commands/common.js';
 import { writeCommand } from './commands/write.js';
 import { planCommand } from './commands/plan.js';
@@ -173,6 +172,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('any-signature', { type: 'boolean', default: false, describe: 'Accept any SigV4 signature and access key' })
           .example('$0 emulator --seed examples/seed.yaml', 'Start it with the example parameters'),
       async (args) => {
+        // Loaded only for this command: the product's own commands never load the emulator.
+        const { emulatorCommand } = await import('./emulator/command.js');
         exitCode = await emulatorCommand(
           {
             port: args.port,
@@ -220,7 +221,7 @@ function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {
     .option('endpoint-url', { type: 'string', describe: 'SSM endpoint, e.g. the emulator (AWS_ENDPOINT_URL_SSM also works)' })
     .option('role-arn', { type: 'string', describe: 'Assume this IAM role first' })
     .option('timeout', { type: 'number', default: 30, describe: 'Overall deadline for all API calls, in seconds' })
-    .option('max-attempts', { type: 'number', default: 5, describe: 'Attempts per API call (retries back off with jitter)' })
+    .option('max-attempts', { type: 'number', describe: 'Attempts per API call (default: 5 on faults; on throttling, until --timeout)' })
     .option('concurrency', { type: 'number', default: 4, describe: 'API calls in flight at once' })
     .option('jitter', { type: 'number', default: 0, describe: 'Wait a random 0..N seconds before the first call (spreads a fleet)' }) as unknown as Argv<
     T & StoreArgs

@@ -32,4 +32,6 @@ export interface ParameterStore {
 export interface CallStats {
   calls: Record<string, number>;
   retries: number;
+  /** Attempts the store answered with a throttling error (each one also counts as a retry, unless it was the last). */
+  throttled: number;
 }

@@ -2,7 +2,7 @@
 import type { Logger } from '../log.js';
 import { loadManifest, type Manifest } from '../manifest.js';
 import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type RenderedOutput } from '../run.js';
-import { SsmStore } from '../ssm.js';
+import type { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
 import type { LogFormat } from '../log.js';
 
@@ -12,7 +12,7 @@ export interface StoreArgs {
   'endpoint-url'?: string;
   'role-arn'?: string;
   timeout: number;
-  'max-attempts': number;
+  'max-attempts'?: number;
   concurrency: number;
   jitter: number;
 }
@@ -28,14 +28,20 @@ export interface ManifestArgs extends StoreArgs {
 function checkStoreArgs(args: StoreArgs): void {
   const bad: string[] = [];
   if (!(args.timeout > 0)) bad.push('--timeout must be > 0');
-  if (!Number.isInteger(args['max-attempts']) || args['max-attempts'] < 1) bad.push('--max-attempts must be an integer >= 1');
+  const attempts = args['max-attempts'];
+  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1)) bad.push('--max-attempts must be an integer >= 1');
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) bad.push('--concurrency must be an integer >= 1');
   if (!(args.jitter >= 0)) bad.push('--jitter must be >= 0');
   if (bad.length) throw new UsageError(bad.join('; '));
 }
 
-export function openStore(args: StoreArgs, region: string | undefined, log: Logger): SsmStore {
+/**
+ * The AWS SDK is loaded here, on first use, not at start-up: offline commands
+ * (--version, validate, policy, init) never pay for it.
+ */
+export async function openStore(args: StoreArgs, region: string | undefined, log: Logger): Promise<SsmStore> {
   checkStoreArgs(args);
+  const { SsmStore } = await import('../ssm.js');
   return new SsmStore({
     region: args.region ?? region,
     profile: args.profile,
@@ -62,15 +68,15 @@ export async function fetchAndRender(
   // The jitter comes before the store exists: its wait must not count against --timeout.
   checkStoreArgs(args);
   if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
-  const store = openStore(args, manifest.region, log);
+  const store = await openStore(args, manifest.region, log);
   try {
     const plan = planFetch(manifest);
     log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
     const fetched = await fetchAll(store, plan);
     log.progress(
       'fetched',
-      { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries },
-      `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
+      { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled },
+      `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
     );
     return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store };
   } finally {

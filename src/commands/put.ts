@@ -30,7 +30,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise
   // `echo secret | ssm-materialize put` must store "secret", not "secret\n".
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
   if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
-  const store = openStore(args, undefined, log);
+  const store = await openStore(args, undefined, log);
   try {
     const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
     log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['key-id'] ? `, ${args['key-id']}` : ''}), version ${version}`);

@@ -19,7 +19,7 @@ export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, l
   const calls = totalCalls(store);
   log.result(
     'done',
-    { outputs: results.length, changed, api_calls: store.stats.calls, retries: store.stats.retries, ms },
+    { outputs: results.length, changed, api_calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, ms },
     `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(calls, 'API call')}, ${(ms / 1000).toFixed(2)} s`,
   );
   return ExitCode.ok;
