@@ -9,6 +9,7 @@ import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
 import { loadManifest } from './manifest.js';
 import { checkTemplates } from './run.js';
+import { DEFAULT_HOOK_TIMEOUT_S, DEFAULT_TPS } from './budget.js';
 import { formatNames } from './formats/index.js';
 import type { ManifestArgs, StoreArgs } from './commands/common.js';
 import { writeCommand } from './commands/write.js';
@@ -68,8 +69,14 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     )
     .command(
       'plan',
-      'Fetch and render, write nothing; list per output the keys added, removed and changed (never values)',
-      (y) => storeOptions(manifestOption(y)),
+      'Fetch and render, write nothing; list per output the keys added, removed and changed (never values), and the call budget',
+      (y) =>
+        storeOptions(manifestOption(y))
+          .option('fleet', { type: 'number', default: 1, describe: 'Call budget: hosts running this manifest at once' })
+          .option('tps', { type: 'number', default: DEFAULT_TPS, describe: "Call budget: the account's GetParameter* quota, calls per second" })
+          .option('every', { type: 'string', describe: 'Call budget: each host also runs it this often (check from cron, a refresh timer), e.g. 5m' })
+          .option('hook-timeout', { type: 'number', default: DEFAULT_HOOK_TIMEOUT_S, describe: "Call budget: the deploy hook's timeout, in seconds" })
+          .example('$0 plan -m materialize.yaml --fleet 200 --every 5m', 'Does a 200-host deploy fit the quota, next to a 5-minute refresh?'),
       async (args) => {
         exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'plan');
       },

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { prepareTargets, type RenderedOutput } from '../run.js';
 import { inspectTarget, type ChangeReason } from '../write.js';
 import { fetchAndRender, modeString, type ManifestArgs } from './common.js';
+import { budgetOptions, callBudget, describeBudget, type BudgetOptions } from '../budget.js';
 import { statSync } from 'node:fs';
 
 export interface OutputDiff {
@@ -25,9 +26,19 @@ export interface OutputDiff {
   mode: { from: string | undefined; to: string };
 }
 
-export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger, mode: 'plan' | 'check'): Promise<number> {
+/** `plan`'s call-budget options (see budget.ts). */
+export interface BudgetArgs {
+  fleet: number;
+  tps: number;
+  every?: string;
+  'hook-timeout': number;
+}
+
+export async function planCommand(args: ManifestArgs & Partial<BudgetArgs>, env: NodeJS.ProcessEnv, log: Logger, mode: 'plan' | 'check'): Promise<number> {
   let ids: Awaited<ReturnType<typeof prepareTargets>> = new Map();
-  const { rendered } = await fetchAndRender(args, env, log, async (manifest) => {
+  // Bad budget numbers are usage errors found before any call.
+  const budget: BudgetOptions | undefined = mode === 'plan' && args.fleet !== undefined ? budgetOptions(args as ManifestArgs & BudgetArgs) : undefined;
+  const { rendered, store } = await fetchAndRender(args, env, log, async (manifest) => {
     ids = await prepareTargets(manifest);
   });
   const diffs: OutputDiff[] = [];
@@ -36,6 +47,12 @@ export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, lo
     diffs.push(await diffOutput(out, id.uid, id.gid));
   }
   for (const d of diffs) log.result('plan_output', { ...d }, describe(d));
+  if (budget) {
+    // The calls this run made (retries aside) are the calls every run makes: pages of a path are only known by listing it.
+    const counts = { GetParameters: store.stats.calls.GetParameters ?? 0, GetParametersByPath: store.stats.calls.GetParametersByPath ?? 0 };
+    const b = callBudget(counts, budget);
+    log.result('call_budget', { ...b }, describeBudget(b));
+  }
   const pending = diffs.filter((d) => d.status !== 'unchanged').length;
   log.result(
     mode === 'check' ? 'check' : 'plan',
