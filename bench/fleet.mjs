@@ -34,8 +34,13 @@ function runOne(cli, dir, env, extraArgs) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
-      const done = out.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'done');
-      resolve({ code, ms: performance.now() - started, throttled: done?.throttled ?? 0, stderr: err.slice(-2000) });
+      const events = (out + err)
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      const at = (name) => Date.parse(events.find((e) => e.event === name)?.time ?? '');
+      const done = events.find((e) => e.event === 'done');
+      resolve({ code, ms: performance.now() - started, throttled: done?.throttled ?? 0, fetchStart: at('fetch_start'), fetched: at('fetched'), stderr: err.slice(-2000) });
     });
   });
 }
@@ -46,7 +51,9 @@ export async function runFleet({ cli, dirs, env, extraArgs = [] }) {
   const results = await Promise.all(dirs.map((dir) => runOne(cli, dir, env, extraArgs)));
   const ms = performance.now() - started;
   const failed = results.filter((r) => r.code !== 0);
-  return { ms, failed: failed.length, firstFailure: failed[0]?.stderr, clientThrottled: results.reduce((a, r) => a + r.throttled, 0) };
+  // From the first host's first call to the last host's last answer: what pacing decides, without process start-up.
+  const fetchWindowMs = Math.max(...results.map((r) => r.fetched)) - Math.min(...results.map((r) => r.fetchStart));
+  return { ms, fetchWindowMs, failed: failed.length, firstFailure: failed[0]?.stderr, clientThrottled: results.reduce((a, r) => a + r.throttled, 0) };
 }
 
 /** Every host's file holds every value (a fleet that "succeeded" with wrong files did not succeed). */

@@ -1,10 +1,11 @@
 /**
  * How one process shares the account's API quota with every other host of a
  * fleet without talking to them: a client-side send rate that only exists
- * once the store has said "throttled", cut on each throttling answer and
- * grown back along a cubic curve towards the rate that last worked (the shape
- * TCP CUBIC and the AWS SDKs' adaptive mode use), plus decorrelated jitter
- * between attempts so that hosts throttled together do not retry together.
+ * once the store has said "throttled", cut on a throttling answer and grown
+ * back with time along a cubic curve towards the rate that last worked (the
+ * shape TCP CUBIC and the AWS SDKs' adaptive mode use), plus decorrelated
+ * jitter between attempts so that hosts throttled together do not retry
+ * together.
  *
  * Why not the SDK's adaptive mode: its throttling backoff starts at about a
  * second and doubles, so a fleet's last hosts idle long after the quota has
@@ -20,6 +21,13 @@ const BETA = 0.7;
 const CUBIC_C = 0.4;
 /** Never slower than this: a stuck host would only wait for --timeout. */
 export const MIN_RATE = 0.5;
+/**
+ * At most one cut per this long. Answers arrive within milliseconds of each
+ * other; cutting for each would collapse the rate far below the quota, and
+ * sending a little too much only costs throttled calls, while sending too
+ * little leaves the quota idle.
+ */
+const CUT_INTERVAL_MS = 500;
 /** A first throttling answer within this much of the first send measures a burst, not a rate. */
 const MIN_WINDOW_MS = 250;
 const WINDOW_MS = 1000;
@@ -29,56 +37,60 @@ export interface Clock {
 }
 
 export class AdaptiveRate {
-  /** Calls per second, or undefined while the store has not throttled us. */
-  private rate: number | undefined;
+  /** Whether the store has throttled us yet; until then sends are not paced. */
+  private paced = false;
   /** The rate at the last cut: where the cubic curve flattens out. */
   private lastMax = 0;
   private lastCutAt = 0;
-  private nextSendAt = 0;
+  private lastSendAt = -Infinity;
   private readonly sends: number[] = [];
 
   constructor(private readonly clock: Clock = { now: () => performance.now() }) {}
 
-  /** The current limit in calls per second (undefined: unpaced). */
+  /**
+   * The current limit in calls per second (undefined: unpaced). It is a
+   * function of the time since the last cut, so a host that has not been
+   * throttled for a while speeds up even while it waits: slots are never
+   * booked ahead at an old, slower rate.
+   */
   get callsPerSecond(): number | undefined {
-    return this.rate;
+    return this.paced ? this.rateAt(this.clock.now()) : undefined;
   }
 
   /**
-   * Reserve the next send slot; returns how many milliseconds to wait before
-   * sending. Slots are handed out in order, 1/rate apart.
+   * Ask to send now: 0 means go (the send is recorded); otherwise wait that
+   * many milliseconds and ask again.
    */
-  reserve(): number {
+  trySend(): number {
     const now = this.clock.now();
-    const at = this.rate === undefined ? now : Math.max(now, this.nextSendAt);
-    if (this.rate !== undefined) this.nextSendAt = at + 1000 / this.rate;
-    this.sends.push(at);
+    if (this.paced) {
+      const next = this.lastSendAt + 1000 / this.rateAt(now);
+      if (next > now) return next - now;
+    }
+    this.lastSendAt = now;
+    this.sends.push(now);
     if (this.sends.length > 1024) this.forgetBefore(now - WINDOW_MS);
-    return at - now;
+    return 0;
   }
 
   /**
    * The store answered a call sent at `sentAt` with a throttling error. Only
-   * calls sent after the last cut count: answers to calls already in flight
-   * describe the old rate, and cutting again for each would collapse it.
+   * calls sent after the last cut, and at most one cut per CUT_INTERVAL_MS:
+   * answers to calls already in flight describe the old rate.
    */
   throttled(sentAt: number): void {
-    if (this.rate !== undefined && sentAt < this.lastCutAt) return;
     const now = this.clock.now();
-    const current = this.rate ?? this.measuredRate(now);
-    this.lastMax = current;
-    this.rate = Math.max(MIN_RATE, current * BETA);
+    if (this.paced && (sentAt < this.lastCutAt || now - this.lastCutAt < CUT_INTERVAL_MS)) return;
+    this.lastMax = this.paced ? this.rateAt(now) : this.measuredRate(now);
     this.lastCutAt = now;
-    // Slots reserved at the old rate would still go out too fast.
-    this.nextSendAt = Math.max(this.nextSendAt, now + 1000 / this.rate);
+    this.paced = true;
   }
 
-  /** A call succeeded: grow back along the cubic curve towards the last good rate, then beyond. */
-  succeeded(): void {
-    if (this.rate === undefined) return;
-    const t = (this.clock.now() - this.lastCutAt) / 1000;
+  /** CUBIC: BETA x the last good rate just after a cut, back to it after K seconds, then beyond. */
+  private rateAt(now: number): number {
+    const t = (now - this.lastCutAt) / 1000;
     const k = Math.cbrt((this.lastMax * (1 - BETA)) / CUBIC_C);
-    this.rate = Math.max(this.rate, MIN_RATE, CUBIC_C * (t - k) ** 3 + this.lastMax);
+    return Math.max(MIN_RATE, CUBIC_C * (t - k) ** 3 + this.lastMax);
   }
 
   /** Calls sent per second over the last second (at least MIN_WINDOW_MS, so a burst does not read as a huge rate). */
@@ -102,7 +114,7 @@ export interface Backoff {
 }
 
 /** Throttling and transient faults: short first waits (the quota refills every 25 ms at 40 TPS), capped so no host idles long. */
-export const RETRY_BACKOFF: Backoff = { baseMs: 50, capMs: 2000 };
+export const RETRY_BACKOFF: Backoff = { baseMs: 50, capMs: 1000 };
 
 /**
  * "Decorrelated jitter" (AWS Architecture Blog, Exponential Backoff and

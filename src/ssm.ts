@@ -180,11 +180,11 @@ export class SsmStore implements ParameterStore {
     for (let attempt = 1; ; attempt++) {
       let sentAt = performance.now();
       try {
-        await sleep(this.pacing.reserve(), undefined, { signal });
+        // Short naps: the allowed rate grows while we wait.
+        for (let pause = this.pacing.trySend(); pause > 0; pause = this.pacing.trySend()) await sleep(Math.min(pause, 50), undefined, { signal });
         sentAt = performance.now();
         // The union of commands defeats send()'s overloads; each caller names its output type.
         const out = (await this.client.send(command() as GetParametersCommand, { abortSignal: signal })) as unknown as Out;
-        this.pacing.succeeded();
         this.options.onCall?.({ operation, count, attempts: attempt, ms: Date.now() - started });
         return out;
       } catch (err) {
