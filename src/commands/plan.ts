@@ -47,18 +47,18 @@ export async function planCommand(args: ManifestArgs & Partial<BudgetArgs>, env:
     diffs.push(await diffOutput(out, id.uid, id.gid));
   }
   for (const d of diffs) log.result('plan_output', { ...d }, describe(d));
-  if (budget) {
-    // The calls this run made (retries aside) are the calls every run makes: pages of a path are only known by listing it.
-    const counts = { GetParameters: store.stats.calls.GetParameters ?? 0, GetParametersByPath: store.stats.calls.GetParametersByPath ?? 0 };
-    const b = callBudget(counts, budget);
-    log.result('call_budget', { ...b }, describeBudget(b));
-  }
   const pending = diffs.filter((d) => d.status !== 'unchanged').length;
   log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
     pending === 0 ? `up to date: ${diffs.length} output${diffs.length === 1 ? '' : 's'}` : `${pending} of ${diffs.length} output${diffs.length === 1 ? '' : 's'} would change`,
   );
+  if (budget) {
+    // The calls this run made (retries aside) are the calls every run makes: pages of a path are only known by listing it.
+    const counts = { GetParameters: store.stats.calls.GetParameters ?? 0, GetParametersByPath: store.stats.calls.GetParametersByPath ?? 0 };
+    const b = callBudget(counts, budget);
+    log.result('call_budget', { ...b }, describeBudget(b));
+  }
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
 }
 
