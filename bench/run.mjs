@@ -405,11 +405,13 @@ ${results.inProcess
 ## How to read this
 
 - Pacing (src/pacing.ts): each process sends freely until the store first answers
-  ThrottlingException, then holds a send rate of its own, cut by 0.7 on each throttling answer
-  and grown back along a cubic curve; retries wait a decorrelated jitter (50 ms to 2 s).
+  ThrottlingException, then holds a send rate of its own, cut by 0.7 on a throttling answer (at
+  most once per 500 ms) and grown back with time along a cubic curve; retries wait a
+  decorrelated jitter (50 ms to 1 s).
   Throttling is retried until \`--timeout\`, so a fleet does not fail on throttling alone.
-- The API-call minimum does not change: \`calls at the store\` minus \`throttled\` is always
-  hosts x 10.
+- The API-call minimum does not change: every host makes its 10 calls; \`calls at the store\`
+  adds one per throttled answer and one per retry of a transient fault (a store starved of CPU
+  times out now and then: moto did in the 50-host run).
 - On a 2-core machine, starting 20 or 50 Node processes at once costs seconds of CPU by
   itself; compare "fetch window" with the floor to see the pacing, and "wall" for what a
   single machine running the whole fleet can do. On a real fleet each host has its own CPU.
