@@ -134,8 +134,9 @@ describe('server faults', () => {
     try {
       const err = await failure(s.get(NAMES.slice(0, 10)));
       expect(err.message).toContain('InternalServerError');
-      expect(emulator.counters().faulted).toBe(5);
-      expect(s.stats.retries).toBe(4);
+      // Counted by the client: an attempt the previous test's deadline cut off may still reach the emulator late.
+      expect(s.stats).toEqual({ calls: { GetParameters: 1 }, retries: 4, throttled: 0 });
+      expect(emulator.counters().faulted).toBeGreaterThanOrEqual(5);
     } finally {
       s.close();
     }
