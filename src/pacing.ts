@@ -8,9 +8,9 @@
  * together.
  *
  * Why not the SDK's adaptive mode: its throttling backoff starts at about a
- * second and doubles, so a fleet's last hosts idle long after the quota has
- * room again (the SDK baseline in issue 11 took 1.3-1.6x the floor); and its
- * attempt budget is a count, where a fleet needs "until --timeout".
+ * second and doubles, so a fleet's last hosts idle after the quota has room
+ * again, and its attempt budget is a count, where a fleet needs "until
+ * --timeout". BENCHMARKS.md runs both on the same fleets.
  *
  * Pure logic on an injected clock: tests drive it without timers.
  */
