@@ -49,6 +49,12 @@ export interface OutputSpec {
   verify: string | undefined;
   /** Shell command run after the output changed. */
   onChange: string | undefined;
+  /**
+   * The author's explicit yes to a SecureString value in a file others can
+   * read (mode with o+r). Without it such an output is refused.
+   * @default false
+   */
+  worldReadableSecrets: boolean;
   /** Line of the output in the manifest, for messages. */
   line: number;
 }
@@ -212,7 +218,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
   }
 
   function parseOutput(node: Node, at: string): OutputSpec | undefined {
-    const f = fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'verify', 'on_change']);
+    const f = fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'verify', 'on_change', 'world_readable_secrets']);
     const pathPair = f.get('path');
     const path = pathPair ? str(pathPair.value, `${at}.path`) : (problem(node, at, 'missing `path`'), undefined);
     const formatPair = f.get('format');
@@ -232,7 +238,11 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       const source = isScalar(modePair.value) ? (modePair.value.source ?? String(modePair.value.value)) : '';
       if (!/^0?[0-7]{3}$/.test(source)) problem(modePair, `${at}.mode`, 'expected an octal mode such as "0600" or "0640"');
       else mode = parseInt(source, 8);
+      // Anyone on the host could replace the secrets (or the config an app trusts): never.
+      if (mode & 0o002) problem(modePair, `${at}.mode`, `mode ${source} lets every user on the host write the file; use "0600" or "0640" (no write bit for others)`);
     }
+    const worldReadablePair = f.get('world_readable_secrets');
+    const worldReadableSecrets = worldReadablePair ? (bool(worldReadablePair.value, `${at}.world_readable_secrets`) ?? false) : false;
 
     const owner = f.get('owner') ? idField(f.get('owner')!, `${at}.owner`) : undefined;
     const group = f.get('group') ? idField(f.get('group')!, `${at}.group`) : undefined;
@@ -280,6 +290,7 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
       paths,
       verify,
       onChange,
+      worldReadableSecrets,
       line: lineOf(node),
     };
   }

@@ -81,12 +81,15 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   const collisions: Array<{ line: number; message: string }> = [];
   const badKeys: Array<{ line: number; message: string }> = [];
+  const exposedSecrets: string[] = [];
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
     const lineOfKey = new Map<string, number>();
+    const secretKeys: string[] = [];
     for (const v of spec.values) {
       const p = fetched.byName.get(v.parameter);
+      if (p?.type === 'SecureString') secretKeys.push(v.key);
       if (p) entries.push([v.key, p.value]);
       else if (v.optional) entries.push([v.key, v.default ?? '']);
       else missing.add(v.parameter);
@@ -108,7 +111,12 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         source.set(key, p.name);
         lineOfKey.set(key, path.line || spec.line);
         entries.push([key, p.value]);
+        if (p.type === 'SecureString') secretKeys.push(key);
       }
+    }
+    // The store says which values are secrets; a file every user can read must not hold one by accident.
+    if (spec.mode & 0o004 && secretKeys.length && !spec.worldReadableSecrets) {
+      exposedSecrets.push(`${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${secretKeys.join(', ')}`);
     }
     for (const key of getFormat(spec.format).invalidKeys(entries.map(([k]) => k))) {
       badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
@@ -127,6 +135,11 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       badKeys.map(({ line, message }) => ({ file: manifest.file, line, message })),
       { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
     );
+  }
+  if (exposedSecrets.length) {
+    throw new ToolError('world_readable_secret', ExitCode.output, `refusing to put secrets in world-readable files:\n${exposedSecrets.map((m) => `  ${m}`).join('\n')}`, {
+      hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
+    });
   }
   return resolved;
 }

@@ -1,0 +1,83 @@
+/**
+ * Issue 8, items 5-12: field hardening, run in-process through `main(argv, io)`
+ * against the in-process emulator (real SDK, real HTTP on loopback).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { APP_KEY_ALIAS } from '../helpers/emulator.js';
+import { mainEnv, runMain, type MainResult } from '../helpers/main.js';
+import { useTempDir } from '../helpers/tmp.js';
+
+const CANARY = 'H8B-CANARY';
+let emulator: RunningEmulator;
+const runs: MainResult[] = [];
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    port: 0,
+    seed: {
+      kms_keys: [{ id: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: [APP_KEY_ALIAS] }],
+      parameters: [
+        { name: '/app/secret', type: 'SecureString', key_id: APP_KEY_ALIAS, value: `${CANARY}-secret` },
+        { name: '/app/plain', type: 'String', value: `${CANARY}-plain` },
+        { name: '/app/env/token', type: 'SecureString', value: `${CANARY}-token` },
+      ],
+    },
+  });
+});
+afterAll(async () => {
+  await emulator?.close();
+  for (const r of runs) {
+    expect(r.stdout).not.toContain(CANARY);
+    expect(r.stderr).not.toContain(CANARY);
+  }
+});
+
+const tempDir = useTempDir();
+
+async function cli(args: string[], extra: Record<string, string | undefined> = {}): Promise<MainResult> {
+  const result = await runMain(args, mainEnv(emulator.url, extra));
+  runs.push(result);
+  return result;
+}
+
+function manifestIn(dir: string, text: string): string {
+  const file = join(dir, 'm.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('item 5: modes', () => {
+  it('refuses a world-writable mode offline, naming file and line', async () => {
+    const dir = tempDir();
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    mode: "0666"\n    values: { PLAIN: /app/plain }\n`);
+    const validate = await cli(['validate', '-m', m]);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toContain(`${m}:5`);
+    expect(validate.stderr).toMatch(/0666.*every user on the host write/);
+    const write = await cli(['write', '-m', m]);
+    expect(write.code).toBe(2);
+    // Refused before any fetch.
+    expect(emulator.counters().operations['GetParameters'] ?? 0).toBe(0);
+  });
+
+  it('refuses a SecureString in a world-readable file unless the output opts in', async () => {
+    const dir = tempDir();
+    const refused = manifestIn(dir, `version: 1\noutputs:\n  - { path: open.env, format: dotenv, mode: "0644", values: { S: /app/secret, P: /app/plain } }\n  - { path: open2.env, format: dotenv, mode: "0604", paths: [ /app/env ] }\n`);
+    const r = await cli(['write', '-m', refused]);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`${join(dir, 'open.env')} (mode 0644) would receive SecureString values: S`);
+    expect(r.stderr).toContain(`${join(dir, 'open2.env')} (mode 0604) would receive SecureString values: TOKEN`);
+    expect(existsSync(join(dir, 'open.env'))).toBe(false);
+
+    const plainOnly = manifestIn(dir, `version: 1\noutputs:\n  - { path: plain.env, format: dotenv, mode: "0644", values: { P: /app/plain } }\n`);
+    expect((await cli(['write', '-m', plainOnly])).code).toBe(0);
+
+    const optedIn = manifestIn(dir, `version: 1\noutputs:\n  - { path: open.env, format: dotenv, mode: "0644", world_readable_secrets: true, values: { S: /app/secret } }\n`);
+    const ok = await cli(['write', '-m', optedIn]);
+    expect(ok.code).toBe(0);
+    expect(statSync(join(dir, 'open.env')).mode & 0o777).toBe(0o644);
+  });
+});
