@@ -200,8 +200,9 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     .alias('help', 'h');
 
   try {
+    // Before parsing: a command must not run (init writes a file) and only then be told its argv was wrong.
+    if (dashDash >= 0 && !ownArgv.includes('exec')) throw new UsageError('`--` and the arguments after it are only for `exec` (exec -m FILE -- CMD ARGS)');
     await parser.parseAsync();
-    if (dashDash >= 0 && childCommand.length && !ownArgv.includes('exec')) throw new UsageError('arguments after -- are only for `exec`');
     return exitCode;
   } catch (err) {
     log.error(err);

@@ -236,6 +236,13 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
       cause: err,
     });
   }
+  // TLS spoken to a plain-HTTP port: OpenSSL reads the HTTP answer as a bad record.
+  if (e.code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
+    return new UsageError(`TLS handshake with the SSM endpoint failed during ${operation}: the endpoint speaks plain HTTP? use http://`, {
+      hint: 'an emulator or a local proxy usually listens on http://, e.g. --endpoint-url http://127.0.0.1:4583',
+      cause: err,
+    });
+  }
   if (/Region is missing/i.test(message)) {
     return new UsageError('no AWS region configured', { hint: 'pass --region, set `region:` in the manifest, or export AWS_REGION', cause: err });
   }

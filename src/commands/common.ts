@@ -24,20 +24,48 @@ export interface ManifestArgs extends StoreArgs {
   'log-format': LogFormat;
 }
 
-/** Bad numbers are usage errors, found before any waiting or calling. */
+/** Node's timers fire at once beyond this many milliseconds (a 32-bit signed delay). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** Bad numbers and URLs are usage errors, found before any waiting or calling. */
 function checkStoreArgs(args: StoreArgs): void {
   const bad: string[] = [];
   if (!(args.timeout > 0)) bad.push('--timeout must be > 0');
+  else if (args.timeout * 1000 > LONGEST_TIMER_MS) bad.push(`--timeout must be at most ${Math.floor(LONGEST_TIMER_MS / 1000)} seconds`);
   if (!Number.isInteger(args['max-attempts']) || args['max-attempts'] < 1) bad.push('--max-attempts must be an integer >= 1');
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) bad.push('--concurrency must be an integer >= 1');
   if (!(args.jitter >= 0)) bad.push('--jitter must be >= 0');
-  if (bad.length) throw new UsageError(bad.join('; '));
+  else if (args.jitter * 1000 > LONGEST_TIMER_MS) bad.push(`--jitter must be at most ${Math.floor(LONGEST_TIMER_MS / 1000)} seconds`);
+  const endpointProblem = args['endpoint-url'] === undefined ? undefined : checkEndpointUrl(args['endpoint-url']);
+  if (endpointProblem) bad.push(endpointProblem);
+  if (bad.length) {
+    throw new UsageError(bad.join('; '), endpointProblem ? { hint: 'give a full URL, e.g. --endpoint-url http://127.0.0.1:4583 (the emulator) or https://ssm.us-east-1.amazonaws.com' } : {});
+  }
 }
 
-export function openStore(args: StoreArgs, region: string | undefined, log: Logger): SsmStore {
+/** The SDK would fail later with a bare `TypeError: Invalid URL` (and exit 5); say what is wrong up front. */
+function checkEndpointUrl(raw: string): string | undefined {
+  if (!/^https?:\/\//i.test(raw)) return `--endpoint-url ${JSON.stringify(raw)} must start with http:// or https://`;
+  try {
+    if (!new URL(raw).hostname) return `--endpoint-url ${JSON.stringify(raw)} has no host`;
+  } catch {
+    return `--endpoint-url ${JSON.stringify(raw)} is not a valid URL`;
+  }
+  return undefined;
+}
+
+/**
+ * The region, as the AWS CLI resolves it: the flag, the manifest, AWS_REGION,
+ * then AWS_DEFAULT_REGION. Undefined leaves the rest (the profile) to the SDK.
+ */
+export function regionFrom(args: { region?: string }, manifestRegion: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return args.region ?? manifestRegion ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined);
+}
+
+export function openStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): SsmStore {
   checkStoreArgs(args);
   return new SsmStore({
-    region: args.region ?? region,
+    region: regionFrom(args, region, env),
     profile: args.profile,
     endpoint: args['endpoint-url'],
     roleArn: args['role-arn'],
@@ -62,7 +90,7 @@ export async function fetchAndRender(
   // The jitter comes before the store exists: its wait must not count against --timeout.
   checkStoreArgs(args);
   if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
-  const store = openStore(args, manifest.region, log);
+  const store = openStore(args, manifest.region, log, env);
   try {
     const plan = planFetch(manifest);
     log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);

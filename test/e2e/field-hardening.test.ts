@@ -81,3 +81,51 @@ describe('item 5: modes', () => {
     expect(statSync(join(dir, 'open.env')).mode & 0o777).toBe(0o644);
   });
 });
+
+describe('item 11: input checks', () => {
+  const simple = (dir: string) => manifestIn(dir, `version: 1\noutputs:\n  - { path: out.env, format: dotenv, values: { P: /app/plain } }\n`);
+
+  it('an --endpoint-url without a scheme or otherwise invalid is a usage error with a hint', async () => {
+    const m = simple(tempDir());
+    for (const url of ['127.0.0.1:4583', 'localhost', 'http://', 'ftp://example.com']) {
+      const r = await cli(['write', '-m', m, '--endpoint-url', url]);
+      expect(r.code, url).toBe(2);
+      expect(r.stderr, url).toContain('--endpoint-url');
+      expect(r.stderr, url).toContain('http://127.0.0.1:4583');
+      expect(r.stderr, url).not.toContain('TypeError');
+    }
+  });
+
+  it('https:// to a plain-HTTP port says the endpoint speaks plain HTTP', async () => {
+    const dir = tempDir();
+    const r = await cli(['write', '-m', simple(dir), '--endpoint-url', emulator.url.replace('http://', 'https://'), '--max-attempts', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the endpoint speaks plain HTTP? use http://');
+    expect(existsSync(join(dir, 'out.env'))).toBe(false);
+  });
+
+  it('a --timeout beyond the timer limit is a usage error, not an instant timeout', async () => {
+    const r = await cli(['write', '-m', simple(tempDir()), '--timeout', String(2 ** 31)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--timeout must be at most 2147483 seconds');
+  });
+
+  it('a stray -- is refused before the command runs', async () => {
+    const dir = tempDir();
+    const r = await cli(['init', '-o', join(dir, 'm.yaml'), '--', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('only for `exec`');
+    expect(existsSync(join(dir, 'm.yaml'))).toBe(false);
+  });
+
+  it('AWS_DEFAULT_REGION is honoured when AWS_REGION is unset, and AWS_REGION wins over it', async () => {
+    const dir = tempDir();
+    const m = simple(dir);
+    const r = await cli(['write', '-m', m], { AWS_REGION: undefined, AWS_DEFAULT_REGION: 'us-east-1' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // The emulator checks the region in the signature: a wrong winner would be refused.
+    const both = await cli(['check', '-m', m], { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'eu-west-1' });
+    expect(both.code).toBe(0);
+  });
+});
