@@ -6,8 +6,8 @@
  * The manifest is walked as a YAML syntax tree (JSON is parsed the same way)
  * because only the tree knows line numbers.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar } from 'yaml';
 import { ManifestError, type ManifestProblem } from './errors.js';
 import { formatNames, getFormat, type FormatName } from './formats/index.js';
@@ -370,12 +370,16 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
     return selector === undefined ? full : `${full}:${selector}`;
   }
 
-  // Cross-output checks.
-  const seen = new Map<string, number>();
+  // Cross-output checks. Paths are compared as the files they land on: a
+  // symlinked directory alias would otherwise let two outputs fight over one file.
+  const seen = new Map<string, { line: number; path: string }>();
   for (const o of outputs) {
-    const first = seen.get(o.path);
-    if (first !== undefined) problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first}` });
-    else seen.set(o.path, o.line);
+    const real = realOutputPath(o.path);
+    const first = seen.get(real);
+    if (first !== undefined) {
+      const alias = first.path === o.path ? '' : ` (${first.path}: the same file through a symbolic link)`;
+      problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first.line}${alias}` });
+    } else seen.set(real, { line: o.line, path: o.path });
     const keys = new Map<string, number>();
     for (const v of o.values) {
       if (keys.has(v.key)) problems.push({ file, line: v.line, message: `key ${v.key} is defined twice in this output` });
@@ -390,6 +394,15 @@ export function parseManifest(text: string, file: string, env: Env, baseDir: str
 
   if (problems.length) throw new ManifestError(problems);
   return { file: resolvePath(file), region, prefix, outputs };
+}
+
+/** The file an output lands on: the real path of its directory plus its name (the file itself may not exist yet). */
+function realOutputPath(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path; // a missing directory is reported when writing
+  }
 }
 
 /**

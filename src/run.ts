@@ -14,6 +14,7 @@ import { getFormat, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
+import { shellQuote } from './formats/shell.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
@@ -310,7 +311,8 @@ export function runHook(kind: 'verify' | 'on_change', command: string, outputPat
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
-      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${outputPath} sh -c ${JSON.stringify(command)} - ${outputPath}`;
+      // Single-quoted words, so that the line is valid shell when pasted, whatever the command holds.
+      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${shellQuote(outputPath)} sh -c ${shellQuote(command)} ssm-materialize-${kind} ${shellQuote(outputPath)}`;
       reject(
         new OutputError(
           outputPath,

@@ -3,7 +3,8 @@
  * against the in-process emulator (real SDK, real HTTP on loopback).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { APP_KEY_ALIAS } from '../helpers/emulator.js';
@@ -127,5 +128,43 @@ describe('item 11: input checks', () => {
     // The emulator checks the region in the signature: a wrong winner would be refused.
     const both = await cli(['check', '-m', m], { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'eu-west-1' });
     expect(both.code).toBe(0);
+  });
+});
+
+describe('item 12: aliases, exec keys, hook hints', () => {
+  it('two outputs that reach one file through a symlinked directory are refused offline', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'real'), { mode: 0o700 });
+    symlinkSync(join(dir, 'real'), join(dir, 'alias'));
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: real/out.env, format: dotenv, values: { P: /app/plain } }\n  - { path: alias/out.env, format: dotenv, values: { Q: /app/plain } }\n`);
+    const r = await cli(['validate', '-m', m]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${m}:4`);
+    expect(r.stderr).toContain(`output path ${join(dir, 'alias/out.env')} is also written by the output on line 3 (${join(dir, 'real/out.env')}: the same file through a symbolic link)`);
+  });
+
+  it('exec passes keys named constructor and toString without a false conflict', async () => {
+    const dir = tempDir();
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { constructor: /app/plain } }\n  - { path: b.env, format: dotenv, values: { toString: /app/secret } }\n`);
+    const seen = join(dir, 'seen');
+    const r = await cli(['exec', '-m', m, '--', '/bin/sh', '-c', 'printf "%s|%s" "$constructor" "$toString" > "$0"', seen]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(seen, 'utf8')).toBe(`${CANARY}-plain|${CANARY}-secret`);
+  });
+
+  it('the "run it by hand" hint of a failed hook is valid shell that runs the same command', async () => {
+    const dir = tempDir();
+    const hook = `printf '%s|%s' "it's" "$1" > "$1.hook"; exit 7`;
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values: { P: /app/plain }\n    on_change: ${JSON.stringify(hook)}\n`);
+    const r = await cli(['write', '-m', m, '--log-format', 'json']);
+    expect(r.code).toBe(6);
+    const error = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; hint?: string }).find((e) => e.event === 'error');
+    const pasted = error?.hint?.replace(/^.*run it by hand to see its output: /s, '') ?? '';
+    expect(pasted).toContain('sh -c');
+    unlinkSync(join(dir, 'out.env.hook'));
+    const status = spawnSync('/bin/sh', ['-c', pasted], { cwd: dir });
+    expect(status.status).toBe(7);
+    expect(readFileSync(join(dir, 'out.env.hook'), 'utf8')).toBe(`it's|${join(dir, 'out.env')}`);
   });
 });
