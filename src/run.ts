@@ -18,12 +18,15 @@ import { shellQuote } from './formats/shell.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
+  clearHookPending,
   commit,
   discard,
   dropBackup,
   keepOld,
   restore,
   inspectTarget,
+  isHookPending,
+  markHookPending,
   removeStaleTempFiles,
   resolveGroup,
   resolveUser,
@@ -242,6 +245,10 @@ export interface OutputResult {
   gid: number | undefined;
   changed: boolean;
   reasons: ChangeReason[];
+  /** `retried`: the file did not change, but an earlier run's on_change had failed. */
+  hook?: 'ran' | 'retried' | 'failed';
+  /** Why the on_change hook failed (it stays pending for the next run). */
+  hookError?: OutputError;
 }
 
 /**
@@ -255,13 +262,16 @@ export async function writeOutputs(
 ): Promise<OutputResult[]> {
   const results: OutputResult[] = [];
   const staged: Array<{ file: StagedFile; out: RenderedOutput }> = [];
+  const hooks: Array<{ spec: OutputSpec; result: OutputResult; retry: boolean }> = [];
   try {
     for (const out of rendered) {
       const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
       const req: WriteRequest = { path: out.spec.path, content: out.content, mode: out.spec.mode, uid: id.uid, gid: id.gid };
       await removeStaleTempFiles(req.path);
       const inspection = await inspectTarget(req);
-      results.push({ path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons });
+      const result: OutputResult = { path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons };
+      results.push(result);
+      if (out.spec.onChange && (inspection.changed || (await isHookPending(req.path)))) hooks.push({ spec: out.spec, result, retry: !inspection.changed });
       if (!inspection.changed) continue;
       const file = await stage(req);
       staged.push({ file, out });
@@ -275,6 +285,15 @@ export async function writeOutputs(
   // path meanwhile). Then put back the outputs already replaced, newest
   // first, and leave no temp file behind: a failed run leaves every output
   // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
+  // Marked pending before the swap: a run killed between the rename and the
+  // hook still leaves the hook to the next run.
+  const newMarkers: string[] = [];
+  try {
+    for (const h of hooks) if (await markHookPending(h.spec.path)) newMarkers.push(h.spec.path);
+  } catch (err) {
+    await Promise.all([...staged.map((s) => discard(s.file)), ...newMarkers.map(clearHookPending)]);
+    throw err;
+  }
   const replaced: KeptTarget[] = [];
   for (const [i, { file }] of staged.entries()) {
     const kept = await keepOld(file.request.path);
@@ -286,12 +305,22 @@ export async function writeOutputs(
       else await dropBackup(kept);
       await Promise.all(staged.slice(i + 1).map((s) => discard(s.file)));
       for (const k of replaced.reverse()) await restore(k);
+      await Promise.all(newMarkers.map(clearHookPending));
       throw err;
     }
   }
   await Promise.all(replaced.map(dropBackup));
-  for (const { out } of staged) {
-    if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
+  // Every hook runs, whatever happened to the others; a failed one stays pending.
+  for (const { spec, result, retry } of hooks) {
+    try {
+      await runHook('on_change', spec.onChange ?? '', spec.path, spec.path, env);
+      await clearHookPending(spec.path);
+      result.hook = retry ? 'retried' : 'ran';
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      result.hook = 'failed';
+      result.hookError = err;
+    }
   }
   return results;
 }

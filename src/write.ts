@@ -294,6 +294,44 @@ export async function discard(staged: StagedFile): Promise<void> {
   tempFilesInFlight.delete(staged.tempPath);
 }
 
+/**
+ * An on_change hook that has not succeeded yet is remembered next to its
+ * output, so the next run retries it even when the file no longer changes
+ * (a retried deployment must not go green with a service on the old secret).
+ * The marker holds no value; it is created 0600, exclusive and no-follow.
+ */
+export function pendingHookMarker(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}pending`);
+}
+
+export async function isHookPending(path: string): Promise<boolean> {
+  const st = await fs.lstat(pendingHookMarker(path)).catch(() => undefined);
+  return st?.isFile() ?? false;
+}
+
+/** Returns true when this call created the marker (false: it was already there). */
+export async function markHookPending(path: string): Promise<boolean> {
+  const marker = pendingHookMarker(path);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await isHookPending(path))) return false;
+    throw new OutputError(path, `cannot record the pending on_change hook at ${marker} ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(path)), cause: err });
+  }
+  try {
+    await handle.writeFile(`on_change for ${basename(path)} has not succeeded yet; the next ssm-materialize run retries it\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+export async function clearHookPending(path: string): Promise<void> {
+  await fs.unlink(pendingHookMarker(path)).catch(() => undefined);
+}
+
 function describeErrno(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ? `(${e.code}: ${e.syscall ?? 'io'})` : `(${String(err)})`;

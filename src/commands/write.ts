@@ -1,5 +1,5 @@
 /** `write`: the main job. */
-import { ExitCode } from '../errors.js';
+import { ExitCode, ToolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { prepareTargets, writeOutputs, type OutputResult } from '../run.js';
 import type { OutputSpec } from '../manifest.js';
@@ -22,15 +22,22 @@ export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, l
     { outputs: results.length, changed, api_calls: store.stats.calls, retries: store.stats.retries, ms },
     `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(calls, 'API call')}, ${(ms / 1000).toFixed(2)} s`,
   );
+  const hookErrors = results.flatMap((r) => (r.hookError ? [r.hookError] : []));
+  if (hookErrors.length) {
+    throw new ToolError('on_change_failed', ExitCode.output, `${plural(hookErrors.length, 'on_change hook')} failed; the new files are in place and each failed hook runs again on the next run:\n${hookErrors.map((e) => `  ${e.message}`).join('\n')}`, {
+      hint: hookErrors.map((e) => e.hint).join('\n  '),
+    });
+  }
   return ExitCode.ok;
 }
 
 function outputFields(r: OutputResult): Record<string, unknown> {
-  return { path: r.path, format: r.format, keys: r.keys, mode: modeString(r.mode), uid: r.uid, gid: r.gid, changed: r.changed, reasons: r.reasons };
+  return { path: r.path, format: r.format, keys: r.keys, mode: modeString(r.mode), uid: r.uid, gid: r.gid, changed: r.changed, reasons: r.reasons, ...(r.hook ? { on_change: r.hook } : {}) };
 }
 
 function outputLine(r: OutputResult): string {
   const owner = r.uid === undefined && r.gid === undefined ? '' : ` owner ${r.uid ?? '-'}:${r.gid ?? '-'}`;
   const why = r.changed && r.reasons[0] !== 'new' ? ` [${r.reasons.join(', ')}]` : '';
-  return `${r.changed ? 'wrote    ' : 'unchanged'} ${r.path} (${r.format}, ${plural(r.keys, 'key')}, mode ${modeString(r.mode)}${owner})${why}`;
+  const hook = r.hook === 'failed' ? ' on_change FAILED (pending)' : r.hook === 'retried' ? ' on_change retried' : '';
+  return `${r.changed ? 'wrote    ' : 'unchanged'} ${r.path} (${r.format}, ${plural(r.keys, 'key')}, mode ${modeString(r.mode)}${owner})${why}${hook}`;
 }

@@ -3,7 +3,7 @@
  * against the in-process emulator (real SDK, real HTTP on loopback).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -166,5 +166,60 @@ describe('item 12: aliases, exec keys, hook hints', () => {
     const status = spawnSync('/bin/sh', ['-c', pasted], { cwd: dir });
     expect(status.status).toBe(7);
     expect(readFileSync(join(dir, 'out.env.hook'), 'utf8')).toBe(`it's|${join(dir, 'out.env')}`);
+  });
+});
+
+describe('item 7: on_change hooks are never lost', () => {
+  it('runs every changed output\'s hook, reports all failures, and retries a failed hook until it succeeds', async () => {
+    const dir = tempDir();
+    const a = join(dir, 'a.env');
+    const b = join(dir, 'b.env');
+    const c = join(dir, 'c.env');
+    const flag = join(dir, 'a-may-succeed');
+    const m = manifestIn(
+      dir,
+      [
+        'version: 1',
+        'outputs:',
+        `  - { path: a.env, format: dotenv, values: { S: /app/secret }, on_change: 'test -e ${flag} && touch "$1.ran"' }`,
+        `  - { path: b.env, format: dotenv, values: { P: /app/plain }, on_change: 'touch "$1.ran"' }`,
+        `  - { path: c.env, format: dotenv, values: { P: /app/plain }, on_change: 'exit 3' }`,
+        '',
+      ].join('\n'),
+    );
+    const first = await cli(['write', '-m', m]);
+    expect(first.code).toBe(6);
+    expect(first.stderr).toContain('2 on_change hooks failed');
+    expect(first.stderr).toContain(`${a}: on_change command exited with 1`);
+    expect(first.stderr).toContain(`${c}: on_change command exited with 3`);
+    expect(existsSync(`${b}.ran`)).toBe(true); // B ran although A (before it) failed
+    expect(first.stdout).toContain(`${a} (dotenv, 1 key, mode 0600) on_change FAILED (pending)`);
+    const marker = join(dir, '.a.env.ssm-materialize.pending');
+    expect(statSync(marker).mode & 0o777).toBe(0o600);
+    expect(readFileSync(marker, 'utf8')).not.toContain(CANARY);
+    expect(existsSync(join(dir, '.b.env.ssm-materialize.pending'))).toBe(false);
+
+    // Nothing changed since, and the hook still fails: still pending, still exit 6.
+    rmSync(`${b}.ran`);
+    const second = await cli(['write', '-m', m]);
+    expect(second.code).toBe(6);
+    expect(second.stdout).toContain(`unchanged ${a}`);
+    expect(existsSync(marker)).toBe(true);
+    expect(existsSync(`${b}.ran`)).toBe(false); // B's hook succeeded before: not run again
+
+    writeFileSync(flag, '');
+    writeFileSync(m, readFileSync(m, 'utf8').replace("on_change: 'exit 3'", "on_change: 'true'"));
+    const third = await cli(['write', '-m', m]);
+    expect(third.stderr).toBe('');
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain(`unchanged ${a} (dotenv, 1 key, mode 0600) on_change retried`);
+    expect(existsSync(`${a}.ran`)).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(join(dir, '.c.env.ssm-materialize.pending'))).toBe(false);
+
+    rmSync(`${a}.ran`);
+    const fourth = await cli(['write', '-m', m]);
+    expect(fourth.code).toBe(0);
+    expect(existsSync(`${a}.ran`)).toBe(false);
   });
 });
