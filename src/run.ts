@@ -222,16 +222,33 @@ export function checkTemplates(manifest: Manifest): void {
   if (problems.length) throw new ManifestError(problems);
 }
 
-/** Resolve owners and check directories before any API call: fail fast and cheap. */
-export async function prepareTargets(manifest: Manifest): Promise<Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>> {
+/**
+ * Resolve owners and check directories before any API call: fail fast and
+ * cheap. Every unknown user and group of every output is reported at once.
+ */
+export async function prepareTargets(manifest: Manifest, env: NodeJS.ProcessEnv = process.env): Promise<Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>> {
   const ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
+  const unknown: OutputError[] = [];
+  const resolveOrCollect = async (resolve: () => Promise<number | undefined>, path: string): Promise<number | undefined> => {
+    try {
+      return await resolve();
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      unknown.push(new OutputError(path, err.message, { hint: err.hint, cause: err }));
+      return undefined;
+    }
+  };
   for (const spec of manifest.outputs) {
     await checkTargetDirectory(spec.path);
-    try {
-      ids.set(spec, { uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
-    } catch (err) {
-      throw err instanceof OutputError ? new OutputError(spec.path, err.message, { hint: err.hint, cause: err }) : err;
-    }
+    const uid = await resolveOrCollect(() => resolveUser(spec.owner, env), spec.path);
+    const gid = await resolveOrCollect(() => resolveGroup(spec.group, env), spec.path);
+    ids.set(spec, { uid, gid });
+  }
+  if (unknown.length === 1) throw unknown[0];
+  if (unknown.length) {
+    throw new ToolError('output_failed', ExitCode.output, `${unknown.length} owners or groups do not exist:\n${unknown.map((e) => `  ${e.message}`).join('\n')}`, {
+      hint: unknown[0]?.hint,
+    });
   }
   return ids;
 }
@@ -243,6 +260,9 @@ export interface OutputResult {
   mode: number;
   uid: number | undefined;
   gid: number | undefined;
+  /** The owner and group as the manifest gives them (names or ids), for the summary. */
+  owner: string | undefined;
+  group: string | undefined;
   changed: boolean;
   reasons: ChangeReason[];
   /** `retried`: the file did not change, but an earlier run's on_change had failed. */
@@ -269,7 +289,7 @@ export async function writeOutputs(
       const req: WriteRequest = { path: out.spec.path, content: out.content, mode: out.spec.mode, uid: id.uid, gid: id.gid };
       await removeStaleTempFiles(req.path);
       const inspection = await inspectTarget(req);
-      const result: OutputResult = { path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons };
+      const result: OutputResult = { path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, owner: out.spec.owner, group: out.spec.group, changed: inspection.changed, reasons: inspection.reasons };
       results.push(result);
       if (out.spec.onChange && (inspection.changed || (await isHookPending(req.path)))) hooks.push({ spec: out.spec, result, retry: !inspection.changed });
       if (!inspection.changed) continue;

@@ -19,6 +19,7 @@ import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises a
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { OutputError } from './errors.js';
 
 export interface WriteRequest {
@@ -355,28 +356,43 @@ function hintForErrno(err: unknown, dir: string): string | undefined {
   }
 }
 
-/** Resolve a user name or numeric id to a uid, from /etc/passwd. */
-export async function resolveUser(spec: string | undefined): Promise<number | undefined> {
-  return resolveId(spec, '/etc/passwd', 'user');
+/**
+ * Resolve a user name or numeric id to a uid through the name service
+ * (`getent passwd`), so that LDAP/SSSD users work; /etc/passwd only when
+ * getent is not installed (minimal containers).
+ */
+export async function resolveUser(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return resolveId(spec, 'passwd', 'user', env);
 }
 
-/** Resolve a group name or numeric id to a gid, from /etc/group. */
-export async function resolveGroup(spec: string | undefined): Promise<number | undefined> {
-  return resolveId(spec, '/etc/group', 'group');
+/** Resolve a group name or numeric id to a gid, like resolveUser (`getent group`, else /etc/group). */
+export async function resolveGroup(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return resolveId(spec, 'group', 'group', env);
 }
 
-async function resolveId(spec: string | undefined, database: string, what: string): Promise<number | undefined> {
+async function resolveId(spec: string | undefined, database: 'passwd' | 'group', what: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   if (spec === undefined) return undefined;
   if (/^\d+$/.test(spec)) return Number(spec);
-  let text = '';
-  try {
-    text = await fs.readFile(database, 'utf8');
-  } catch {
-    /* fall through to the error below */
-  }
-  for (const line of text.split('\n')) {
-    const [name, , id] = line.split(':');
-    if (name === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
-  }
-  throw new OutputError(spec, `no such ${what} in ${database}`, { hint: `create the ${what}, or give a numeric id` });
+  const answer = await getent(database, spec, env);
+  let source = `getent ${database}`;
+  let line: string | undefined;
+  if (answer === 'no-getent') {
+    source = `/etc/${database}`;
+    const text = await fs.readFile(source, 'utf8').catch(() => '');
+    line = text.split('\n').find((l) => l.split(':')[0] === spec);
+  } else line = answer;
+  const id = line?.split(':')[2];
+  if (line?.split(':')[0] === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  throw new OutputError(spec, `no such ${what} (looked up with ${source})`, { hint: `create the ${what}, or give a numeric id` });
+}
+
+/** The entry getent prints for `name`, undefined when there is none, 'no-getent' when getent is not installed. */
+function getent(database: 'passwd' | 'group', name: string, env: NodeJS.ProcessEnv): Promise<string | undefined | 'no-getent'> {
+  return new Promise((resolve) => {
+    execFile('getent', [database, '--', name], { env, timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return resolve('no-getent');
+      // Exit 2 is "not found"; any other failure counts as not found too, and is reported as such.
+      resolve(err ? undefined : stdout.split('\n')[0]);
+    });
+  });
 }

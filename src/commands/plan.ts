@@ -7,7 +7,7 @@ import { ExitCode } from '../errors.js';
 import { getFormat } from '../formats/index.js';
 import type { Logger } from '../log.js';
 import { prepareTargets, type RenderedOutput } from '../run.js';
-import { inspectTarget, type ChangeReason } from '../write.js';
+import { inspectTarget, isHookPending, type ChangeReason } from '../write.js';
 import { fetchAndRender, modeString, type ManifestArgs } from './common.js';
 import { statSync } from 'node:fs';
 
@@ -23,12 +23,14 @@ export interface OutputDiff {
   opaque: boolean;
   reasons: ChangeReason[];
   mode: { from: string | undefined; to: string };
+  /** An earlier run's on_change failed; `write` will run it again. */
+  hookPending: boolean;
 }
 
 export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger, mode: 'plan' | 'check'): Promise<number> {
   let ids: Awaited<ReturnType<typeof prepareTargets>> = new Map();
   const { rendered } = await fetchAndRender(args, env, log, async (manifest) => {
-    ids = await prepareTargets(manifest);
+    ids = await prepareTargets(manifest, env);
   });
   const diffs: OutputDiff[] = [];
   for (const out of rendered) {
@@ -36,7 +38,7 @@ export async function planCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, lo
     diffs.push(await diffOutput(out, id.uid, id.gid));
   }
   for (const d of diffs) log.result('plan_output', { ...d }, describe(d));
-  const pending = diffs.filter((d) => d.status !== 'unchanged').length;
+  const pending = diffs.filter((d) => d.status !== 'unchanged' || d.hookPending).length;
   log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
@@ -61,6 +63,7 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     opaque: false,
     reasons: inspection.reasons,
     mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
+    hookPending: out.spec.onChange !== undefined && (await isHookPending(out.spec.path)),
   };
   if (inspection.current === undefined) {
     // A template has no key/value form to parse back; its keys are the rendered ones.
@@ -73,11 +76,11 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     return diff;
   }
   for (const key of Object.keys(next)) {
-    if (!(key in current)) diff.added.push(key);
+    if (!Object.hasOwn(current, key)) diff.added.push(key);
     else if (current[key] !== next[key]) diff.changed.push(key);
     else diff.unchanged++;
   }
-  diff.removed = Object.keys(current).filter((k) => !(k in next));
+  diff.removed = Object.keys(current).filter((k) => !Object.hasOwn(next, k));
   return diff;
 }
 
@@ -90,6 +93,7 @@ function currentMode(path: string): string | undefined {
 }
 
 function describe(d: OutputDiff): string {
+  if (d.status === 'unchanged' && d.hookPending) return `! ${d.path} (${d.format}): up to date, ${d.unchanged} keys; its on_change failed earlier and runs again on the next write`;
   if (d.status === 'unchanged') return `= ${d.path} (${d.format}): up to date, ${d.unchanged} keys`;
   if (d.status === 'new') return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
   const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.changed.length} changed`, `${d.unchanged} unchanged`];

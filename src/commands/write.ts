@@ -10,7 +10,7 @@ export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, l
   let ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
   // Owners and directories are checked before any API call: fail fast and cheap.
   const { rendered, store } = await fetchAndRender(args, env, log, async (manifest) => {
-    ids = await prepareTargets(manifest);
+    ids = await prepareTargets(manifest, env);
   });
   const results = await writeOutputs(rendered, ids, env);
   const ms = Date.now() - started;
@@ -32,11 +32,11 @@ export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, l
 }
 
 function outputFields(r: OutputResult): Record<string, unknown> {
-  return { path: r.path, format: r.format, keys: r.keys, mode: modeString(r.mode), uid: r.uid, gid: r.gid, changed: r.changed, reasons: r.reasons, ...(r.hook ? { on_change: r.hook } : {}) };
+  return { path: r.path, format: r.format, keys: r.keys, mode: modeString(r.mode), uid: r.uid, gid: r.gid, owner: r.owner, group: r.group, changed: r.changed, reasons: r.reasons, ...(r.hook ? { on_change: r.hook } : {}) };
 }
 
 function outputLine(r: OutputResult): string {
-  const owner = r.uid === undefined && r.gid === undefined ? '' : ` owner ${r.uid ?? '-'}:${r.gid ?? '-'}`;
+  const owner = r.uid === undefined && r.gid === undefined ? '' : ` owner ${r.owner ?? '-'}:${r.group ?? '-'}`;
   const why = r.changed && r.reasons[0] !== 'new' ? ` [${r.reasons.join(', ')}]` : '';
   const hook = r.hook === 'failed' ? ' on_change FAILED (pending)' : r.hook === 'retried' ? ' on_change retried' : '';
   return `${r.changed ? 'wrote    ' : 'unchanged'} ${r.path} (${r.format}, ${plural(r.keys, 'key')}, mode ${modeString(r.mode)}${owner})${why}${hook}`;

@@ -206,6 +206,9 @@ describe('item 7: on_change hooks are never lost', () => {
     expect(second.stdout).toContain(`unchanged ${a}`);
     expect(existsSync(marker)).toBe(true);
     expect(existsSync(`${b}.ran`)).toBe(false); // B's hook succeeded before: not run again
+    const check = await cli(['check', '-m', m]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(`! ${a} (dotenv): up to date, 1 keys; its on_change failed earlier`);
 
     writeFileSync(flag, '');
     writeFileSync(m, readFileSync(m, 'utf8').replace("on_change: 'exit 3'", "on_change: 'true'"));
@@ -217,9 +220,63 @@ describe('item 7: on_change hooks are never lost', () => {
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(join(dir, '.c.env.ssm-materialize.pending'))).toBe(false);
 
+    expect((await cli(['check', '-m', m])).code).toBe(0);
     rmSync(`${a}.ran`);
     const fourth = await cli(['write', '-m', m]);
     expect(fourth.code).toBe(0);
     expect(existsSync(`${a}.ran`)).toBe(false);
+  });
+});
+
+describe('item 10: users and groups through the name service', () => {
+  /** A getent that knows one directory (LDAP-like) user and group that /etc/passwd and /etc/group do not. */
+  function fakeGetent(dir: string): string {
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    writeFileSync(
+      join(bin, 'getent'),
+      `#!/bin/sh\ndb="$1"; shift; [ "$1" = -- ] && shift\ncase "$db $1" in\n  "passwd ldap-user") echo "ldap-user:*:${uid}:${gid}:LDAP:/:/bin/sh" ;;\n  "group ldap-group") echo "ldap-group:*:${gid}:" ;;\n  *) exit 2 ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    return bin;
+  }
+
+  it('resolves names getent knows (not in /etc files) and shows the names in the summary', async () => {
+    const dir = tempDir();
+    const bin = fakeGetent(dir);
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: out.env, format: dotenv, owner: ldap-user, group: ldap-group, values: { P: /app/plain } }\n`);
+    const r = await cli(['write', '-m', m], { PATH: `${bin}:/usr/bin:/bin` });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote     ${join(dir, 'out.env')} (dotenv, 1 key, mode 0600 owner ldap-user:ldap-group)`);
+  });
+
+  it('reports every unknown owner and group at once, before any fetch', async () => {
+    const dir = tempDir();
+    const bin = fakeGetent(dir);
+    emulator.resetCounters();
+    const m = manifestIn(
+      dir,
+      `version: 1\noutputs:\n  - { path: a.env, format: dotenv, owner: no-such-user, group: no-such-group, values: { P: /app/plain } }\n  - { path: b.env, format: dotenv, group: other-missing, values: { P: /app/plain } }\n`,
+    );
+    const r = await cli(['write', '-m', m], { PATH: `${bin}:/usr/bin:/bin` });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain(`${join(dir, 'a.env')}: no-such-user: no such user (looked up with getent passwd)`);
+    expect(r.stderr).toContain(`${join(dir, 'a.env')}: no-such-group: no such group (looked up with getent group)`);
+    expect(r.stderr).toContain(`${join(dir, 'b.env')}: other-missing: no such group`);
+    expect(emulator.counters().requests).toBe(0);
+  });
+
+  it('falls back to /etc/passwd and /etc/group when getent is not installed', async () => {
+    const dir = tempDir();
+    const empty = join(dir, 'empty-bin');
+    mkdirSync(empty);
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: out.env, format: dotenv, owner: root, group: ldap-group, values: { P: /app/plain } }\n`);
+    const r = await cli(['write', '-m', m], { PATH: empty });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('ldap-group: no such group (looked up with /etc/group)');
+    expect(r.stderr).not.toContain('no such user');
   });
 });
