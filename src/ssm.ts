@@ -19,6 +19,7 @@ import {
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
+import { baseName, splitSelector } from './names.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -88,21 +89,30 @@ export class SsmStore implements ParameterStore {
   }
 
   async get(names: readonly string[]): Promise<GetResult> {
-    const distinct = [...new Set(names)];
-    const batches: string[][] = [];
-    for (let i = 0; i < distinct.length; i += NAMES_PER_CALL) batches.push(distinct.slice(i, i + NAMES_PER_CALL));
+    const batches = batchByBaseName(names);
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
     const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
-    results.forEach((out) => {
+    results.forEach((out, i) => {
+      const batch = batches[i] ?? [];
+      // AWS answers `name:3` with the bare Name plus `Selector: ":3"`; moto
+      // omits Selector. A batch holds at most one request per base name, so
+      // the base name alone says which request an answer belongs to, with or
+      // without Selector.
+      const requestFor = new Map(batch.map((name) => [answerKey(name), name]));
+      const answered = new Set<string>(out.InvalidParameters ?? []);
       for (const p of out.Parameters ?? []) {
-        // With a selector, AWS answers with the bare Name plus `Selector`
-        // (":3", ":label"); together they are the name we asked for.
-        const stored = toStored(p);
-        const requested = `${stored.name}${p.Selector ?? ''}`;
-        found.set(requested, { ...stored, name: requested });
+        const requested = requestFor.get(answerKey(p.Name ?? ''));
+        if (requested === undefined) continue;
+        answered.add(requested);
+        const { selector } = splitSelector(requested);
+        // A numeric selector can be checked: a store that ignored it must not pass off another version.
+        if (selector !== undefined && /^\d+$/.test(selector) && p.Version !== Number(selector)) missing.push(requested);
+        else found.set(requested, { ...toStored(p), name: requested });
       }
       missing.push(...(out.InvalidParameters ?? []));
+      // Never silently drop a name the store neither returned nor called invalid.
+      missing.push(...batch.filter((name) => !answered.has(name)));
     });
     return { found, missing };
   }
@@ -175,6 +185,34 @@ export class SsmStore implements ParameterStore {
       throw mapSdkError(err, operation, names, this.deadline.signal.aborted ? this.options.timeoutMs : undefined);
     }
   }
+}
+
+/**
+ * What identifies a request in an answer: its base name, and for a Secrets
+ * Manager reference the bare secret name, which is what moto answers with.
+ */
+function answerKey(name: string): string {
+  const base = baseName(name);
+  return base.startsWith(SECRETS_MANAGER_PREFIX) ? base.slice(SECRETS_MANAGER_PREFIX.length) : base;
+}
+const SECRETS_MANAGER_PREFIX = '/aws/reference/secretsmanager/';
+
+/**
+ * Split names into GetParameters calls of at most 10, never two requests
+ * for one base name (`/a:1` and `/a:2`) in the same call, so that answers
+ * can be matched by base name. Without repeated base names this is
+ * ceil(n / 10) calls.
+ */
+export function batchByBaseName(names: readonly string[]): string[][] {
+  const batches: Array<{ names: string[]; bases: Set<string> }> = [];
+  for (const name of new Set(names)) {
+    const base = answerKey(name);
+    let batch = batches.find((b) => b.names.length < NAMES_PER_CALL && !b.bases.has(base));
+    if (!batch) batches.push((batch = { names: [], bases: new Set() }));
+    batch.names.push(name);
+    batch.bases.add(base);
+  }
+  return batches.map((b) => b.names);
 }
 
 function toStored(p: Parameter): StoredParameter {
