@@ -15,7 +15,7 @@ import type { ManifestArgs, StoreArgs } from './commands/common.js';
 import { writeCommand } from './commands/write.js';
 import { planCommand } from './commands/plan.js';
 import { execCommand } from './commands/exec.js';
-import { buildPolicy } from './commands/policy.js';
+import { buildPolicy, policyWarnings } from './commands/policy.js';
 import { putCommand, type PutIo } from './commands/put.js';
 import { initCommand } from './commands/init.js';
 
@@ -108,7 +108,9 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
         const manifest = loadManifest(args.manifest, io.env);
         const region = args.region ?? manifest.region;
         if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
-        const policy = buildPolicy(manifest, { account: String(args.account), region, kmsKey: args['kms-key'], partition: args.partition });
+        const options = { account: String(args.account), region, kmsKey: args['kms-key'], partition: args.partition };
+        const policy = buildPolicy(manifest, options);
+        for (const w of policyWarnings(manifest, options)) log.warn('policy_warning', { message: w }, w);
         io.stdout(JSON.stringify(policy, null, 2) + '\n');
       },
     )

@@ -280,3 +280,15 @@ describe('item 10: users and groups through the name service', () => {
     expect(r.stderr).not.toContain('no such user');
   });
 });
+
+describe('item 9: policy', () => {
+  it('says on stderr, without --kms-key, that SecureStrings under a customer key will be denied; stdout stays pure JSON', async () => {
+    const m = manifestIn(tempDir(), `version: 1\noutputs:\n  - { path: out.env, format: dotenv, values: { P: /app/plain } }\n`);
+    const r = await cli(['policy', '-m', m, '--account', '123456789012', '--region', 'us-east-1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('SecureStrings encrypted under a customer managed KMS key will be denied');
+    expect(JSON.parse(r.stdout)).toHaveProperty('Statement');
+    const withKey = await cli(['policy', '-m', m, '--account', '123456789012', '--region', 'us-east-1', '--kms-key', APP_KEY_ALIAS]);
+    expect(withKey.stderr).toBe('');
+  });
+});
