@@ -292,3 +292,14 @@ describe('item 9: policy', () => {
     expect(withKey.stderr).toBe('');
   });
 });
+
+describe('item 6: template filters in unsafe places', () => {
+  it('validate reports a quoting filter inside the template\'s own quotes, with template file and line', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'run.sh.tmpl'), '#!/bin/sh\nexport TOKEN="{{ P | sh }}"\n');
+    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: run.sh, format: template, template: run.sh.tmpl, values: { P: /app/plain } }\n`);
+    const r = await cli(['validate', '-m', m]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, 'run.sh.tmpl')}:2:15: {{ P | sh }} is inside "…", but the sh filter writes its own quotes`);
+  });
+});
