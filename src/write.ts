@@ -389,7 +389,9 @@ async function resolveId(spec: string | undefined, database: 'passwd' | 'group',
 /** The entry getent prints for `name`, undefined when there is none, 'no-getent' when getent is not installed. */
 function getent(database: 'passwd' | 'group', name: string, env: NodeJS.ProcessEnv): Promise<string | undefined | 'no-getent'> {
   return new Promise((resolve) => {
-    execFile('getent', [database, '--', name], { env, timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
+    // No `--` before the name: not every getent (musl's) takes it, and the
+    // manifest only accepts names that cannot start with `-`.
+    execFile('getent', [database, name], { env, timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
       if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return resolve('no-getent');
       // Exit 2 is "not found"; any other failure counts as not found too, and is reported as such.
       resolve(err ? undefined : stdout.split('\n')[0]);
