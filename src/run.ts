@@ -301,10 +301,6 @@ export async function writeOutputs(
     await Promise.all(staged.map((s) => discard(s.file)));
     throw err;
   }
-  // A rename can still fail (EIO, a read-only remount, something put at the
-  // path meanwhile). Then put back the outputs already replaced, newest
-  // first, and leave no temp file behind: a failed run leaves every output
-  // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
   // Marked pending before the swap: a run killed between the rename and the
   // hook still leaves the hook to the next run.
   const newMarkers: string[] = [];
@@ -314,6 +310,10 @@ export async function writeOutputs(
     await Promise.all([...staged.map((s) => discard(s.file)), ...newMarkers.map(clearHookPending)]);
     throw err;
   }
+  // A rename can still fail (EIO, a read-only remount, something put at the
+  // path meanwhile). Then put back the outputs already replaced, newest
+  // first, and leave no temp file behind: a failed run leaves every output
+  // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
   const replaced: KeptTarget[] = [];
   for (const [i, { file }] of staged.entries()) {
     const kept = await keepOld(file.request.path);
