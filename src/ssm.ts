@@ -18,8 +18,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
+import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { baseName, splitSelector } from './names.js';
+import { quotableMessage } from './redact.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -62,17 +64,20 @@ export class SsmStore implements ParameterStore {
         throwOnRequestTimeout: true,
       },
     };
-    if (options.region) config.region = options.region;
     if (options.profile) config.profile = options.profile;
+    // No region given: the SDK's own resolution (a client built without one:
+    // AWS_REGION, the profile), then the instance's, which the SDK never asks.
+    const region = options.region ?? regionOrInstanceRegion(new SSMClient(options.profile ? { profile: options.profile } : {}).config.region);
+    config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {
       // STS gets no endpoint here on purpose: --endpoint-url is SSM's (e.g. a
       // VPC endpoint). The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
       // AWS_ENDPOINT_URL), which is how tests and the emulator point it at
-      // 127.0.0.1; see test/e2e/role-arn.test.ts.
+      // 127.0.0.1; see test/commands/role-arn.test.ts.
       config.credentials = fromTemporaryCredentials({
         params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
-        clientConfig: options.region ? { region: options.region } : {},
+        clientConfig: { region },
       });
     }
     this.client = new SSMClient(config);
@@ -265,7 +270,8 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
   if (err instanceof ToolError) return err;
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? 'Error';
-  const message = (e.message ?? '').trim();
+  // A response the SDK could not parse is quoted in its SyntaxError: never print that.
+  const message = quotableMessage(e);
   const what = names.length === 1 ? (names[0] ?? '') : `${names.length} parameters (${names.join(', ')})`;
 
   if (timedOutAfterMs !== undefined || name === 'AbortError') {
@@ -286,7 +292,7 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new AccessDeniedError(`no AWS credentials found: ${message}`, names, {
-      hint: 'attach an instance role (instance profile), set AWS_PROFILE / --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      hint: 'attach an instance role (instance profile), set AWS_PROFILE / --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; in a container on EC2, the instance metadata (IMDSv2) answers only with the instance\'s HttpPutResponseHopLimit set to 2',
       cause: err,
     });
   }

@@ -1,10 +1,8 @@
-/** What every command that talks to the store shares: options, the store, the fetch-and-render steps. */
+/** What every command that talks to the store shares: its options and how the store is opened. */
 import type { Logger } from '../log.js';
-import { loadManifest, type Manifest } from '../manifest.js';
-import { checkTemplates, fetchAll, planFetch, renderOutputs, resolveOutputs, type RenderedOutput } from '../run.js';
 import { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
-import type { LogFormat } from '../log.js';
+import type { OpenStore, OpenedStore } from '../store.js';
 
 export interface StoreArgs {
   region?: string;
@@ -17,11 +15,8 @@ export interface StoreArgs {
   jitter: number;
 }
 
-export interface ManifestArgs extends StoreArgs {
+export interface ManifestArgs {
   manifest: string;
-  quiet: boolean;
-  verbose: boolean;
-  'log-format': LogFormat;
 }
 
 /** Node's timers fire at once beyond this many milliseconds (a 32-bit signed delay). */
@@ -76,42 +71,18 @@ export function openStore(args: StoreArgs, region: string | undefined, log: Logg
   });
 }
 
-/** Load the manifest, fetch everything it names and render every output in memory. */
-export async function fetchAndRender(
-  args: ManifestArgs,
-  env: NodeJS.ProcessEnv,
-  log: Logger,
-  beforeFetch: (manifest: Manifest) => Promise<void> = async () => undefined,
-): Promise<{ manifest: Manifest; rendered: RenderedOutput[]; store: SsmStore }> {
-  const manifest = loadManifest(args.manifest, env);
-  log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
-  checkTemplates(manifest);
-  await beforeFetch(manifest);
-  // The jitter comes before the store exists: its wait must not count against --timeout.
-  checkStoreArgs(args);
-  if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
-  const store = openStore(args, manifest.region, log, env);
-  try {
-    const plan = planFetch(manifest);
-    log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
-    const fetched = await fetchAll(store, plan);
-    log.progress(
-      'fetched',
-      { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries },
-      `fetched ${fetched.byName.size} names in ${totalCalls(store)} calls (${store.stats.retries} retries)`,
-    );
-    return { manifest, rendered: renderOutputs(resolveOutputs(manifest, fetched)), store };
-  } finally {
-    store.close();
-  }
-}
+/** How `main` opens the AWS store; tests inject another (e.g. an in-memory store) through `MainIo.openStore`. */
+export type StoreFactory = (args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv) => OpenedStore;
 
-export function totalCalls(store: SsmStore): number {
-  return Object.values(store.stats.calls).reduce((a, b) => a + b, 0);
+/**
+ * The pipeline's store opener for these options: numbers checked, then the
+ * --jitter wait, then the store. The jitter comes before the store exists:
+ * its wait must not count against --timeout.
+ */
+export function storeOpener(args: StoreArgs, log: Logger, env: NodeJS.ProcessEnv, open: StoreFactory = openStore): OpenStore {
+  return async (region) => {
+    checkStoreArgs(args);
+    if (args.jitter > 0) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
+    return open(args, region, log, env);
+  };
 }
-
-export function modeString(mode: number): string {
-  return mode.toString(8).padStart(4, '0');
-}
-
-export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

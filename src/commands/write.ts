@@ -1,26 +1,19 @@
 /** `write`: the main job. */
 import { ExitCode, ToolError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { prepareTargets, writeOutputs, type OutputResult } from '../run.js';
-import type { OutputSpec } from '../manifest.js';
-import { fetchAndRender, modeString, plural, totalCalls, type ManifestArgs } from './common.js';
+import { modeString } from '../diff.js';
+import { plural, runPipeline, totalCalls, type PipelineOptions } from '../pipeline.js';
+import type { OutputResult } from '../run.js';
 
-export async function writeCommand(args: ManifestArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+export async function writeCommand(options: PipelineOptions): Promise<number> {
   const started = Date.now();
-  let ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
-  // Owners and directories are checked before any API call: fail fast and cheap.
-  const { rendered, store } = await fetchAndRender(args, env, log, async (manifest) => {
-    ids = await prepareTargets(manifest, env);
-  });
-  const results = await writeOutputs(rendered, ids, env);
+  const { outcome: results, stats } = await runPipeline('write', options);
   const ms = Date.now() - started;
-  for (const r of results) log.result('output', outputFields(r), outputLine(r));
+  for (const r of results) options.log.result('output', outputFields(r), outputLine(r));
   const changed = results.filter((r) => r.changed).length;
-  const calls = totalCalls(store);
-  log.result(
+  options.log.result(
     'done',
-    { outputs: results.length, changed, api_calls: store.stats.calls, retries: store.stats.retries, ms },
-    `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(calls, 'API call')}, ${(ms / 1000).toFixed(2)} s`,
+    { outputs: results.length, changed, api_calls: stats.calls, retries: stats.retries, ms },
+    `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(totalCalls(stats), 'API call')}, ${(ms / 1000).toFixed(2)} s`,
   );
   const hookErrors = results.flatMap((r) => (r.hookError ? [r.hookError] : []));
   if (hookErrors.length) {

@@ -90,7 +90,11 @@ type Piece =
 
 const KEY = /^[^\s|'"{}]+$/;
 
-/** Split a template into text and placeholders; every syntax problem is collected. */
+/**
+ * Split a template into text and placeholders; every syntax problem is
+ * collected. One scanning loop (~80 lines): its position state is shared by
+ * every branch.
+ */
 function scan(text: string, path: string): { pieces: Piece[]; problems: ManifestProblem[] } {
   const pieces: Piece[] = [];
   const problems: ManifestProblem[] = [];

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { call, motoAvailable, startMoto, type Moto } from './harness.js';
-import { mainEnv, runMain } from '../helpers/main.js';
+import { mainEnv, runCliInProcess as runMain } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const HAVE_MOTO = motoAvailable();

@@ -1,15 +1,61 @@
 /**
- * Run the CLI in-process through `main(argv, io)`. The SDK reads credentials,
- * region and endpoint settings from `process.env`, so the given environment
- * is put in place for the duration of the run and restored afterwards.
+ * Run the CLI in-process through `main(argv, io)`: argv in; stdout, stderr
+ * and the exit code out; the store injected (an in-memory one by default).
  */
-import { main } from '../../src/cli.js';
+import { Readable } from 'node:stream';
+import { main, type MainIo } from '../../src/cli.js';
+import type { OpenedStore } from '../../src/store.js';
 import { DEMO_CREDENTIALS } from './cli.js';
 
 export interface MainResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+export interface RunOptions {
+  store?: OpenedStore;
+  env?: NodeJS.ProcessEnv;
+  /** Text for standard input (as a pipe, not a TTY). */
+  input?: string;
+}
+
+export async function runMain(argv: string[], options: RunOptions = {}): Promise<MainResult> {
+  let stdout = '';
+  let stderr = '';
+  const io: MainIo = {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    env: options.env ?? { PATH: process.env.PATH },
+    stdin: Readable.from([options.input ?? '']),
+  };
+  const store = options.store;
+  if (store) io.openStore = () => store;
+  const code = await withAwsEnv(io.env, () => main(argv, io));
+  return { code, stdout, stderr };
+}
+
+/**
+ * The AWS SDK reads its configuration (credentials, endpoints, region,
+ * profiles under HOME) from process.env, not from `io.env`; for the length
+ * of an in-process run, this worker's process.env carries exactly the run's
+ * AWS_* variables and HOME.
+ */
+async function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
+  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => k.startsWith('AWS_') || k === 'HOME');
+  const saved = keys.map((k) => [k, process.env[k]] as const);
+  const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  for (const k of keys) set(k, env[k]);
+  try {
+    return await run();
+  } finally {
+    for (const [k, v] of saved) set(k, v);
+  }
+}
+
+/** The same call shape as runCli (test/helpers/cli.ts), in-process. */
+export function runCliInProcess(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<MainResult> {
+  return runMain(args, { env, input });
 }
 
 /** AWS settings isolated from the developer's own config; never the instance metadata service. */
@@ -26,21 +72,4 @@ export function mainEnv(endpoint: string | undefined, extra: Record<string, stri
     ...DEMO_CREDENTIALS,
     ...extra,
   };
-}
-
-const AWS_VARIABLE = /^AWS_/;
-
-export async function runMain(argv: string[], env: NodeJS.ProcessEnv): Promise<MainResult> {
-  const saved = Object.fromEntries(Object.entries(process.env).filter(([k]) => AWS_VARIABLE.test(k)));
-  for (const k of Object.keys(saved)) delete process.env[k];
-  for (const [k, v] of Object.entries(env)) if (AWS_VARIABLE.test(k) && v !== undefined) process.env[k] = v;
-  let stdout = '';
-  let stderr = '';
-  try {
-    const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env });
-    return { code, stdout, stderr };
-  } finally {
-    for (const k of Object.keys(process.env)) if (AWS_VARIABLE.test(k)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
 }

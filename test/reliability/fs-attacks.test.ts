@@ -17,7 +17,7 @@ import * as nodeFs from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { OutputError } from '../../src/errors.js';
-import { stage, commit, discard, type WriteRequest } from '../../src/write.js';
+import { stage, commit, discard, type WriteRequest } from '../../src/staging.js';
 import { cli, cliEnv, emulatorWith, expectCleanError, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, CLI_PATH, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
 
@@ -184,10 +184,9 @@ describe('things planted at the target path', () => {
     attacks++;
     const dir = outputDir();
     execFileSync('mkfifo', [join(dir, 'app.env')]);
-    const started = Date.now();
+    // A hang (opening the FIFO for writing blocks forever) would fail on the test's timeout.
     const r = await write(manifest(dir));
     expectCleanError(r, 6, 'not a regular file');
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(tempFiles(dir)).toEqual([]);
   });
 

@@ -107,7 +107,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnO
   const [file, argv] =
     options.umask === undefined ? [process.execPath, [CLI_PATH, ...args]] : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI_PATH, ...args]];
   const child = spawn(file, argv, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], uid: options.uid, gid: options.gid, cwd: options.cwd });
-  if (options.input !== undefined) child.stdin!.end(options.input);
+  if (options.input !== undefined) {
+    child.stdin!.on('error', () => undefined); // EPIPE when the CLI exits before reading: expected
+    child.stdin!.end(options.input);
+  }
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { APP_KEY_ALIAS } from '../helpers/emulator.js';
-import { mainEnv, runMain, type MainResult } from '../helpers/main.js';
+import { mainEnv, runCliInProcess as runMain, type MainResult } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const CANARY = 'H8B-CANARY';
