@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    // Generous on purpose: CI machines are shared and slow. A timeout is a
+    // safety net against hangs, never a speed check (speed lives in bench/).
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     // Spawned CLIs and emulators compete for 2 cores; keep parallelism modest.
     maxWorkers: 2,
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

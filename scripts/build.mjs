@@ -4,7 +4,9 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 
-const outfile = 'dist/ssm-materialize.mjs';
+// Another path as the first argument: `npm run release` builds its copy apart
+// from dist/, which tests may be running at the same moment.
+const outfile = process.argv[2] ?? 'dist/ssm-materialize.mjs';
 await build({
   entryPoints: ['src/bin.ts'],
   outfile,

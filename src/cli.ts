@@ -1,8 +1,10 @@
 /**
- * The command line: the only module that knows argv and exit codes. `main`
- * returns the exit code instead of exiting, so end-to-end behaviour is
- * testable in-process as well as through the built binary. Each command's
- * work lives in src/commands/.
+ * The command line: the only module that knows argv and exit codes. yargs
+ * parses; `runCommand` dispatches to src/commands/ (the store-backed ones
+ * run src/pipeline.ts). `main` returns the exit code instead of exiting, and
+ * takes its output, environment and, optionally, the store factory from
+ * `io`, so every command is testable in-process as well as through the
+ * built binary.
  */
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, UsageError, exitCodeOf } from './errors.js';
@@ -11,34 +13,142 @@ import { loadManifest } from './manifest.js';
 import { checkTemplates } from './run.js';
 import { DEFAULT_HOOK_TIMEOUT_S, DEFAULT_TPS } from './budget.js';
 import { formatNames } from './formats/index.js';
-import type { ManifestArgs, StoreArgs } from './commands/common.js';
+import { storeOpener, type StoreArgs, type StoreFactory } from './commands/common.js';
+import type { PipelineOptions } from './pipeline.js';
 import { writeCommand } from './commands/write.js';
-import { planCommand } from './commands/plan.js';
+import { planCommand, type BudgetArgs } from './commands/plan.js';
 import { execCommand } from './commands/exec.js';
-import { buildPolicy } from './commands/policy.js';
-import { putCommand, type PutIo } from './commands/put.js';
+import { buildPolicy, policyWarnings } from './commands/policy.js';
+import { putCommand, type PutArgs, type PutIo } from './commands/put.js';
 import { initCommand } from './commands/init.js';
+import packageJson from '../package.json' with { type: 'json' };
 
 export interface MainIo extends Io {
   env: NodeJS.ProcessEnv;
   stdin?: PutIo['stdin'];
+  /** Opens the store for write/plan/check/exec; default: the AWS store (src/ssm.ts). Tests inject an in-memory one. */
+  openStore?: StoreFactory;
 }
 
-export const VERSION = '0.1.0';
+/** The one place the version lives is package.json; the bundles carry it from there. */
+export const VERSION: string = packageJson.version;
 const DEFAULT_MANIFEST = 'materialize.yaml';
 
-export async function main(argv: string[], io: MainIo): Promise<number> {
-  let exitCode: number = ExitCode.ok;
-  let log = new Logger(io);
-  /** Every handler first replaces the default logger with one built from its options. */
-  const withLog = (args: { quiet?: boolean; verbose?: boolean; 'log-format'?: string }): Logger => (log = loggerFor(args, io));
+/** Options every command has, plus those of the commands dispatched below (yargs has checked their types). */
+interface ParsedArgs extends Partial<StoreArgs> {
+  _: Array<string | number>;
+  quiet?: boolean;
+  verbose?: boolean;
+  'log-format'?: string;
+  manifest: string;
+  [option: string]: unknown;
+}
 
+export async function main(argv: string[], io: MainIo): Promise<number> {
+  let log = new Logger(io);
   // `exec -m F -- CMD ARGS`: everything after `--` is the child's, untouched by yargs.
   const dashDash = argv.indexOf('--');
   const childCommand = dashDash >= 0 ? argv.slice(dashDash + 1) : [];
   const ownArgv = dashDash >= 0 ? argv.slice(0, dashDash) : argv;
+  try {
+    // With a parse callback, yargs hands --help and --version text over instead of printing it to the console.
+    let shown = '';
+    const args = (await parser(ownArgv).parseAsync(ownArgv, {}, (_err, _argv, output) => {
+      shown = output;
+    })) as unknown as ParsedArgs;
+    if (shown) {
+      io.stdout(shown.endsWith('\n') ? shown : `${shown}\n`);
+      return ExitCode.ok;
+    }
+    const command = String(args._[0] ?? 'write');
+    // Before the command runs: it must not act (init writes a file) and only then be told its argv was wrong.
+    if (dashDash >= 0 && command !== 'exec') throw new UsageError('`--` and the arguments after it are only for `exec` (exec -m FILE -- CMD ARGS)');
+    log = loggerFor(args, io);
+    return await runCommand(command, args, { io, log, childCommand });
+  } catch (err) {
+    log.error(err);
+    return exitCodeOf(err);
+  }
+}
 
-  const parser = yargs(ownArgv)
+interface CommandContext {
+  io: MainIo;
+  log: Logger;
+  childCommand: string[];
+}
+
+async function runCommand(command: string, args: ParsedArgs, { io, log, childCommand }: CommandContext): Promise<number> {
+  const pipeline = (): PipelineOptions => ({ manifest: args.manifest, env: io.env, log, openStore: storeOpener(args as unknown as StoreArgs, log, io.env, io.openStore) });
+  switch (command) {
+    case 'write':
+      return writeCommand(pipeline());
+    case 'plan':
+    case 'check':
+      return planCommand(pipeline(), command, command === 'plan' ? (args as unknown as BudgetArgs) : undefined);
+    case 'exec':
+      return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand });
+    case 'policy':
+      return policyCommand(args, io, log);
+    case 'put':
+      if (!io.stdin) throw new UsageError('put needs standard input');
+      return putCommand(args as unknown as PutArgs, { stdin: io.stdin, prompt: io.stderr }, log);
+    case 'validate':
+      return validateCommand(args, io, log);
+    case 'init':
+      return initCommand(args as never, log);
+    case 'emulator': {
+      // Loaded only here: the product's commands never load emulator code.
+      const { emulatorCommand } = await import('./emulator/command.js');
+      return emulatorCommand(
+        {
+          port: args.port as number,
+          seed: args.seed as string | undefined,
+          tps: args.tps as number | undefined,
+          latency: args.latency as number | undefined,
+          errorRate: args['error-rate'] as number | undefined,
+          dropRate: args['drop-rate'] as number | undefined,
+          anySignature: args['any-signature'] as boolean,
+          verbose: args.verbose,
+        },
+        io,
+      );
+    }
+    default:
+      throw new UsageError(`unknown command ${command} (see --help)`);
+  }
+}
+
+function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
+  const manifest = loadManifest(args.manifest, io.env);
+  const region = (args.region as string | undefined) ?? manifest.region;
+  if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
+  const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
+  const policy = buildPolicy(manifest, options);
+  for (const w of policyWarnings(manifest, options)) log.warn('policy_warning', { message: w }, w);
+  io.stdout(JSON.stringify(policy, null, 2) + '\n');
+  return ExitCode.ok;
+}
+
+function validateCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
+  const manifest = loadManifest(args.manifest, io.env);
+  checkTemplates(manifest);
+  const values = manifest.outputs.reduce((n, o) => n + o.values.length, 0);
+  const paths = manifest.outputs.reduce((n, o) => n + o.paths.length, 0);
+  log.result(
+    'manifest_valid',
+    { manifest: manifest.file, outputs: manifest.outputs.length, values, paths },
+    `${manifest.file}: valid (${manifest.outputs.length} output${manifest.outputs.length === 1 ? '' : 's'}, ${values} named values, ${paths} paths)`,
+  );
+  return ExitCode.ok;
+}
+
+/**
+ * The options and commands, for parsing and --help only. Longer than most
+ * functions here because it is one declarative table; handlers are in
+ * `runCommand`.
+ */
+function parser(argv: string[]) {
+  return yargs(argv)
     .scriptName('ssm-materialize')
     .usage(
       [
@@ -63,9 +173,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       ['write', '$0'],
       'Fetch every parameter the manifest names and write the outputs atomically (default command)',
       (y) => storeOptions(manifestOption(y)).example('$0 write -m /var/www/app/materialize.yaml', 'The CodeDeploy AfterInstall step'),
-      async (args) => {
-        exitCode = await writeCommand(args as unknown as ManifestArgs, io.env, withLog(args));
-      },
     )
     .command(
       'plan',
@@ -77,17 +184,11 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('every', { type: 'string', describe: 'Call budget: each host also runs it this often (check from cron, a refresh timer), e.g. 5m' })
           .option('hook-timeout', { type: 'number', default: DEFAULT_HOOK_TIMEOUT_S, describe: "Call budget: the deploy hook's timeout, in seconds" })
           .example('$0 plan -m materialize.yaml --fleet 200 --every 5m', 'Does a 200-host deploy fit the quota, next to a 5-minute refresh?'),
-      async (args) => {
-        exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'plan');
-      },
     )
     .command(
       'check',
       'Like plan; exit 0 when every output is up to date, 1 when one would change (drift alarms)',
       (y) => storeOptions(manifestOption(y)),
-      async (args) => {
-        exitCode = await planCommand(args as unknown as ManifestArgs, io.env, withLog(args), 'check');
-      },
     )
     .command(
       'exec',
@@ -96,9 +197,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
         storeOptions(manifestOption(y))
           .option('output', { type: 'string', array: true, describe: 'Only the keys of this output (its path or file name); repeatable' })
           .example('$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk'),
-      async (args) => {
-        exitCode = await execCommand({ ...(args as unknown as ManifestArgs), output: args.output as string[] | undefined, command: childCommand }, io.env, withLog(args));
-      },
     )
     .command(
       'policy',
@@ -109,14 +207,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('region', { type: 'string', describe: 'Region (else the manifest\'s region)' })
           .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
           .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' }),
-      (args) => {
-        withLog(args);
-        const manifest = loadManifest(args.manifest, io.env);
-        const region = args.region ?? manifest.region;
-        if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
-        const policy = buildPolicy(manifest, { account: String(args.account), region, kmsKey: args['kms-key'], partition: args.partition });
-        io.stdout(JSON.stringify(policy, null, 2) + '\n');
-      },
     )
     .command(
       'put <name>',
@@ -129,27 +219,11 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('overwrite', { type: 'boolean', default: false, describe: 'Store a new version of an existing parameter' })
           .option('keep-trailing-newline', { type: 'boolean', default: false, describe: 'Keep a final newline read from stdin' })
           .example('$0 put /myapp/prod/db/password --key-id alias/MyApplicationKey < password.txt', ''),
-      async (args) => {
-        if (!io.stdin) throw new UsageError('put needs standard input');
-        exitCode = await putCommand(args as never, { stdin: io.stdin, prompt: io.stderr }, withLog(args));
-      },
     )
     .command(
       'validate',
       'Check the manifest offline: syntax, names, formats, environment variables',
       (y) => manifestOption(y),
-      (args) => {
-        const log = withLog(args);
-        const manifest = loadManifest(args.manifest, io.env);
-        checkTemplates(manifest);
-        const values = manifest.outputs.reduce((n, o) => n + o.values.length, 0);
-        const paths = manifest.outputs.reduce((n, o) => n + o.paths.length, 0);
-        log.result(
-          'manifest_valid',
-          { manifest: manifest.file, outputs: manifest.outputs.length, values, paths },
-          `${manifest.file}: valid (${manifest.outputs.length} output${manifest.outputs.length === 1 ? '' : 's'}, ${values} named values, ${paths} paths)`,
-        );
-      },
     )
     .command(
       'init',
@@ -161,9 +235,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('prefix', { type: 'string', default: '/myapp/${STAGE}', describe: 'Parameter name prefix' })
           .option('key-id', { type: 'string', default: 'alias/MyApplicationKey', describe: 'KMS key for the proposed put commands' })
           .option('force', { type: 'boolean', default: false, describe: 'Replace an existing manifest' }),
-      async (args) => {
-        exitCode = await initCommand(args as never, withLog(args));
-      },
     )
     .command(
       'emulator',
@@ -178,23 +249,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
           .option('drop-rate', { type: 'number', describe: 'Fraction of connections dropped without an answer (0..1)' })
           .option('any-signature', { type: 'boolean', default: false, describe: 'Accept any SigV4 signature and access key' })
           .example('$0 emulator --seed examples/seed.yaml', 'Start it with the example parameters'),
-      async (args) => {
-        // Loaded only for this command: the product's own commands never load the emulator.
-        const { emulatorCommand } = await import('./emulator/command.js');
-        exitCode = await emulatorCommand(
-          {
-            port: args.port,
-            seed: args.seed,
-            tps: args.tps,
-            latency: args.latency,
-            errorRate: args['error-rate'],
-            dropRate: args['drop-rate'],
-            anySignature: args['any-signature'],
-            verbose: args.verbose,
-          },
-          io,
-        );
-      },
     )
     .epilogue(
       [
@@ -206,15 +260,6 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
     )
     .help()
     .alias('help', 'h');
-
-  try {
-    await parser.parseAsync();
-    if (dashDash >= 0 && childCommand.length && !ownArgv.includes('exec')) throw new UsageError('arguments after -- are only for `exec`');
-    return exitCode;
-  } catch (err) {
-    log.error(err);
-    return exitCodeOf(err);
-  }
 }
 
 function manifestOption<T>(y: Argv<T>) {

@@ -27,6 +27,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export interface ToolErrorOptions {
   hint?: string;
   cause?: unknown;
+  /** Structured names, keys and paths for the JSON log's `error` event; never a value. */
+  details?: Record<string, unknown>;
 }
 
 export class ToolError extends Error {
@@ -34,6 +36,8 @@ export class ToolError extends Error {
   readonly hint: string | undefined;
   /** A short, stable identifier for logs (`--log-format json`). */
   readonly code: string;
+  /** Parameter names, keys, paths or manifest positions involved (see ToolErrorOptions.details). */
+  readonly details: Record<string, unknown>;
 
   constructor(code: string, exitCode: ExitCodeValue, message: string, options: ToolErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -41,6 +45,7 @@ export class ToolError extends Error {
     this.code = code;
     this.exitCode = exitCode;
     this.hint = options.hint;
+    this.details = options.details ?? {};
   }
 }
 
@@ -72,7 +77,7 @@ export class ManifestError extends ToolError {
   readonly problems: ManifestProblem[];
   constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
     const head = problems.length === 1 ? 'invalid manifest' : `invalid manifest (${problems.length} problems)`;
-    super('invalid_manifest', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), options);
+    super('invalid_manifest', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems, ...options.details } });
     this.problems = problems;
   }
 }
@@ -91,6 +96,7 @@ export class MissingParametersError extends ToolError {
           options.hint ??
           'create them (ssm-materialize put NAME, or aws ssm put-parameter), fix the names or the prefix/region in the manifest, or mark them `optional: true` with a `default`',
         cause: options.cause,
+        details: { names: sorted },
       },
     );
     this.names = sorted;
@@ -101,7 +107,7 @@ export class MissingParametersError extends ToolError {
 export class AccessDeniedError extends ToolError {
   readonly names: string[];
   constructor(message: string, names: string[], options: ToolErrorOptions = {}) {
-    super('access_denied', ExitCode.accessDenied, message, options);
+    super('access_denied', ExitCode.accessDenied, message, { ...options, details: { names, ...options.details } });
     this.names = names;
   }
 }
@@ -117,7 +123,7 @@ export class StoreUnavailableError extends ToolError {
 export class OutputError extends ToolError {
   readonly path: string;
   constructor(path: string, message: string, options: ToolErrorOptions = {}) {
-    super('output_failed', ExitCode.output, `${path}: ${message}`, options);
+    super('output_failed', ExitCode.output, `${path}: ${message}`, { ...options, details: { path, ...options.details } });
     this.path = path;
   }
 }
@@ -131,10 +137,33 @@ export class UnrepresentableValueError extends ToolError {
       'unrepresentable_value',
       ExitCode.output,
       `${format}: cannot represent the value of ${keys.map((k) => JSON.stringify(k)).join(', ')}: ${reason}`,
-      { hint: options.hint ?? 'use a format that can hold it (json, yaml), or change the value', cause: options.cause },
+      { hint: options.hint ?? 'use a format that can hold it (json, yaml), or change the value', cause: options.cause, details: { format, keys } },
     );
     this.keys = keys;
     this.format = format;
+  }
+}
+
+/**
+ * A key from `paths:` is a name that changes how programs load or run
+ * (src/reserved-keys.ts). Whoever writes parameters under the path chose it,
+ * so it is refused unless the manifest allows it on that path entry.
+ */
+export class ReservedKeyError extends ToolError {
+  readonly refused: ReadonlyArray<{ output: string; key: string; parameter: string }>;
+  constructor(manifestFile: string, refused: ReadonlyArray<{ output: string; key: string; parameter: string; line: number }>) {
+    super(
+      'reserved_key',
+      ExitCode.output,
+      [
+        `${refused.length === 1 ? 'a key' : `${refused.length} keys`} from \`paths\` would change how programs load or run:`,
+        ...refused.map((r) => `  ${manifestFile}:${r.line}: ${r.output}: key ${r.key} from parameter ${r.parameter}`),
+      ].join('\n'),
+      {
+        hint: 'whoever can write parameters under the path chose these names; delete or rename those parameters, or, if this output really must set such a key, list it on the path entry: `allow_keys: [KEY]`',
+      },
+    );
+    this.refused = refused.map(({ output, key, parameter }) => ({ output, key, parameter }));
   }
 }
 

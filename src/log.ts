@@ -4,6 +4,7 @@
  * here ever receives a parameter value.
  */
 import { ToolError, exitCodeOf } from './errors.js';
+import { describeInternalError } from './redact.js';
 
 export type LogFormat = 'text' | 'json';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
@@ -49,16 +50,19 @@ export class Logger {
     this.emit(this.io.stderr, 'warn', event, fields, `warning: ${text}`);
   }
 
-  /** A failure: always printed, to stderr. Internal errors get their stack. */
+  /**
+   * A failure: always printed, to stderr. Internal errors get their stack
+   * frames, but not their message unless we wrote it (see src/redact.ts).
+   */
   error(err: unknown): void {
     if (err instanceof ToolError) {
-      const fields: Fields = { code: err.code, exit_code: err.exitCode, message: err.message };
+      const fields: Fields = { code: err.code, exit_code: err.exitCode, message: err.message, ...err.details };
       if (err.hint) fields.hint = err.hint;
       const text = `ssm-materialize: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`;
       this.emit(this.io.stderr, 'error', 'error', fields, text);
       return;
     }
-    const stack = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    const stack = describeInternalError(err);
     this.emit(this.io.stderr, 'error', 'error', { code: 'internal', exit_code: exitCodeOf(err), message: stack }, `ssm-materialize: internal error (a bug; please report it):\n${stack}`);
   }
 

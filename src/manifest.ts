@@ -6,9 +6,10 @@
  * The manifest is walked as a YAML syntax tree (JSON is parsed the same way)
  * because only the tree knows line numbers.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar } from 'yaml';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { lineOfNode } from './yaml-lines.js';
 import { ManifestError, type ManifestProblem } from './errors.js';
 import { formatNames, getFormat, type FormatName } from './formats/index.js';
 import { checkParameterName, checkPath, joinPrefix, splitSelector } from './names.js';
@@ -30,6 +31,8 @@ export interface PathSpec {
   recursive: boolean;
   /** A path that matches nothing is an error unless optional. */
   optional: boolean;
+  /** Reserved keys (src/reserved-keys.ts) this path may produce anyway: `allow_keys: [PATH]`. */
+  allowKeys: string[];
   line: number;
 }
 
@@ -49,6 +52,12 @@ export interface OutputSpec {
   verify: string | undefined;
   /** Shell command run after the output changed. */
   onChange: string | undefined;
+  /**
+   * The author's explicit yes to a SecureString value in a file others can
+   * read (mode with o+r). Without it such an output is refused.
+   * @default false
+   */
+  worldReadableSecrets: boolean;
   /** Line of the output in the manifest, for messages. */
   line: number;
 }
@@ -98,287 +107,379 @@ export function loadManifest(file: string, env: Env): Manifest {
   return parseManifest(text, file, env, dirname(absolute));
 }
 
-/** Parse manifest text; `baseDir` anchors relative output and template paths. */
+/**
+ * Parse manifest text; `baseDir` anchors relative output and template paths.
+ * The steps: read with positions, check the top-level fields, each output
+ * (its values and paths, names resolved against the prefix), then the
+ * checks across outputs. Every step adds to one list of problems.
+ */
 export function parseManifest(text: string, file: string, env: Env, baseDir: string): Manifest {
+  const { reader, root } = readWithPositions(text, file, env);
+  const top = reader.fields(root, '', ['version', 'region', 'prefix', 'outputs']);
+  checkVersion(reader, root, top.get('version'));
+  const region = readRegion(reader, top.get('region'));
+  const names = readPrefix(reader, top.get('prefix'));
+  const outputs = readOutputs(reader, root, top.get('outputs'), { ...names, baseDir });
+  checkAcrossOutputs(reader, outputs);
+  if (reader.problems.length) throw new ManifestError(reader.problems);
+  return { file: resolvePath(file), region, prefix: names.prefix, outputs };
+}
+
+type AnyPair = Pair<unknown, unknown>;
+
+/** The parsed document with its line numbers, the environment, and every problem found so far. */
+class ManifestReader {
+  readonly problems: ManifestProblem[] = [];
+  constructor(
+    readonly file: string,
+    private readonly lines: LineCounter,
+    private readonly env: Env,
+  ) {}
+
+  lineOf(node: { range?: [number, number, number] | null } | null | undefined): number {
+    return lineOfNode(this.lines, node);
+  }
+
+  problem(node: unknown, at: string, message: string): void {
+    const n = isNode(node) ? node : isPair(node) ? node.key : undefined;
+    this.problems.push({ file: this.file, line: this.lineOf(n as Node | undefined), at: at || undefined, message });
+  }
+
+  /** A non-empty string field, with `${VAR}` filled in from the environment. */
+  str(node: unknown, at: string): string | undefined {
+    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number') || node.value === '') {
+      this.problem(node, at, 'expected a non-empty string');
+      return undefined;
+    }
+    return this.interpolate(asWritten(node), node, at);
+  }
+
+  interpolate(text: string, node: unknown, at: string): string | undefined {
+    let failed = false;
+    const result = interpolate(text, this.env, (msg) => {
+      failed = true;
+      this.problem(node, at, msg);
+    });
+    return failed ? undefined : result;
+  }
+
+  bool(node: unknown, at: string): boolean | undefined {
+    if (!isScalar(node) || typeof node.value !== 'boolean') {
+      this.problem(node, at, 'expected true or false');
+      return undefined;
+    }
+    return node.value;
+  }
+
+  /** The pairs of a mapping by key; an unknown key is a problem. */
+  fields(map: unknown, at: string, allowed: readonly string[]): Map<string, AnyPair> {
+    const out = new Map<string, AnyPair>();
+    if (!isMap(map)) return out;
+    for (const pair of map.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+      if (key === undefined || !allowed.includes(key)) {
+        this.problem(pair, at, `unknown key ${JSON.stringify(key ?? '?')} (expected one of: ${allowed.join(', ')})`);
+        continue;
+      }
+      out.set(key, pair);
+    }
+    return out;
+  }
+}
+
+/** Parse the YAML/JSON text; syntax errors, aliases and a non-mapping root end the parse here. */
+function readWithPositions(text: string, file: string, env: Env): { reader: ManifestReader; root: YAMLMap } {
   const tooDeep = findDeepNesting(text);
   if (tooDeep !== undefined) {
     throw new ManifestError([{ file, line: tooDeep, message: `nested more than ${MAX_NESTING} levels deep; a manifest needs about 5` }]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, merge: false });
-  const problems: ManifestProblem[] = [];
-  const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number =>
-    node?.range ? lines.linePos(node.range[0]).line : 0;
-  const problem = (node: Node | Pair | null | undefined, at: string, message: string): void => {
-    const n = node && 'range' in node ? node : node && 'key' in node ? (node.key as Node) : undefined;
-    problems.push({ file, line: lineOf(n as Node | undefined), at: at || undefined, message });
-  };
-
-  for (const e of doc.errors) {
-    problems.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message });
-  }
-  if (problems.length) throw new ManifestError(problems);
-
+  const reader = new ManifestReader(file, lines, env);
+  for (const e of doc.errors) reader.problems.push({ file, line: lines.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message });
+  if (reader.problems.length) throw new ManifestError(reader.problems);
   // Anchors and aliases are refused rather than resolved: a manifest has no
   // need for them and resolving them invites alias bombs.
-  let hasAlias = false;
-  const findAliases = (node: unknown, at: string): void => {
-    if (isAlias(node)) {
-      hasAlias = true;
-      problem(node, at, 'YAML aliases (*name) are not supported in manifests; write the value out');
-    } else if (isMap(node)) {
-      for (const pair of node.items) {
-        findAliases(pair.key, at);
-        findAliases(pair.value, `${at}${at ? '.' : ''}${isScalar(pair.key) ? String(pair.key.value) : '?'}`);
-      }
-    } else if (isSeq(node)) {
-      node.items.forEach((item, i) => findAliases(item, `${at}[${i}]`));
-    }
-  };
-  findAliases(doc.contents, '');
-  if (hasAlias) throw new ManifestError(problems);
-
+  findAliases(reader, doc.contents, '');
+  if (reader.problems.length) throw new ManifestError(reader.problems);
   const root = doc.contents;
   if (!isMap(root)) {
     // An empty document has no node to point at: line 1 is where it should start.
-    throw new ManifestError([{ file, line: lineOf(root as Node | null) || 1, message: 'expected a mapping with `version: 1` and `outputs:`' }]);
+    throw new ManifestError([{ file, line: reader.lineOf(root as Node | null) || 1, message: 'expected a mapping with `version: 1` and `outputs:`' }]);
   }
+  return { reader, root };
+}
 
-  /** A string field, interpolated from the environment. */
-  const str = (node: unknown, at: string): string | undefined => {
-    if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number') || node.value === '') {
-      problem(node as Node, at, 'expected a non-empty string');
-      return undefined;
+function findAliases(reader: ManifestReader, node: unknown, at: string): void {
+  if (isAlias(node)) {
+    reader.problem(node, at, 'YAML aliases (*name) are not supported in manifests; write the value out');
+  } else if (isMap(node)) {
+    for (const pair of node.items) {
+      findAliases(reader, pair.key, at);
+      findAliases(reader, pair.value, `${at}${at ? '.' : ''}${isScalar(pair.key) ? String(pair.key.value) : '?'}`);
     }
-    let failed = false;
-    const text = interpolate(asWritten(node), env, (msg) => {
-      failed = true;
-      problem(node, at, msg);
-    });
-    return failed ? undefined : text;
-  };
-  const bool = (node: unknown, at: string): boolean | undefined => {
-    if (!isScalar(node) || typeof node.value !== 'boolean') {
-      problem(node as Node, at, 'expected true or false');
-      return undefined;
-    }
-    return node.value;
-  };
-  const fields = (map: unknown, at: string, allowed: readonly string[]): Map<string, Pair<unknown, unknown>> => {
-    const out = new Map<string, Pair<unknown, unknown>>();
-    if (!isMap(map)) return out;
-    for (const pair of map.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-      if (key === undefined || !allowed.includes(key)) {
-        problem(pair, at, `unknown key ${JSON.stringify(key ?? '?')} (expected one of: ${allowed.join(', ')})`);
-        continue;
-      }
-      out.set(key, pair);
-    }
-    return out;
-  };
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => findAliases(reader, item, `${at}[${i}]`));
+  }
+}
 
-  const top = fields(root, '', ['version', 'region', 'prefix', 'outputs']);
-  const version = top.get('version');
-  if (!version) problem(root, '', 'missing `version: 1`');
-  else if (!isScalar(version.value) || version.value.value !== 1) problem(version, 'version', 'only `version: 1` is supported');
+function checkVersion(reader: ManifestReader, root: YAMLMap, version: AnyPair | undefined): void {
+  if (!version) reader.problem(root, '', 'missing `version: 1`');
+  else if (!isScalar(version.value) || version.value.value !== 1) reader.problem(version, 'version', 'only `version: 1` is supported');
+}
 
-  const regionPair = top.get('region');
-  const region = regionPair ? str(regionPair.value, 'region') : undefined;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) problem(regionPair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
+function readRegion(reader: ManifestReader, pair: AnyPair | undefined): string | undefined {
+  const region = pair ? reader.str(pair.value, 'region') : undefined;
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) reader.problem(pair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
+  return region;
+}
 
-  const prefixPair = top.get('prefix');
-  let prefix = prefixPair ? str(prefixPair.value, 'prefix') : undefined;
+/** How relative names are completed: the prefix, or none; a broken prefix is reported once, not again for every relative name. */
+interface NameScope {
+  prefix: string | undefined;
+  prefixBroken: boolean;
+}
+
+interface OutputScope extends NameScope {
+  baseDir: string;
+}
+
+function readPrefix(reader: ManifestReader, pair: AnyPair | undefined): NameScope {
+  let prefix = pair ? reader.str(pair.value, 'prefix') : undefined;
   if (prefix !== undefined) {
     prefix = prefix.replace(/\/+$/, '');
     const err = checkPath(prefix);
-    if (err) problem(prefixPair, 'prefix', err);
-    if (err) prefix = undefined;
+    if (err) {
+      reader.problem(pair, 'prefix', err);
+      prefix = undefined;
+    }
   }
-  // A broken prefix is reported once, not again for every relative name.
-  const prefixBroken = prefixPair !== undefined && prefix === undefined;
+  return { prefix, prefixBroken: pair !== undefined && prefix === undefined };
+}
 
-  const outputsPair = top.get('outputs');
+function readOutputs(reader: ManifestReader, root: YAMLMap, pair: AnyPair | undefined, scope: OutputScope): OutputSpec[] {
   const outputs: OutputSpec[] = [];
-  if (!outputsPair) problem(root, '', 'missing `outputs:` (a list of files to write)');
-  else if (!isSeq(outputsPair.value) || outputsPair.value.items.length === 0) problem(outputsPair, 'outputs', 'expected a non-empty list of outputs');
+  if (!pair) reader.problem(root, '', 'missing `outputs:` (a list of files to write)');
+  else if (!isSeq(pair.value) || pair.value.items.length === 0) reader.problem(pair, 'outputs', 'expected a non-empty list of outputs');
   else {
-    outputsPair.value.items.forEach((node, i) => {
+    pair.value.items.forEach((node, i) => {
       const at = `outputs[${i}]`;
-      if (!isMap(node)) return problem(node as Node, at, 'expected a mapping with path, format and values or paths');
-      const output = parseOutput(node, at);
+      if (!isMap(node)) return reader.problem(node, at, 'expected a mapping with path, format and values or paths');
+      const output = readOutput(reader, node, at, scope);
       if (output) outputs.push(output);
     });
   }
+  return outputs;
+}
 
-  function parseOutput(node: Node, at: string): OutputSpec | undefined {
-    const f = fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'verify', 'on_change']);
-    const pathPair = f.get('path');
-    const path = pathPair ? str(pathPair.value, `${at}.path`) : (problem(node, at, 'missing `path`'), undefined);
-    const formatPair = f.get('format');
-    let format: FormatName | undefined;
-    if (!formatPair) problem(node, at, `missing \`format\` (one of: ${formatNames.join(', ')})`);
-    else {
-      const name = str(formatPair.value, `${at}.format`);
-      if (name !== undefined && !(formatNames as readonly string[]).includes(name)) {
-        problem(formatPair.value as Node, `${at}.format`, `unknown format ${JSON.stringify(name)} (one of: ${formatNames.join(', ')})`);
-      } else format = name as FormatName | undefined;
-    }
+function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: OutputScope): OutputSpec | undefined {
+  const f = reader.fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'verify', 'on_change', 'world_readable_secrets']);
+  const pathPair = f.get('path');
+  const path = pathPair ? reader.str(pathPair.value, `${at}.path`) : (reader.problem(node, at, 'missing `path`'), undefined);
+  const format = readFormat(reader, node, f.get('format'), at);
+  const mode = readMode(reader, f.get('mode'), at);
+  const worldReadablePair = f.get('world_readable_secrets');
+  const worldReadableSecrets = worldReadablePair ? (reader.bool(worldReadablePair.value, `${at}.world_readable_secrets`) ?? false) : false;
+  const ownerPair = f.get('owner');
+  const groupPair = f.get('group');
+  const owner = ownerPair ? readId(reader, ownerPair, `${at}.owner`) : undefined;
+  const group = groupPair ? readId(reader, groupPair, `${at}.group`) : undefined;
 
-    let mode = DEFAULT_MODE;
-    const modePair = f.get('mode');
-    if (modePair) {
-      // Read the source text: YAML 1.2 reads a plain 0600 as decimal 600.
-      const source = isScalar(modePair.value) ? (modePair.value.source ?? String(modePair.value.value)) : '';
-      if (!/^0?[0-7]{3}$/.test(source)) problem(modePair, `${at}.mode`, 'expected an octal mode such as "0600" or "0640"');
-      else mode = parseInt(source, 8);
-    }
+  const templatePair = f.get('template');
+  const templateRel = templatePair ? reader.str(templatePair.value, `${at}.template`) : undefined;
+  if (format === 'template' && !templatePair) reader.problem(node, at, 'format `template` needs `template: path/to/file.tmpl`');
+  if (format !== undefined && format !== 'template' && templatePair) reader.problem(templatePair, `${at}.template`, 'only used with `format: template`');
 
-    const owner = f.get('owner') ? idField(f.get('owner')!, `${at}.owner`) : undefined;
-    const group = f.get('group') ? idField(f.get('group')!, `${at}.group`) : undefined;
+  const valuesPair = f.get('values');
+  const pathsPair = f.get('paths');
+  const values = valuesPair ? readValues(reader, valuesPair, `${at}.values`, scope) : [];
+  const paths = pathsPair ? readPaths(reader, pathsPair, `${at}.paths`, scope) : [];
+  if (!valuesPair && !pathsPair) reader.problem(node, at, 'an output needs `values`, `paths`, or both');
 
-    const templatePair = f.get('template');
-    const templateRel = templatePair ? str(templatePair.value, `${at}.template`) : undefined;
-    if (format === 'template' && !templatePair) problem(node, at, 'format `template` needs `template: path/to/file.tmpl`');
-    if (format !== undefined && format !== 'template' && templatePair) problem(templatePair, `${at}.template`, 'only used with `format: template`');
+  const verifyPair = f.get('verify');
+  const onChangePair = f.get('on_change');
+  const verify = verifyPair ? reader.str(verifyPair.value, `${at}.verify`) : undefined;
+  const onChange = onChangePair ? reader.str(onChangePair.value, `${at}.on_change`) : undefined;
 
-    const values: ValueSpec[] = [];
-    const valuesPair = f.get('values');
-    if (valuesPair) {
-      if (!isMap(valuesPair.value)) problem(valuesPair, `${at}.values`, 'expected a mapping of KEY: parameter-name');
-      else for (const pair of valuesPair.value.items) {
-        const v = parseValue(pair, `${at}.values`);
-        if (v) values.push(v);
-      }
-    }
+  if (path === undefined || format === undefined) return undefined;
+  const template = templateRel === undefined ? undefined : resolvePath(scope.baseDir, templateRel);
+  return { path: resolvePath(scope.baseDir, path), format, mode, owner, group, template, values, paths, verify, onChange, worldReadableSecrets, line: reader.lineOf(node) };
+}
 
-    const paths: PathSpec[] = [];
-    const pathsPair = f.get('paths');
-    if (pathsPair) {
-      if (!isSeq(pathsPair.value)) problem(pathsPair, `${at}.paths`, 'expected a list of { path: /prefix, recursive: true }');
-      else pathsPair.value.items.forEach((item, j) => {
-        const p = parsePathEntry(item, `${at}.paths[${j}]`);
-        if (p) paths.push(p);
-      });
-    }
-    if (!valuesPair && !pathsPair) problem(node, at, 'an output needs `values`, `paths`, or both');
-
-    const verifyPair = f.get('verify');
-    const onChangePair = f.get('on_change');
-    const verify = verifyPair ? str(verifyPair.value, `${at}.verify`) : undefined;
-    const onChange = onChangePair ? str(onChangePair.value, `${at}.on_change`) : undefined;
-
-    if (path === undefined || format === undefined) return undefined;
-    return {
-      path: resolvePath(baseDir, path),
-      format,
-      mode,
-      owner,
-      group,
-      template: templateRel === undefined ? undefined : resolvePath(baseDir, templateRel),
-      values,
-      paths,
-      verify,
-      onChange,
-      line: lineOf(node),
-    };
+function readFormat(reader: ManifestReader, node: YAMLMap, pair: AnyPair | undefined, at: string): FormatName | undefined {
+  if (!pair) {
+    reader.problem(node, at, `missing \`format\` (one of: ${formatNames.join(', ')})`);
+    return undefined;
   }
-
-  function idField(pair: Pair<unknown, unknown>, at: string): string | undefined {
-    const v = str(pair.value, at);
-    if (v !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i.test(v)) problem(pair, at, 'expected a user/group name or a numeric id');
-    return v;
+  const name = reader.str(pair.value, `${at}.format`);
+  if (name !== undefined && !(formatNames as readonly string[]).includes(name)) {
+    reader.problem(pair.value, `${at}.format`, `unknown format ${JSON.stringify(name)} (one of: ${formatNames.join(', ')})`);
+    return undefined;
   }
+  return name as FormatName | undefined;
+}
 
-  function parseValue(pair: Pair<unknown, unknown>, at: string): ValueSpec | undefined {
-    const key = isScalar(pair.key) ? asWritten(pair.key) : undefined;
-    if (!key) return problem(pair, at, 'expected a key name'), undefined;
-    const here = `${at}.${key}`;
-    let parameter: string | undefined;
-    let optional = false;
-    let dflt: string | undefined;
-    if (isScalar(pair.value)) {
-      parameter = str(pair.value, here);
-    } else if (isMap(pair.value)) {
-      const f = fields(pair.value, here, ['parameter', 'optional', 'default']);
-      const p = f.get('parameter');
-      if (!p) problem(pair, here, 'missing `parameter`');
-      else parameter = str(p.value, `${here}.parameter`);
-      const o = f.get('optional');
-      if (o) optional = bool(o.value, `${here}.optional`) ?? false;
-      const d = f.get('default');
-      if (d) {
-        // A default may legitimately be empty; anything else must be a string.
-        if (!isScalar(d.value) || (d.value.value !== null && typeof d.value.value === 'object')) problem(d, `${here}.default`, 'expected a string');
-        else dflt = interpolate(d.value.value === null ? '' : asWritten(d.value), env, (msg) => problem(d, `${here}.default`, msg));
-        if (!optional) problem(d, `${here}.default`, 'a default is only used with `optional: true`');
-      }
-    } else {
-      problem(pair, here, 'expected a parameter name or { parameter, optional, default }');
-    }
-    if (parameter === undefined) return undefined;
-    const full = resolveName(parameter, pair, here);
-    return full === undefined ? undefined : { key, parameter: full, optional, default: dflt, line: lineOf(pair.key as Node) };
+function readMode(reader: ManifestReader, pair: AnyPair | undefined, at: string): number {
+  if (!pair) return DEFAULT_MODE;
+  // Read the source text: YAML 1.2 reads a plain 0600 as decimal 600.
+  const source = isScalar(pair.value) ? (pair.value.source ?? String(pair.value.value)) : '';
+  if (!/^0?[0-7]{3}$/.test(source)) {
+    reader.problem(pair, `${at}.mode`, 'expected an octal mode such as "0600" or "0640"');
+    return DEFAULT_MODE;
   }
+  const mode = parseInt(source, 8);
+  // Anyone on the host could replace the secrets (or the config an app trusts): never.
+  if (mode & 0o002) reader.problem(pair, `${at}.mode`, `mode ${source} lets every user on the host write the file; use "0600" or "0640" (no write bit for others)`);
+  return mode;
+}
 
-  function parsePathEntry(node: unknown, at: string): PathSpec | undefined {
-    let raw: string | undefined;
-    let recursive = false;
-    let optional = false;
-    if (isScalar(node)) raw = str(node, at);
-    else if (isMap(node)) {
-      const f = fields(node, at, ['path', 'recursive', 'optional']);
-      const p = f.get('path');
-      if (!p) problem(node, at, 'missing `path`');
-      else raw = str(p.value, `${at}.path`);
-      const r = f.get('recursive');
-      if (r) recursive = bool(r.value, `${at}.recursive`) ?? false;
-      const o = f.get('optional');
-      if (o) optional = bool(o.value, `${at}.optional`) ?? false;
-    } else problem(node as Node, at, 'expected a path or { path, recursive }');
-    if (raw === undefined) return undefined;
-    let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
-    if (path === undefined && prefixBroken) return undefined;
-    if (path === undefined) return problem(node as Node, at, `a relative path (${JSON.stringify(raw)}) needs a top-level \`prefix\``), undefined;
-    path = path.length > 1 ? path.replace(/\/+$/, '') : path;
-    const err = checkPath(path);
-    if (err) return problem(node as Node, at, err), undefined;
-    return { path, recursive, optional, line: lineOf(node as Node) };
+function readId(reader: ManifestReader, pair: AnyPair, at: string): string | undefined {
+  const v = reader.str(pair.value, at);
+  if (v !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i.test(v)) reader.problem(pair, at, 'expected a user/group name or a numeric id');
+  return v;
+}
+
+function readValues(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): ValueSpec[] {
+  if (!isMap(pair.value)) {
+    reader.problem(pair, at, 'expected a mapping of KEY: parameter-name');
+    return [];
   }
+  return pair.value.items.flatMap((item) => readValue(reader, item, at, scope) ?? []);
+}
 
-  function resolveName(raw: string, node: Pair<unknown, unknown>, at: string): string | undefined {
-    const { name, selector } = splitSelector(raw);
-    let full: string;
-    if (name.startsWith('/')) full = name;
-    else if (prefixBroken) return undefined;
-    else if (prefix !== undefined) full = joinPrefix(prefix, name);
-    else if (!name.includes('/')) full = name; // a single-level name, valid in SSM
-    else return problem(node, at, `${JSON.stringify(raw)} has no leading slash and the manifest has no \`prefix\``), undefined;
-    const err = checkParameterName(full, selector);
-    if (err) return problem(node, at, err), undefined;
-    return selector === undefined ? full : `${full}:${selector}`;
+function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): ValueSpec | undefined {
+  const key = isScalar(pair.key) ? asWritten(pair.key) : undefined;
+  if (!key) return reader.problem(pair, at, 'expected a key name'), undefined;
+  const here = `${at}.${key}`;
+  let parameter: string | undefined;
+  let optional = false;
+  let dflt: string | undefined;
+  if (isScalar(pair.value)) {
+    parameter = reader.str(pair.value, here);
+  } else if (isMap(pair.value)) {
+    const f = reader.fields(pair.value, here, ['parameter', 'optional', 'default']);
+    const p = f.get('parameter');
+    if (!p) reader.problem(pair, here, 'missing `parameter`');
+    else parameter = reader.str(p.value, `${here}.parameter`);
+    const o = f.get('optional');
+    if (o) optional = reader.bool(o.value, `${here}.optional`) ?? false;
+    const d = f.get('default');
+    if (d) dflt = readDefault(reader, d, `${here}.default`, optional);
+  } else {
+    reader.problem(pair, here, 'expected a parameter name or { parameter, optional, default }');
   }
+  if (parameter === undefined) return undefined;
+  const full = resolveName(reader, parameter, pair, here, scope);
+  return full === undefined ? undefined : { key, parameter: full, optional, default: dflt, line: reader.lineOf(pair.key as Node) };
+}
 
-  // Cross-output checks.
-  const seen = new Map<string, number>();
+/** A default may legitimately be empty; anything else must be a string. */
+function readDefault(reader: ManifestReader, pair: AnyPair, at: string, optional: boolean): string | undefined {
+  let value: string | undefined;
+  if (!isScalar(pair.value) || (pair.value.value !== null && typeof pair.value.value === 'object')) reader.problem(pair, at, 'expected a string');
+  else value = reader.interpolate(pair.value.value === null ? '' : asWritten(pair.value), pair, at);
+  if (!optional) reader.problem(pair, at, 'a default is only used with `optional: true`');
+  return value;
+}
+
+function readPaths(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): PathSpec[] {
+  if (!isSeq(pair.value)) {
+    reader.problem(pair, at, 'expected a list of { path: /prefix, recursive: true }');
+    return [];
+  }
+  return pair.value.items.flatMap((item, j) => readPathEntry(reader, item, `${at}[${j}]`, scope) ?? []);
+}
+
+function readPathEntry(reader: ManifestReader, node: unknown, at: string, { prefix, prefixBroken }: NameScope): PathSpec | undefined {
+  let raw: string | undefined;
+  let recursive = false;
+  let optional = false;
+  let allowKeys: string[] = [];
+  if (isScalar(node)) raw = reader.str(node, at);
+  else if (isMap(node)) {
+    const f = reader.fields(node, at, ['path', 'recursive', 'optional', 'allow_keys']);
+    const p = f.get('path');
+    if (!p) reader.problem(node, at, 'missing `path`');
+    else raw = reader.str(p.value, `${at}.path`);
+    const r = f.get('recursive');
+    if (r) recursive = reader.bool(r.value, `${at}.recursive`) ?? false;
+    const o = f.get('optional');
+    if (o) optional = reader.bool(o.value, `${at}.optional`) ?? false;
+    const a = f.get('allow_keys');
+    if (a) allowKeys = readKeyList(reader, a, `${at}.allow_keys`);
+  } else reader.problem(node, at, 'expected a path or { path, recursive }');
+  if (raw === undefined) return undefined;
+  let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
+  if (path === undefined && prefixBroken) return undefined;
+  if (path === undefined) return reader.problem(node, at, `a relative path (${JSON.stringify(raw)}) needs a top-level \`prefix\``), undefined;
+  path = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const err = checkPath(path);
+  if (err) return reader.problem(node, at, err), undefined;
+  return { path, recursive, optional, allowKeys, line: reader.lineOf(node as Node) };
+}
+
+/** `allow_keys: [PATH, NODE_OPTIONS]`: keys as the path rule makes them (upper case, digits, `_`). */
+function readKeyList(reader: ManifestReader, pair: AnyPair, at: string): string[] {
+  if (!isSeq(pair.value)) return reader.problem(pair, at, 'expected a list of keys, e.g. [PATH]'), [];
+  const keys: string[] = [];
+  for (const item of pair.value.items) {
+    if (!isScalar(item) || typeof item.value !== 'string' || !/^[A-Z0-9_]+$/.test(item.value)) {
+      reader.problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} never matches a key from a path (those are upper case: A-Z, 0-9, _)`);
+    } else keys.push(item.value);
+  }
+  return keys;
+}
+
+function resolveName(reader: ManifestReader, raw: string, node: AnyPair, at: string, { prefix, prefixBroken }: NameScope): string | undefined {
+  const { name, selector } = splitSelector(raw);
+  let full: string;
+  if (name.startsWith('/')) full = name;
+  else if (prefixBroken) return undefined;
+  else if (prefix !== undefined) full = joinPrefix(prefix, name);
+  else if (!name.includes('/')) full = name; // a single-level name, valid in SSM
+  else return reader.problem(node, at, `${JSON.stringify(raw)} has no leading slash and the manifest has no \`prefix\``), undefined;
+  const err = checkParameterName(full, selector);
+  if (err) return reader.problem(node, at, err), undefined;
+  return selector === undefined ? full : `${full}:${selector}`;
+}
+
+/**
+ * Two outputs at one path, a key twice in one output, and `values` keys the
+ * format refuses. Key names are known offline: `validate` should catch
+ * `1BAD:` or `~:` in a dotenv output, not the first deploy. (Keys from
+ * `paths` are only known after the fetch; resolveOutputs checks those.)
+ */
+function checkAcrossOutputs(reader: ManifestReader, outputs: OutputSpec[]): void {
+  const { file } = reader;
+  // Paths are compared as the files they land on: a symlinked directory
+  // alias would otherwise let two outputs fight over one file.
+  const seen = new Map<string, { line: number; path: string }>();
   for (const o of outputs) {
-    const first = seen.get(o.path);
-    if (first !== undefined) problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first}` });
-    else seen.set(o.path, o.line);
+    const real = realOutputPath(o.path);
+    const first = seen.get(real);
+    if (first !== undefined) {
+      const alias = first.path === o.path ? '' : ` (${first.path}: the same file through a symbolic link)`;
+      reader.problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first.line}${alias}` });
+    } else seen.set(real, { line: o.line, path: o.path });
     const keys = new Map<string, number>();
     for (const v of o.values) {
-      if (keys.has(v.key)) problems.push({ file, line: v.line, message: `key ${v.key} is defined twice in this output` });
+      if (keys.has(v.key)) reader.problems.push({ file, line: v.line, message: `key ${v.key} is defined twice in this output` });
       keys.set(v.key, v.line);
     }
-    // Key names are known offline: `validate` should catch `1BAD:` or `~:` in a dotenv output, not the first deploy.
     const bad = new Set(getFormat(o.format).invalidKeys(o.values.map((v) => v.key)));
     for (const v of o.values) {
-      if (bad.has(v.key)) problems.push({ file, line: v.line, message: `key ${JSON.stringify(v.key)} is not a valid name for format ${o.format}` });
+      if (bad.has(v.key)) reader.problems.push({ file, line: v.line, message: `key ${JSON.stringify(v.key)} is not a valid name for format ${o.format}` });
     }
   }
+}
 
-  if (problems.length) throw new ManifestError(problems);
-  return { file: resolvePath(file), region, prefix, outputs };
+/** The file an output lands on: the real path of its directory plus its name (the file itself may not exist yet). */
+function realOutputPath(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path; // a missing directory is reported when writing
+  }
 }
 
 /**
@@ -399,9 +500,9 @@ const MAX_NESTING = 64;
 /**
  * The YAML parser composes nested collections recursively. A few hundred
  * levels exhaust the stack, and near the limit V8 may abort the whole process
- * instead of throwing (found by test/reliability/hostile.test.ts: 1,000
- * unclosed `{"a":` kill node with "RegExpCompiler Allocation failed"), which
- * no try/catch can turn into exit 2. So measure nesting before parsing, with
+ * instead of throwing (1,000 unclosed `{"a":` end node with "RegExpCompiler
+ * Allocation failed"; test/reliability/hostile.test.ts), which no try/catch
+ * can turn into exit 2. So measure nesting before parsing, with
  * a linear scan that over-estimates it (brackets inside quotes count too),
  * and return the first line that goes too deep.
  */

@@ -1,5 +1,5 @@
 /**
- * Parameter Store naming rules (see ssm-facts.md), shared by the manifest,
+ * Parameter Store naming rules (from the AWS Systems Manager user guide, "Working with parameter hierarchies" and PutParameter's Name), shared by the manifest,
  * the policy generator and the key naming of `paths`.
  */
 

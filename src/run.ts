@@ -1,7 +1,8 @@
 /**
- * The pipeline, top to bottom:
+ * The steps of the pipeline, each a function of its inputs; src/pipeline.ts
+ * runs them in order:
  *
- *   manifest -> what to fetch -> fetch -> values per output -> render -> stage -> commit
+ *   what to fetch -> fetch -> values per output -> render -> write (write.ts)
  *
  * Nothing touches disk until every parameter is fetched and every output is
  * rendered and verified by its consumer's parser; nothing becomes visible
@@ -9,28 +10,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
+import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
 import { getFormat, templateKeys } from './formats/index.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
+import { shellQuote } from './formats/shell.js';
+import { isReservedForPaths } from './reserved-keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
-  commit,
-  discard,
-  dropBackup,
-  keepOld,
-  restore,
-  inspectTarget,
-  removeStaleTempFiles,
+  clearHookPending,
+  isHookPending,
+  markHookPending,
   resolveGroup,
   resolveUser,
-  stage,
+  writeAll,
   type ChangeReason,
-  type KeptTarget,
-  type StagedFile,
-  type WriteRequest,
+  type OutputWrite,
+  type WriteOutcome,
 } from './write.js';
 
 /** What the manifest asks the store for, deduplicated across outputs. */
@@ -81,12 +79,16 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   const collisions: Array<{ line: number; message: string }> = [];
   const badKeys: Array<{ line: number; message: string }> = [];
+  const exposedSecrets: string[] = [];
+  const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   const resolved = manifest.outputs.map((spec) => {
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
     const lineOfKey = new Map<string, number>();
+    const secretKeys: string[] = [];
     for (const v of spec.values) {
       const p = fetched.byName.get(v.parameter);
+      if (p?.type === 'SecureString') secretKeys.push(v.key);
       if (p) entries.push([v.key, p.value]);
       else if (v.optional) entries.push([v.key, v.default ?? '']);
       else missing.add(v.parameter);
@@ -100,6 +102,10 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       if (list.length === 0 && !path.optional) missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
       for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
         const key = keyForPathParameter(path.path, p.name);
+        if (isReservedForPaths(key) && !path.allowKeys.includes(key)) {
+          reserved.push({ output: spec.path, key, parameter: p.name, line: path.line || spec.line });
+          continue;
+        }
         const earlier = source.get(key);
         if (earlier !== undefined) {
           collisions.push({ line: path.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${p.name}` });
@@ -108,14 +114,23 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         source.set(key, p.name);
         lineOfKey.set(key, path.line || spec.line);
         entries.push([key, p.value]);
+        if (p.type === 'SecureString') secretKeys.push(key);
       }
     }
-    for (const key of getFormat(spec.format).invalidKeys(entries.map(([k]) => k))) {
+    // The store says which values are secrets; a file every user can read must not hold one by accident.
+    if (spec.mode & 0o004 && secretKeys.length && !spec.worldReadableSecrets) {
+      exposedSecrets.push(`${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${secretKeys.join(', ')}`);
+    }
+    // `values` keys were checked offline by parseManifest; keys from `paths` are only known now.
+    const valueKeys = new Set(spec.values.map((v) => v.key));
+    const pathKeys = entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
+    for (const key of getFormat(spec.format).invalidKeys(pathKeys)) {
       badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
     }
     return { spec, entries };
   });
   if (missing.size) throw new MissingParametersError([...missing]);
+  if (reserved.length) throw new ReservedKeyError(manifest.file, reserved);
   if (collisions.length) {
     throw new ManifestError(
       collisions.map(({ line, message }) => ({ file: manifest.file, line, message })),
@@ -127,6 +142,11 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       badKeys.map(({ line, message }) => ({ file: manifest.file, line, message })),
       { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
     );
+  }
+  if (exposedSecrets.length) {
+    throw new ToolError('world_readable_secret', ExitCode.output, `refusing to put secrets in world-readable files:\n${exposedSecrets.map((m) => `  ${m}`).join('\n')}`, {
+      hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
+    });
   }
   return resolved;
 }
@@ -142,14 +162,8 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
   for (const { spec, entries } of resolved) {
+    // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
     const format = getFormat(spec.format);
-    const badKeys = format.invalidKeys(entries.map(([key]) => key));
-    if (badKeys.length) {
-      throw new ManifestError(
-        badKeys.map((k) => ({ file: spec.path, line: 0, message: `key ${JSON.stringify(k)} is not a valid name for format ${spec.format}` })),
-        { hint: format.nests ? undefined : 'flat formats take environment-variable names: letters, digits and _, not starting with a digit' },
-      );
-    }
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
@@ -165,6 +179,7 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     throw new ToolError('unrepresentable_value', ExitCode.output, failures.map((f) => `${f.path}: ${f.error.message}`).join('\n'), {
       hint: failures[0]?.error.hint,
       cause: failures[0]?.error,
+      details: { outputs: failures.map((f) => ({ path: f.path, format: f.error.format, keys: f.error.keys })) },
     });
   }
   return rendered;
@@ -205,16 +220,40 @@ export function checkTemplates(manifest: Manifest): void {
   if (problems.length) throw new ManifestError(problems);
 }
 
-/** Resolve owners and check directories before any API call: fail fast and cheap. */
-export async function prepareTargets(manifest: Manifest): Promise<Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>> {
-  const ids = new Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>();
+/** The numeric owner and group of one output; undefined = as the process creates files. */
+export interface TargetIds {
+  uid: number | undefined;
+  gid: number | undefined;
+}
+
+/**
+ * Resolve owners and check directories before any API call: fail fast and
+ * cheap. Every unknown user and group of every output is reported at once.
+ * One entry per output, in manifest order.
+ */
+export async function prepareTargets(manifest: Manifest, env: NodeJS.ProcessEnv = process.env): Promise<TargetIds[]> {
+  const ids: TargetIds[] = [];
+  const unknown: OutputError[] = [];
+  const resolveOrCollect = async (resolve: () => Promise<number | undefined>, path: string): Promise<number | undefined> => {
+    try {
+      return await resolve();
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      unknown.push(new OutputError(path, err.message, { hint: err.hint, cause: err }));
+      return undefined;
+    }
+  };
   for (const spec of manifest.outputs) {
     await checkTargetDirectory(spec.path);
-    try {
-      ids.set(spec, { uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
-    } catch (err) {
-      throw err instanceof OutputError ? new OutputError(spec.path, err.message, { hint: err.hint, cause: err }) : err;
-    }
+    const uid = await resolveOrCollect(() => resolveUser(spec.owner, env), spec.path);
+    const gid = await resolveOrCollect(() => resolveGroup(spec.group, env), spec.path);
+    ids.push({ uid, gid });
+  }
+  if (unknown.length === 1) throw unknown[0];
+  if (unknown.length) {
+    throw new ToolError('output_failed', ExitCode.output, `${unknown.length} owners or groups do not exist:\n${unknown.map((e) => `  ${e.message}`).join('\n')}`, {
+      hint: unknown[0]?.hint,
+    });
   }
   return ids;
 }
@@ -226,60 +265,78 @@ export interface OutputResult {
   mode: number;
   uid: number | undefined;
   gid: number | undefined;
+  /** The owner and group as the manifest gives them (names or ids), for the summary. */
+  owner: string | undefined;
+  group: string | undefined;
   changed: boolean;
   reasons: ChangeReason[];
+  /** `retried`: the file did not change, but an earlier run's on_change had failed. */
+  hook?: 'ran' | 'retried' | 'failed';
+  /** Why the on_change hook failed (it stays pending for the next run). */
+  hookError?: OutputError;
 }
 
 /**
- * Stage every changed output (temp file + verify), then commit them all.
- * Any failure before the commits discards every temp file: no output changes.
+ * Write every rendered output in one transaction (write.ts: all or none,
+ * each `verify` run on its staged file), then run `on_change` for each
+ * output that changed. `targets[i]` belongs to `rendered[i]`.
  */
-export async function writeOutputs(
-  rendered: RenderedOutput[],
-  ids: Map<OutputSpec, { uid: number | undefined; gid: number | undefined }>,
-  env: NodeJS.ProcessEnv,
-): Promise<OutputResult[]> {
-  const results: OutputResult[] = [];
-  const staged: Array<{ file: StagedFile; out: RenderedOutput }> = [];
-  try {
-    for (const out of rendered) {
-      const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
-      const req: WriteRequest = { path: out.spec.path, content: out.content, mode: out.spec.mode, uid: id.uid, gid: id.gid };
-      await removeStaleTempFiles(req.path);
-      const inspection = await inspectTarget(req);
-      results.push({ path: req.path, format: out.spec.format, keys: out.keys.length, mode: req.mode, uid: id.uid, gid: id.gid, changed: inspection.changed, reasons: inspection.reasons });
-      if (!inspection.changed) continue;
-      const file = await stage(req);
-      staged.push({ file, out });
-      if (out.spec.verify) await runHook('verify', out.spec.verify, out.spec.path, file.tempPath, env);
-    }
-  } catch (err) {
-    await Promise.all(staged.map((s) => discard(s.file)));
-    throw err;
-  }
-  // A rename can still fail (EIO, a read-only remount, something put at the
-  // path meanwhile). Then put back the outputs already replaced, newest
-  // first, and leave no temp file behind: a failed run leaves every output
-  // as it was (found by test/reliability/crash.test.ts, "a commit that fails midway").
-  const replaced: KeptTarget[] = [];
-  for (const [i, { file }] of staged.entries()) {
-    const kept = await keepOld(file.request.path);
+export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv): Promise<OutputResult[]> {
+  const writes: OutputWrite[] = rendered.map((out, i) => {
+    const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
+    const verify = out.spec.verify;
+    return {
+      request: { path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid },
+      verify: verify ? (tempPath: string) => runHook('verify', verify, out.spec.path, tempPath, env) : undefined,
+    };
+  });
+  const hooks: Array<{ index: number; retry: boolean }> = [];
+  const outcomes = await writeAll(writes, (staged) => markPendingHooks(rendered, staged, hooks));
+  const results = outcomes.map(({ request, changed, reasons }, i): OutputResult => {
+    const out = rendered[i] as RenderedOutput;
+    return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, owner: out.spec.owner, group: out.spec.group, changed, reasons };
+  });
+  // Every hook runs, whatever happened to the others; a failed one stays pending.
+  for (const { index, retry } of hooks) {
+    const spec = (rendered[index] as RenderedOutput).spec;
+    const result = results[index] as OutputResult;
     try {
-      await commit(file);
-      replaced.push(kept);
+      await runHook('on_change', spec.onChange ?? '', spec.path, spec.path, env);
+      await clearHookPending(spec.path);
+      result.hook = retry ? 'retried' : 'ran';
     } catch (err) {
-      if (file.renamed) replaced.push(kept);
-      else await dropBackup(kept);
-      await Promise.all(staged.slice(i + 1).map((s) => discard(s.file)));
-      for (const k of replaced.reverse()) await restore(k);
-      throw err;
+      if (!(err instanceof OutputError)) throw err;
+      result.hook = 'failed';
+      result.hookError = err;
     }
-  }
-  await Promise.all(replaced.map(dropBackup));
-  for (const { out } of staged) {
-    if (out.spec.onChange) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
   }
   return results;
+}
+/**
+ * Between staging and commit: every output with an `on_change` that changed,
+ * or whose hook failed in an earlier run, gets a pending marker before the
+ * swap, so a run killed between the rename and the hook still leaves the hook
+ * to the next run. Returns how to remove the markers this run created, should
+ * the commit fail.
+ */
+async function markPendingHooks(rendered: RenderedOutput[], staged: readonly WriteOutcome[], hooks: Array<{ index: number; retry: boolean }>): Promise<() => Promise<void>> {
+  const created: string[] = [];
+  const undo = async (): Promise<void> => {
+    await Promise.all(created.map(clearHookPending));
+  };
+  try {
+    for (const [index, out] of rendered.entries()) {
+      if (!out.spec.onChange) continue;
+      const changed = staged[index]?.changed ?? false;
+      if (!changed && !(await isHookPending(out.spec.path))) continue;
+      hooks.push({ index, retry: !changed });
+      if (await markHookPending(out.spec.path)) created.push(out.spec.path);
+    }
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+  return undo;
 }
 
 /**
@@ -297,7 +354,8 @@ export function runHook(kind: 'verify' | 'on_change', command: string, outputPat
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
-      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${outputPath} sh -c ${JSON.stringify(command)} - ${outputPath}`;
+      // Single-quoted words, so that the line is valid shell when pasted, whatever the command holds.
+      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${shellQuote(outputPath)} sh -c ${shellQuote(command)} ssm-materialize-${kind} ${shellQuote(outputPath)}`;
       reject(
         new OutputError(
           outputPath,

@@ -20,7 +20,10 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
+import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
+import { baseName, splitSelector } from './names.js';
+import { quotableMessage } from './redact.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -69,17 +72,20 @@ export class SsmStore implements ParameterStore {
         throwOnRequestTimeout: true,
       },
     };
-    if (options.region) config.region = options.region;
     if (options.profile) config.profile = options.profile;
+    // No region given: the SDK's own resolution (a client built without one:
+    // AWS_REGION, the profile), then the instance's, which the SDK never asks.
+    const region = options.region ?? regionOrInstanceRegion(new SSMClient(options.profile ? { profile: options.profile } : {}).config.region);
+    config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {
       // STS gets no endpoint here on purpose: --endpoint-url is SSM's (e.g. a
       // VPC endpoint). The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
       // AWS_ENDPOINT_URL), which is how tests and the emulator point it at
-      // 127.0.0.1; see test/e2e/role-arn.test.ts.
+      // 127.0.0.1; see test/commands/role-arn.test.ts.
       config.credentials = fromTemporaryCredentials({
         params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
-        clientConfig: options.region ? { region: options.region } : {},
+        clientConfig: { region },
       });
     }
     this.client = new SSMClient(config);
@@ -96,21 +102,30 @@ export class SsmStore implements ParameterStore {
   }
 
   async get(names: readonly string[]): Promise<GetResult> {
-    const distinct = [...new Set(names)];
-    const batches: string[][] = [];
-    for (let i = 0; i < distinct.length; i += NAMES_PER_CALL) batches.push(distinct.slice(i, i + NAMES_PER_CALL));
+    const batches = batchByBaseName(names);
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
     const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
-    results.forEach((out) => {
+    results.forEach((out, i) => {
+      const batch = batches[i] ?? [];
+      // AWS answers `name:3` with the bare Name plus `Selector: ":3"`; moto
+      // omits Selector. A batch holds at most one request per base name, so
+      // the base name alone says which request an answer belongs to, with or
+      // without Selector.
+      const requestFor = new Map(batch.map((name) => [answerKey(name), name]));
+      const answered = new Set<string>(out.InvalidParameters ?? []);
       for (const p of out.Parameters ?? []) {
-        // With a selector, AWS answers with the bare Name plus `Selector`
-        // (":3", ":label"); together they are the name we asked for.
-        const stored = toStored(p);
-        const requested = `${stored.name}${p.Selector ?? ''}`;
-        found.set(requested, { ...stored, name: requested });
+        const requested = requestFor.get(answerKey(p.Name ?? ''));
+        if (requested === undefined) continue;
+        answered.add(requested);
+        const { selector } = splitSelector(requested);
+        // A numeric selector can be checked: a store that ignored it must not pass off another version.
+        if (selector !== undefined && /^\d+$/.test(selector) && p.Version !== Number(selector)) missing.push(requested);
+        else found.set(requested, { ...toStored(p), name: requested });
       }
       missing.push(...(out.InvalidParameters ?? []));
+      // Never silently drop a name the store neither returned nor called invalid.
+      missing.push(...batch.filter((name) => !answered.has(name)));
     });
     return { found, missing };
   }
@@ -232,6 +247,34 @@ export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | 
   return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
 }
 
+/**
+ * What identifies a request in an answer: its base name, and for a Secrets
+ * Manager reference the bare secret name, which is what moto answers with.
+ */
+function answerKey(name: string): string {
+  const base = baseName(name);
+  return base.startsWith(SECRETS_MANAGER_PREFIX) ? base.slice(SECRETS_MANAGER_PREFIX.length) : base;
+}
+const SECRETS_MANAGER_PREFIX = '/aws/reference/secretsmanager/';
+
+/**
+ * Split names into GetParameters calls of at most 10, never two requests
+ * for one base name (`/a:1` and `/a:2`) in the same call, so that answers
+ * can be matched by base name. Without repeated base names this is
+ * ceil(n / 10) calls.
+ */
+export function batchByBaseName(names: readonly string[]): string[][] {
+  const batches: Array<{ names: string[]; bases: Set<string> }> = [];
+  for (const name of new Set(names)) {
+    const base = answerKey(name);
+    let batch = batches.find((b) => b.names.length < NAMES_PER_CALL && !b.bases.has(base));
+    if (!batch) batches.push((batch = { names: [], bases: new Set() }));
+    batch.names.push(name);
+    batch.bases.add(base);
+  }
+  return batches.map((b) => b.names);
+}
+
 function toStored(p: Parameter): StoredParameter {
   return {
     name: p.Name ?? '',
@@ -283,7 +326,8 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
   if (err instanceof ToolError) return err;
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const name = e.name ?? 'Error';
-  const message = (e.message ?? '').trim();
+  // A response the SDK could not parse is quoted in its SyntaxError: never print that.
+  const message = quotableMessage(e);
   const what = names.length === 1 ? (names[0] ?? '') : `${names.length} parameters (${names.join(', ')})`;
 
   if (timedOutAfterMs !== undefined || name === 'AbortError') {
@@ -299,12 +343,19 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
       cause: err,
     });
   }
+  // TLS spoken to a plain-HTTP port: OpenSSL reads the HTTP answer as a bad record.
+  if (e.code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
+    return new UsageError(`TLS handshake with the SSM endpoint failed during ${operation}: the endpoint speaks plain HTTP? use http://`, {
+      hint: 'an emulator or a local proxy usually listens on http://, e.g. --endpoint-url http://127.0.0.1:4583',
+      cause: err,
+    });
+  }
   if (/Region is missing/i.test(message)) {
     return new UsageError('no AWS region configured', { hint: 'pass --region, set `region:` in the manifest, or export AWS_REGION', cause: err });
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
     return new AccessDeniedError(`no AWS credentials found: ${message}`, names, {
-      hint: 'attach an instance role (instance profile), set AWS_PROFILE / --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+      hint: 'attach an instance role (instance profile), set AWS_PROFILE / --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; in a container on EC2, the instance metadata (IMDSv2) answers only with the instance\'s HttpPutResponseHopLimit set to 2',
       cause: err,
     });
   }

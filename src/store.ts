@@ -35,3 +35,15 @@ export interface CallStats {
   /** Attempts the store answered with a throttling error (each one also counts as a retry, unless it was the last). */
   throttled: number;
 }
+
+/** A store opened for one run: the two calls, the counts the summary reports, and a way to release its connections. */
+export interface OpenedStore extends ParameterStore {
+  readonly stats: CallStats;
+  close(): void;
+}
+
+/**
+ * How the pipeline gets its store, once it knows the manifest's region. The
+ * CLI passes one that opens the AWS store; tests pass an in-memory one.
+ */
+export type OpenStore = (region: string | undefined) => Promise<OpenedStore>;

@@ -1,34 +1,46 @@
 /**
- * The atomic, permission-restricted writer, in two phases so that a failed
- * run leaves every output untouched:
+ * The atomic, permission-restricted writer. `writeAll` is one transaction
+ * over every output of a run:
  *
- *   stage   temp file in the target's directory, created O_EXCL|O_NOFOLLOW
- *           with the final mode, owner/group set, content written, fsynced,
- *           then `verify` run against it;
- *   commit  rename over the target, fsync the directory.
+ *   stage   for each changed output, a temp file in the target's directory,
+ *           created O_EXCL|O_NOFOLLOW with the final mode, owner/group set,
+ *           content written and fsynced, then its `verify` run against it;
+ *   commit  only when every output has staged: rename each over its target
+ *           and fsync the directory; if a rename fails, put back the outputs
+ *           already replaced;
+ *   signals while it runs, SIGINT/SIGTERM/SIGHUP remove every temp file
+ *           before the process exits, so outputs stay old-and-complete.
  *
- * Only when every output has staged does any of them commit.
+ * The file-level steps are in staging.ts, private to this module.
  *
- * Why not write-file-atomic: it cannot split stage from commit, its temp name
- * is predictable and opened without O_EXCL/O_NOFOLLOW, it follows a symlink
- * at the destination, copies the old owner and mode unless told otherwise and
- * does not fsync the directory (style.md). Those are exactly the promises
- * this tool exists to keep, so the ~100 lines are ours.
+ * Why not write-file-atomic: it cannot stage several files before renaming
+ * any of them; its temp name (`<target>.<digits>`) is predictable and opened
+ * with 'w', without O_EXCL/O_NOFOLLOW; it fsyncs the file but never the
+ * directory; and it follows a symlink at the destination. Each is a promise
+ * this tool exists to keep.
  */
-import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises as fs, writeFile } from 'node:fs';
-import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { constants, promises as fs, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { OutputError } from './errors.js';
+import {
+  TEMP_MARK,
+  commit,
+  describeErrno,
+  discard,
+  dropBackup,
+  hintForErrno,
+  keepOld,
+  removeStaleTempFiles,
+  restore,
+  stage,
+  tempFilesInFlight,
+  type KeptTarget,
+  type StagedFile,
+  type WriteRequest,
+} from './staging.js';
 
-export interface WriteRequest {
-  path: string;
-  content: string;
-  mode: number;
-  /** Numeric ids, already resolved; undefined = leave as the process creates them. */
-  uid: number | undefined;
-  gid: number | undefined;
-}
+export type { WriteRequest } from './staging.js';
 
 export type ChangeReason = 'new' | 'content' | 'mode' | 'owner';
 
@@ -38,36 +50,6 @@ export interface Inspection {
   /** Current content, when the file exists and is readable (for plan diffs). */
   current: string | undefined;
 }
-
-export interface StagedFile {
-  request: WriteRequest;
-  tempPath: string;
-  /** Set by commit once the rename happened (even if the directory sync then failed). */
-  renamed?: boolean;
-}
-
-/** The target as it was before commit, for putting it back if a later commit fails. */
-export interface KeptTarget {
-  path: string;
-  /** A hard link to the old file under a temp name; undefined when there was none. */
-  backup: string | undefined;
-  /** false: there was no file, so rolling back means removing the new one. */
-  existed: boolean;
-}
-
-const TEMP_MARK = '.ssm-materialize.';
-
-/** The fd-based calls `stage` needs (there is no public way to wrap an fd in a FileHandle). */
-const fdOps = {
-  fchown: promisify(fchown),
-  fchmod: promisify(fchmod),
-  writeFile: promisify(writeFile) as (fd: number, data: string, encoding: BufferEncoding) => Promise<void>,
-  fsync: promisify(fsync),
-  close: promisify(close),
-};
-
-/** Temp files in flight, so a SIGTERM/SIGINT handler can remove them. */
-export const tempFilesInFlight = new Set<string>();
 
 /** Does the target differ from what we would write? */
 export async function inspectTarget(req: WriteRequest): Promise<Inspection> {
@@ -79,7 +61,7 @@ export async function inspectTarget(req: WriteRequest): Promise<Inspection> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ELOOP') return { changed: true, reasons: ['new'], current: undefined };
-    // Every error names the fix (found by test/reliability/crash.test.ts: this one had no hint).
+    // Every error names the fix.
     throw new OutputError(req.path, `cannot read the existing file (${code})`, {
       hint: hintForErrno(err, dirname(req.path)) ?? `check ${req.path} and its directory`,
       cause: err,
@@ -126,7 +108,7 @@ export async function checkTargetDirectory(path: string): Promise<void> {
   // their choosing in its stead, between this check and the rename: the
   // secret would land elsewhere. Check every ancestor of the path as given
   // and of its real path (release symlinks such as /var/www/current).
-  // Found by test/reliability/fs-attacks.test.ts.
+  // test/reliability/fs-attacks.test.ts attacks this.
   const unsafe = await unsafeAncestor(dir);
   if (unsafe) {
     throw new OutputError(path, `${unsafe.dir}, an ancestor of ${dir}, is writable by ${unsafe.mode & 0o002 ? 'others' : 'its group'} (mode ${(unsafe.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit; refusing to write secrets below it`, {
@@ -147,198 +129,210 @@ async function unsafeAncestor(dir: string): Promise<{ dir: string; mode: number 
   return undefined;
 }
 
-/** Remove temp files left by an earlier run that was killed (its pid is gone). */
-export async function removeStaleTempFiles(path: string): Promise<string[]> {
-  const dir = dirname(path);
-  const prefix = `.${basename(path)}${TEMP_MARK}`;
-  const removed: string[] = [];
-  let entries: string[];
-  try {
-    entries = await fs.readdir(dir);
-  } catch {
-    return removed;
-  }
-  for (const entry of entries) {
-    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
-    const pid = Number(entry.slice(prefix.length).split('.')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue; // a concurrent run's file
-    try {
-      await fs.unlink(join(dir, entry));
-      removed.push(join(dir, entry));
-    } catch {
-      /* raced with its owner; fine */
-    }
-  }
-  return removed;
+
+/**
+ * Resolve a user name or numeric id to a uid through the name service
+ * (`getent passwd`), so that LDAP/SSSD users work; /etc/passwd only when
+ * getent is not installed (minimal containers).
+ */
+export async function resolveUser(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return resolveId(spec, 'passwd', 'user', env);
 }
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Resolve a group name or numeric id to a gid, like resolveUser (`getent group`, else /etc/group). */
+export async function resolveGroup(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return resolveId(spec, 'group', 'group', env);
 }
 
-/** Phase one: a complete, synced temp file with final mode and owner. */
-export async function stage(req: WriteRequest): Promise<StagedFile> {
-  const tempPath = tempNameFor(req.path);
-  let fd: number | undefined;
-  let created = false;
-  try {
-    // O_EXCL + O_NOFOLLOW: never open something planted at the temp name.
-    // Created 0600 at most, then set to the final mode with fchmod, which
-    // the umask cannot widen or narrow.
-    // Registered and created in one synchronous step, on purpose: the
-    // SIGINT/SIGTERM handler (bin.ts) runs on this thread and removes what
-    // is registered. With an async open, the file could be created in the
-    // thread pool after the handler had unlinked its name, and stay behind
-    // (found by test/reliability/crash.test.ts, signals at random moments).
-    tempFilesInFlight.add(tempPath);
-    fd = openSync(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, req.mode & 0o600);
-    created = true;
-    if (req.uid !== undefined || req.gid !== undefined) await fdOps.fchown(fd, req.uid ?? -1, req.gid ?? -1);
-    await fdOps.fchmod(fd, req.mode);
-    await fdOps.writeFile(fd, req.content, 'utf8');
-    await fdOps.fsync(fd);
-    const open = fd;
-    fd = undefined;
-    await fdOps.close(open);
-    return { request: req, tempPath };
-  } catch (err) {
-    if (fd !== undefined) await fdOps.close(fd).catch(() => undefined);
-    // Remove the temp file only if we created it: when the exclusive open
-    // failed (EEXIST/ELOOP), whatever sits at that name is someone else's,
-    // and deleting it would hide the evidence of a plant (found by
-    // test/reliability/fs-attacks.test.ts).
-    if (created) await discard({ request: req, tempPath });
-    else tempFilesInFlight.delete(tempPath);
-    throw new OutputError(req.path, `cannot write ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(req.path)), cause: err });
-  }
+async function resolveId(spec: string | undefined, database: 'passwd' | 'group', what: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  if (spec === undefined) return undefined;
+  if (/^\d+$/.test(spec)) return Number(spec);
+  const answer = await getent(database, spec, env);
+  let source = `getent ${database}`;
+  let line: string | undefined;
+  if (answer === 'no-getent') {
+    source = `/etc/${database}`;
+    const text = await fs.readFile(source, 'utf8').catch(() => '');
+    line = text.split('\n').find((l) => l.split(':')[0] === spec);
+  } else line = answer;
+  const id = line?.split(':')[2];
+  if (line?.split(':')[0] === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  throw new OutputError(spec, `no such ${what} (looked up with ${source})`, { hint: `create the ${what}, or give a numeric id` });
 }
 
-/** Our temp (and backup) file names: unpredictable, and recognisable by removeStaleTempFiles. */
-function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
-/** Phase two: make it visible, durably. */
-export async function commit(staged: StagedFile): Promise<void> {
-  try {
-    await fs.rename(staged.tempPath, staged.request.path);
-    staged.renamed = true;
-    tempFilesInFlight.delete(staged.tempPath);
-  } catch (err) {
-    await discard(staged);
-    throw new OutputError(staged.request.path, `cannot replace the file ${describeErrno(err)}`, {
-      hint: hintForErrno(err, dirname(staged.request.path)) ?? `check what is at ${staged.request.path}: it must be a regular file or nothing`,
-      cause: err,
+/** The entry getent prints for `name`, undefined when there is none, 'no-getent' when getent is not installed. */
+function getent(database: 'passwd' | 'group', name: string, env: NodeJS.ProcessEnv): Promise<string | undefined | 'no-getent'> {
+  return new Promise((resolve) => {
+    // No `--` before the name: not every getent (musl's) takes it, and the
+    // manifest only accepts names that cannot start with `-`.
+    execFile('getent', [database, name], { env, timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return resolve('no-getent');
+      // Exit 2 is "not found"; any other failure counts as not found too, and is reported as such.
+      resolve(err ? undefined : stdout.split('\n')[0]);
     });
-  }
-  // The rename is only durable once the directory entry is on disk. A failure
-  // here is an output error (exit 6), not a crash.
-  try {
-    const dir = await fs.open(dirname(staged.request.path), constants.O_RDONLY);
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch (err) {
-    throw new OutputError(staged.request.path, `cannot sync the directory ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(staged.request.path)), cause: err });
-  }
+  });
 }
 
 /**
- * Before replacing a target, keep the old file reachable under a temp name
- * (a hard link: no copy, same inode), so that if a later output's commit
- * fails, `restore` can put it back and a failed run leaves every output as
- * it was. The backup is a temp-named file, so the signal handler and the
- * next run's stale-file cleanup remove it like any temp file.
+ * An on_change hook that has not succeeded yet is remembered next to its
+ * output, so the next run retries it even when the file no longer changes
+ * (a retried deployment must not go green with a service on the old secret).
+ * The marker holds no value; it is created 0600, exclusive and no-follow.
  */
-export async function keepOld(path: string): Promise<KeptTarget> {
-  const backup = tempNameFor(path);
+export function pendingHookMarker(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}pending`);
+}
+
+export async function isHookPending(path: string): Promise<boolean> {
+  const st = await fs.lstat(pendingHookMarker(path)).catch(() => undefined);
+  return st?.isFile() ?? false;
+}
+
+/** Returns true when this call created the marker (false: it was already there). */
+export async function markHookPending(path: string): Promise<boolean> {
+  const marker = pendingHookMarker(path);
+  let handle: fs.FileHandle;
   try {
-    // Synchronous for the same reason as the open in `stage`.
-    tempFilesInFlight.add(backup);
-    linkSync(path, backup);
-    return { path, backup, existed: true };
+    handle = await fs.open(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (err) {
-    tempFilesInFlight.delete(backup);
-    // No file: rolling back removes the new one. Cannot link: no rollback for this output.
-    return { path, backup: undefined, existed: (err as NodeJS.ErrnoException).code !== 'ENOENT' };
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await isHookPending(path))) return false;
+    throw new OutputError(path, `cannot record the pending on_change hook at ${marker} ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(path)), cause: err });
   }
-}
-
-/** Put the old file back (or remove a file that did not exist before). Best effort: rollback after a failure. */
-export async function restore(kept: KeptTarget): Promise<void> {
-  if (kept.backup) {
-    await fs.rename(kept.backup, kept.path).catch(() => undefined);
-    tempFilesInFlight.delete(kept.backup);
-  } else if (!kept.existed) {
-    await fs.unlink(kept.path).catch(() => undefined);
-  }
-}
-
-/** The run succeeded: the backup is no longer needed. */
-export async function dropBackup(kept: KeptTarget): Promise<void> {
-  if (!kept.backup) return;
-  await fs.unlink(kept.backup).catch(() => undefined);
-  tempFilesInFlight.delete(kept.backup);
-}
-
-export async function discard(staged: StagedFile): Promise<void> {
-  await fs.unlink(staged.tempPath).catch(() => undefined);
-  tempFilesInFlight.delete(staged.tempPath);
-}
-
-function describeErrno(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  return e.code ? `(${e.code}: ${e.syscall ?? 'io'})` : `(${String(err)})`;
-}
-
-function hintForErrno(err: unknown, dir: string): string | undefined {
-  switch ((err as NodeJS.ErrnoException).code) {
-    case 'EACCES':
-    case 'EPERM':
-      return `run as a user that may write ${dir} and set the owner (usually root in a deploy hook)`;
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return `free space on the file system that holds ${dir}`;
-    case 'EROFS':
-      return `${dir} is on a read-only file system`;
-    case 'EEXIST':
-    case 'ELOOP':
-      return `something was planted at the temp file name in ${dir}; check who else can write there`;
-    default:
-      return undefined;
-  }
-}
-
-/** Resolve a user name or numeric id to a uid, from /etc/passwd. */
-export async function resolveUser(spec: string | undefined): Promise<number | undefined> {
-  return resolveId(spec, '/etc/passwd', 'user');
-}
-
-/** Resolve a group name or numeric id to a gid, from /etc/group. */
-export async function resolveGroup(spec: string | undefined): Promise<number | undefined> {
-  return resolveId(spec, '/etc/group', 'group');
-}
-
-async function resolveId(spec: string | undefined, database: string, what: string): Promise<number | undefined> {
-  if (spec === undefined) return undefined;
-  if (/^\d+$/.test(spec)) return Number(spec);
-  let text = '';
   try {
-    text = await fs.readFile(database, 'utf8');
-  } catch {
-    /* fall through to the error below */
+    await handle.writeFile(`on_change for ${basename(path)} has not succeeded yet; the next ssm-materialize run retries it\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-  for (const line of text.split('\n')) {
-    const [name, , id] = line.split(':');
-    if (name === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  return true;
+}
+
+export async function clearHookPending(path: string): Promise<void> {
+  await fs.unlink(pendingHookMarker(path)).catch(() => undefined);
+}
+
+/** One output for `writeAll`: what to write, and the check its new content must pass before any output is replaced. */
+export interface OutputWrite {
+  request: WriteRequest;
+  /** Runs against the staged temp file; throwing aborts the whole transaction. */
+  verify?: (tempPath: string) => Promise<void>;
+}
+
+export interface WriteOutcome {
+  request: WriteRequest;
+  changed: boolean;
+  reasons: ChangeReason[];
+}
+
+/**
+ * A step between staging and commit: it sees what will change, may record
+ * state (the pending on_change markers), and returns how to undo that if the
+ * commit then fails. Throwing aborts the transaction.
+ */
+export type BeforeCommit = (outcomes: readonly WriteOutcome[]) => Promise<() => Promise<void>>;
+
+/**
+ * Write every output or none: stage each changed one (and verify it), then
+ * commit them all. Any failure before the commits discards every temp file;
+ * a failed commit restores the outputs already replaced, newest first.
+ */
+export async function writeAll(writes: readonly OutputWrite[], beforeCommit?: BeforeCommit): Promise<WriteOutcome[]> {
+  const releaseSignals = cleanUpOnSignals();
+  try {
+    const { outcomes, staged } = await stageAll(writes);
+    let undo = async (): Promise<void> => undefined;
+    try {
+      if (beforeCommit) undo = await beforeCommit(outcomes);
+    } catch (err) {
+      await Promise.all(staged.map(discard));
+      throw err;
+    }
+    try {
+      await commitAll(staged);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+    return outcomes;
+  } finally {
+    releaseSignals();
   }
-  throw new OutputError(spec, `no such ${what} in ${database}`, { hint: `create the ${what}, or give a numeric id` });
+}
+
+async function stageAll(writes: readonly OutputWrite[]): Promise<{ outcomes: WriteOutcome[]; staged: StagedFile[] }> {
+  const outcomes: WriteOutcome[] = [];
+  const staged: StagedFile[] = [];
+  try {
+    for (const { request, verify } of writes) {
+      await removeStaleTempFiles(request.path);
+      const inspection = await inspectTarget(request);
+      outcomes.push({ request, changed: inspection.changed, reasons: inspection.reasons });
+      if (!inspection.changed) continue;
+      const file = await stage(request);
+      staged.push(file);
+      if (verify) await verify(file.tempPath);
+    }
+  } catch (err) {
+    await Promise.all(staged.map(discard));
+    throw err;
+  }
+  return { outcomes, staged };
+}
+
+/**
+ * A rename can still fail (EIO, a read-only remount, something put at the
+ * path meanwhile). Then put back the outputs already replaced, newest first,
+ * and leave no temp file behind: a failed run leaves every output as it was.
+ */
+async function commitAll(staged: StagedFile[]): Promise<void> {
+  const replaced: KeptTarget[] = [];
+  for (const [i, file] of staged.entries()) {
+    const kept = await keepOld(file.request.path);
+    try {
+      await commit(file);
+      replaced.push(kept);
+    } catch (err) {
+      if (file.renamed) replaced.push(kept);
+      else await dropBackup(kept);
+      await Promise.all(staged.slice(i + 1).map(discard));
+      for (const k of replaced.reverse()) await restore(k);
+      throw err;
+    }
+  }
+  await Promise.all(replaced.map(dropBackup));
+}
+
+const EXIT_SIGNALS = [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+] as const;
+
+/**
+ * While a transaction runs, a signal removes our temp files (synchronously,
+ * on this thread, so no staging step can slip in between) and exits 128+n:
+ * outputs are only ever replaced by rename, so they stay old-and-complete.
+ * Outside a transaction there is nothing of ours on disk, and a signal ends
+ * the process as usual (or reaches `exec`'s child, which forwards it).
+ * Returns the function that removes the handlers again.
+ */
+function cleanUpOnSignals(): () => void {
+  const handlers = EXIT_SIGNALS.map(([signal, number]) => {
+    const handler = (): void => {
+      for (const path of tempFilesInFlight) {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      }
+      process.stderr.write(`ssm-materialize: interrupted by ${signal}; no output was changed by the unfinished step\n`);
+      process.exit(128 + number);
+    };
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  return () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
 }

@@ -4,25 +4,70 @@
  * layers and off the file system.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { ManifestError, UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
 import type { RenderedOutput } from '../run.js';
 import { getFormat } from '../formats/index.js';
-import { fetchAndRender, type ManifestArgs } from './common.js';
+import { runPipeline, type PipelineOptions } from '../pipeline.js';
 
-export interface ExecArgs extends ManifestArgs {
+export interface ExecArgs {
   output?: string[];
   command: string[];
 }
 
-export async function execCommand(args: ExecArgs, env: NodeJS.ProcessEnv, log: Logger): Promise<number> {
+export async function execCommand(options: PipelineOptions, args: ExecArgs): Promise<number> {
   if (args.command.length === 0) throw new UsageError('exec needs a command after --, e.g. ssm-materialize exec -m FILE -- node server.js');
-  const { rendered } = await fetchAndRender(args, env, log);
+  const { outcome: rendered } = await runPipeline('render', options);
   const chosen = chooseOutputs(rendered, args.output);
   const values = environmentFrom(chosen);
-  log.detail('exec', { command: args.command[0], keys: Object.keys(values).length }, `exec ${args.command[0]} with ${Object.keys(values).length} keys`);
-  return runChild(args.command, { ...env, ...values });
+  checkEnvironment(values);
+  // Found through our own PATH before the child's environment exists: a PATH
+  // among the values (from the store) must never choose the program.
+  const [name, ...rest] = args.command as [string, ...string[]];
+  const program = findProgram(name, options.env.PATH);
+  options.log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
+  if (program === undefined) {
+    process.stderr.write(`ssm-materialize: cannot run ${name}: not found in PATH\n`);
+    return 127;
+  }
+  return runChild(program, name, rest, { ...options.env, ...values });
+}
+
+/**
+ * Refuse, by key, what no process environment can hold, before spawning:
+ * Node would throw ERR_INVALID_ARG_VALUE quoting the value (NUL), or execve
+ * would fail with E2BIG (an over-long string).
+ */
+function checkEnvironment(values: Record<string, string>): void {
+  const refusals = new Refusals('exec');
+  for (const [key, value] of Object.entries(values)) {
+    if (key.includes('\0') || key.includes('=')) refusals.add(key, 'the key cannot be an environment variable name (NUL or =)');
+    else if (value.includes('\0')) refusals.add(key, reasons.nul);
+    else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);
+  }
+  refusals.throwIfAny('exec passes values in the environment: change the value, or write this output to a file with `write` instead');
+}
+
+/**
+ * The program `name` names, resolved like execvp does (a name with a slash
+ * is used as is; else the first executable regular file in PATH, an empty
+ * entry meaning the current directory), but through `path`, our own PATH.
+ */
+export function findProgram(name: string, path: string | undefined): string | undefined {
+  if (name.includes('/')) return name;
+  for (const dir of (path ?? '/usr/bin:/bin').split(':')) {
+    const candidate = resolvePath(dir || '.', name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
 }
 
 function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined): RenderedOutput[] {
@@ -39,29 +84,31 @@ function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined)
  * A key with different values in two outputs is an error, not a guess.
  */
 function environmentFrom(outputs: RenderedOutput[]): Record<string, string> {
-  const values: Record<string, string> = {};
-  const from: Record<string, string> = {};
+  // Maps, not plain objects: keys such as `constructor` or `toString` are
+  // ordinary names here, not inherited members that look like earlier keys.
+  const values = new Map<string, string>();
+  const from = new Map<string, string>();
   const conflicts: string[] = [];
   for (const out of outputs) {
     const parsed = out.spec.format === 'template' ? undefined : getFormat(out.spec.format).parse(out.content, { outputPath: out.spec.path });
     if (!parsed) throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
     for (const [key, value] of Object.entries(parsed)) {
-      if (key in values && values[key] !== value) conflicts.push(`key ${key} differs between ${from[key]} and ${out.spec.path}`);
-      values[key] = value;
-      from[key] = out.spec.path;
+      if (values.has(key) && values.get(key) !== value) conflicts.push(`key ${key} differs between ${from.get(key)} and ${out.spec.path}`);
+      values.set(key, value);
+      from.set(key, out.spec.path);
     }
   }
   if (conflicts.length) {
     throw new ManifestError(conflicts.map((message) => ({ file: outputs[0]?.spec.path ?? '', line: 0, message })), { hint: 'choose outputs with --output PATH' });
   }
-  return values;
+  return Object.fromEntries(values);
 }
 
 /** Run the child with inherited stdio, forward signals, return its exit code (128+n when killed). */
-function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runChild(program: string, name: string, rest: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
-    const [file, ...rest] = command as [string, ...string[]];
-    const child = spawn(file, rest, { env, stdio: 'inherit' });
+    // argv[0] stays the name the user typed, as a shell would pass it.
+    const child = spawn(program, rest, { env, stdio: 'inherit', argv0: name });
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
@@ -70,7 +117,7 @@ function runChild(command: string[], env: NodeJS.ProcessEnv): Promise<number> {
       resolve(code);
     };
     child.on('error', (err) => {
-      process.stderr.write(`ssm-materialize: cannot run ${file}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`);
+      process.stderr.write(`ssm-materialize: cannot run ${name}: ${(err as NodeJS.ErrnoException).code ?? 'spawn failed'}\n`);
       done((err as NodeJS.ErrnoException).code === 'ENOENT' ? 127 : 126);
     });
     child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));

@@ -1,30 +1,12 @@
 /**
  * `plan` and `check`: fetch and render, write nothing, and say per output
- * which keys would be added, removed or changed. Only key names appear, never
- * a value or a hash of one (a hash of a short secret is as good as the secret).
+ * which keys would be added, removed or changed (src/diff.ts). Only key
+ * names appear, never a value.
  */
 import { ExitCode } from '../errors.js';
-import { getFormat } from '../formats/index.js';
-import type { Logger } from '../log.js';
-import { prepareTargets, type RenderedOutput } from '../run.js';
-import { inspectTarget, type ChangeReason } from '../write.js';
-import { fetchAndRender, modeString, type ManifestArgs } from './common.js';
+import type { OutputDiff } from '../diff.js';
+import { plural, runPipeline, type PipelineOptions } from '../pipeline.js';
 import { budgetOptions, callBudget, describeBudget, type BudgetOptions } from '../budget.js';
-import { statSync } from 'node:fs';
-
-export interface OutputDiff {
-  path: string;
-  format: string;
-  status: 'new' | 'changed' | 'unchanged';
-  added: string[];
-  removed: string[];
-  changed: string[];
-  unchanged: number;
-  /** Set when the current file cannot be compared key by key (template, or edited by hand). */
-  opaque: boolean;
-  reasons: ChangeReason[];
-  mode: { from: string | undefined; to: string };
-}
 
 /** `plan`'s call-budget options (see budget.ts). */
 export interface BudgetArgs {
@@ -32,81 +14,31 @@ export interface BudgetArgs {
   tps: number;
   every?: string;
   'hook-timeout': number;
+  timeout: number;
 }
 
-export async function planCommand(args: ManifestArgs & Partial<BudgetArgs>, env: NodeJS.ProcessEnv, log: Logger, mode: 'plan' | 'check'): Promise<number> {
-  let ids: Awaited<ReturnType<typeof prepareTargets>> = new Map();
+export async function planCommand(options: PipelineOptions, mode: 'plan' | 'check', budgetArgs?: BudgetArgs): Promise<number> {
   // Bad budget numbers are usage errors found before any call.
-  const budget: BudgetOptions | undefined = mode === 'plan' && args.fleet !== undefined ? budgetOptions(args as ManifestArgs & BudgetArgs) : undefined;
-  const { rendered, store } = await fetchAndRender(args, env, log, async (manifest) => {
-    ids = await prepareTargets(manifest);
-  });
-  const diffs: OutputDiff[] = [];
-  for (const out of rendered) {
-    const id = ids.get(out.spec) ?? { uid: undefined, gid: undefined };
-    diffs.push(await diffOutput(out, id.uid, id.gid));
-  }
-  for (const d of diffs) log.result('plan_output', { ...d }, describe(d));
-  const pending = diffs.filter((d) => d.status !== 'unchanged').length;
-  log.result(
+  const budget: BudgetOptions | undefined = budgetArgs?.fleet !== undefined ? budgetOptions(budgetArgs) : undefined;
+  const { outcome: diffs, stats } = await runPipeline('diff', options);
+  for (const d of diffs) options.log.result('plan_output', { ...d }, describe(d));
+  const pending = diffs.filter((d) => d.status !== 'unchanged' || d.hookPending).length;
+  options.log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
-    pending === 0 ? `up to date: ${diffs.length} output${diffs.length === 1 ? '' : 's'}` : `${pending} of ${diffs.length} output${diffs.length === 1 ? '' : 's'} would change`,
+    pending === 0 ? `up to date: ${plural(diffs.length, 'output')}` : `${pending} of ${plural(diffs.length, 'output')} would change`,
   );
   if (budget) {
     // The calls this run made (retries aside) are the calls every run makes: pages of a path are only known by listing it.
-    const counts = { GetParameters: store.stats.calls.GetParameters ?? 0, GetParametersByPath: store.stats.calls.GetParametersByPath ?? 0 };
+    const counts = { GetParameters: stats.calls.GetParameters ?? 0, GetParametersByPath: stats.calls.GetParametersByPath ?? 0 };
     const b = callBudget(counts, budget);
-    log.result('call_budget', { ...b }, describeBudget(b));
+    options.log.result('call_budget', { ...b }, describeBudget(b));
   }
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
 }
 
-export async function diffOutput(out: RenderedOutput, uid: number | undefined, gid: number | undefined): Promise<OutputDiff> {
-  const inspection = await inspectTarget({ path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid });
-  const format = getFormat(out.spec.format);
-  const ctx = { outputPath: out.spec.path };
-  const next = format.parse(out.content, ctx) ?? {};
-  const diff: OutputDiff = {
-    path: out.spec.path,
-    format: out.spec.format,
-    status: !inspection.changed ? 'unchanged' : inspection.current === undefined ? 'new' : 'changed',
-    added: [],
-    removed: [],
-    changed: [],
-    unchanged: 0,
-    opaque: false,
-    reasons: inspection.reasons,
-    mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
-  };
-  if (inspection.current === undefined) {
-    // A template has no key/value form to parse back; its keys are the rendered ones.
-    diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);
-    return diff;
-  }
-  const current = format.parse(inspection.current, ctx);
-  if (current === undefined || out.spec.format === 'template') {
-    diff.opaque = inspection.reasons.includes('content');
-    return diff;
-  }
-  for (const key of Object.keys(next)) {
-    if (!(key in current)) diff.added.push(key);
-    else if (current[key] !== next[key]) diff.changed.push(key);
-    else diff.unchanged++;
-  }
-  diff.removed = Object.keys(current).filter((k) => !(k in next));
-  return diff;
-}
-
-function currentMode(path: string): string | undefined {
-  try {
-    return modeString(statSync(path).mode & 0o7777);
-  } catch {
-    return undefined;
-  }
-}
-
-function describe(d: OutputDiff): string {
+export function describe(d: OutputDiff): string {
+  if (d.status === 'unchanged' && d.hookPending) return `! ${d.path} (${d.format}): up to date, ${d.unchanged} keys; its on_change failed earlier and runs again on the next write`;
   if (d.status === 'unchanged') return `= ${d.path} (${d.format}): up to date, ${d.unchanged} keys`;
   if (d.status === 'new') return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
   const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.changed.length} changed`, `${d.unchanged} unchanged`];

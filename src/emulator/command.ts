@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import { startEmulator, type RunningEmulator } from './index.js';
 import { loadSeedFile, resolveSeed } from './seed.js';
-import type { Faults, Seed } from './types.js';
+import { DEMO_CREDENTIAL, type Faults, type Seed } from './types.js';
 
 export interface EmulatorCommandOptions {
   /** @default 4583 in the CLI; 0 = any free port */
@@ -62,9 +62,13 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
       `  export AWS_ENDPOINT_URL_SSM=${emulator.url}`,
       // Only with roles: AssumeRole (--role-arn) goes to the STS endpoint.
       ...(resolved.roles.length > 0 ? [`  export AWS_ENDPOINT_URL_STS=${emulator.url}   # for --role-arn ${resolved.roles[0]?.arn ?? ''}`] : []),
-      `  export AWS_ACCESS_KEY_ID=${credential?.access_key_id ?? 'AKIAEMULATORDEMO'}`,
-      `  export AWS_SECRET_ACCESS_KEY=${credential?.secret_access_key ?? 'emulator-demo-secret'}`,
+      `  export AWS_ACCESS_KEY_ID=${credential?.access_key_id ?? DEMO_CREDENTIAL.access_key_id}`,
+      `  export AWS_SECRET_ACCESS_KEY=${credential?.secret_access_key ?? DEMO_CREDENTIAL.secret_access_key}`,
       `  export AWS_REGION=${resolved.region}`,
+      // With an instance role: run a deploy hook as on EC2, no keys or region in its environment.
+      ...(resolved.instance_role
+        ? ['Or, as an EC2 instance with the role ' + resolved.instance_role + ' (no keys, no region):', `  export AWS_ENDPOINT_URL_SSM=${emulator.url} AWS_EC2_METADATA_SERVICE_ENDPOINT=${emulator.url}/`]
+        : []),
       `Counters: curl ${emulator.url}/_emulator/counters   Stop: Ctrl+C`,
       '',
     ].join('\n'),

@@ -7,7 +7,7 @@ import type { Body } from './input.js';
 import type { Kms } from './kms.js';
 import type { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
-import { parameterArn } from './validate.js';
+import { parameterArn } from '../names.js';
 
 export interface OpContext {
   state: ParameterState;
@@ -20,7 +20,7 @@ export interface OpContext {
 
 export type Operation = (body: Body, ctx: OpContext) => unknown;
 
-export const arnOf = (ctx: OpContext, name: string): string => parameterArn(ctx.region, ctx.account, name);
+export const arnOf = (ctx: OpContext, name: string): string => parameterArn(name, ctx.region, ctx.account);
 
 /** Throw the check's error, if it found one. */
 export function raise(e: SsmError | undefined): void {

@@ -5,20 +5,9 @@
  * given `seed` and request sequence always produce the same faults.
  */
 import { NO_FAULTS, type Faults } from './types.js';
+import { mulberry32 } from '../prng.js';
 
 export type Fault = 'none' | 'drop' | 'stall' | 'error';
-
-/** mulberry32: tiny, fast, good enough to spread faults evenly (tests use it for seeded schedules too). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Why a fault setting is out of range, or undefined. Shared with seed validation. */
 export function checkFault(key: string, value: unknown): string | undefined {

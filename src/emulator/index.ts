@@ -77,6 +77,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     signature: opts.signature ?? seed.signature,
     credentials: seed.credentials,
     roles: seed.roles,
+    instanceRole: seed.instance_role,
     state,
     kms,
     faults,

@@ -3,7 +3,7 @@
  * opaque NextToken cursors, AWS-style short pages, and parameter filters.
  */
 import { SsmError } from './ssm-error.js';
-import type { StoredParameter } from './state.js';
+import type { ParameterEntry } from './state.js';
 import { objectList, optionalString, requiredString, stringList, type Body } from './input.js';
 import { storageKey } from './validate.js';
 
@@ -31,12 +31,12 @@ function decodeToken(token: string | undefined, scope: string): string | undefin
  * carry a NextToken.
  */
 export function paginate(
-  candidates: StoredParameter[],
+  candidates: ParameterEntry[],
   max: number,
   token: string | undefined,
   scope: string,
-  keep: (p: StoredParameter) => boolean,
-): { page: StoredParameter[]; next?: string } {
+  keep: (p: ParameterEntry) => boolean,
+): { page: ParameterEntry[]; next?: string } {
   const after = decodeToken(token, scope);
   const rest = after === undefined ? candidates : candidates.filter((p) => storageKey(p.name) > after);
   const window = rest.slice(0, max);
@@ -61,7 +61,7 @@ export function readFilters(body: Body, field: string, allowedKeys: string[]): F
   });
 }
 
-export function matchesFilter(p: StoredParameter, f: Filter): boolean {
+export function matchesFilter(p: ParameterEntry, f: Filter): boolean {
   const v = p.versions.at(-1);
   if (!v) return false;
   const one = (actual: string | undefined): boolean => {

@@ -1,13 +1,24 @@
 /**
  * The seed: a YAML or JSON file (or the same object in code) that declares
  * region, account, credentials and their access rules, roles for STS
- * AssumeRole, KMS keys, parameters with their history and labels, and
+ * AssumeRole and the instance profile, KMS keys, parameters with their history and labels, and
  * faults. Every problem is reported at
- * once, with file and line, as a ManifestError (exit 2).
+ * once, with file and line, as a SeedError (exit 2).
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { ManifestError, type ManifestProblem } from '../errors.js';
+import { lineOfNode } from '../yaml-lines.js';
+import { ExitCode, ToolError, formatProblem, type ManifestProblem, type ToolErrorOptions } from '../errors.js';
+
+/** The seed file is invalid; every problem found is reported at once, with file and line (exit 2). */
+export class SeedError extends ToolError {
+  readonly problems: ManifestProblem[];
+  constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
+    const head = problems.length === 1 ? 'invalid seed file' : `invalid seed file (${problems.length} problems)`;
+    super('invalid_seed', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems } });
+    this.problems = problems;
+  }
+}
 import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
@@ -21,6 +32,7 @@ export interface ResolvedSeed {
   signature: 'verify' | 'any';
   credentials: SeedCredential[];
   roles: SeedRole[];
+  instance_role: string | undefined;
   kms_keys: SeedKmsKey[];
   parameters: ResolvedParameter[];
   faults: Partial<Faults>;
@@ -58,7 +70,7 @@ const pathText = (path: Path): string =>
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'kms_keys', 'parameters', 'faults'];
+const TOP_KEYS = ['region', 'account', 'signature', 'credentials', 'roles', 'instance_role', 'kms_keys', 'parameters', 'faults'];
 const PARAMETER_KEYS = ['name', 'type', 'value', 'versions', 'key_id', 'labels', 'description', 'tier'];
 const CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'allow'];
 const RULE_KEYS = ['parameters', 'actions', 'kms_keys'];
@@ -94,6 +106,10 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
 
   const credentials = resolveCredentials(problems, seed.credentials);
   const roles = resolveRoles(problems, seed.roles, account, credentials);
+  const instance_role = seed.instance_role;
+  if (instance_role !== undefined && (typeof instance_role !== 'string' || !roles.some((r) => r.arn === instance_role))) {
+    problems.add(['instance_role'], 'must be the arn of one of the roles under roles');
+  }
   const kms_keys = resolveKeys(problems, seed.kms_keys);
   const parameters = resolveParameters(problems, seed.parameters, new Kms(region, account, kms_keys));
 
@@ -108,8 +124,8 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
       }
     }
   }
-  if (problems.list.length > 0) throw new ManifestError(problems.list);
-  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, kms_keys, parameters, faults };
+  if (problems.list.length > 0) throw new SeedError(problems.list);
+  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, instance_role: instance_role as string | undefined, kms_keys, parameters, faults };
 }
 
 function resolveCredentials(problems: Problems, v: unknown): SeedCredential[] {
@@ -226,6 +242,7 @@ function resolveKeys(problems: Problems, v: unknown): SeedKmsKey[] {
   });
 }
 
+/** Each seed parameter checked field by field, all problems collected; a flat list of checks, one function. */
 function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedParameter[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) {
@@ -315,18 +332,18 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
   });
 }
 
-/** Read and check a seed file (YAML or JSON). Throws ManifestError naming file and line. */
+/** Read and check a seed file (YAML or JSON). Throws SeedError naming file and line. */
 export function loadSeedFile(path: string): Seed {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ManifestError([{ file: path, line: 0, message: `cannot read the seed file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], { cause: err });
+    throw new SeedError([{ file: path, line: 0, message: `cannot read the seed file: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }], { cause: err });
   }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new ManifestError(
+    throw new SeedError(
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
         return { file: path, line: pos.line, column: pos.col, message: `YAML: ${e.message.split('\n')[0] ?? e.message}` };
@@ -342,7 +359,7 @@ export function loadSeedFile(path: string): Seed {
 function lineOf(doc: Document, lines: LineCounter, path: Path): number {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    if (isNode(node) && node.range) return lineOfNode(lines, node);
   }
   return 0;
 }

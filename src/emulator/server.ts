@@ -5,7 +5,7 @@
  * without X-Amz-Target (`Action=AssumeRole&...`, or signed for service `sts`)
  * goes to the STS side instead (sts.ts, AWS Query protocol, XML). Also serves
  * the control endpoints under /_emulator/ for tests that run the emulator as
- * a separate process.
+ * a separate process, and EC2 instance metadata under /latest/ (imds.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -18,6 +18,7 @@ import { parseAuthorization, verifySignature } from './sigv4.js';
 import { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
 import { STS_DENIALS, STS_VERSION, StsError, StsService, toStsError } from './sts.js';
+import { IMDS_PREFIX, InstanceMetadata } from './imds.js';
 import type { Counters, Faults, SeedCredential, SeedRole, SignatureMode } from './types.js';
 
 export interface ServerConfig {
@@ -26,6 +27,8 @@ export interface ServerConfig {
   signature: SignatureMode;
   credentials: SeedCredential[];
   roles: SeedRole[];
+  /** The role whose credentials the instance metadata endpoints hand out (imds.ts). */
+  instanceRole?: string | undefined;
   state: ParameterState;
   kms: Kms;
   faults: FaultInjector;
@@ -53,11 +56,13 @@ export class EmulatorServer {
   counters: Counters = emptyCounters();
   private readonly access: AccessPolicy;
   private readonly sts: StsService;
+  private readonly imds: InstanceMetadata;
   private readonly stalled = new Set<Socket>();
 
   constructor(private readonly config: ServerConfig) {
     this.access = new AccessPolicy(config.account, config.region);
     this.sts = new StsService(config.roles);
+    this.imds = new InstanceMetadata({ region: config.region, account: config.account, role: config.roles.find((r) => r.arn === config.instanceRole), sts: this.sts });
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // A bug in the emulator: answer like AWS would, keep serving.
@@ -73,6 +78,7 @@ export class EmulatorServer {
     this.stalled.clear();
   }
 
+  /** Every request, in the order AWS checks it (host, size, route, signature, access, operation); one function so that order reads top to bottom. */
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!isLoopback(req.socket.remoteAddress)) {
       req.socket.destroy();
@@ -85,6 +91,10 @@ export class EmulatorServer {
       return;
     }
     const url = req.url ?? '/';
+    if (url.startsWith(IMDS_PREFIX)) {
+      this.imds.handle(req, res, url.split('?')[0] ?? url);
+      return;
+    }
     if (url.startsWith('/_emulator/')) {
       await this.control(req, res, url);
       return;

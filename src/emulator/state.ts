@@ -26,7 +26,7 @@ export interface Version {
   dataType: string;
 }
 
-export interface StoredParameter {
+export interface ParameterEntry {
   /** As written when it was created (`/Name` or `Name`). */
   name: string;
   versions: Version[];
@@ -36,23 +36,23 @@ export interface StoredParameter {
 export type NewVersion = Omit<Version, 'version' | 'labels' | 'modified'>;
 
 export class ParameterState {
-  private readonly byKey = new Map<string, StoredParameter>();
+  private readonly byKey = new Map<string, ParameterEntry>();
 
   get size(): number {
     return this.byKey.size;
   }
 
-  get(name: string): StoredParameter | undefined {
+  get(name: string): ParameterEntry | undefined {
     return this.byKey.get(storageKey(name));
   }
 
   /** Sorted by name: the order GetParametersByPath and DescribeParameters list in. */
-  all(): StoredParameter[] {
+  all(): ParameterEntry[] {
     return [...this.byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
   }
 
   /** Parameters below a path: `/a` and `/a/` alike; `/ab` is not under `/a`. */
-  under(path: string, recursive: boolean): StoredParameter[] {
+  under(path: string, recursive: boolean): ParameterEntry[] {
     let prefix = storageKey(path);
     if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
     return this.all().filter((p) => {
@@ -63,14 +63,14 @@ export class ParameterState {
   }
 
   /** The version a selector names, the latest without one; undefined when there is none. */
-  resolve(parameter: StoredParameter, selector: Selector | undefined): Version | undefined {
+  resolve(parameter: ParameterEntry, selector: Selector | undefined): Version | undefined {
     if (!selector) return parameter.versions.at(-1);
     if (selector.kind === 'version') return parameter.versions.find((v) => v.version === selector.version);
     return parameter.versions.find((v) => v.labels.includes(selector.label));
   }
 
   /** A new parameter, or a new version of an existing one (the caller checked Overwrite). */
-  put(name: string, next: NewVersion, tags: StoredParameter['tags'] = [], now = Date.now() / 1000): Version {
+  put(name: string, next: NewVersion, tags: ParameterEntry['tags'] = [], now = Date.now() / 1000): Version {
     let parameter = this.get(name);
     if (!parameter) {
       parameter = { name, versions: [], tags };
@@ -102,7 +102,7 @@ export class ParameterState {
    * Returns the labels that were refused for their format (AWS reports them
    * in InvalidLabels instead of failing).
    */
-  label(parameter: StoredParameter, target: Version, labels: string[], isInvalid: (l: string) => boolean): string[] {
+  label(parameter: ParameterEntry, target: Version, labels: string[], isInvalid: (l: string) => boolean): string[] {
     const invalid = labels.filter(isInvalid);
     const valid = [...new Set(labels.filter((l) => !isInvalid(l)))];
     const added = valid.filter((l) => !target.labels.includes(l));

@@ -151,20 +151,8 @@ export class StsService {
       );
     }
 
-    this.prune();
-    const roleName = ROLE_ARN.exec(roleArn)?.[3] ?? roleArn;
+    const session = this.mint(role, sessionName, duration, ctx.account);
     const roleId = `AROA${keyChars(17, roleArn)}`;
-    const session: Session = {
-      accessKeyId: `ASIA${keyChars(16)}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: `IQoJemulator${randomBytes(96).toString('base64')}`,
-      // AWS states Expiration to the second.
-      expiresAt: Math.floor(Date.now() / 1000) * 1000 + duration * 1000,
-      roleArn,
-      arn: `arn:aws:sts::${ctx.account}:assumed-role/${roleName}/${sessionName}`,
-      rules: role.allow === undefined ? undefined : Array.isArray(role.allow) ? role.allow : [role.allow],
-    };
-    this.sessions.set(session.accessKeyId, session);
     return (
       `<AssumeRoleResponse xmlns="${STS_NS}"><AssumeRoleResult>` +
       `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(session.secretAccessKey)}</SecretAccessKey>` +
@@ -172,6 +160,28 @@ export class StsService {
       `<AssumedRoleUser><AssumedRoleId>${roleId}:${escapeXml(sessionName)}</AssumedRoleId><Arn>${escapeXml(session.arn)}</Arn></AssumedRoleUser>` +
       `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`
     );
+  }
+
+  /**
+   * Temporary credentials for `role`, as AssumeRole or an instance profile
+   * (the emulator's IMDS, imds.ts) hands them out: SigV4 verification accepts
+   * them until they expire, with the role's access rules.
+   */
+  mint(role: SeedRole, sessionName: string, durationSeconds: number, account: string): Session {
+    this.prune();
+    const roleName = ROLE_ARN.exec(role.arn)?.[3] ?? role.arn;
+    const session: Session = {
+      accessKeyId: `ASIA${keyChars(16)}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: `IQoJemulator${randomBytes(96).toString('base64')}`,
+      // AWS states Expiration to the second.
+      expiresAt: Math.floor(Date.now() / 1000) * 1000 + durationSeconds * 1000,
+      roleArn: role.arn,
+      arn: `arn:aws:sts::${account}:assumed-role/${roleName}/${sessionName}`,
+      rules: role.allow === undefined ? undefined : Array.isArray(role.allow) ? role.allow : [role.allow],
+    };
+    this.sessions.set(session.accessKeyId, session);
+    return session;
   }
 
   /** Forget sessions that expired more than a day ago (an expired one still answers ExpiredTokenException until then). */

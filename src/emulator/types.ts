@@ -4,7 +4,8 @@
  * by hand in YAML; the same object is accepted programmatically.
  */
 
-export type ParameterType = 'String' | 'StringList' | 'SecureString';
+export type { ParameterType } from '../store.js';
+import type { ParameterType } from '../store.js';
 export type Tier = 'Standard' | 'Advanced';
 
 /** One parameter in the seed. Give `value` (one version) or `versions` (oldest first). */
@@ -92,6 +93,11 @@ export interface Seed {
   credentials?: SeedCredential[];
   /** Roles for STS AssumeRole. @default none */
   roles?: SeedRole[];
+  /**
+   * The ARN of one of `roles`: the instance profile whose credentials the
+   * instance metadata endpoints (/latest/...) serve. @default none
+   */
+  instance_role?: string;
   kms_keys?: SeedKmsKey[];
   parameters?: SeedParameter[];
   faults?: Partial<Faults>;

@@ -1,6 +1,6 @@
 /**
  * Parameter Store's rules for names, paths, selectors, labels and values,
- * with AWS's own error wording (see the brief's ssm-facts.md and the
+ * with AWS's own error wording (see the AWS Systems Manager API reference and the
  * messages moto copied from real AWS).
  */
 import { SsmError, validation } from './ssm-error.js';
@@ -84,10 +84,6 @@ export function checkPath(path: string): SsmError | undefined {
 /** The key a parameter is stored under: `/Name` and `Name` are the same parameter. */
 export function storageKey(name: string): string {
   return name.startsWith('/') ? name.slice(1) : name;
-}
-
-export function parameterArn(region: string, account: string, name: string): string {
-  return `arn:aws:ssm:${region}:${account}:parameter/${storageKey(name)}`;
 }
 
 export type Selector = { kind: 'version'; version: number; text: string } | { kind: 'label'; label: string; text: string };

@@ -28,6 +28,7 @@ function compilePattern(pattern: string): RegExp {
   }
 }
 
+/** PutParameter's checks in AWS's order (the first failing one is the answer); one function so that order reads top to bottom. */
 export const putParameter: Operation = (body, ctx) => {
   const name = requiredString(body, 'Name');
   const value = requiredString(body, 'Value');

@@ -1,17 +1,28 @@
 /**
- * `.env` files for node's `dotenv` (18.0.10) and loaders that follow it.
+ * `.env` files for node's `dotenv` (16, 17, 18) AND Node's own loader
+ * (`node --env-file`, `process.loadEnvFile`, `util.parseEnv`, Node >= 20.12).
  *
- * dotenv has no general escape mechanism: only `\n` and `\r`, and only inside
- * double quotes; `#` starts a comment even without a space before it; a
- * literal CR becomes LF. So instead of a quoting rule we try, per value,
- * single quotes, backticks, double quotes (newline and CR written as `\n` and
- * `\r`), then the bare value, and keep the first candidate that
- * `dotenv.parse` gives back exactly (quote kinds absent from the value first,
- * so the file also reads right in stricter .env readers). Values no candidate expresses (for
- * example one holding all three quote kinds and a `#`, or a CR, a `"` and a
- * `#`) are refused by key.
+ * The two read the same file differently. dotenv has no general escape
+ * mechanism (only `\n` and `\r`, only inside double quotes), reads `\'` as an
+ * escaped quote, matches a quoted value greedily across lines, turns a literal
+ * CR into LF, and `#` starts a comment even without a space. Node's parser
+ * has no escapes at all: a quoted value ends at the FIRST matching quote, the
+ * rest of that line is dropped and the following lines are read as new
+ * `KEY=value` lines; it deletes every CR; inside double quotes it expands `\n`
+ * but not `\r`. So a value that dotenv reads back from `'it's'` would hand
+ * Node a new line such as `NODE_OPTIONS=--import=data:...`.
+ *
+ * Hence the rule: a value is quoted only with a quote kind it does not
+ * contain (single quotes, then backticks, then double quotes with newlines
+ * written `\n`), else written bare, and the first candidate that BOTH
+ * `dotenv.parse` and Node's `util.parseEnv` give back exactly is kept. A value
+ * neither reads back (a CR anywhere, all three quote kinds plus a newline or a
+ * `#`, ...) is refused by key. Every rendered file is then parsed again whole by
+ * both (the self-check), so no value can end a quote or add a key in either.
  */
+import util from 'node:util';
 import dotenv from 'dotenv';
+import { UsageError } from '../errors.js';
 import { HEADER, Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons, selfCheck } from './common.js';
 import type { Entries, Format } from './types.js';
 
@@ -23,29 +34,45 @@ import type { Entries, Format } from './types.js';
  */
 export const DOTENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** The dotenv-quoted form of `value`, or undefined when dotenv cannot hold it. */
+/**
+ * Node's own parser (Node >= 20.12). Looked up when used, not imported by
+ * name, so that an older Node can still run every other format.
+ */
+function parseEnv(content: string): Record<string, string | undefined> {
+  if (typeof util.parseEnv !== 'function') {
+    throw new UsageError(`the dotenv format needs Node.js 20.12 or newer (to check files with Node's own .env parser); this is ${process.version}`);
+  }
+  return util.parseEnv(content);
+}
+
+/** Quote kinds in the order they are tried. */
+const QUOTES = ["'", '`', '"'] as const;
+
+/**
+ * The quoted (or bare) form of `value` that dotenv and Node's parser both read
+ * back exactly, or undefined when there is none. A CR or a NUL is never
+ * representable: Node's parser deletes every CR, and an environment variable
+ * cannot hold a NUL.
+ */
 export function quoteDotenv(value: string, key = 'K'): string | undefined {
-  if (!isWellFormed(value)) return undefined;
-  // dotenv's quoted patterns read `\'` (and `\"`, `` \` ``) as an escaped quote and
-  // match greedily across lines: a quoted value ending in a backslash parses
-  // right alone but swallows the next lines up to a later quote in a real file.
+  if (!isWellFormed(value) || value.includes('\r') || value.includes('\0')) return undefined;
+  // dotenv reads `\'` (and `\"`, `` \` ``) as an escaped quote: a quoted value
+  // ending in a backslash would swallow the following lines in dotenv.
   const quoted = value.endsWith('\\')
     ? []
-    : [`'${value}'`, `\`${value}\``, `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`];
-  // dotenv's greedy matching reads `'it's'` back as `it's`, but other .env
-  // readers do not: first try the quotes that do not occur in the value, and
-  // only then every candidate in order.
-  const clean = quoted.filter((q) => !value.includes(q[0]!));
-  // A bare value starting with a quote is matched by the quoted patterns too,
-  // which then run on into the following lines looking for the closing quote.
+    : QUOTES.filter((q) => !value.includes(q)).map((q) => (q === '"' ? `"${value.replace(/\n/g, '\\n')}"` : `${q}${value}${q}`));
+  // A bare value starting with a quote is read as an (unterminated) quoted one.
   const bare = /^['"`]/.test(value) ? [] : [value];
-  const candidates = [...clean, ...quoted.filter((q) => !clean.includes(q)), ...bare];
-  for (const candidate of candidates) {
-    const parsed = dotenv.parse(`${key}=${candidate}\n`);
-    const keys = Object.keys(parsed);
-    if (keys.length === 1 && keys[0] === key && parsed[key] === value) return candidate;
+  for (const candidate of [...quoted, ...bare]) {
+    const line = `${key}=${candidate}\n`;
+    if (readsBackExactly(dotenv.parse(line), key, value) && readsBackExactly(parseEnv(line), key, value)) return candidate;
   }
   return undefined;
+}
+
+function readsBackExactly(parsed: Readonly<Record<string, string | undefined>>, key: string, value: string): boolean {
+  const keys = Object.keys(parsed);
+  return keys.length === 1 && keys[0] === key && parsed[key] === value;
 }
 
 function parse(content: string): Record<string, string> {
@@ -53,9 +80,23 @@ function parse(content: string): Record<string, string> {
   return Object.assign(emptyRecord(), dotenv.parse(content));
 }
 
+/** Node's own reader (`node --env-file`, `process.loadEnvFile`). */
+function parseWithNode(content: string): Record<string, string> {
+  return Object.assign(emptyRecord(), parseEnv(content) as Record<string, string>);
+}
+
+/**
+ * The self-check, by both consumers, on the whole file: a value that ended a
+ * quote or added a line in either would show here as a refused key.
+ */
+export function checkDotenvFile(entries: Entries, content: string): void {
+  selfCheck('dotenv', entries, content, parse);
+  selfCheck('dotenv', entries, content, parseWithNode);
+}
+
 export const dotenvFormat: Format = {
   name: 'dotenv',
-  consumer: "node dotenv 18 (dotenv.parse / dotenv.config) and compatible .env loaders",
+  consumer: "node dotenv 16-18 (dotenv.parse / dotenv.config) and Node's own loader (node --env-file, process.loadEnvFile, util.parseEnv)",
   nests: false,
   invalidKeys: (keys) => keys.filter((k) => !DOTENV_KEY.test(k) || k === '__proto__'),
   render(entries: Entries) {
@@ -71,16 +112,20 @@ export const dotenvFormat: Format = {
         refusals.add(key, reasons.malformed);
         continue;
       }
+      if (value.includes('\0')) {
+        refusals.add(key, reasons.nul);
+        continue;
+      }
       const quoted = quoteDotenv(value, key);
       if (quoted === undefined) {
-        refusals.add(key, 'no dotenv quoting (single, backtick, double or bare) reads it back exactly');
+        refusals.add(key, "neither dotenv nor Node's --env-file parser reads it back exactly in any quoting (single, backtick, double or bare)");
         continue;
       }
       lines.push(`${key}=${quoted}`);
     }
     refusals.throwIfAny('use the json or yaml format for this output, or change the value');
     const content = lines.join('\n') + '\n';
-    selfCheck('dotenv', entries, content, parse);
+    checkDotenvFile(entries, content);
     return content;
   },
   parse,

@@ -4,8 +4,8 @@
  * Layout matches `JSON.stringify(value, null, 2)` but keeps the entries'
  * order (a plain object would move integer-like keys to the front).
  */
-import { Refusals, assertUniqueKeys, isWellFormed, reasons, selfCheck } from './common.js';
-import { buildTree, flattenParsed, invalidNestedKeys, type Tree } from './nest.js';
+import { selfCheck } from './common.js';
+import { flattenParsed, invalidNestedKeys, type Tree, nestedTree } from './nest.js';
 import type { Entries, Format } from './types.js';
 
 function serialize(tree: Tree, indent: string): string {
@@ -33,15 +33,8 @@ export const jsonFormat: Format = {
   nests: true,
   invalidKeys: invalidNestedKeys,
   render(entries: Entries) {
-    assertUniqueKeys(entries);
-    const refusals = new Refusals('json');
-    for (const key of invalidNestedKeys(entries.map(([k]) => k))) {
-      refusals.add(key, 'the key has an empty segment or a control character');
-    }
     // JSON could escape a lone surrogate, but the other formats cannot and SSM never holds one.
-    for (const [key, value] of entries) if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
-    const tree = buildTree(entries, refusals);
-    refusals.throwIfAny();
+    const tree = nestedTree('json', entries);
     const content = serialize(tree, '') + '\n';
     selfCheck('json', entries, content, parse);
     return content;

@@ -4,7 +4,7 @@
  * so the output follows the order of the entries (a plain object would move
  * integer-like keys such as `"10"` to the front).
  */
-import { Refusals, emptyRecord } from './common.js';
+import { Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons } from './common.js';
 import type { Entries } from './types.js';
 
 export type Tree = Map<string, Node>;
@@ -77,4 +77,22 @@ export function flattenParsed(value: unknown): Record<string, string> | undefine
     return true;
   };
   return walk(value, '') ? out : undefined;
+}
+
+/**
+ * The checks every nesting format (json, yaml, php) makes before it
+ * serializes: unique keys, no key with an empty segment or a control
+ * character, well-formed values, no key that is both a value and a parent.
+ * Every refusal is reported at once, by key.
+ */
+export function nestedTree(format: string, entries: Entries): Tree {
+  assertUniqueKeys(entries);
+  const refusals = new Refusals(format);
+  for (const key of invalidNestedKeys(entries.map(([k]) => k))) {
+    refusals.add(key, 'the key has an empty segment or a control character');
+  }
+  for (const [key, value] of entries) if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
+  const tree = buildTree(entries, refusals);
+  refusals.throwIfAny();
+  return tree;
 }

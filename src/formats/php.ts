@@ -19,8 +19,8 @@
  * key; `$config['10']` still finds it and `(string) $key` gives back `'10'`,
  * so such keys round-trip.
  */
-import { HEADER, Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons, selfCheck } from './common.js';
-import { buildTree, invalidNestedKeys, type Tree } from './nest.js';
+import { HEADER, emptyRecord, selfCheck } from './common.js';
+import { invalidNestedKeys, type Tree, nestedTree } from './nest.js';
 import type { Entries, Format } from './types.js';
 
 export function phpQuote(value: string): string {
@@ -115,14 +115,7 @@ export const phpFormat: Format = {
   nests: true,
   invalidKeys: invalidNestedKeys,
   render(entries: Entries) {
-    assertUniqueKeys(entries);
-    const refusals = new Refusals('php');
-    for (const key of invalidNestedKeys(entries.map(([k]) => k))) {
-      refusals.add(key, 'the key has an empty segment or a control character');
-    }
-    for (const [key, value] of entries) if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
-    const tree = buildTree(entries, refusals);
-    refusals.throwIfAny();
+    const tree = nestedTree('php', entries);
     const body = tree.size === 0 ? ['return [];'] : ['return [', ...serialize(tree, '    '), '];'];
     const content = ['<?php', `// ${HEADER}`, ...body].join('\n') + '\n';
     selfCheck('php', entries, content, parse);

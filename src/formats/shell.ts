@@ -10,25 +10,7 @@
  */
 import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, emptyRecord, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
 import type { Entries, Format } from './types.js';
-
-/**
- * Names the shell would not store as given, or that change how shells behave:
- * bash's read-only and dynamic variables (assigning them fails, is ignored, or
- * reads back something else), and variables that make a shell run code or
- * re-split words (`BASH_ENV`/`ENV` name files every later shell sources,
- * `PS4`/`PROMPT_COMMAND` are expanded or run, `SHELLOPTS`/`BASHOPTS` set
- * options, `IFS` changes word splitting for the script that sources the file).
- * Every name starting with `BASH` is reserved by bash.
- */
-export const SHELL_RESERVED = new Set([
-  'ENV', 'SHELLOPTS', 'IFS', 'PS1', 'PS2', 'PS3', 'PS4', 'PROMPT_COMMAND', 'POSIXLY_CORRECT',
-  'EUID', 'UID', 'PPID', 'GROUPS', 'FUNCNAME', 'DIRSTACK', 'PIPESTATUS', 'COMP_WORDBREAKS',
-  'RANDOM', 'SRANDOM', 'SECONDS', 'LINENO', 'HISTCMD', 'EPOCHSECONDS', 'EPOCHREALTIME', 'OPTIND',
-]);
-
-export function isShellReserved(key: string): boolean {
-  return key.startsWith('BASH') || SHELL_RESERVED.has(key);
-}
+import { isShellSpecial } from '../reserved-keys.js';
 
 /** A single-quoted shell word for `value` (NUL not allowed). */
 export function shellQuote(value: string): string {
@@ -86,14 +68,14 @@ export const shellFormat: Format = {
   name: 'shell',
   consumer: "POSIX sh, dash or bash: `set -a; . file` (or `. file`)",
   nests: false,
-  invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k) || isShellReserved(k)),
+  invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k) || isShellSpecial(k)),
   render(entries: Entries) {
     assertUniqueKeys(entries);
     const refusals = new Refusals('shell');
     const lines = [`# ${HEADER}`];
     for (const [key, value] of entries) {
       if (!ENV_NAME.test(key)) refusals.add(key, `the key is not a shell variable name (${ENV_NAME.source})`);
-      else if (isShellReserved(key)) refusals.add(key, 'the key is a shell variable with special meaning (read-only, dynamic, or it runs code)');
+      else if (isShellSpecial(key)) refusals.add(key, 'the key is a shell variable with special meaning (read-only, dynamic, or it runs code or changes the shell; see src/reserved-keys.ts)');
       else if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
       else if (value.includes('\0')) refusals.add(key, reasons.nul);
       else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);

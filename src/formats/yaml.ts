@@ -12,8 +12,8 @@
  * versions accept is written as an escape sequence.
  */
 import { parse as parseYamlText } from 'yaml';
-import { HEADER, Refusals, assertUniqueKeys, isWellFormed, reasons, selfCheck } from './common.js';
-import { buildTree, flattenParsed, invalidNestedKeys, type Tree } from './nest.js';
+import { HEADER, selfCheck } from './common.js';
+import { flattenParsed, invalidNestedKeys, type Tree, nestedTree } from './nest.js';
 import type { Entries, Format } from './types.js';
 
 const NAMED: Record<string, string> = {
@@ -73,14 +73,7 @@ export const yamlFormat: Format = {
   nests: true,
   invalidKeys: invalidNestedKeys,
   render(entries: Entries) {
-    assertUniqueKeys(entries);
-    const refusals = new Refusals('yaml');
-    for (const key of invalidNestedKeys(entries.map(([k]) => k))) {
-      refusals.add(key, 'the key has an empty segment or a control character');
-    }
-    for (const [key, value] of entries) if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
-    const tree = buildTree(entries, refusals);
-    refusals.throwIfAny();
+    const tree = nestedTree('yaml', entries);
     const body = tree.size === 0 ? ['{}'] : serialize(tree, '');
     const content = [`# ${HEADER}`, ...body].join('\n') + '\n';
     selfCheck('yaml', entries, content, parse);

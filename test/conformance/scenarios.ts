@@ -16,7 +16,7 @@ import type { Outcome } from './harness.js';
 export type Call = (op: string, body: Record<string, unknown>) => Promise<Outcome>;
 
 export interface MotoDifference {
-  /** What moto does differently from real AWS (see ssm-facts.md). */
+  /** What moto does differently from real AWS (see test/conformance/README.md). */
   reason: string;
   aws: unknown;
   moto: unknown;

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
-import { ManifestError } from '../../src/errors.js';
+import { SeedError } from '../../src/emulator/seed.js';
 import { loadSeedFile, startEmulator } from '../../src/emulator/index.js';
 import { client } from './helpers.js';
 
@@ -35,11 +35,11 @@ function problemsOf(fn: () => unknown): string {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ManifestError);
-    expect((err as ManifestError).exitCode).toBe(2);
+    expect(err).toBeInstanceOf(SeedError);
+    expect((err as SeedError).exitCode).toBe(2);
     return (err as Error).message;
   }
-  throw new Error('expected a ManifestError');
+  throw new Error('expected a SeedError');
 }
 
 describe('seed files', () => {

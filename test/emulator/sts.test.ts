@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
-import { ManifestError } from '../../src/errors.js';
+import { SeedError } from '../../src/emulator/seed.js';
 import { ACCOUNT, DEMO, READER, REGION, baseSeed, expectSsmError } from './helpers.js';
 
 const DEPLOY = `arn:aws:iam::${ACCOUNT}:role/deploy`;
@@ -318,8 +318,8 @@ describe('roles in the seed', () => {
       },
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(ManifestError);
-    const text = (err as ManifestError).problems.map((p) => `${p.at}: ${p.message}`).join('\n');
+    expect(err).toBeInstanceOf(SeedError);
+    const text = (err as SeedError).problems.map((p) => `${p.at}: ${p.message}`).join('\n');
     expect(text).toContain('roles[0].arn: must be a role ARN');
     expect(text).toContain("roles[1].arn: must be in the seed's account 123456789012");
     expect(text).toContain('roles[2].trusted: AKIATYPO is neither an access key id under credentials nor a role ARN under roles');
@@ -339,7 +339,7 @@ describe('roles in the seed', () => {
           loadSeedFile(file);
           return undefined;
         } catch (e) {
-          return e as ManifestError;
+          return e as SeedError;
         }
       })();
       expect(err?.problems).toEqual([{ file, line: 8, at: 'roles[1].trusted', message: 'AKIATWO is neither an access key id under credentials nor a role ARN under roles' }]);

@@ -1,8 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import dotenv from 'dotenv';
+import dotenv16 from 'dotenv16';
+import dotenv17 from 'dotenv17';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
-import { dotenvFormat, quoteDotenv } from '../../src/formats/dotenv.js';
+import { checkDotenvFile, dotenvFormat, quoteDotenv } from '../../src/formats/dotenv.js';
 import { RUNS, SEED, anyValue, hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 
 const ctx = { outputPath: '/srv/app/.env' };
@@ -45,22 +52,30 @@ describe('dotenv format', { timeout: FUZZ_TIMEOUT }, () => {
       (v) => hasLoneSurrogate(v) || quoteDotenv(v) === undefined,
     );
     expect(refusedValues).toEqual(expectedRefusals);
+    // Node's parser deletes every CR and dotenv turns a literal one into LF: no CR survives both.
+    for (const v of nastyCorpus.filter((v) => v.includes('\r'))) expect(refusedValues).toContain(v);
     // Sanity: the common hard cases are representable.
-    for (const v of ['a\nb', 'a\r\nb', "it's", '"quoted"', '#', 'a #b', '$(touch pwned)', ' lead', 'trail ', '\\n', '']) {
+    for (const v of ['a\nb', "it's", '"quoted"', '#', 'a #b', '$(touch pwned)', ' lead', 'trail ', '\\n', '']) {
       expect(refusedValues).not.toContain(v);
     }
     expect(refusedValues).toContain("'\"`#");
   });
 
-  it('picks single quotes, then backticks, then double quotes, then bare, preferring a quote the value lacks', () => {
+  it('quotes only with a quote kind the value lacks (single, backtick, double), else bare', () => {
     expect(quoteDotenv('plain')).toBe("'plain'");
     expect(quoteDotenv("it's")).toBe('`it\'s`');
     expect(quoteDotenv("it's `x`")).toBe('"it\'s `x`"');
-    expect(quoteDotenv('a\rb')).toBe('"a\\rb"');
+    expect(quoteDotenv("it's `x`\nnext")).toBe('"it\'s `x`\\nnext"');
     expect(quoteDotenv('has "double" and \'single\'')).toBe('`has "double" and \'single\'`');
-    // Every quote kind occurs, no newline: dotenv's greedy match still reads single quotes right.
-    expect(quoteDotenv('\'"`')).toBe("''\"`'");
+    // Every quote kind, on one line, no `#`: bare is the only form both parsers read.
+    expect(quoteDotenv('a\'b"c`d')).toBe('a\'b"c`d');
+    // dotenv's greedy match reads these back from a quote the value contains; Node does not.
+    expect(quoteDotenv('\'"`')).toBeUndefined();
     expect(quoteDotenv("'\"`#")).toBeUndefined();
+    expect(quoteDotenv('a\'b"c`d\ne')).toBeUndefined();
+    // No CR in any form: Node deletes it, and does not expand `\r`.
+    expect(quoteDotenv('a\rb')).toBeUndefined();
+    expect(quoteDotenv('a\0b')).toBeUndefined();
   });
 
   it('writes a fixed header and one KEY=value line per entry', () => {
@@ -83,5 +98,130 @@ describe('dotenv format', { timeout: FUZZ_TIMEOUT }, () => {
     expect(err).toBeInstanceOf(UnrepresentableValueError);
     expect((err as UnrepresentableValueError).keys).toEqual(['1BAD', 'X']);
     expect((err as UnrepresentableValueError).exitCode).toBe(6);
+  });
+});
+
+/**
+ * Every loader a dotenv output is guaranteed for. Node's `util.parseEnv` is the
+ * parser behind `node --env-file` and `process.loadEnvFile`.
+ */
+const loaders: Record<string, (content: string) => Record<string, string | undefined>> = {
+  'dotenv 18': (c) => dotenv.parse(c),
+  'dotenv 17': (c) => dotenv17.parse(c),
+  'dotenv 16': (c) => dotenv16.parse(c),
+  'node util.parseEnv': (c) => parseEnv(c),
+};
+
+/** Values built to break one loader but not another, and to smuggle a new line into Node. */
+const hostilePieces = [
+  "'", '"', '`', "\\'", '\\"', '\\`', '\\', '\\n', '\\r', '\n', '\r', '\r\n', '#', ' #', '=', ' ', '\t', 'a', 'é', '😀', '$(id)',
+  '\nNODE_OPTIONS=--import=data:text/javascript,process.exit(42)', '"\nNODE_OPTIONS=--require=/tmp/x.js', "'\nPATH=/tmp/evil",
+  '`\nLD_PRELOAD=/tmp/x.so #', 'K1=injected',
+];
+const hostileValue = fc.oneof(
+  { weight: 4, arbitrary: fc.array(fc.constantFrom(...hostilePieces), { maxLength: 10 }).map((a) => a.join('')) },
+  { weight: 1, arbitrary: anyValue },
+);
+
+describe('dotenv format under every guaranteed loader', { timeout: FUZZ_TIMEOUT }, () => {
+  it("each value reads back exactly under dotenv 16, 17, 18 and Node's util.parseEnv, or its key is refused; never an extra, renamed or lost key", () => {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(fc.array(hostileValue, { minLength: 1, maxLength: 6 }), (values) => {
+        const entries = values.map((v, i) => [`K${i}`, v] as const);
+        let kept: ReadonlyArray<readonly [string, string]> = entries;
+        let content: string;
+        try {
+          content = dotenvFormat.render(entries, ctx);
+        } catch (e) {
+          if (!(e instanceof UnrepresentableValueError)) throw e;
+          refused += e.keys.length;
+          expect(e.exitCode).toBe(6);
+          for (const k of e.keys) expect(values.map((_, i) => `K${i}`)).toContain(k);
+          kept = entries.filter(([k]) => !e.keys.includes(k));
+          content = dotenvFormat.render(kept, ctx);
+        }
+        accepted += kept.length;
+        const expected = Object.fromEntries(kept);
+        for (const [name, load] of Object.entries(loaders)) expect({ [name]: { ...load(content) } }).toEqual({ [name]: expected });
+      }),
+      { seed: SEED + 2, numRuns: RUNS },
+    );
+    // Both outcomes must really occur, or the property proves nothing.
+    expect(accepted).toBeGreaterThan(RUNS);
+    expect(refused).toBeGreaterThan(RUNS / 10);
+  });
+
+  it('refuses, by key, the value that used to hand Node a NODE_OPTIONS line', () => {
+    // Issue 8: all three quote kinds, `\'` and a newline were written single-quoted
+    // over two lines; dotenv read it back, Node read the second line as a new key.
+    const attack = `it's "x" \`y\` \\'\nNODE_OPTIONS=--import=data:text/javascript,process.exit(42)`;
+    const err = (() => {
+      try {
+        dotenvFormat.render([['SAFE', 'ok'], ['NOTE', attack]], ctx);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UnrepresentableValueError);
+    expect((err as UnrepresentableValueError).keys).toEqual(['NOTE']);
+    expect((err as UnrepresentableValueError).exitCode).toBe(6);
+    expect((err as Error).message).not.toContain('NODE_OPTIONS');
+  });
+
+  it("the render self-check runs Node's parser too: a file only dotenv reads right is refused by key", () => {
+    // dotenv reads `it's` back from 'it's' (greedy match); Node stops at the second quote.
+    expect(dotenv.parse("A='it's'\n")).toEqual({ A: "it's" });
+    expect(() => checkDotenvFile([['A', "it's"]], "# h\nA='it's'\n")).toThrow(UnrepresentableValueError);
+    expect(() => checkDotenvFile([['A', 'x']], "# h\nA='x'\n")).not.toThrow();
+  });
+
+  it('node --env-file=FILE puts exactly the written values into process.env, and nothing else runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ssm-envfile-'));
+    try {
+      const values = [
+        'plain', "it's", 'say "hi"', 'back`tick', 'a\nb\nc', ' lead and trail ', 'a #b', 'x=y', '$(touch pwned)', '\\n literal', 'é😀',
+        "'\"`", // every quote kind: refused
+        `"\nNODE_OPTIONS=--import=data:text/javascript,require('fs').writeFileSync('pwned','')`,
+        `'\nNODE_OPTIONS=--require=./pwned.js`,
+        'a\rb',
+      ];
+      const entries = values.map((v, i) => [`K${i}`, v] as const);
+      let refusedKeys: string[] = [];
+      try {
+        dotenvFormat.render(entries, ctx);
+      } catch (e) {
+        if (!(e instanceof UnrepresentableValueError)) throw e;
+        refusedKeys = e.keys;
+      }
+      const kept = entries.filter(([k]) => !refusedKeys.includes(k));
+      expect(kept.length).toBeGreaterThan(8);
+      expect(refusedKeys).toContain('K11');
+      const file = join(dir, '.env');
+      writeFileSync(file, dotenvFormat.render(kept, ctx), { mode: 0o600 });
+      const script = `process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(process.env).filter(([k]) => /^K\\d+$/.test(k) || k === 'NODE_OPTIONS'))))`;
+      const res = spawnSync(process.execPath, [`--env-file=${file}`, '-e', script], { cwd: dir, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+      expect(res.stderr).toBe('');
+      expect(res.status).toBe(0);
+      expect(JSON.parse(res.stdout)).toEqual(Object.fromEntries(kept));
+      expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dotenv format on a Node without util.parseEnv', () => {
+  it('refuses with a usage error naming the Node version it needs, instead of crashing', async () => {
+    const util = (await import('node:util')).default as { parseEnv?: unknown };
+    const original = util.parseEnv;
+    util.parseEnv = undefined;
+    try {
+      expect(() => dotenvFormat.render([['A', 'x']], ctx)).toThrow(/needs Node\.js 20\.12 or newer/);
+    } finally {
+      util.parseEnv = original;
+    }
+    expect(dotenvFormat.render([['A', 'x']], ctx)).toContain("A='x'");
   });
 });

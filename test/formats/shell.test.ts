@@ -1,6 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
-import { SHELL_RESERVED, shellFormat } from '../../src/formats/shell.js';
+import { shellFormat, shellQuote } from '../../src/formats/shell.js';
+import { isShellSpecial } from '../../src/reserved-keys.js';
 import { hasLoneSurrogate, nastyCorpus, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
 import { sourceInShell } from './real-consumers.js';
 
@@ -37,6 +42,15 @@ describe('shell format', { timeout: FUZZ_TIMEOUT }, () => {
     expect(shellFormat.invalidKeys(['OK_1', '_x', '1A', 'a.b', 'a-b', '', 'BASH_ENV', 'IFS', 'PS4', 'UID', 'RANDOM', 'PATH'])).toEqual([
       '1A', 'a.b', 'a-b', '', 'BASH_ENV', 'IFS', 'PS4', 'UID', 'RANDOM',
     ]);
+    // Issue 8: PS0 (and any PS<digits>), `_`, and what bash, dash, zsh and ksh give powers to.
+    const special = [
+      '_', 'PS', 'PS0', 'PS1', 'PS5', 'PS10', 'ENV', 'BASH_ENV', 'BASHOPTS', 'SHELLOPTS', 'IFS', 'CDPATH', 'GLOBIGNORE', 'EXECIGNORE',
+      'PROMPT_COMMAND', 'FPATH', 'ZDOTDIR', 'HISTFILE', 'MAILPATH', 'NULLCMD', 'STTY', 'PROMPT', 'RPROMPT', 'KSH_VERSION',
+      'ZSH_VERSION', 'path', 'fpath', 'USERNAME', 'OLDPWD', 'FUNCNEST',
+    ];
+    expect(shellFormat.invalidKeys(special)).toEqual(special);
+    // Ordinary names that merely start like a special one stay usable.
+    expect(shellFormat.invalidKeys(['PSQL_HOST', 'PS_X', 'ENVIRONMENT', 'PATH', 'PATH_PREFIX', '__', 'ZSH', 'KSH', 'MAIL_HOST', 'TMOUT_MS'])).toEqual([]);
     try {
       shellFormat.render([['a.b', 'x'], ['OK', 'y'], ['SHELLOPTS', 'z']], ctx);
       expect.unreachable();
@@ -48,8 +62,8 @@ describe('shell format', { timeout: FUZZ_TIMEOUT }, () => {
 
   it('reserved names really misbehave in bash (so refusing them is right)', () => {
     // Read-only or dynamic: the value does not come back.
-    const names = ['UID', 'EUID', 'PPID', 'RANDOM', 'SECONDS', 'LINENO', 'BASHPID', 'SRANDOM'];
-    for (const n of names) expect(SHELL_RESERVED.has(n) || n.startsWith('BASH')).toBe(true);
+    const names = ['UID', 'EUID', 'PPID', 'RANDOM', 'SECONDS', 'LINENO', 'BASHPID', 'SRANDOM', '_'];
+    for (const n of names) expect(isShellSpecial(n), n).toBe(true);
     const content = names.map((n) => `export ${n}='fixed-value'`).join('\n') + '\n';
     const { values } = sourceInShell('bash', [{ entries: names.map((n) => [n, 'fixed-value']), content }]);
     for (const n of names) expect(values[0]![n], n).not.toBe('fixed-value');
@@ -60,5 +74,53 @@ describe('shell format', { timeout: FUZZ_TIMEOUT }, () => {
     expect(shellFormat.parse('export A=x\n', ctx)).toBeUndefined();
     expect(shellFormat.parse('A=\'x\'\n', ctx)).toBeUndefined();
     expect(shellFormat.parse("export A='unterminated\n", ctx)).toBeUndefined();
+  });
+
+  describe('the powers reserved names have in real shells (so refusing them is right)', () => {
+    /** Source `export KEY='value'` lines as the format would write them, then run `after`; whether the canary ran. */
+    function sourced(shell: string[], assignments: Array<[string, string]>, after: string, stdin?: string): boolean {
+      const dir = mkdtempSync(join(tmpdir(), 'ssm-shell-'));
+      try {
+        const file = join(dir, 'env.sh');
+        writeFileSync(file, assignments.map(([k, v]) => `export ${k}=${shellQuote(v)}\n`).join(''));
+        mkdirSync(join(dir, 'sub'));
+        mkdirSync(join(dir, 'elsewhere', 'sub'), { recursive: true });
+        const script = `set -a; . ./env.sh; set +a; ${after}`;
+        spawnSync(shell[0]!, [...shell.slice(1), ...(stdin === undefined ? ['-c', script] : [])], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, HOME: dir },
+          input: stdin === undefined ? '' : `${script}\n${stdin}`,
+          timeout: 10_000,
+        });
+        return existsSync(join(dir, 'pwned'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const canary = '$(touch pwned)';
+
+    it('PS0 and PROMPT_COMMAND run code in interactive bash', () => {
+      const bashI = ['bash', '--norc', '--noprofile', '-i'];
+      expect(sourced(bashI, [['PS0', canary]], '', 'true\ntrue\n')).toBe(true);
+      expect(sourced(bashI, [['PROMPT_COMMAND', 'touch pwned']], '', 'true\ntrue\n')).toBe(true);
+      expect(sourced(bashI, [['HARMLESS', canary]], '', 'true\ntrue\n')).toBe(false);
+    });
+
+    it('PS4 runs code under set -x in bash (dash prints it literally)', () => {
+      expect(sourced(['bash', '--norc', '--noprofile'], [['PS4', canary]], 'set -x; true')).toBe(true);
+      expect(sourced(['bash', '--norc', '--noprofile'], [['HARMLESS', canary]], 'set -x; true')).toBe(false);
+    });
+
+    for (const shell of [['bash', '--norc', '--noprofile'], ['dash']]) {
+      it(`CDPATH redirects the sourcing script's cd, and IFS re-splits its words, in ${shell[0]}`, () => {
+        expect(sourced(shell, [['CDPATH', './elsewhere']], 'cd sub >/dev/null; case "$PWD" in */elsewhere/sub) touch "$HOME/pwned";; esac')).toBe(true);
+        expect(sourced(shell, [['IFS', 'x']], 'set -- $(echo axb); [ $# = 2 ] && touch pwned')).toBe(true);
+        expect(sourced(shell, [['HARMLESS', 'x']], 'set -- $(echo axb); [ $# = 2 ] && touch pwned')).toBe(false);
+      });
+    }
+
+    it('ENV is sourced by every later interactive dash', () => {
+      expect(sourced(['dash'], [['ENV', './evil.sh']], 'echo "touch pwned" > evil.sh; dash -i </dev/null 2>/dev/null')).toBe(true);
+    });
   });
 });

@@ -1,6 +1,7 @@
 /** Run the built CLI (dist/ssm-materialize.mjs) as a child process, the way users and deploy hooks do. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { runCommand } from './spawn.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ssm-materialize.mjs');
 
@@ -11,7 +12,7 @@ export interface CliResult {
   stderr: string;
 }
 
-export const DEMO_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
+export const DEMO_CREDENTIALS = { AWS_ACCESS_KEY_ID: DEMO_CREDENTIAL.access_key_id, AWS_SECRET_ACCESS_KEY: DEMO_CREDENTIAL.secret_access_key };
 
 /** Environment isolated from the developer's own AWS config. */
 export function cliEnv(endpoint: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -29,14 +30,5 @@ export function cliEnv(endpoint: string, extra: Record<string, string> = {}): No
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  return runCommand(process.execPath, [CLI, ...args], { env, input });
 }

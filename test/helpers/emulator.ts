@@ -1,18 +1,21 @@
 /**
- * An in-process emulator for a test file, with the app's KMS key, plus a
- * `cli` runner that records every run so that afterAll can assert that no
- * value (each seeded value carries `canary`) ever reached stdout or stderr.
+ * An in-process emulator for a test file, with the app's KMS key, plus two
+ * runners that record every run so that afterAll can assert that no value
+ * (each seeded value carries `canary`) ever reached stdout or stderr: `cli`
+ * spawns the built binary, `main` runs `main(argv, io)` in this process with
+ * the real SDK over HTTP to the emulator.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { SeedParameter } from '../../src/emulator/types.js';
 import { cliEnv, runCli, type CliResult } from './cli.js';
+import { runMain, type MainResult } from './main.js';
 
 export const APP_KEY_ALIAS = 'alias/MyApplicationKey';
 
 export function useCanaryEmulator(parameters: SeedParameter[], canary: string) {
   let emulator: RunningEmulator | undefined;
-  const runs: CliResult[] = [];
+  const runs: Array<CliResult | MainResult> = [];
   beforeAll(async () => {
     emulator = await startEmulator({
       port: 0,
@@ -34,6 +37,11 @@ export function useCanaryEmulator(parameters: SeedParameter[], canary: string) {
     emulator: running,
     async cli(args: string[], input?: string, extra: Record<string, string> = {}): Promise<CliResult> {
       const result = await runCli(args, cliEnv(running().url, extra), input);
+      runs.push(result);
+      return result;
+    },
+    async main(args: string[], input?: string, extra: Record<string, string> = {}): Promise<MainResult> {
+      const result = await runMain(args, { env: cliEnv(running().url, extra), input });
       runs.push(result);
       return result;
     },

@@ -1,12 +1,15 @@
 /** An in-memory ParameterStore for pipeline tests: the seam, not a mock of our own logic. */
-import type { GetResult, ParameterStore, StoredParameter } from '../../src/store.js';
+import type { CallStats, GetResult, OpenedStore, StoredParameter } from '../../src/store.js';
 
-export class MemoryStore implements ParameterStore {
+export class MemoryStore implements OpenedStore {
   readonly calls: string[] = [];
+  readonly stats: CallStats = { calls: {}, retries: 0, throttled: 0 };
+  closed = false;
   constructor(private readonly values: Record<string, string>) {}
 
   async get(names: readonly string[]): Promise<GetResult> {
     this.calls.push(`get ${names.length}`);
+    this.count('GetParameters');
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
     for (const name of names) {
@@ -19,9 +22,23 @@ export class MemoryStore implements ParameterStore {
 
   async list(path: string, recursive: boolean): Promise<StoredParameter[]> {
     this.calls.push(`list ${path}`);
+    this.count('GetParametersByPath');
     const base = path.endsWith('/') ? path : `${path}/`;
     return Object.entries(this.values)
       .filter(([name]) => name.startsWith(base) && (recursive || !name.slice(base.length).includes('/')))
       .map(([name, value]) => ({ name, value, type: 'String' as const, version: 1 }));
+  }
+
+  /** Change or add a value between runs. */
+  set(name: string, value: string): void {
+    this.values[name] = value;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private count(operation: string): void {
+    this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
   }
 }

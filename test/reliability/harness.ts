@@ -83,7 +83,8 @@ export function writeManifest(dir: string, name: string, body: string): string {
 
 /** Our temp files (and anything else that looks like one) in a directory. */
 export function tempFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.includes('.ssm-materialize.') || f.endsWith('.tmp'));
+  // `.NAME.ssm-materialize.pending` is not a temp file: it records an on_change hook still to run.
+  return readdirSync(dir).filter((f) => (f.includes('.ssm-materialize.') && !f.endsWith('.ssm-materialize.pending')) || f.endsWith('.tmp'));
 }
 
 export interface SpawnOptions {
@@ -106,7 +107,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnO
   const [file, argv] =
     options.umask === undefined ? [process.execPath, [CLI_PATH, ...args]] : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI_PATH, ...args]];
   const child = spawn(file, argv, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], uid: options.uid, gid: options.gid, cwd: options.cwd });
-  if (options.input !== undefined) child.stdin!.end(options.input);
+  if (options.input !== undefined) {
+    child.stdin!.on('error', () => undefined); // EPIPE when the CLI exits before reading: expected
+    child.stdin!.end(options.input);
+  }
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

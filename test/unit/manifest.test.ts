@@ -52,8 +52,8 @@ outputs:
       ['LOG_LEVEL', '/myapp/prod/log-level', true, 'info'],
     ]);
     expect(o.paths).toEqual([
-      { path: '/myapp/prod/env', recursive: true, optional: false, line: 17 },
-      { path: '/abs/path', recursive: false, optional: false, line: 18 },
+      { path: '/myapp/prod/env', recursive: true, optional: false, allowKeys: [], line: 17 },
+      { path: '/abs/path', recursive: false, optional: false, allowKeys: [], line: 18 },
     ]);
   });
 

@@ -71,3 +71,29 @@ outputs:
     expect((err as Error).message).not.toContain('CANARY');
   });
 });
+
+describe('key names, checked once each', () => {
+  it('a key from `paths` that the format refuses is an error at the paths line; a bad `values` key is caught offline', async () => {
+    const text = `version: 1
+outputs:
+  - path: a.env
+    format: dotenv
+    values: { GOOD: /k/good }
+    paths: [ /k/env ]
+`;
+    const err = await resolve(text, { '/k/good': 'g', '/k/env/1st': 'x', '/k/env/ok': 'y' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ManifestError);
+    expect((err as ManifestError).problems).toEqual([
+      expect.objectContaining({ file: expect.stringMatching(/m\.yaml$/), line: 6, message: expect.stringContaining('key "1ST" (from /k/env/1st) is not a valid name for format dotenv') }),
+    ]);
+    const offline = (() => {
+      try {
+        return manifest(text.replace('GOOD: /k/good', '1BAD: /k/good'));
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(offline).toBeInstanceOf(ManifestError);
+    expect((offline as ManifestError).problems).toEqual([expect.objectContaining({ line: 5, message: 'key "1BAD" is not a valid name for format dotenv' })]);
+  });
+});

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkTargetDirectory, commit, inspectTarget, removeStaleTempFiles, stage, type WriteRequest } from '../../src/write.js';
+import { checkTargetDirectory, inspectTarget, writeAll, type WriteRequest } from '../../src/write.js';
+import { commit, removeStaleTempFiles, stage } from '../../src/staging.js';
 import { OutputError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/tmp.js';
 
@@ -82,5 +83,47 @@ describe('atomic writer', () => {
     expect(await removeStaleTempFiles(path)).toEqual([dead]);
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
+  });
+});
+
+describe('writeAll: one transaction over every output', () => {
+  it('writes changed outputs, leaves unchanged ones alone, and says which changed and why', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'same.env'), 'A=1\n', { mode: 0o600 });
+    const sameInode = statSync(join(dir, 'same.env')).ino;
+    const outcomes = await writeAll([{ request: req(join(dir, 'same.env')) }, { request: req(join(dir, 'new.env'), 'B=2\n') }]);
+    expect(outcomes.map((o) => [o.changed, o.reasons])).toEqual([
+      [false, []],
+      [true, ['new']],
+    ]);
+    expect(statSync(join(dir, 'same.env')).ino).toBe(sameInode);
+    expect(readFileSync(join(dir, 'new.env'), 'utf8')).toBe('B=2\n');
+  });
+
+  it('a failing verify of the last output leaves every output as it was and no temp file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.env'), 'OLD=1\n', { mode: 0o600 });
+    const seen: string[] = [];
+    const err = await writeAll([
+      { request: req(join(dir, 'a.env'), 'A=new\n'), verify: async (temp) => void seen.push(readFileSync(temp, 'utf8')) },
+      { request: req(join(dir, 'b.env')), verify: async () => Promise.reject(new OutputError(join(dir, 'b.env'), 'verify failed')) },
+    ]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OutputError);
+    expect(seen).toEqual(['A=new\n']);
+    expect(readdirSync(dir)).toEqual(['a.env']);
+    expect(readFileSync(join(dir, 'a.env'), 'utf8')).toBe('OLD=1\n');
+  });
+
+  it('handles SIGINT/SIGTERM/SIGHUP only while it runs (so exec can forward signals afterwards)', async () => {
+    const dir = tempDir();
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    const count = () => signals.map((s) => process.listenerCount(s));
+    const before = count();
+    let during: number[] = [];
+    await writeAll([{ request: req(join(dir, 'a.env')), verify: async () => void (during = count()) }]);
+    expect(during).toEqual(before.map((n) => n + 1));
+    expect(count()).toEqual(before);
+    await writeAll([{ request: req(join(dir, 'b.env')), verify: async () => Promise.reject(new Error('x')) }]).catch(() => undefined);
+    expect(count()).toEqual(before);
   });
 });

@@ -1,16 +1,17 @@
-/** plan, check, exec, policy, put, init through the built CLI against the emulator. */
+/**
+ * plan, check, write, exec, policy, put, init, validate in-process through
+ * `main(argv, io)`, with the real SDK over HTTP to the in-process emulator.
+ */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, statSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_KEY_ALIAS, useCanaryEmulator } from '../helpers/emulator.js';
-import { spawn } from 'node:child_process';
-import { CLI, cliEnv } from '../helpers/cli.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const CANARY = 'CANARY';
 const tempDir = useTempDir();
-const { emulator, cli } = useCanaryEmulator(
+const { main: cli } = useCanaryEmulator(
   [
     { name: '/cmd/a', type: 'SecureString', key_id: APP_KEY_ALIAS, value: 'CANARY-a' },
     { name: '/cmd/b', type: 'String', value: 'CANARY-b' },
@@ -126,19 +127,6 @@ describe('exec', () => {
     expect(result.code).toBe(7);
     expect(JSON.parse(readFileSync(probe, 'utf8'))).toEqual({ A: 'CANARY-a', B: 'CANARY-b', C: 'CANARY-c' });
     expect(readdirSync(dir).sort()).toEqual(['m.yaml', 'probe.json']);
-  });
-
-  it('forwards SIGTERM to the child and returns its exit code', async () => {
-    const { dir, manifest } = setup();
-    const ready = join(dir, 'ready');
-    const script = `process.on('SIGTERM', () => process.exit(42)); require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000)`;
-    const child = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--', process.execPath, '-e', script], { env: cliEnv(emulator().url), stdio: 'ignore' });
-    const deadline = Date.now() + 10_000;
-    while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    expect(existsSync(ready)).toBe(true);
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-    expect(code).toBe(42);
   });
 
   it('needs a command, and reports a missing one with 127', async () => {

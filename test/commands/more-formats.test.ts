@@ -1,5 +1,5 @@
 /**
- * systemd, docker, php and template outputs through the built CLI: the
+ * systemd, docker, php and template outputs through `main(argv, io)`: the
  * files read back through each format's consumer rules (php through real
  * php when installed; required in CI), and template mistakes are caught
  * offline with file and line.
@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { getFormat } from '../../src/formats/index.js';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { cliEnv } from '../helpers/cli.js';
+import { runCliInProcess as runCli } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const VALUES: Record<string, string> = {

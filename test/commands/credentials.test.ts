@@ -1,9 +1,10 @@
-/** The SDK credential chain and region resolution, through the built CLI. */
+/** The SDK credential chain and region resolution, through `main(argv, io)` in-process (the SDK reads this process's environment, set per run). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { cliEnv } from '../helpers/cli.js';
+import { runCliInProcess as runCli } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 let emulator: RunningEmulator;

@@ -1,5 +1,5 @@
 /**
- * `--role-arn` end to end: the built CLI assumes the role through the
+ * `--role-arn` in-process through `main(argv, io)`: the CLI assumes the role through the
  * emulator's STS (AWS_ENDPOINT_URL_STS), then reads with the session's
  * temporary credentials, which carry the role's rules.
  */
@@ -7,7 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { cliEnv } from '../helpers/cli.js';
+import { runCliInProcess as runCli, type MainResult as CliResult } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const ACCOUNT = '123456789012';

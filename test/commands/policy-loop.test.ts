@@ -10,7 +10,8 @@ import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { AccessRule } from '../../src/emulator/types.js';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { cliEnv } from '../helpers/cli.js';
+import { runCliInProcess as runCli } from '../helpers/main.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
 

@@ -1,5 +1,5 @@
 /**
- * End to end: the built CLI, the real SDK over real HTTP, the emulator, and
+ * Write in-process through `main(argv, io)`: the real SDK over real HTTP, the emulator, and
  * every written file read back by its real consumer.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,6 @@ import { useTempDir } from '../helpers/tmp.js';
 /** Values that break naive writers; each carries a canary so leaks are findable. */
 const NASTY: Record<string, string> = {
   NEWLINES: 'CANARY-nl line one\nline two\n',
-  CRLF: 'CANARY-crlf a\r\nb\r\n',
   SINGLE: "CANARY-sq it's",
   DOUBLE: 'CANARY-dq say "hi"',
   BACKTICK: 'CANARY-bt `whoami`',
@@ -25,12 +24,15 @@ const NASTY: Record<string, string> = {
   YAML_TRAP: 'no',
   BIG: 'CANARY-big ' + 'x'.repeat(4096 - 11),
 };
+/** A CR survives json, yaml and shell, but not Node's .env parser: the dotenv output does not list it. */
+const CR_VALUES: Record<string, string> = { CRLF: 'CANARY-crlf a\r\nb\r\n' };
 const CANARY = 'CANARY';
 
 const tempDir = useTempDir();
-const { emulator, cli: run } = useCanaryEmulator(
+const { emulator, main: run } = useCanaryEmulator(
   [
     ...Object.entries(NASTY).map(([k, value]) => ({ name: `/e2e/nasty/${k}`, type: 'SecureString' as const, key_id: APP_KEY_ALIAS, value })),
+    ...Object.entries(CR_VALUES).map(([k, value]) => ({ name: `/e2e/cr/${k}`, type: 'SecureString' as const, key_id: APP_KEY_ALIAS, value })),
     { name: '/e2e/app/api-key', type: 'SecureString', key_id: APP_KEY_ALIAS, value: 'CANARY-api-key-v1' },
     { name: '/e2e/app/cert', type: 'String', versions: ['CANARY-cert-v1', 'CANARY-cert-v2', 'CANARY-cert-v3'], labels: { stable: 2 } },
     ...Array.from({ length: 1000 }, (_, i) => ({ name: `/bulk/p${String(i).padStart(4, '0')}`, type: 'String' as const, value: `CANARY-bulk-${i}` })),
@@ -57,7 +59,7 @@ ${['dotenv', 'json', 'yaml', 'shell']
       LOG_LEVEL: { parameter: log-level, optional: true, default: info }
     paths:
       - { path: /e2e/nasty, recursive: true }
-`,
+${format === 'dotenv' ? '' : '      - { path: /e2e/cr }\n'}`,
   )
   .join('')}`,
   );
@@ -71,6 +73,7 @@ const expected: Record<string, string> = {
   LOG_LEVEL: 'info',
   ...NASTY,
 };
+const expectedWithCr = { ...expected, ...CR_VALUES };
 
 describe('write, end to end', () => {
   it('materializes four formats whose files re-parse exactly, all mode 0600', async () => {
@@ -80,16 +83,17 @@ describe('write, end to end', () => {
     const result = await cli(['write', '-m', manifest]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/wrote +.*out\.dotenv \(dotenv, 17 keys, mode 0600\)/);
-    // 1 GetParameters for the 4 names + 2 pages for the 13 parameters under the path, shared by all 4 outputs.
-    expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 3 API calls/);
-    expect(emulator().counters().operations).toMatchObject({ GetParameters: 1, GetParametersByPath: 2 });
+    expect(result.stdout).toMatch(/wrote +.*out\.dotenv \(dotenv, 16 keys, mode 0600\)/);
+    // 2 GetParameters for the 4 names (cert:1 and cert:stable share a base name, so they go in
+    // separate calls) + 2 pages for the 12 parameters under the path, shared by all 4 outputs, + 1 for /e2e/cr.
+    expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 5 API calls/);
+    expect(emulator().counters().operations).toMatchObject({ GetParameters: 2, GetParametersByPath: 3 });
 
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     expect(readDotenv(read('out.dotenv'))).toEqual(expected);
-    expect(readJson(read('out.json'))).toEqual(expected);
-    expect(readYaml(read('out.yaml'))).toEqual(expected);
-    expect(readShell(join(dir, 'out.shell'), Object.keys(expected))).toEqual(expected);
+    expect(readJson(read('out.json'))).toEqual(expectedWithCr);
+    expect(readYaml(read('out.yaml'))).toEqual(expectedWithCr);
+    expect(readShell(join(dir, 'out.shell'), Object.keys(expectedWithCr))).toEqual(expectedWithCr);
     for (const f of ['out.dotenv', 'out.json', 'out.yaml', 'out.shell']) expect(statSync(join(dir, f)).mode & 0o7777).toBe(0o600);
     expect(readdirSync(dir).sort()).toEqual(['materialize.yaml', 'out.dotenv', 'out.json', 'out.shell', 'out.yaml']);
 

@@ -9,7 +9,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSeedFile } from '../../src/emulator/seed.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { cliEnv } from '../helpers/cli.js';
+import { runCliInProcess as runCli } from '../helpers/main.js';
 import { readDotenv, readJson, readShell, readYaml } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
 

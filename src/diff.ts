@@ -1,0 +1,81 @@
+/**
+ * What `plan` and `check` report per output: which keys would be added,
+ * removed or changed, and mode/owner changes. Only key names, never a value
+ * or a hash of one (a hash of a short secret is as good as the secret).
+ */
+import { statSync } from 'node:fs';
+import { getFormat } from './formats/index.js';
+import type { RenderedOutput } from './run.js';
+import { inspectTarget, isHookPending, type ChangeReason } from './write.js';
+
+export interface OutputDiff {
+  path: string;
+  format: string;
+  status: 'new' | 'changed' | 'unchanged';
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: number;
+  /** Set when the current file cannot be compared key by key (template, or edited by hand). */
+  opaque: boolean;
+  reasons: ChangeReason[];
+  mode: { from: string | undefined; to: string };
+  /** An earlier run's on_change failed; `write` will run it again. */
+  hookPending: boolean;
+}
+
+export async function diffOutput(out: RenderedOutput, uid: number | undefined, gid: number | undefined): Promise<OutputDiff> {
+  const inspection = await inspectTarget({ path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid });
+  const format = getFormat(out.spec.format);
+  const ctx = { outputPath: out.spec.path };
+  const next = format.parse(out.content, ctx) ?? {};
+  const diff: OutputDiff = {
+    path: out.spec.path,
+    format: out.spec.format,
+    status: !inspection.changed ? 'unchanged' : inspection.current === undefined ? 'new' : 'changed',
+    added: [],
+    removed: [],
+    changed: [],
+    unchanged: 0,
+    opaque: false,
+    reasons: inspection.reasons,
+    mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
+    hookPending: out.spec.onChange !== undefined && (await isHookPending(out.spec.path)),
+  };
+  if (inspection.current === undefined) {
+    // A template has no key/value form to parse back; its keys are the rendered ones.
+    diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);
+    return diff;
+  }
+  const current = format.parse(inspection.current, ctx);
+  if (current === undefined || out.spec.format === 'template') {
+    diff.opaque = inspection.reasons.includes('content');
+    return diff;
+  }
+  Object.assign(diff, compareKeys(current, next));
+  return diff;
+}
+
+/** The key-by-key comparison of two parsed files. */
+export function compareKeys(current: Record<string, string>, next: Record<string, string>): Pick<OutputDiff, 'added' | 'removed' | 'changed' | 'unchanged'> {
+  const result = { added: [] as string[], removed: [] as string[], changed: [] as string[], unchanged: 0 };
+  for (const key of Object.keys(next)) {
+    if (!Object.hasOwn(current, key)) result.added.push(key);
+    else if (current[key] !== next[key]) result.changed.push(key);
+    else result.unchanged++;
+  }
+  result.removed = Object.keys(current).filter((k) => !Object.hasOwn(next, k));
+  return result;
+}
+
+export function modeString(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
+function currentMode(path: string): string | undefined {
+  try {
+    return modeString(statSync(path).mode & 0o7777);
+  } catch {
+    return undefined;
+  }
+}
