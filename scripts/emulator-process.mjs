@@ -2,8 +2,8 @@
 // resolve with its URL once it listens (for the demo and the benchmark).
 import { spawn } from 'node:child_process';
 
-export function startEmulatorProcess(cli, seedFile) {
-  const child = spawn(process.execPath, [cli, 'emulator', '--port', '0', '--seed', seedFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startEmulatorProcess(cli, seedFile, extraArgs = []) {
+  const child = spawn(process.execPath, [cli, 'emulator', '--port', '0', '--seed', seedFile, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error('emulator did not start within 10 s')), 10_000);

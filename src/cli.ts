@@ -11,13 +11,14 @@ import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
 import { loadManifest } from './manifest.js';
 import { checkTemplates } from './run.js';
+import { DEFAULT_HOOK_TIMEOUT_S, DEFAULT_TPS } from './budget.js';
 import { formatNames } from './formats/index.js';
 import { storeOpener, type StoreArgs, type StoreFactory } from './commands/common.js';
 import type { PipelineOptions } from './pipeline.js';
 import { writeCommand } from './commands/write.js';
-import { planCommand } from './commands/plan.js';
+import { planCommand, type BudgetArgs } from './commands/plan.js';
 import { execCommand } from './commands/exec.js';
-import { buildPolicyForRegions } from './commands/policy.js';
+import { buildPolicyForRegions, policyWarnings } from './commands/policy.js';
 import { putCommand, type PutArgs, type PutIo } from './commands/put.js';
 import { initCommand } from './commands/init.js';
 import packageJson from '../package.json' with { type: 'json' };
@@ -60,7 +61,8 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
       return ExitCode.ok;
     }
     const command = String(args._[0] ?? 'write');
-    if (childCommand.length && command !== 'exec') throw new UsageError('arguments after -- are only for `exec`');
+    // Before the command runs: it must not act (init writes a file) and only then be told its argv was wrong.
+    if (dashDash >= 0 && command !== 'exec') throw new UsageError('`--` and the arguments after it are only for `exec` (exec -m FILE -- CMD ARGS)');
     log = loggerFor(args, io);
     return await runCommand(command, args, { io, log, childCommand });
   } catch (err) {
@@ -80,7 +82,7 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
     manifest: args.manifest,
     env: io.env,
     log,
-    openStore: storeOpener(args as unknown as StoreArgs, log, io.openStore),
+    openStore: storeOpener(args as unknown as StoreArgs, log, io.env, io.openStore),
     region: args.region,
     fallbackRegions: args['fallback-region'] as string[] | undefined,
     locked: args.locked as string | undefined,
@@ -90,11 +92,11 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
       return writeCommand(pipeline(), { lock: args.lock as string | undefined, keepLastGood: args['keep-last-good'] as string | undefined });
     case 'plan':
     case 'check':
-      return planCommand(pipeline(), command);
+      return planCommand(pipeline(), command, command === 'plan' ? (args as unknown as BudgetArgs) : undefined);
     case 'exec':
       return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand });
     case 'policy':
-      return policyCommand(args, io);
+      return policyCommand(args, io, log);
     case 'put':
       if (!io.stdin) throw new UsageError('put needs standard input');
       return putCommand(args as unknown as PutArgs, { stdin: io.stdin, prompt: io.stderr }, log);
@@ -124,13 +126,15 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
   }
 }
 
-function policyCommand(args: ParsedArgs, io: MainIo): number {
+function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
   const manifest = loadManifest(args.manifest, io.env);
   const region = (args.region as string | undefined) ?? manifest.region;
   if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
+  const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
   // Every region the manifest may fall back to is granted too.
   const fallbacks = (args['fallback-region'] as string[] | undefined) ?? (args.region ? [] : manifest.fallbackRegions);
-  const policy = buildPolicyForRegions(manifest, { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string }, [region, ...fallbacks]);
+  const policy = buildPolicyForRegions(manifest, options, [region, ...fallbacks]);
+  for (const w of policyWarnings(manifest, options)) log.warn('policy_warning', { message: w }, w);
   io.stdout(JSON.stringify(policy, null, 2) + '\n');
   return ExitCode.ok;
 }
@@ -186,8 +190,14 @@ function parser(argv: string[]) {
     )
     .command(
       'plan',
-      'Fetch and render, write nothing; list per output the keys added, removed and changed (never values)',
-      (y) => runOptions(storeOptions(manifestOption(y))),
+      'Fetch and render, write nothing; list per output the keys added, removed and changed (never values), and the call budget',
+      (y) =>
+        runOptions(storeOptions(manifestOption(y)))
+          .option('fleet', { type: 'number', default: 1, describe: 'Call budget: hosts running this manifest at once' })
+          .option('tps', { type: 'number', default: DEFAULT_TPS, describe: "Call budget: the account's GetParameter* quota, calls per second" })
+          .option('every', { type: 'string', describe: 'Call budget: each host also runs it this often (check from cron, a refresh timer), e.g. 5m' })
+          .option('hook-timeout', { type: 'number', default: DEFAULT_HOOK_TIMEOUT_S, describe: "Call budget: the deploy hook's timeout, in seconds" })
+          .example('$0 plan -m materialize.yaml --fleet 200 --every 5m', 'Does a 200-host deploy fit the quota, next to a 5-minute refresh?'),
     )
     .command(
       'check',
@@ -285,7 +295,7 @@ function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {
     .option('endpoint-url', { type: 'string', describe: 'SSM endpoint, e.g. the emulator (AWS_ENDPOINT_URL_SSM also works)' })
     .option('role-arn', { type: 'string', describe: 'Assume this IAM role first' })
     .option('timeout', { type: 'number', default: 30, describe: 'Overall deadline for all API calls, in seconds' })
-    .option('max-attempts', { type: 'number', default: 5, describe: 'Attempts per API call (retries back off with jitter)' })
+    .option('max-attempts', { type: 'number', describe: 'Attempts per API call (default: 5 on faults; on throttling, until --timeout)' })
     .option('concurrency', { type: 'number', default: 4, describe: 'API calls in flight at once' })
     .option('jitter', { type: 'number', default: 0, describe: 'Wait a random 0..N seconds before the first call (spreads a fleet)' }) as unknown as Argv<
     T & StoreArgs

@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { getFormat } from './formats/index.js';
 import type { RenderedOutput } from './run.js';
-import { inspectTarget, type ChangeReason } from './write.js';
+import { inspectTarget, isHookPending, type ChangeReason } from './write.js';
 
 export interface OutputDiff {
   path: string;
@@ -20,6 +20,8 @@ export interface OutputDiff {
   opaque: boolean;
   reasons: ChangeReason[];
   mode: { from: string | undefined; to: string };
+  /** An earlier run's on_change failed; `write` will run it again. */
+  hookPending: boolean;
 }
 
 export async function diffOutput(out: RenderedOutput, uid: number | undefined, gid: number | undefined): Promise<OutputDiff> {
@@ -39,6 +41,7 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     opaque: false,
     reasons: inspection.reasons,
     mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
+    hookPending: out.spec.onChange !== undefined && (await isHookPending(out.spec.path)),
   };
   if (out.spec.format === 'file') {
     if (inspection.current === undefined) diff.added = out.keys;
@@ -64,11 +67,11 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
 export function compareKeys(current: Record<string, string>, next: Record<string, string>): Pick<OutputDiff, 'added' | 'removed' | 'changed' | 'unchanged'> {
   const result = { added: [] as string[], removed: [] as string[], changed: [] as string[], unchanged: 0 };
   for (const key of Object.keys(next)) {
-    if (!(key in current)) result.added.push(key);
+    if (!Object.hasOwn(current, key)) result.added.push(key);
     else if (current[key] !== next[key]) result.changed.push(key);
     else result.unchanged++;
   }
-  result.removed = Object.keys(current).filter((k) => !(k in next));
+  result.removed = Object.keys(current).filter((k) => !Object.hasOwn(next, k));
   return result;
 }
 

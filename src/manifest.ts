@@ -6,8 +6,8 @@
  * The manifest is walked as a YAML syntax tree (JSON is parsed the same way)
  * because only the tree knows line numbers.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { lineOfNode } from './yaml-lines.js';
 import { ManifestError, type ManifestProblem } from './errors.js';
@@ -57,6 +57,12 @@ export interface OutputSpec {
   onChange: string | undefined;
   /** Format `file` only: decode the value before writing it. */
   decode: FileDecoding | undefined;
+  /**
+   * The author's explicit yes to a SecureString value in a file others can
+   * read (mode with o+r). Without it such an output is refused.
+   * @default false
+   */
+  worldReadableSecrets: boolean;
   /** Line of the output in the manifest, for messages. */
   line: number;
 }
@@ -294,11 +300,13 @@ function readOutputs(reader: ManifestReader, root: YAMLMap, pair: AnyPair | unde
 }
 
 function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: OutputScope): OutputSpec | undefined {
-  const f = reader.fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'parameter', 'decode', 'verify', 'on_change']);
+  const f = reader.fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'parameter', 'decode', 'verify', 'on_change', 'world_readable_secrets']);
   const pathPair = f.get('path');
   const path = pathPair ? reader.str(pathPair.value, `${at}.path`) : (reader.problem(node, at, 'missing `path`'), undefined);
   const format = readFormat(reader, node, f.get('format'), at);
   const mode = readMode(reader, f.get('mode'), at);
+  const worldReadablePair = f.get('world_readable_secrets');
+  const worldReadableSecrets = worldReadablePair ? (reader.bool(worldReadablePair.value, `${at}.world_readable_secrets`) ?? false) : false;
   const ownerPair = f.get('owner');
   const groupPair = f.get('group');
   const owner = ownerPair ? readId(reader, ownerPair, `${at}.owner`) : undefined;
@@ -324,7 +332,7 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
 
   if (path === undefined || format === undefined) return undefined;
   const template = templateRel === undefined ? undefined : resolvePath(scope.baseDir, templateRel);
-  return { path: resolvePath(scope.baseDir, path), format, mode, owner, group, template, values, paths, verify, onChange, decode: file.decode, line: reader.lineOf(node) };
+  return { path: resolvePath(scope.baseDir, path), format, mode, owner, group, template, values, paths, verify, onChange, worldReadableSecrets, decode: file.decode, line: reader.lineOf(node) };
 }
 
 /**
@@ -386,7 +394,10 @@ function readMode(reader: ManifestReader, pair: AnyPair | undefined, at: string)
     reader.problem(pair, `${at}.mode`, 'expected an octal mode such as "0600" or "0640"');
     return DEFAULT_MODE;
   }
-  return parseInt(source, 8);
+  const mode = parseInt(source, 8);
+  // Anyone on the host could replace the secrets (or the config an app trusts): never.
+  if (mode & 0o002) reader.problem(pair, `${at}.mode`, `mode ${source} lets every user on the host write the file; use "0600" or "0640" (no write bit for others)`);
+  return mode;
 }
 
 function readId(reader: ManifestReader, pair: AnyPair, at: string): string | undefined {
@@ -536,11 +547,16 @@ function resolveName(reader: ManifestReader, raw: string, node: AnyPair, at: str
  */
 function checkAcrossOutputs(reader: ManifestReader, outputs: OutputSpec[]): void {
   const { file } = reader;
-  const seen = new Map<string, number>();
+  // Paths are compared as the files they land on: a symlinked directory
+  // alias would otherwise let two outputs fight over one file.
+  const seen = new Map<string, { line: number; path: string }>();
   for (const o of outputs) {
-    const first = seen.get(o.path);
-    if (first !== undefined) reader.problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first}` });
-    else seen.set(o.path, o.line);
+    const real = realOutputPath(o.path);
+    const first = seen.get(real);
+    if (first !== undefined) {
+      const alias = first.path === o.path ? '' : ` (${first.path}: the same file through a symbolic link)`;
+      reader.problems.push({ file, line: o.line, message: `output path ${o.path} is also written by the output on line ${first.line}${alias}` });
+    } else seen.set(real, { line: o.line, path: o.path });
     // The keys each entry defines, as far as they are known offline (a json "*" expansion's are not).
     const defined = o.values.flatMap((v) => (chosenKeys(v.json) ?? (v.json ? [] : [v.key])).map((key) => ({ key, line: v.line })));
     const keys = new Map<string, number>();
@@ -554,6 +570,15 @@ function checkAcrossOutputs(reader: ManifestReader, outputs: OutputSpec[]): void
     for (const { key, line } of named) {
       if (bad.has(key)) reader.problems.push({ file, line, message: `key ${JSON.stringify(key)} is not a valid name for format ${o.format}` });
     }
+  }
+}
+
+/** The file an output lands on: the real path of its directory plus its name (the file itself may not exist yet). */
+function realOutputPath(path: string): string {
+  try {
+    return join(realpathSync(dirname(path)), basename(path));
+  } catch {
+    return path; // a missing directory is reported when writing
   }
 }
 

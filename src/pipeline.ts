@@ -54,7 +54,7 @@ export async function runPipeline(ending: Ending, options: PipelineOptions): Pro
   log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
   checkTemplates(manifest);
   // Owners and directories are checked before any API call: fail fast and cheap.
-  const targets = ending === 'render' ? [] : await prepareTargets(manifest);
+  const targets = ending === 'render' ? [] : await prepareTargets(manifest, env);
   const { rendered, ...run } = await fetchAndRender(manifest, options);
   switch (ending) {
     case 'write':
@@ -85,8 +85,8 @@ async function fetchAndRender(manifest: Manifest, options: PipelineOptions): Pro
       const fetched = lock ? await fetchLocked(store, plan, lock.lock, lock.file) : await fetchAll(store, plan);
       log.progress(
         'fetched',
-        { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, region },
-        `fetched ${fetched.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries)`,
+        { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region },
+        `fetched ${fetched.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
       );
       return { rendered: renderOutputs(resolveOutputs(manifest, fetched)), stats: store.stats, plan, fetched };
     } catch (err) {

@@ -16,9 +16,21 @@ import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
 import { chosenKeys, expandJson, InvalidJsonValueError } from './expand.js';
+import { shellQuote } from './formats/shell.js';
 import { isReservedForPaths } from './reserved-keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
-import { checkTargetDirectory, resolveGroup, resolveUser, writeAll, type ChangeReason, type OutputWrite } from './write.js';
+import {
+  checkTargetDirectory,
+  clearHookPending,
+  isHookPending,
+  markHookPending,
+  resolveGroup,
+  resolveUser,
+  writeAll,
+  type ChangeReason,
+  type OutputWrite,
+  type WriteOutcome,
+} from './write.js';
 
 /** What the manifest asks the store for, deduplicated across outputs. */
 export interface FetchPlan {
@@ -68,6 +80,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   const collisions: Array<{ line: number; message: string }> = [];
   const badKeys: Array<{ line: number; message: string }> = [];
+  const exposedSecrets: string[] = [];
   const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   const missingFields: string[] = [];
   const invalidJson = new Set<string>();
@@ -75,9 +88,11 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
     const entries: Array<[string, string]> = [];
     const source = new Map<string, string>();
     const lineOfKey = new Map<string, number>();
+    const secretKeys: string[] = [];
     for (const v of spec.values) {
       if (v.json) continue;
       const p = fetched.byName.get(v.parameter);
+      if (p?.type === 'SecureString') secretKeys.push(v.key);
       if (p) entries.push([v.key, p.value]);
       else if (v.optional) entries.push([v.key, v.default ?? '']);
       else missing.add(v.parameter);
@@ -115,6 +130,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         source.set(key, v.parameter);
         lineOfKey.set(key, v.line || spec.line);
         entries.push([key, value]);
+        if (p.type === 'SecureString') secretKeys.push(key);
       }
     }
     for (const path of spec.paths) {
@@ -136,7 +152,12 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         source.set(key, p.name);
         lineOfKey.set(key, path.line || spec.line);
         entries.push([key, p.value]);
+        if (p.type === 'SecureString') secretKeys.push(key);
       }
+    }
+    // The store says which values are secrets; a file every user can read must not hold one by accident.
+    if (spec.mode & 0o004 && secretKeys.length && !spec.worldReadableSecrets) {
+      exposedSecrets.push(`${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${secretKeys.join(', ')}`);
     }
     // `values` keys (and chosen json keys) were checked offline by parseManifest; keys from `paths` and json "*" are only known now.
     const valueKeys = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? (v.json ? [] : [v.key])));
@@ -171,6 +192,11 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       badKeys.map(({ line, message }) => ({ file: manifest.file, line, message })),
       { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
     );
+  }
+  if (exposedSecrets.length) {
+    throw new ToolError('world_readable_secret', ExitCode.output, `refusing to put secrets in world-readable files:\n${exposedSecrets.map((m) => `  ${m}`).join('\n')}`, {
+      hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
+    });
   }
   return resolved;
 }
@@ -252,16 +278,34 @@ export interface TargetIds {
   gid: number | undefined;
 }
 
-/** Resolve owners and check directories before any API call: fail fast and cheap. One entry per output, in manifest order. */
-export async function prepareTargets(manifest: Manifest): Promise<TargetIds[]> {
+/**
+ * Resolve owners and check directories before any API call: fail fast and
+ * cheap. Every unknown user and group of every output is reported at once.
+ * One entry per output, in manifest order.
+ */
+export async function prepareTargets(manifest: Manifest, env: NodeJS.ProcessEnv = process.env): Promise<TargetIds[]> {
   const ids: TargetIds[] = [];
+  const unknown: OutputError[] = [];
+  const resolveOrCollect = async (resolve: () => Promise<number | undefined>, path: string): Promise<number | undefined> => {
+    try {
+      return await resolve();
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      unknown.push(new OutputError(path, err.message, { hint: err.hint, cause: err }));
+      return undefined;
+    }
+  };
   for (const spec of manifest.outputs) {
     await checkTargetDirectory(spec.path);
-    try {
-      ids.push({ uid: await resolveUser(spec.owner), gid: await resolveGroup(spec.group) });
-    } catch (err) {
-      throw err instanceof OutputError ? new OutputError(spec.path, err.message, { hint: err.hint, cause: err }) : err;
-    }
+    const uid = await resolveOrCollect(() => resolveUser(spec.owner, env), spec.path);
+    const gid = await resolveOrCollect(() => resolveGroup(spec.group, env), spec.path);
+    ids.push({ uid, gid });
+  }
+  if (unknown.length === 1) throw unknown[0];
+  if (unknown.length) {
+    throw new ToolError('output_failed', ExitCode.output, `${unknown.length} owners or groups do not exist:\n${unknown.map((e) => `  ${e.message}`).join('\n')}`, {
+      hint: unknown[0]?.hint,
+    });
   }
   return ids;
 }
@@ -273,8 +317,15 @@ export interface OutputResult {
   mode: number;
   uid: number | undefined;
   gid: number | undefined;
+  /** The owner and group as the manifest gives them (names or ids), for the summary. */
+  owner: string | undefined;
+  group: string | undefined;
   changed: boolean;
   reasons: ChangeReason[];
+  /** `retried`: the file did not change, but an earlier run's on_change had failed. */
+  hook?: 'ran' | 'retried' | 'failed';
+  /** Why the on_change hook failed (it stays pending for the next run). */
+  hookError?: OutputError;
 }
 
 /**
@@ -291,13 +342,25 @@ export async function writeOutputs(rendered: RenderedOutput[], targets: TargetId
       verify: verify ? (tempPath: string, staged: readonly string[]) => runHook('verify', verify, out.spec.path, tempPath, { ...env, ...stagedPathsEnv(rendered, staged) }) : undefined,
     };
   });
-  const outcomes = await writeAll(writes);
+  const hooks: Array<{ index: number; retry: boolean }> = [];
+  const outcomes = await writeAll(writes, (staged) => markPendingHooks(rendered, staged, hooks));
   const results = outcomes.map(({ request, changed, reasons }, i): OutputResult => {
     const out = rendered[i] as RenderedOutput;
-    return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, changed, reasons };
+    return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, owner: out.spec.owner, group: out.spec.group, changed, reasons };
   });
-  for (const [i, out] of rendered.entries()) {
-    if (out.spec.onChange && results[i]?.changed) await runHook('on_change', out.spec.onChange, out.spec.path, out.spec.path, env);
+  // Every hook runs, whatever happened to the others; a failed one stays pending.
+  for (const { index, retry } of hooks) {
+    const spec = (rendered[index] as RenderedOutput).spec;
+    const result = results[index] as OutputResult;
+    try {
+      await runHook('on_change', spec.onChange ?? '', spec.path, spec.path, env);
+      await clearHookPending(spec.path);
+      result.hook = retry ? 'retried' : 'ran';
+    } catch (err) {
+      if (!(err instanceof OutputError)) throw err;
+      result.hook = 'failed';
+      result.hookError = err;
+    }
   }
   return results;
 }
@@ -328,6 +391,33 @@ function stagedName(outputPath: string): string {
 }
 
 /**
+ * Between staging and commit: every output with an `on_change` that changed,
+ * or whose hook failed in an earlier run, gets a pending marker before the
+ * swap, so a run killed between the rename and the hook still leaves the hook
+ * to the next run. Returns how to remove the markers this run created, should
+ * the commit fail.
+ */
+async function markPendingHooks(rendered: RenderedOutput[], staged: readonly WriteOutcome[], hooks: Array<{ index: number; retry: boolean }>): Promise<() => Promise<void>> {
+  const created: string[] = [];
+  const undo = async (): Promise<void> => {
+    await Promise.all(created.map(clearHookPending));
+  };
+  try {
+    for (const [index, out] of rendered.entries()) {
+      if (!out.spec.onChange) continue;
+      const changed = staged[index]?.changed ?? false;
+      if (!changed && !(await isHookPending(out.spec.path))) continue;
+      hooks.push({ index, retry: !changed });
+      if (await markHookPending(out.spec.path)) created.push(out.spec.path);
+    }
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+  return undo;
+}
+
+/**
  * Run a user command through `sh -c`, with the file as `$1` and in
  * SSM_MATERIALIZE_FILE. Values never go on its command line. Its output is
  * not shown: a verifier may echo the content it checks.
@@ -342,7 +432,8 @@ export function runHook(kind: 'verify' | 'on_change', command: string, outputPat
     child.on('close', (code, signal) => {
       if (code === 0) return resolve();
       const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
-      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${outputPath} sh -c ${JSON.stringify(command)} - ${outputPath}`;
+      // Single-quoted words, so that the line is valid shell when pasted, whatever the command holds.
+      const hint = `run it by hand to see its output: SSM_MATERIALIZE_FILE=${shellQuote(outputPath)} sh -c ${shellQuote(command)} ssm-materialize-${kind} ${shellQuote(outputPath)}`;
       reject(
         new OutputError(
           outputPath,

@@ -1,9 +1,9 @@
 /**
  * The AWS implementation of ParameterStore on @aws-sdk/client-ssm: explicit
  * names 10 per GetParameters call, paths page by page, calls in parallel with
- * a bound, the SDK's retries (jittered exponential backoff on throttling,
- * 5xx and connection errors), one overall deadline, and every SDK error
- * mapped to a typed ToolError that names the parameters and the fix.
+ * a bound, our own retries (pacing on throttling and decorrelated jitter:
+ * see pacing.ts), one overall deadline, and every SDK error mapped to a
+ * typed ToolError that names the parameters and the fix.
  */
 import {
   GetParametersByPathCommand,
@@ -17,10 +17,13 @@ import {
   type SSMClientConfig,
 } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { batchNames, matchAnswer } from './batches.js';
+import { splitSelector } from './names.js';
 import { quotableMessage } from './redact.js';
 
 /** GetParameters accepts at most 10 names. */
@@ -36,8 +39,12 @@ export interface SsmStoreOptions {
   roleArn?: string;
   /** Overall deadline for all calls, in milliseconds. */
   timeoutMs: number;
-  /** Attempts per call, including the first (SDK standard retry mode). */
-  maxAttempts: number;
+  /**
+   * Attempts per call, including the first. Unset: 5 for server and network
+   * faults, and as many as --timeout allows for throttling, so that a fleet
+   * sharing one quota never fails on throttling alone.
+   */
+  maxAttempts?: number;
   /** Calls in flight at once. */
   concurrency: number;
   /** Told about each call, for --verbose (names and counts only, never values). */
@@ -45,7 +52,9 @@ export interface SsmStoreOptions {
 }
 
 export class SsmStore implements ParameterStore {
-  readonly stats: CallStats = { calls: {}, retries: 0 };
+  readonly stats: CallStats = { calls: {}, retries: 0, throttled: 0 };
+  /** One send rate for the whole process: every call of this run shares the account's quota. */
+  readonly pacing = new AdaptiveRate();
   private readonly client: SSMClient;
   private readonly deadline: AbortController;
   private readonly timer: NodeJS.Timeout;
@@ -53,10 +62,10 @@ export class SsmStore implements ParameterStore {
 
   constructor(private readonly options: SsmStoreOptions) {
     const config: SSMClientConfig = {
-      maxAttempts: options.maxAttempts,
-      retryMode: 'standard',
+      // Retries are ours (call() below): pacing needs to see every throttling answer.
+      maxAttempts: 1,
       // A stalled connection must not eat the whole deadline: time out each
-      // attempt so the SDK retries it.
+      // attempt so that it is retried.
       // (throwOnRequestTimeout: without it this SDK only logs a warning.)
       requestHandler: {
         connectionTimeout: Math.min(3_000, options.timeoutMs),
@@ -101,12 +110,19 @@ export class SsmStore implements ParameterStore {
     const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
     results.forEach((out, i) => {
       const batch = batches[i] ?? [];
+      const answered = new Set<string>(out.InvalidParameters ?? []);
       for (const p of out.Parameters ?? []) {
         const requested = matchAnswer(batch, p);
-        if (requested !== undefined) found.set(requested, { ...toStored(p), name: requested });
+        if (requested === undefined) continue;
+        answered.add(requested);
+        const { selector } = splitSelector(requested);
+        // A numeric selector can be checked: a store that ignored it must not pass off another version.
+        if (selector !== undefined && /^\d+$/.test(selector) && p.Version !== Number(selector)) missing.push(requested);
+        else found.set(requested, { ...toStored(p), name: requested });
       }
-      // Whatever was neither answered nor listed as invalid is missing too.
-      missing.push(...batch.filter((name) => !found.has(name)));
+      missing.push(...(out.InvalidParameters ?? []));
+      // Never silently drop a name the store neither returned nor called invalid.
+      missing.push(...batch.filter((name) => !answered.has(name)));
     });
     return { found, missing };
   }
@@ -176,28 +192,75 @@ export class SsmStore implements ParameterStore {
     return out.Version ?? 0;
   }
 
-  private async call<Out extends { $metadata: { attempts?: number } }>(
+  /**
+   * One logical call: paced, retried on throttling and transient faults with
+   * decorrelated jitter, within the attempt budget and the overall deadline.
+   */
+  private async call<Out extends object>(
     operation: string,
     names: string[],
     command: () => GetParametersCommand | GetParametersByPathCommand | PutParameterCommand,
     count: number,
   ): Promise<Out> {
     const started = Date.now();
-    try {
-      // The union of commands defeats send()'s overloads; each caller names its output type.
-      const out = (await this.client.send(command() as GetParametersCommand, { abortSignal: this.deadline.signal })) as unknown as Out;
-      const attempts = out.$metadata.attempts ?? 1;
-      this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
-      this.stats.retries += attempts - 1;
-      this.options.onCall?.({ operation, count, attempts, ms: Date.now() - started });
-      return out;
-    } catch (err) {
-      this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
-      const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-      this.stats.retries += Math.max(0, attempts - 1);
-      throw mapSdkError(err, operation, names, this.deadline.signal.aborted ? this.options.timeoutMs : undefined);
+    const signal = this.deadline.signal;
+    this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
+    /** What went wrong before: when the deadline strikes during a wait, that is the story to tell. */
+    let previous: unknown;
+    let wait = 0;
+    for (let attempt = 1; ; attempt++) {
+      let sentAt = performance.now();
+      try {
+        // Short naps: the allowed rate grows while we wait.
+        for (let pause = this.pacing.trySend(); pause > 0; pause = this.pacing.trySend()) await sleep(Math.min(pause, 50), undefined, { signal });
+        sentAt = performance.now();
+        // The union of commands defeats send()'s overloads; each caller names its output type.
+        const out = (await this.client.send(command() as GetParametersCommand, { abortSignal: signal })) as unknown as Out;
+        this.options.onCall?.({ operation, count, attempts: attempt, ms: Date.now() - started });
+        return out;
+      } catch (err) {
+        if (signal.aborted) throw mapSdkError(previous ?? err, operation, names, this.options.timeoutMs);
+        const kind = retryKind(err);
+        if (kind === 'throttled') {
+          this.stats.throttled++;
+          this.pacing.throttled(sentAt);
+        }
+        const budget = this.options.maxAttempts ?? (kind === 'throttled' ? Infinity : DEFAULT_FAULT_ATTEMPTS);
+        if (kind === undefined || attempt >= budget) throw mapSdkError(err, operation, names);
+        previous = err;
+        this.stats.retries++;
+        wait = decorrelatedJitter(wait, RETRY_BACKOFF);
+        try {
+          await sleep(wait, undefined, { signal });
+        } catch {
+          throw mapSdkError(err, operation, names, this.options.timeoutMs);
+        }
+      }
     }
   }
+}
+
+/** Attempts for server and network faults when --max-attempts is not given. */
+const DEFAULT_FAULT_ATTEMPTS = 5;
+
+const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+
+/** Whether an attempt's failure is worth another attempt, and why; the SDK's own classification, narrowed to what SSM answers. */
+export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | undefined {
+  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean } } | undefined;
+  if (!e || typeof e !== 'object' || e.name === 'AbortError') return undefined;
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  if (status === 429 || THROTTLING_ERRORS.has(e.name ?? '')) return 'throttled';
+  if (
+    TRANSIENT_STATUS.has(status) ||
+    UNAVAILABLE_ERRORS.has(e.name ?? '') ||
+    NETWORK_CODES.has(e.code ?? '') ||
+    e.$metadata?.clockSkewCorrected === true ||
+    (e.name === 'InvalidSignatureException' && /Signature expired/.test(e.message ?? ''))
+  )
+    return 'transient';
+  return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
 }
 
 function toStored(p: Parameter): StoredParameter {
@@ -240,6 +303,7 @@ const UNAVAILABLE_ERRORS = new Set([
   'RequestTimeout',
   'RequestTimeoutException',
 ]);
+const THROTTLING_HINT = 'the account is over its SSM API quota (40 TPS by default, shared by every host): use --jitter to spread a fleet, or enable higher throughput';
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 
 /**
@@ -255,8 +319,22 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
   const what = names.length === 1 ? (names[0] ?? '') : `${names.length} parameters (${names.join(', ')})`;
 
   if (timedOutAfterMs !== undefined || name === 'AbortError') {
-    return new StoreUnavailableError(`timed out after ${((timedOutAfterMs ?? 0) / 1000).toFixed(1)} s during ${operation} for ${what}`, {
+    const seconds = ((timedOutAfterMs ?? 0) / 1000).toFixed(1);
+    if (retryKind(err) === 'throttled') {
+      return new StoreUnavailableError(`timed out after ${seconds} s during ${operation} for ${what}, still throttled (${name}: ${message || 'Rate exceeded'})`, {
+        hint: `${THROTTLING_HINT}; or raise --timeout (\`ssm-materialize plan --fleet N\` estimates the time a fleet needs)`,
+        cause: err,
+      });
+    }
+    return new StoreUnavailableError(`timed out after ${seconds} s during ${operation} for ${what}`, {
       hint: 'raise --timeout, or check network access to the SSM endpoint (VPC endpoint, proxy, security groups)',
+      cause: err,
+    });
+  }
+  // TLS spoken to a plain-HTTP port: OpenSSL reads the HTTP answer as a bad record.
+  if (e.code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
+    return new UsageError(`TLS handshake with the SSM endpoint failed during ${operation}: the endpoint speaks plain HTTP? use http://`, {
+      hint: 'an emulator or a local proxy usually listens on http://, e.g. --endpoint-url http://127.0.0.1:4583',
       cause: err,
     });
   }
@@ -298,8 +376,8 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
   if (UNAVAILABLE_ERRORS.has(name) || status >= 500 || (e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name)) {
     return new StoreUnavailableError(`Parameter Store unavailable during ${operation} for ${what}: ${name}${message ? `: ${message}` : ''} (after retries)`, {
       hint:
-        name === 'ThrottlingException'
-          ? 'the account is over its SSM API quota (40 TPS by default, shared by every host): use --jitter to spread a fleet, or enable higher throughput'
+        retryKind(err) === 'throttled'
+          ? THROTTLING_HINT
           : 'retry later; check the endpoint, network access and the AWS Health Dashboard',
       cause: err,
     });

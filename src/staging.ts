@@ -36,7 +36,7 @@ export interface KeptTarget {
   existed: boolean;
 }
 
-const TEMP_MARK = '.ssm-materialize.';
+export const TEMP_MARK = '.ssm-materialize.';
 
 /** The fd-based calls `stage` needs (there is no public way to wrap an fd in a FileHandle). */
 const fdOps = {
@@ -200,7 +200,7 @@ export async function discard(staged: StagedFile): Promise<void> {
   tempFilesInFlight.delete(staged.tempPath);
 }
 
-function describeErrno(err: unknown): string {
+export function describeErrno(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code ? `(${e.code}: ${e.syscall ?? 'io'})` : `(${String(err)})`;
 }

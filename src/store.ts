@@ -32,6 +32,8 @@ export interface ParameterStore {
 export interface CallStats {
   calls: Record<string, number>;
   retries: number;
+  /** Attempts the store answered with a throttling error (each one also counts as a retry, unless it was the last). */
+  throttled: number;
 }
 
 /** A store opened for one run: the two calls, the counts the summary reports, and a way to release its connections. */

@@ -19,11 +19,14 @@
  * directory; and it follows a symlink at the destination. Each is a promise
  * this tool exists to keep.
  */
+import { execFile } from 'node:child_process';
 import { constants, promises as fs, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { OutputError } from './errors.js';
 import {
+  TEMP_MARK,
   commit,
+  describeErrno,
   discard,
   dropBackup,
   contentBytes,
@@ -129,30 +132,85 @@ async function unsafeAncestor(dir: string): Promise<{ dir: string; mode: number 
 }
 
 
-/** Resolve a user name or numeric id to a uid, from /etc/passwd. */
-export async function resolveUser(spec: string | undefined): Promise<number | undefined> {
-  return resolveId(spec, '/etc/passwd', 'user');
+/**
+ * Resolve a user name or numeric id to a uid through the name service
+ * (`getent passwd`), so that LDAP/SSSD users work; /etc/passwd only when
+ * getent is not installed (minimal containers).
+ */
+export async function resolveUser(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return resolveId(spec, 'passwd', 'user', env);
 }
 
-/** Resolve a group name or numeric id to a gid, from /etc/group. */
-export async function resolveGroup(spec: string | undefined): Promise<number | undefined> {
-  return resolveId(spec, '/etc/group', 'group');
+/** Resolve a group name or numeric id to a gid, like resolveUser (`getent group`, else /etc/group). */
+export async function resolveGroup(spec: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  return resolveId(spec, 'group', 'group', env);
 }
 
-async function resolveId(spec: string | undefined, database: string, what: string): Promise<number | undefined> {
+async function resolveId(spec: string | undefined, database: 'passwd' | 'group', what: string, env: NodeJS.ProcessEnv): Promise<number | undefined> {
   if (spec === undefined) return undefined;
   if (/^\d+$/.test(spec)) return Number(spec);
-  let text = '';
+  const answer = await getent(database, spec, env);
+  let source = `getent ${database}`;
+  let line: string | undefined;
+  if (answer === 'no-getent') {
+    source = `/etc/${database}`;
+    const text = await fs.readFile(source, 'utf8').catch(() => '');
+    line = text.split('\n').find((l) => l.split(':')[0] === spec);
+  } else line = answer;
+  const id = line?.split(':')[2];
+  if (line?.split(':')[0] === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  throw new OutputError(spec, `no such ${what} (looked up with ${source})`, { hint: `create the ${what}, or give a numeric id` });
+}
+
+/** The entry getent prints for `name`, undefined when there is none, 'no-getent' when getent is not installed. */
+function getent(database: 'passwd' | 'group', name: string, env: NodeJS.ProcessEnv): Promise<string | undefined | 'no-getent'> {
+  return new Promise((resolve) => {
+    // No `--` before the name: not every getent (musl's) takes it, and the
+    // manifest only accepts names that cannot start with `-`.
+    execFile('getent', [database, name], { env, timeout: 10_000, encoding: 'utf8' }, (err, stdout) => {
+      if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return resolve('no-getent');
+      // Exit 2 is "not found"; any other failure counts as not found too, and is reported as such.
+      resolve(err ? undefined : stdout.split('\n')[0]);
+    });
+  });
+}
+
+/**
+ * An on_change hook that has not succeeded yet is remembered next to its
+ * output, so the next run retries it even when the file no longer changes
+ * (a retried deployment must not go green with a service on the old secret).
+ * The marker holds no value; it is created 0600, exclusive and no-follow.
+ */
+export function pendingHookMarker(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}pending`);
+}
+
+export async function isHookPending(path: string): Promise<boolean> {
+  const st = await fs.lstat(pendingHookMarker(path)).catch(() => undefined);
+  return st?.isFile() ?? false;
+}
+
+/** Returns true when this call created the marker (false: it was already there). */
+export async function markHookPending(path: string): Promise<boolean> {
+  const marker = pendingHookMarker(path);
+  let handle: fs.FileHandle;
   try {
-    text = await fs.readFile(database, 'utf8');
-  } catch {
-    /* fall through to the error below */
+    handle = await fs.open(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await isHookPending(path))) return false;
+    throw new OutputError(path, `cannot record the pending on_change hook at ${marker} ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(path)), cause: err });
   }
-  for (const line of text.split('\n')) {
-    const [name, , id] = line.split(':');
-    if (name === spec && id !== undefined && /^\d+$/.test(id)) return Number(id);
+  try {
+    await handle.writeFile(`on_change for ${basename(path)} has not succeeded yet; the next ssm-materialize run retries it\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-  throw new OutputError(spec, `no such ${what} in ${database}`, { hint: `create the ${what}, or give a numeric id` });
+  return true;
+}
+
+export async function clearHookPending(path: string): Promise<void> {
+  await fs.unlink(pendingHookMarker(path)).catch(() => undefined);
 }
 
 /** One output for `writeAll`: what to write, and the check its new content must pass before any output is replaced. */
@@ -175,15 +233,34 @@ export interface WriteOutcome {
 }
 
 /**
+ * A step between staging and commit: it sees what will change, may record
+ * state (the pending on_change markers), and returns how to undo that if the
+ * commit then fails. Throwing aborts the transaction.
+ */
+export type BeforeCommit = (outcomes: readonly WriteOutcome[]) => Promise<() => Promise<void>>;
+
+/**
  * Write every output or none: stage each changed one (and verify it), then
  * commit them all. Any failure before the commits discards every temp file;
  * a failed commit restores the outputs already replaced, newest first.
  */
-export async function writeAll(writes: readonly OutputWrite[]): Promise<WriteOutcome[]> {
+export async function writeAll(writes: readonly OutputWrite[], beforeCommit?: BeforeCommit): Promise<WriteOutcome[]> {
   const releaseSignals = cleanUpOnSignals();
   try {
     const { outcomes, staged } = await stageAll(writes);
-    await commitAll(staged);
+    let undo = async (): Promise<void> => undefined;
+    try {
+      if (beforeCommit) undo = await beforeCommit(outcomes);
+    } catch (err) {
+      await Promise.all(staged.map(discard));
+      throw err;
+    }
+    try {
+      await commitAll(staged);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
     return outcomes;
   } finally {
     releaseSignals();

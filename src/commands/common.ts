@@ -1,6 +1,6 @@
 /** What every command that talks to the store shares: its options and how the store is opened. */
 import type { Logger } from '../log.js';
-import { SsmStore } from '../ssm.js';
+import type { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
 import type { OpenStore, OpenedStore } from '../store.js';
 
@@ -10,7 +10,7 @@ export interface StoreArgs {
   'endpoint-url'?: string;
   'role-arn'?: string;
   timeout: number;
-  'max-attempts': number;
+  'max-attempts'?: number;
   concurrency: number;
   jitter: number;
 }
@@ -19,20 +19,54 @@ export interface ManifestArgs {
   manifest: string;
 }
 
-/** Bad numbers are usage errors, found before any waiting or calling. */
+/** Node's timers fire at once beyond this many milliseconds (a 32-bit signed delay). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** Bad numbers and URLs are usage errors, found before any waiting or calling. */
 function checkStoreArgs(args: StoreArgs): void {
   const bad: string[] = [];
   if (!(args.timeout > 0)) bad.push('--timeout must be > 0');
-  if (!Number.isInteger(args['max-attempts']) || args['max-attempts'] < 1) bad.push('--max-attempts must be an integer >= 1');
+  else if (args.timeout * 1000 > LONGEST_TIMER_MS) bad.push(`--timeout must be at most ${Math.floor(LONGEST_TIMER_MS / 1000)} seconds`);
+  const attempts = args['max-attempts'];
+  if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1)) bad.push('--max-attempts must be an integer >= 1');
   if (!Number.isInteger(args.concurrency) || args.concurrency < 1) bad.push('--concurrency must be an integer >= 1');
   if (!(args.jitter >= 0)) bad.push('--jitter must be >= 0');
-  if (bad.length) throw new UsageError(bad.join('; '));
+  else if (args.jitter * 1000 > LONGEST_TIMER_MS) bad.push(`--jitter must be at most ${Math.floor(LONGEST_TIMER_MS / 1000)} seconds`);
+  const endpointProblem = args['endpoint-url'] === undefined ? undefined : checkEndpointUrl(args['endpoint-url']);
+  if (endpointProblem) bad.push(endpointProblem);
+  if (bad.length) {
+    throw new UsageError(bad.join('; '), endpointProblem ? { hint: 'give a full URL, e.g. --endpoint-url http://127.0.0.1:4583 (the emulator) or https://ssm.us-east-1.amazonaws.com' } : {});
+  }
 }
 
-export function openStore(args: StoreArgs, region: string | undefined, log: Logger): SsmStore {
+/** The SDK would fail later with a bare `TypeError: Invalid URL` (and exit 5); say what is wrong up front. */
+function checkEndpointUrl(raw: string): string | undefined {
+  if (!/^https?:\/\//i.test(raw)) return `--endpoint-url ${JSON.stringify(raw)} must start with http:// or https://`;
+  try {
+    if (!new URL(raw).hostname) return `--endpoint-url ${JSON.stringify(raw)} has no host`;
+  } catch {
+    return `--endpoint-url ${JSON.stringify(raw)} is not a valid URL`;
+  }
+  return undefined;
+}
+
+/**
+ * The region, as the AWS CLI resolves it: the flag, the manifest, AWS_REGION,
+ * then AWS_DEFAULT_REGION. Undefined leaves the rest (the profile) to the SDK.
+ */
+export function regionFrom(args: { region?: string }, manifestRegion: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  return args.region ?? manifestRegion ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined);
+}
+
+/**
+ * The AWS SDK is loaded here, on first use, not at start-up: offline commands
+ * (--version, validate, policy, init) never pay for it.
+ */
+export async function openStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
   checkStoreArgs(args);
+  const { SsmStore } = await import('../ssm.js');
   return new SsmStore({
-    region: args.region ?? region,
+    region: regionFrom(args, region, env),
     profile: args.profile,
     endpoint: args['endpoint-url'],
     roleArn: args['role-arn'],
@@ -44,14 +78,14 @@ export function openStore(args: StoreArgs, region: string | undefined, log: Logg
 }
 
 /** How `main` opens the AWS store; tests inject another (e.g. an in-memory store) through `MainIo.openStore`. */
-export type StoreFactory = (args: StoreArgs, region: string | undefined, log: Logger) => OpenedStore;
+export type StoreFactory = (args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv) => OpenedStore | Promise<OpenedStore>;
 
 /**
  * The pipeline's store opener for these options: numbers checked, then the
  * --jitter wait, then the store. The jitter comes before the store exists:
  * its wait must not count against --timeout.
  */
-export function storeOpener(args: StoreArgs, log: Logger, open: StoreFactory = openStore): OpenStore {
+export function storeOpener(args: StoreArgs, log: Logger, env: NodeJS.ProcessEnv, open: StoreFactory = openStore): OpenStore {
   let waited = false;
   return async (region) => {
     checkStoreArgs(args);
@@ -59,6 +93,6 @@ export function storeOpener(args: StoreArgs, log: Logger, open: StoreFactory = o
     if (args.jitter > 0 && !waited) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
     waited = true;
     // The pipeline has already chosen the region (--region first, then the manifest's, then fallbacks).
-    return open({ ...args, region: undefined }, region ?? args.region, log);
+    return open({ ...args, region: undefined }, region ?? args.region, log, env);
   };
 }

@@ -85,22 +85,24 @@ function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined)
  * A key with different values in two outputs is an error, not a guess.
  */
 function environmentFrom(outputs: RenderedOutput[]): Record<string, string> {
-  const values: Record<string, string> = {};
-  const from: Record<string, string> = {};
+  // Maps, not plain objects: keys such as `constructor` or `toString` are
+  // ordinary names here, not inherited members that look like earlier keys.
+  const values = new Map<string, string>();
+  const from = new Map<string, string>();
   const conflicts: string[] = [];
   for (const out of outputs) {
     const parsed = typeof out.content !== 'string' || out.spec.format === 'template' ? undefined : getFormat(out.spec.format).parse(out.content, { outputPath: out.spec.path });
     if (!parsed) throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
     for (const [key, value] of Object.entries(parsed)) {
-      if (key in values && values[key] !== value) conflicts.push(`key ${key} differs between ${from[key]} and ${out.spec.path}`);
-      values[key] = value;
-      from[key] = out.spec.path;
+      if (values.has(key) && values.get(key) !== value) conflicts.push(`key ${key} differs between ${from.get(key)} and ${out.spec.path}`);
+      values.set(key, value);
+      from.set(key, out.spec.path);
     }
   }
   if (conflicts.length) {
     throw new ManifestError(conflicts.map((message) => ({ file: outputs[0]?.spec.path ?? '', line: 0, message })), { hint: 'choose outputs with --output PATH' });
   }
-  return values;
+  return Object.fromEntries(values);
 }
 
 /** Run the child with inherited stdio, forward signals, return its exit code (128+n when killed). */

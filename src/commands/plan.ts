@@ -10,10 +10,22 @@ import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
 import type { Logger } from '../log.js';
 import { plural, runPipeline, type PipelineOptions, type PipelineRun } from '../pipeline.js';
 import { fetchAll } from '../run.js';
+import { budgetOptions, callBudget, describeBudget, type BudgetOptions } from '../budget.js';
 
-export async function planCommand(options: PipelineOptions, mode: 'plan' | 'check'): Promise<number> {
+/** `plan`'s call-budget options (see budget.ts). */
+export interface BudgetArgs {
+  fleet: number;
+  tps: number;
+  every?: string;
+  'hook-timeout': number;
+  timeout: number;
+}
+
+export async function planCommand(options: PipelineOptions, mode: 'plan' | 'check', budgetArgs?: BudgetArgs): Promise<number> {
+  // Bad budget numbers are usage errors found before any call.
+  const budget: BudgetOptions | undefined = budgetArgs?.fleet !== undefined ? budgetOptions(budgetArgs) : undefined;
   const run = await runPipeline('diff', options);
-  const diffs = run.outcome;
+  const { outcome: diffs, stats } = run;
   if (options.locked !== undefined) await reportLockDrift(options, run);
   for (const d of diffs) options.log.result('plan_output', { ...d }, describe(d));
   // Outputs kept by `write --keep-last-good` while the store was down are stale until a good write.
@@ -22,12 +34,18 @@ export async function planCommand(options: PipelineOptions, mode: 'plan' | 'chec
     return s ? [{ path: d.path, fetched_at: s.fetchedAt, stale_since: s.staleSince }] : [];
   });
   for (const s of stale) options.log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
-  const pending = diffs.filter((d) => d.status !== 'unchanged' || stale.some((s) => s.path === d.path)).length;
+  const pending = diffs.filter((d) => d.status !== 'unchanged' || d.hookPending || stale.some((s) => s.path === d.path)).length;
   options.log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
     pending === 0 ? `up to date: ${plural(diffs.length, 'output')}` : `${pending} of ${plural(diffs.length, 'output')} would change`,
   );
+  if (budget) {
+    // The calls this run made (retries aside) are the calls every run makes: pages of a path are only known by listing it.
+    const counts = { GetParameters: stats.calls.GetParameters ?? 0, GetParametersByPath: stats.calls.GetParametersByPath ?? 0 };
+    const b = callBudget(counts, budget);
+    options.log.result('call_budget', { ...b }, describeBudget(b));
+  }
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
 }
 
@@ -48,6 +66,7 @@ async function reportLockDrift(options: PipelineOptions, run: PipelineRun<unknow
 }
 
 export function describe(d: OutputDiff): string {
+  if (d.status === 'unchanged' && d.hookPending) return `! ${d.path} (${d.format}): up to date, ${d.unchanged} keys; its on_change failed earlier and runs again on the next write`;
   if (d.status === 'unchanged') return `= ${d.path} (${d.format}): up to date, ${d.unchanged} keys`;
   if (d.status === 'new') return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
   const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.changed.length} changed`, `${d.unchanged} unchanged`];

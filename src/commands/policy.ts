@@ -1,13 +1,15 @@
 /**
- * `policy`: the least-privilege IAM policy for a manifest (AWS's "Restricting access to Parameter Store parameters using IAM policies"):
+ * `policy`: the least-privilege IAM policy for a manifest (docs/policy.md):
  * GetParameters/GetParameter on each exact parameter ARN (selectors
- * stripped), GetParametersByPath on each path's own ARN plus `path/*`, and
- * kms:Decrypt on the given key, conditioned on the parameters' encryption
- * context and on being called through SSM.
+ * stripped; public `/aws/service/` parameters without an account),
+ * GetParametersByPath on each path's own ARN plus `path/*` (paths inside
+ * another listed path left out), secretsmanager:GetSecretValue for
+ * `/aws/reference/secretsmanager/` names, and kms:Decrypt on the given key,
+ * conditioned on the encryption context and on the calling service.
  */
 import { UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
-import { baseName, isSecretReference, parameterArn, secretIdOf } from '../names.js';
+import { baseName, parameterArn } from '../names.js';
 
 export interface PolicyOptions {
   account: string;
@@ -24,14 +26,25 @@ interface Statement {
   Condition?: Record<string, Record<string, string | string[]>>;
 }
 
+/** `/aws/reference/secretsmanager/<secret-id>`: a Secrets Manager secret read through Parameter Store. */
+const SECRET_REFERENCE = '/aws/reference/secretsmanager/';
+/** `/aws/service/...`: public parameters owned by AWS, with no account in their ARN. */
+const PUBLIC_PARAMETERS = '/aws/service/';
+
 export function buildPolicy(manifest: Manifest, options: PolicyOptions): { Version: '2012-10-17'; Statement: Statement[] } {
   if (!/^\d{12}$/.test(options.account)) throw new UsageError(`--account must be a 12-digit AWS account id, not ${JSON.stringify(options.account)}`);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) throw new UsageError(`--region ${JSON.stringify(options.region)} is not an AWS region name`);
   const partition = options.partition ?? 'aws';
-  const arn = (name: string) => parameterArn(name, options.region, options.account, partition);
+  const { region, account } = options;
+  const arn = (name: string) => (baseName(name).startsWith(PUBLIC_PARAMETERS) ? parameterArn(name, region, '', partition) : parameterArn(name, region, account, partition));
+  const wildcard = (path: string) => (path === '/' ? `${arn('/')}*` : `${arn(path)}/*`);
 
-  const names = [...new Set(manifest.outputs.flatMap((o) => o.values.map((v) => baseName(v.parameter))))].sort();
-  const paths = [...new Set(manifest.outputs.flatMap((o) => o.paths.map((p) => p.path)))].sort();
+  const allNames = [...new Set(manifest.outputs.flatMap((o) => o.values.map((v) => baseName(v.parameter))))].sort();
+  const secrets = allNames.filter((n) => n.startsWith(SECRET_REFERENCE)).map((n) => n.slice(SECRET_REFERENCE.length));
+  const names = allNames;
+  // A path below another listed path is already covered by that path's `/*` grant.
+  const listed = [...new Set(manifest.outputs.flatMap((o) => o.paths.map((p) => p.path)))].sort();
+  const paths = listed.filter((p) => !listed.some((q) => q !== p && isBelow(p, q)));
   const statements: Statement[] = [];
   if (names.length) {
     statements.push({ Sid: 'ReadNamedParameters', Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: names.map(arn) });
@@ -41,39 +54,72 @@ export function buildPolicy(manifest: Manifest, options: PolicyOptions): { Versi
       Sid: 'ReadParametersByPath',
       Effect: 'Allow',
       Action: 'ssm:GetParametersByPath',
-      Resource: paths.flatMap((p) => (p === '/' ? [arn('/'), `${arn('/')}*`] : [arn(p), `${arn(p)}/*`])),
+      Resource: paths.flatMap((p) => (p === '/' ? [arn('/'), wildcard('/')] : [arn(p), wildcard(p)])),
     });
   }
-  // A secret read through Parameter Store needs the SSM read above on its
-  // reference name and GetSecretValue on the secret itself, whose ARN ends
-  // in a dash and six random characters.
-  const secrets = names.filter(isSecretReference).map((n) => `arn:${partition}:secretsmanager:${options.region}:${options.account}:secret:${secretIdOf(n)}-??????`);
+  const secretArns = secrets.map((id) => secretArn(id, region, account, partition));
   if (secrets.length) {
-    statements.push({ Sid: 'ReadSecretsThroughParameterStore', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets });
+    // Parameter Store passes these reads through to Secrets Manager, which
+    // checks its own permission. A secret's ARN ends in `-` and six random
+    // characters; `??????` matches exactly those (a `*` would also match
+    // other secrets whose names merely start with this one).
+    statements.push({ Sid: 'ReadReferencedSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArns });
   }
   if (options.kmsKey) {
+    const { resource, aliasCondition } = kmsResource(options.kmsKey, region, account, partition);
     // The encryption context SSM sends is the parameter's ARN: restrict the
-    // key to exactly the parameters (and paths) this manifest reads.
-    const parameters = names.filter((n) => !isSecretReference(n));
-    const context = [...parameters.map(arn), ...paths.map((p) => (p === '/' ? `${arn('/')}*` : `${arn(p)}/*`))];
-    const condition: Record<string, Record<string, string | string[]>> = {
-      StringEquals: { 'kms:ViaService': `ssm.${options.region}.amazonaws.com` },
-      StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': context },
-    };
-    const { resource, aliasCondition } = kmsResource(options.kmsKey, options.region, options.account, partition);
-    if (aliasCondition) condition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
-    if (context.length) statements.push({ Sid: 'DecryptParameters', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
-    if (secrets.length) {
-      // Secrets Manager decrypts with the secret's ARN as encryption context.
-      const secretCondition: Record<string, Record<string, string | string[]>> = {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${options.region}.amazonaws.com` },
-        StringLike: { 'kms:EncryptionContext:SecretARN': secrets },
+    // key to exactly the parameters (and paths) this manifest reads. Names a
+    // path's wildcard already matches are left out.
+    const own = names.filter((n) => !n.startsWith(SECRET_REFERENCE) && !n.startsWith(PUBLIC_PARAMETERS));
+    const context = [...own.filter((n) => !paths.some((p) => isBelow(n, p))).map(arn), ...paths.map(wildcard)];
+    if (context.length) {
+      const condition: Record<string, Record<string, string | string[]>> = {
+        StringEquals: { 'kms:ViaService': `ssm.${region}.amazonaws.com` },
+        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': context },
       };
-      if (aliasCondition) secretCondition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
-      statements.push({ Sid: 'DecryptSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: secretCondition });
+      if (aliasCondition) condition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
+      statements.push({ Sid: 'DecryptParameters', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
+    }
+    if (secrets.length) {
+      // Secrets Manager decrypts with its own encryption context (SecretARN).
+      // Assumes the secrets use the same customer key; a secret under
+      // aws/secretsmanager needs no grant.
+      const condition: Record<string, Record<string, string | string[]>> = {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
+        StringLike: { 'kms:EncryptionContext:SecretARN': secretArns },
+      };
+      if (aliasCondition) condition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
+      statements.push({ Sid: 'DecryptReferencedSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
     }
   }
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/** What the printed policy cannot cover; for stderr, next to the policy. */
+export function policyWarnings(manifest: Manifest, options: PolicyOptions): string[] {
+  const warnings: string[] = [];
+  const names = manifest.outputs.flatMap((o) => o.values.map((v) => baseName(v.parameter)));
+  if (!options.kmsKey) {
+    warnings.push(
+      'no --kms-key: this policy grants no kms:Decrypt, so SecureStrings encrypted under a customer managed KMS key will be denied (only the AWS managed key alias/aws/ssm needs no grant); pass --kms-key KEY to add it',
+    );
+  }
+  if (names.some((n) => n.startsWith(SECRET_REFERENCE))) {
+    warnings.push(
+      'Secrets Manager references: a secret under a customer managed key also needs kms:Decrypt on that key through secretsmanager; the DecryptReferencedSecrets statement assumes --kms-key is that key',
+    );
+  }
+  return warnings;
+}
+
+/** `/a/b` is below `/a` (and below `/`); `/ab` is not below `/a`. */
+function isBelow(name: string, path: string): boolean {
+  return path === '/' ? name !== '/' : name.startsWith(`${path}/`);
+}
+
+/** Secrets Manager ARN with the `-??????` wildcard for the random suffix it appends. */
+function secretArn(secretId: string, region: string, account: string, partition: string): string {
+  return `arn:${partition}:secretsmanager:${region}:${account}:secret:${secretId}-??????`;
 }
 
 /**

@@ -33,7 +33,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise
   // `echo secret | ssm-materialize put` must store "secret", not "secret\n".
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
   if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
-  const store = openStore(args, undefined, log);
+  const store = await openStore(args, undefined, log);
   try {
     const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
     log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['key-id'] ? `, ${args['key-id']}` : ''}), version ${version}`);
@@ -49,12 +49,22 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Read one line from a TTY in raw mode, echoing nothing. */
-function promptHidden(io: PutIo, text: string): Promise<string> {
+/**
+ * Read one line from a TTY in raw mode, echoing nothing.
+ *
+ * Characters typed before no-echo took effect (while node was starting)
+ * were already echoed by the terminal: no program can take that back. What
+ * it can do is never store them: whatever is already waiting when the
+ * prompt hides input is discarded, and the user is told to type the value
+ * at the prompt, so a secret is never partly visible on the screen.
+ */
+async function promptHidden(io: PutIo, text: string): Promise<string> {
   const stdin = io.stdin;
   // Raw mode (no echo) before the prompt: anything typed right after the
   // prompt appears must already be hidden.
   stdin.setRawMode?.(true);
+  const early = await drainTypeAhead(stdin);
+  if (early > 0) io.prompt(`(ignored ${early} character${early === 1 ? '' : 's'} typed before this prompt: the terminal may have shown them; type the value now)\n`);
   io.prompt(text);
   return new Promise((resolve, reject) => {
     let value = '';
@@ -77,4 +87,22 @@ function promptHidden(io: PutIo, text: string): Promise<string> {
     };
     stdin.on('data', onData);
   });
+}
+
+/** Read and drop what is already waiting on the terminal; returns how many characters. */
+async function drainTypeAhead(stdin: PutIo['stdin']): Promise<number> {
+  let count = 0;
+  const onData = (chunk: Buffer | string) => {
+    count += [...chunk.toString()].length;
+  };
+  stdin.on('data', onData);
+  stdin.resume();
+  // Input already buffered is delivered in the next poll phase; a short
+  // grace period covers a busy event loop. Nothing typed later is dropped
+  // except within this window, before the prompt is even shown.
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 25));
+  stdin.off('data', onData);
+  stdin.pause();
+  return count;
 }

@@ -17,6 +17,14 @@
  * | `dotenv` | the dotenv quoting of the dotenv format; may refuse a value   |
  * | `systemd`| a double-quoted systemd EnvironmentFile value; NUL and       |
  * |          | noncharacters refused                                         |
+ * | `token`  | the value as is if it is one plain word (letters, digits and  |
+ * |          | `. _ : / @ + = , -`); anything else refused                   |
+ *
+ * Every filter but `raw` and `token` writes its own quotes, so it is safe
+ * only where a complete literal may stand, never inside quotes the template
+ * already opened: `"{{ X | sh }}"` lets a value with `"` end the author's
+ * string. Such placeholders are refused (docs/formats.md lists each
+ * filter's safe context).
  *
  * Syntax: a placeholder starts at `{{` and ends at the next `}}` on the same
  * line; spaces inside are optional. `{{ '{{' }}` writes a literal `{{` (any
@@ -48,7 +56,33 @@ export const templateFilters: Record<string, Filter> = {
   dotenv: (v) => quoteDotenv(v) ?? { refused: 'no dotenv quoting (single, backtick, double or bare) reads it back exactly' },
   systemd: (v) =>
     v.includes('\0') ? { refused: reasons.nul } : hasNoncharacter(v) ? { refused: 'it contains a Unicode noncharacter, which systemd rejects' } : systemdQuote(v),
+  // For syntaxes with no escaping a filter could target (nginx directives,
+  // where even a quoted string expands `$variables`): a value that could end
+  // the argument, the directive or the block, or start a comment or a
+  // variable, is refused instead of written.
+  token: (v) => (TOKEN.test(v) ? v : { refused: 'it is not one plain word (letters, digits and . _ : / @ + = , - only)' }),
 };
+
+const TOKEN = /^[A-Za-z0-9._:/@+=,-]+$/;
+
+/** Filters that write a complete quoted literal: wrong inside quotes the template opened. */
+const QUOTING_FILTERS = new Set(['json', 'yaml', 'sh', 'php', 'dotenv', 'systemd']);
+
+/**
+ * The quote left open at the end of `prefix` (the template text before a
+ * placeholder on its line), or undefined. A backslash escapes the next
+ * character inside double quotes, as in most syntaxes that have them.
+ */
+function openQuote(prefix: string): string | undefined {
+  let open: string | undefined;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix[i];
+    if (open === '"' && c === '\\') i++;
+    else if (open === undefined && (c === '"' || c === "'" || c === '`')) open = c;
+    else if (c === open) open = undefined;
+  }
+  return open;
+}
 
 type Piece =
   | { kind: 'text'; text: string }
@@ -138,6 +172,15 @@ function scan(text: string, path: string): { pieces: Piece[]; problems: Manifest
     const filter = parts[1]!;
     if (!Object.prototype.hasOwnProperty.call(templateFilters, filter)) {
       problem(`unknown filter ${JSON.stringify(filter)} (one of ${Object.keys(templateFilters).join(', ')})`);
+      continue;
+    }
+    const enclosing = QUOTING_FILTERS.has(filter) ? openQuote(text.slice(lineStart, open)) : undefined;
+    if (enclosing !== undefined) {
+      problem(`{{ ${key} | ${filter} }} is inside ${enclosing}…${enclosing}, but the ${filter} filter writes its own quotes: a value holding ${enclosing} would end yours; remove the surrounding quotes`);
+      continue;
+    }
+    if (filter === 'json' && /\.ya?ml(\.tmpl)?$/i.test(path)) {
+      problem(`{{ ${key} | json }} in a YAML file: a JSON string is not always the same YAML string (YAML 1.1 folds U+0085, U+2028, U+2029); use the yaml filter`);
       continue;
     }
     pieces.push({ kind: 'value', key, filter, line, column });

@@ -125,7 +125,7 @@ describe('plan, check and exec on an in-memory store', () => {
     const { dir, manifest, store } = setup();
     const r = await runMain(['write', '-m', manifest, '--', 'echo'], { store });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('arguments after -- are only for `exec`');
+    expect(r.stderr).toContain('are only for `exec`');
     expect(readdirSync(dir)).toEqual(['m.yaml']);
   });
 });

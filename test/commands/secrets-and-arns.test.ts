@@ -133,7 +133,7 @@ describe('Secrets Manager references and parameter ARNs', () => {
       expect.arrayContaining([`${ARN}/aws/reference/secretsmanager/db`, `${ARN}/aws/reference/secretsmanager/prod/db`, `${ARN}/shared/license`, `${ARN}/db`, `${ARN}/app/api-key`]),
     );
     expect(sid('ReadNamedParameters')?.Resource.filter((r) => r.includes('shared/license'))).toEqual([`${ARN}/shared/license`]);
-    expect(sid('ReadSecretsThroughParameterStore')).toMatchObject({
+    expect(sid('ReadReferencedSecrets')).toMatchObject({
       Action: 'secretsmanager:GetSecretValue',
       Resource: [
         `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:db-??????`,
@@ -141,7 +141,7 @@ describe('Secrets Manager references and parameter ARNs', () => {
         `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/db-??????`,
       ],
     });
-    expect(sid('DecryptSecrets')?.Condition?.StringEquals).toEqual({ 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' });
+    expect(sid('DecryptReferencedSecrets')?.Condition?.StringEquals).toEqual({ 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' });
     expect(JSON.stringify(sid('DecryptParameters'))).not.toContain('reference/secretsmanager');
   });
 });

@@ -84,8 +84,8 @@ describe('write, end to end', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/wrote +.*out\.dotenv \(dotenv, 16 keys, mode 0600\)/);
-    // 2 GetParameters for the 4 names (cert:1 and cert:stable are answered under one Name, so
-    // never in one call: src/batches.ts) + 2 pages for the 12 parameters under the path, shared by all 4 outputs, + 1 for /e2e/cr.
+    // 2 GetParameters for the 4 names (cert:1 and cert:stable share a base name, so they go in
+    // separate calls) + 2 pages for the 12 parameters under the path, shared by all 4 outputs, + 1 for /e2e/cr.
     expect(result.stdout).toMatch(/done: 4 outputs, 4 changed, 5 API calls/);
     expect(emulator().counters().operations).toMatchObject({ GetParameters: 2, GetParametersByPath: 3 });
 

@@ -138,8 +138,65 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
     }
   });
 
+  it('flags a quoting filter inside quotes the template opened, and json in a YAML template', () => {
+    const text = [
+      'export A="{{ A | sh }}"',
+      "x = '{{ B | php }}';",
+      'ok: {{ C | yaml }}',
+      'name: "{{ D | raw }}"',
+      '"k": {{ E | json }}, "esc \\" still closed": {{ F | json }}',
+      'cmd = `{{ G | dotenv }}`',
+      '',
+    ].join('\n');
+    const err = manifestError(() => templateKeys(text, PATH));
+    expect(err.problems.map((p) => [p.line, p.message.split(':')[0]])).toEqual([
+      [1, '{{ A | sh }} is inside "…", but the sh filter writes its own quotes'],
+      [2, "{{ B | php }} is inside '…', but the php filter writes its own quotes"],
+      [6, '{{ G | dotenv }} is inside `…`, but the dotenv filter writes its own quotes'],
+    ]);
+    const yamlErr = manifestError(() => templateKeys('a: {{ A | json }}\nb: {{ B | yaml }}\n', '/repo/settings.yaml.tmpl'));
+    expect(yamlErr.problems.map((p) => p.line)).toEqual([1]);
+    expect(yamlErr.problems[0]?.message).toContain('use the yaml filter');
+  });
+
+  it('token filter: writes one plain word unchanged, refuses anything that could end an argument, a directive or a block', () => {
+    fc.assert(
+      fc.property(anyValue, (v) => {
+        const out = templateFilters['token']!(v);
+        if (typeof out === 'string') {
+          expect(out).toBe(v);
+          expect(v).toMatch(/^[A-Za-z0-9._:/@+=,-]+$/);
+        } else expect(v).not.toMatch(/^[A-Za-z0-9._:/@+=,-]+$/);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    for (const bad of ['', 'a b', 'a;b', 'a}', '{', '#x', '$host', '"q"', "'q'", 'a\nb', 'a\\b']) expect(typeof templateFilters['token']!(bad), bad).toBe('object');
+  });
+
+  it('the nginx starter template refuses a value that would add a location block, and writes host:port as is', () => {
+    const dir = join(import.meta.dirname, '../../templates');
+    const text = readFileSync(join(dir, 'nginx-upstream.conf.tmpl'), 'utf8');
+    const keys = templateKeys(text, 'nginx-upstream.conf.tmpl');
+    const plain = Object.fromEntries(keys.map((k) => [k, k === 'SERVER_NAME' ? 'app.example.com' : k === 'UPSTREAM_API_KEY' ? 'k3y-ABC=' : '10.0.0.1:8080']));
+    const out = renderTemplate(text, 'nginx-upstream.conf.tmpl', Object.entries(plain));
+    expect(out).toContain('    server 10.0.0.1:8080;\n');
+    expect(out).toContain('proxy_set_header X-Api-Key k3y-ABC=;');
+    const attack = `127.0.0.1:1;\n}\nserver { listen 8081; location /${CANARY} { return 200 $http_x_api_key; } }\nupstream x {\n server 127.0.0.1:2`;
+    const err = (() => {
+      try {
+        renderTemplate(text, 'nginx-upstream.conf.tmpl', Object.entries({ ...plain, BACKEND_PRIMARY: attack }));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(UnrepresentableValueError);
+    expect((err as UnrepresentableValueError).keys).toEqual(['BACKEND_PRIMARY']);
+    expect((err as Error).message).not.toContain(CANARY);
+  });
+
   it('every filter is documented and every starter template renders', () => {
-    expect(Object.keys(templateFilters).sort()).toEqual(['dotenv', 'json', 'php', 'raw', 'sh', 'systemd', 'yaml']);
+    expect(Object.keys(templateFilters).sort()).toEqual(['dotenv', 'json', 'php', 'raw', 'sh', 'systemd', 'token', 'yaml']);
     const dir = join(import.meta.dirname, '../../templates');
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     for (const f of Object.keys(templateFilters)) expect(readme).toContain(`| \`${f}\` |`);

@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { main, type MainIo } from '../../src/cli.js';
 import type { OpenedStore } from '../../src/store.js';
+import { DEMO_CREDENTIALS } from './cli.js';
 
 export interface MainResult {
   code: number;
@@ -40,8 +41,11 @@ export async function runMain(argv: string[], options: RunOptions = {}): Promise
  * of an in-process run, this worker's process.env carries exactly the run's
  * AWS_* variables and HOME.
  */
+const SDK_NOTICE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
 async function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
-  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => k.startsWith('AWS_') || k === 'HOME');
+  // The SDK's Node 20 notice stays silenced (vitest.config.ts): it is not the run's configuration.
+  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => (k.startsWith('AWS_') || k === 'HOME') && k !== SDK_NOTICE);
   const saved = keys.map((k) => [k, process.env[k]] as const);
   const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
   for (const k of keys) set(k, env[k]);
@@ -55,4 +59,20 @@ async function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Pro
 /** The same call shape as runCli (test/helpers/cli.ts), in-process. */
 export function runCliInProcess(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<MainResult> {
   return runMain(args, { env, input });
+}
+
+/** AWS settings isolated from the developer's own config; never the instance metadata service. */
+export function mainEnv(endpoint: string | undefined, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_REGION: 'us-east-1',
+    ...(endpoint ? { AWS_ENDPOINT_URL_SSM: endpoint } : {}),
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...DEMO_CREDENTIALS,
+    ...extra,
+  };
 }

@@ -3,7 +3,7 @@ import type { CallStats, GetResult, OpenedStore, StoredParameter } from '../../s
 
 export class MemoryStore implements OpenedStore {
   readonly calls: string[] = [];
-  readonly stats: CallStats = { calls: {}, retries: 0 };
+  readonly stats: CallStats = { calls: {}, retries: 0, throttled: 0 };
   closed = false;
   constructor(private readonly values: Record<string, string>) {}
 

@@ -323,7 +323,9 @@ describe('mode and owner are final before the file is visible', () => {
       attacks++;
       const dir = outputDir();
       const log = join(root, `umask-${n++}.log`);
-      const r = await write(manifest(dir, `    mode: "${mode}"\n    verify: 'stat -c "%a" "$1" > ${log}'\n`), { umask });
+      // A world-readable mode needs the explicit opt-in for the SecureStrings this manifest reads.
+      const optIn = Number.parseInt(mode, 8) & 0o004 ? '    world_readable_secrets: true\n' : '';
+      const r = await write(manifest(dir, `    mode: "${mode}"\n${optIn}    verify: 'stat -c "%a" "$1" > ${log}'\n`), { umask });
       expect(r.code, r.stderr).toBe(0);
       expect(readFileSync(log, 'utf8').trim()).toBe(String(Number.parseInt(mode, 8).toString(8)));
       expect(statSync(join(dir, 'app.env')).mode & 0o7777).toBe(Number.parseInt(mode, 8));

@@ -83,7 +83,8 @@ export function writeManifest(dir: string, name: string, body: string): string {
 
 /** Our temp files (and anything else that looks like one) in a directory. */
 export function tempFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.includes('.ssm-materialize.') || f.endsWith('.tmp'));
+  // `.NAME.ssm-materialize.pending` is not a temp file: it records an on_change hook still to run.
+  return readdirSync(dir).filter((f) => (f.includes('.ssm-materialize.') && !f.endsWith('.ssm-materialize.pending')) || f.endsWith('.tmp'));
 }
 
 export interface SpawnOptions {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compareKeys, modeString, type OutputDiff } from '../../src/diff.js';
 import { describe as describeDiff } from '../../src/commands/plan.js';
 
-const base: OutputDiff = { path: '/o/app.env', format: 'dotenv', status: 'changed', added: [], removed: [], changed: [], unchanged: 0, opaque: false, reasons: ['content'], mode: { from: '0644', to: '0600' } };
+const base: OutputDiff = { path: '/o/app.env', format: 'dotenv', status: 'changed', added: [], removed: [], changed: [], unchanged: 0, opaque: false, reasons: ['content'], mode: { from: '0644', to: '0600' }, hookPending: false };
 
 describe('plan diffs', () => {
   it('compares two parsed files key by key', () => {

@@ -53,9 +53,10 @@ describe('Logger', () => {
     }
   });
 
-  it('an internal error prints its stack and exits 70', () => {
+  it('an internal error prints its kind and stack frames, never its message (it may quote a value)', () => {
     const { log, out } = capture();
-    log.error(new TypeError('boom'));
-    expect(out.stderr).toMatch(/^ssm-materialize: internal error \(a bug; please report it\):\nTypeError: boom\n\s+at /);
+    log.error(new TypeError('boom CANARY-value'));
+    expect(out.stderr).toMatch(/^ssm-materialize: internal error \(a bug; please report it\):\nTypeError \(message not shown[^\n]*\n\s+at /);
+    expect(out.stderr).not.toContain('CANARY');
   });
 });

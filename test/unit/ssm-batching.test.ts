@@ -1,8 +1,12 @@
 /** SsmStore's batching and paging, counted by the in-process emulator (the real SDK over HTTP). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { SsmStore } from '../../src/ssm.js';
+import { batchNames } from '../../src/batches.js';
+import { NAMES_PER_CALL, SsmStore } from '../../src/ssm.js';
+
+const batchByBaseName = (names: string[]) => batchNames(names, NAMES_PER_CALL);
 import { cliEnv } from '../helpers/cli.js';
+
 
 let emulator: RunningEmulator;
 const saved = { ...process.env };
@@ -50,5 +54,24 @@ describe('SsmStore batching', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('batchByBaseName', () => {
+  it('fills calls of 10 when no base name repeats: ceil(n / 10) calls', () => {
+    const names = Array.from({ length: 23 }, (_, i) => `/app/p${i}`);
+    expect(batchByBaseName(names).map((b) => b.length)).toEqual([10, 10, 3]);
+  });
+
+  it('never puts two requests for one base name (or a secret and its bare name) in one call', () => {
+    const names = ['/a:1', '/a:2', '/a', '/a:old', '/b', '/c:3', '/aws/reference/secretsmanager/s', 's', ...Array.from({ length: 9 }, (_, i) => `/x${i}`)];
+    const batches = batchByBaseName(names);
+    expect(batches.flat().sort()).toEqual([...new Set(names)].sort());
+    for (const batch of batches) {
+      expect(batch.length).toBeLessThanOrEqual(10);
+      const bases = batch.map((n) => n.replace(/:[^:/]*$/, '').replace('/aws/reference/secretsmanager/', ''));
+      expect(new Set(bases).size, JSON.stringify(batch)).toBe(batch.length);
+    }
+    expect(batches.length).toBe(4);
   });
 });

@@ -1,0 +1,69 @@
+// A fleet of hosts deploying at once: N `ssm-materialize write` processes
+// started together, each reading the same names from one store that allows
+// `tps` calls per second. Used by bench/run.mjs; also runnable alone:
+//   node bench/fleet.mjs --hosts 20 --names 100 --endpoint URL
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function benchNames(count, prefix = '/bench/app') {
+  return Array.from({ length: count }, (_, i) => `${prefix}/p${String(i).padStart(4, '0')}`);
+}
+
+export function benchValue(i) {
+  return `value-${i}-${'x'.repeat(40)}`;
+}
+
+/** One manifest per host directory, every name into one dotenv file. */
+export function writeHostDirs(root, hosts, names) {
+  const manifest = `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`;
+  return Array.from({ length: hosts }, (_, h) => {
+    const dir = join(root, `host${String(h).padStart(3, '0')}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dir, 'm.yaml'), manifest);
+    return dir;
+  });
+}
+
+function runOne(cli, dir, env, extraArgs) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [cli, 'write', '-m', 'm.yaml', '--log-format', 'json', ...extraArgs], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const events = (out + err)
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      const at = (name) => Date.parse(events.find((e) => e.event === name)?.time ?? '');
+      const done = events.find((e) => e.event === 'done');
+      resolve({ code, ms: performance.now() - started, throttled: done?.throttled ?? 0, fetchStart: at('fetch_start'), fetched: at('fetched'), stderr: err.slice(-2000) });
+    });
+  });
+}
+
+/** Start every host at once; resolve when all have exited. */
+export async function runFleet({ cli, dirs, env, extraArgs = [] }) {
+  const started = performance.now();
+  const results = await Promise.all(dirs.map((dir) => runOne(cli, dir, env, extraArgs)));
+  const ms = performance.now() - started;
+  const failed = results.filter((r) => r.code !== 0);
+  // From the first host's first call to the last host's last answer: what pacing decides, without process start-up.
+  const fetchWindowMs = Math.max(...results.map((r) => r.fetched)) - Math.min(...results.map((r) => r.fetchStart));
+  return { ms, fetchWindowMs, failed: failed.length, firstFailure: failed[0]?.stderr, clientThrottled: results.reduce((a, r) => a + r.throttled, 0) };
+}
+
+/** Every host's file holds every value (a fleet that "succeeded" with wrong files did not succeed). */
+export function checkHostFiles(dirs, names) {
+  const expected = names.map((_, i) => `K${i}=`).length;
+  let bad = 0;
+  for (const dir of dirs) {
+    const text = readFileSync(join(dir, 'out.env'), 'utf8');
+    const lines = text.split('\n').filter((l) => /^K\d+=/.test(l));
+    if (lines.length !== expected || !names.every((_, i) => text.includes(benchValue(i)))) bad++;
+  }
+  return bad;
+}

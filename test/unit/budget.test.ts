@@ -1,0 +1,88 @@
+/** The call budget arithmetic and its advice (pure). */
+import { describe, expect, it } from 'vitest';
+import { budgetOptions, callBudget, describeBudget, parseInterval, DEFAULT_HOOK_TIMEOUT_S } from '../../src/budget.js';
+import { UsageError } from '../../src/errors.js';
+
+const base = { fleet: 1, tps: 40, timeoutSeconds: 30, hookTimeoutSeconds: DEFAULT_HOOK_TIMEOUT_S };
+
+describe('callBudget', () => {
+  it('one host, 100 names: 10 calls, a floor of 0.25 s, no advice', () => {
+    const b = callBudget({ GetParameters: 10, GetParametersByPath: 0 }, base);
+    expect(b).toEqual({ calls: 10, by_operation: { GetParameters: 10, GetParametersByPath: 0 }, fleet: 1, tps: 40, fleet_calls: 10, min_seconds: 0.25, advice: [] });
+  });
+
+  it('the issue figures: 20 x 100 names at 40 TPS is a 5 s floor, 50 x 100 a 12.5 s floor', () => {
+    expect(callBudget({ GetParameters: 10, GetParametersByPath: 0 }, { ...base, fleet: 20 }).min_seconds).toBe(5);
+    expect(callBudget({ GetParameters: 10, GetParametersByPath: 0 }, { ...base, fleet: 50 }).min_seconds).toBe(12.5);
+  });
+
+  it('1,000 hosts with 50 names every 5 minutes: ~17 calls/s, ~42% of the default quota, with advice', () => {
+    const b = callBudget({ GetParameters: 5, GetParametersByPath: 0 }, { ...base, fleet: 1000, everySeconds: 300 });
+    expect(b.periodic).toEqual({ every_seconds: 300, calls_per_second: 16.667, quota_share: 0.417 });
+    expect(b.advice.join('\n')).toContain('takes 42% of the quota all day, and deploys compete with it');
+    // 5000 calls at a quarter of 40 TPS: every 500 s keeps it at 25%.
+    expect(b.advice.join('\n')).toContain('every 500 s keeps it at 25%');
+  });
+
+  it('periodic use over the quota says every run will be throttled', () => {
+    const b = callBudget({ GetParameters: 10, GetParametersByPath: 0 }, { ...base, fleet: 1000, everySeconds: 60 });
+    expect(b.periodic?.quota_share).toBeGreaterThan(1);
+    expect(b.advice.join('\n')).toContain('over the 40 TPS quota: every run will be throttled');
+  });
+
+  it('a fleet that needs longer than --timeout gets --timeout and --jitter advice', () => {
+    const b = callBudget({ GetParameters: 10, GetParametersByPath: 0 }, { ...base, fleet: 200 });
+    expect(b.min_seconds).toBe(50);
+    expect(b.advice).toEqual([
+      'hosts starting together need about 75 s, more than --timeout 30: pass --timeout 75 or more, or spread the starts with --jitter 50 (the wait does not count against --timeout)',
+    ]);
+  });
+
+  it("a fleet that needs longer than the hook's timeout gets quota and batch advice, and a word on paths", () => {
+    const b = callBudget({ GetParameters: 10, GetParametersByPath: 3 }, { ...base, fleet: 20_000, hookTimeoutSeconds: 600 });
+    expect(b.min_seconds).toBe(6500);
+    const advice = b.advice.join('\n');
+    expect(advice).toContain("more than the deploy hook's 10 min");
+    expect(advice).toContain('higher-throughput setting');
+    expect(advice).toContain('GetParametersByPath stays near 100 TPS');
+    // 600 s x 40 TPS / 13 calls / 1.5 margin = 1230 hosts per batch.
+    expect(advice).toContain('batches of at most 1230 hosts');
+  });
+
+  it('describeBudget prints counts, the floor, the periodic share and each advice line; never more than the budget holds', () => {
+    const text = describeBudget(callBudget({ GetParameters: 5, GetParametersByPath: 2 }, { ...base, fleet: 1000, everySeconds: 300 }));
+    expect(text.split('\n')).toEqual([
+      'call budget: 7 API calls per run (5 GetParameters, 2 GetParametersByPath)',
+      '  fleet of 1000 hosts at 40 TPS: 7000 calls, at least 175 s',
+      '  every 5 min on 1000 hosts: 23.333 calls/s, 58% of the quota',
+      expect.stringMatching(/^ {2}advice: hosts starting together need about 262.5 s/),
+      expect.stringMatching(/^ {2}advice: running every 5 min on 1000 hosts takes 58% of the quota/),
+    ]);
+  });
+});
+
+describe('parseInterval and budgetOptions', () => {
+  it.each([
+    ['300', 300],
+    ['90s', 90],
+    ['5m', 300],
+    ['1.5h', 5400],
+    ['1d', 86400],
+  ])('%s is %d s', (text, seconds) => expect(parseInterval(text)).toBe(seconds));
+
+  it.each(['', '5 minutes', '-5m', '0', 'm', '5x'])('%j is a usage error', (text) => {
+    expect(() => parseInterval(text)).toThrow(UsageError);
+  });
+
+  it('bad --fleet, --tps and --hook-timeout are reported together, exit 2', () => {
+    let err: unknown;
+    try {
+      budgetOptions({ fleet: 0.5, tps: 0, 'hook-timeout': -1, timeout: 30 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as UsageError).message).toBe('--fleet must be a whole number of hosts >= 1; --tps must be > 0; --hook-timeout must be > 0');
+  });
+});
