@@ -231,7 +231,7 @@ describe('hostile manifests through parseManifest / loadManifest', () => {
       fc.property(counted(serialized), (text) => {
         outcomes[expectManifestOutcome(parse(text), FILE, text)]++;
       }),
-      params(3000),
+      params(1000),
     );
     // The generator must exercise both sides, or it proves little.
     expect(outcomes.refused).toBeGreaterThan(100);
@@ -243,7 +243,7 @@ describe('hostile manifests through parseManifest / loadManifest', () => {
       fc.property(counted(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), tokenSoup, tokenSoup.map((t) => VALID + t), tokenSoup.map((t) => t + VALID))), (text) => {
         expectManifestOutcome(parse(text), FILE, text);
       }),
-      params(3000),
+      params(1000),
     );
   });
 
