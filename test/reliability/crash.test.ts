@@ -219,7 +219,11 @@ describe('SIGTERM and SIGINT mid-run', () => {
     const slot = async (n: number, rounds: number) => {
       const dir = join(root, `signal-random-${n}`);
       mkdirSync(dir, { mode: 0o700 });
-      const manifests = { a: writeManifest(dir, 'a.yaml', manifestBody('a')), b: writeManifest(dir, 'b.yaml', manifestBody('b')) };
+      // A short verify holds the write phase (temp files on disk) open for
+      // 300 ms, so signals sent after the fetch land in it on a machine of
+      // any speed: the signal-in-the-write-phase outcome is never left to luck.
+      const withWindow = (tag: 'a' | 'b') => manifestBody(tag).replace(/(  - path: app\.yaml\n)/, `$1    verify: 'sleep 0.3'\n`);
+      const manifests = { a: writeManifest(dir, 'a.yaml', withWindow('a')), b: writeManifest(dir, 'b.yaml', withWindow('b')) };
       expect((await cli(['write', '-m', manifests.a], env)).code).toBe(0);
       for (let k = 0; k < rounds; k++) {
         const target = checkOutput(dir, 0) === 'a' ? 'b' : 'a';
