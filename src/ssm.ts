@@ -144,7 +144,7 @@ export class SsmStore implements ParameterStore {
       throw new AccessDeniedError(
         `access denied for ${denied.length} of ${batch.length} parameters in one GetParameters call:\n${denied.map((d) => `  ${d.name}: ${awsMessage(d.error.message, d.name)}`).join('\n')}`,
         denied.map((d) => d.name),
-        { hint: [...new Set(denied.map((d) => d.error.hint))].join('; '), cause: err },
+        { hint: mergeDenialHints(denied.map((d) => d.error.hint ?? '')), cause: err },
       );
     }
   }
@@ -270,6 +270,29 @@ function toStored(p: Parameter): StoredParameter {
     value: p.Value ?? '',
     version: p.Version ?? 0,
   };
+}
+
+/**
+ * One sentence per fix: IAM denials of the same action share one "allow
+ * ACTION on ARN, ARN ..." hint instead of repeating it per parameter; other
+ * hints (KMS) are kept once each.
+ */
+export function mergeDenialHints(hints: readonly string[]): string {
+  const arnsByFix = new Map<string, { action: string; tail: string; arns: string[] }>();
+  const others: string[] = [];
+  for (const hint of hints) {
+    const m = /^allow (\S+) on (\S+) (in the role's IAM policy[\s\S]*)$/.exec(hint);
+    if (!m) {
+      if (hint) others.push(hint);
+      continue;
+    }
+    const [, action = '', arn = '', tail = ''] = m;
+    const fix = arnsByFix.get(`${action} ${tail}`) ?? { action, tail, arns: [] };
+    if (!fix.arns.includes(arn)) fix.arns.push(arn);
+    arnsByFix.set(`${action} ${tail}`, fix);
+  }
+  const merged = [...arnsByFix.values()].map((f) => `allow ${f.action} on ${f.arns.join(', ')} ${f.tail}`);
+  return [...new Set([...merged, ...others])].join('; ');
 }
 
 /** The service's own words from a mapped message ("... for NAME: <AWS message>"). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundedConcurrency, mapSdkError } from '../../src/ssm.js';
+import { boundedConcurrency, mapSdkError, mergeDenialHints } from '../../src/ssm.js';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, UsageError } from '../../src/errors.js';
 
 const sdkError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -15,6 +15,21 @@ describe('mapping SDK errors to exit codes and hints', () => {
     expect(err.exitCode).toBe(4);
     expect(err.message).toContain('/app/db, /app/x');
     expect(err.hint).toContain('allow ssm:GetParameters on arn:aws:ssm:us-east-1:1:parameter/app/db');
+  });
+
+  it('denials of several parameters give one hint listing every ARN, not one sentence per ARN', () => {
+    const denial = (name: string) =>
+      mapSdkError(
+        sdkError('AccessDeniedException', `User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:1:parameter${name} because no identity-based policy allows the ssm:GetParameters action`),
+        'GetParameters',
+        [name],
+      ).hint ?? '';
+    const kms = 'allow kms:Decrypt on the KMS key that encrypts /app/k (in the key policy or the role\'s policy)';
+    const hint = mergeDenialHints([denial('/app/a'), denial('/app/b'), denial('/app/a'), kms]);
+    expect(hint.match(/allow ssm:GetParameters on/g)).toHaveLength(1);
+    expect(hint).toContain('allow ssm:GetParameters on arn:aws:ssm:us-east-1:1:parameter/app/a, arn:aws:ssm:us-east-1:1:parameter/app/b in the role\'s IAM policy');
+    expect(hint).toContain(kms);
+    expect(mergeDenialHints([denial('/app/a')])).toBe(denial('/app/a'));
   });
 
   it('a KMS-wrapped denial points at kms:Decrypt', () => {
