@@ -13,6 +13,7 @@ import { readDotenv } from '../helpers/consumers.js';
 import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const CANARY = 'CANARY';
 const LIMITED = { access_key_id: 'AKIALIMITED', secret_access_key: 'limited-secret' };
@@ -31,7 +32,7 @@ beforeAll(async () => {
         seed: {
           region,
           credentials: [
-            { access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' },
+            DEMO_CREDENTIAL,
             { ...LIMITED, allow: { actions: ['ssm:GetParameters'], parameters: ['arn:aws:ssm:*:123456789012:parameter/other'] } },
           ],
           // Replicated by the user: same names, each region's own values (and versions).

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const CANARY = 'CANARY';
 const LIMITED = { access_key_id: 'AKIALIMITED', secret_access_key: 'limited-secret' };
@@ -16,7 +17,7 @@ const tempDir = useTempDir();
 const { run, emulator } = useInProcessEmulator(
   () => ({
     credentials: [
-      { access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' },
+      DEMO_CREDENTIAL,
       { ...LIMITED, allow: { actions: ['ssm:GetParameters'], parameters: ['arn:aws:ssm:us-east-1:123456789012:parameter/other/*'] } },
     ],
     parameters: [

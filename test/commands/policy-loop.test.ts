@@ -14,6 +14,7 @@ import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess as runCli } from '../helpers/main.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const tempDir = useTempDir();
 const running: RunningEmulator[] = [];
@@ -39,7 +40,7 @@ async function emulatorWith(rules: AccessRule[]): Promise<RunningEmulator> {
   const emulator = await startEmulator({
     port: 0,
     seed: {
-      credentials: [{ access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret', allow: rules }],
+      credentials: [{ ...DEMO_CREDENTIAL, allow: rules }],
       kms_keys: [{ id: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/MyApplicationKey'] }],
       parameters: [
         { name: '/loop/db/password', type: 'SecureString', key_id: 'alias/MyApplicationKey', value: 'pw-1' },

@@ -10,6 +10,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess as runCli, type MainResult as CliResult } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
@@ -29,7 +30,7 @@ beforeAll(async () => {
       region: REGION,
       account: ACCOUNT,
       credentials: [
-        { access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' },
+        DEMO_CREDENTIAL,
         { access_key_id: 'AKIAOTHERTEAM', secret_access_key: 'other-team-secret' },
       ],
       roles: [

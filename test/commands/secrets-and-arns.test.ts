@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readDotenv } from '../helpers/consumers.js';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const CANARY = 'CANARY';
 const REF = '/aws/reference/secretsmanager';
@@ -20,7 +21,7 @@ const tempDir = useTempDir();
 const { run, emulator } = useInProcessEmulator(
   () => ({
     credentials: [
-      { access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' },
+      DEMO_CREDENTIAL,
       // May read parameters (and the reference's parameter ARN) but not the secret itself.
       { ...LIMITED, allow: { actions: ['ssm:GetParameter*'], parameters: [`${ARN}/*`] } },
     ],

@@ -14,6 +14,7 @@ import type { Faults, SeedCredential } from '../../src/emulator/index.js';
 import { readDotenv, readJson } from '../helpers/consumers.js';
 import { cli, cliEnv, emulatorWith, expectCleanError, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const NAMES = Array.from({ length: 35 }, (_, i) => `/fault/app/k${String(i).padStart(2, '0')}`);
 const PATH_PARAMS = Array.from({ length: 25 }, (_, i) => `/fault/env/e${String(i).padStart(2, '0')}`);
@@ -34,7 +35,7 @@ const LIMITED: SeedCredential = {
 };
 const KMS_LIMITED: SeedCredential = { access_key_id: 'AKIAKMSLIMITED', secret_access_key: 'kms-limited-secret', allow: { kms_keys: [KMS_ALIAS] } };
 const PATH_DENIED: SeedCredential = { access_key_id: 'AKIAPATHDENIED', secret_access_key: 'path-denied-secret', allow: { actions: ['ssm:GetParameters'] } };
-const DEMO = { access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' };
+const DEMO = DEMO_CREDENTIAL;
 
 let root: string;
 const emulators: Emulator[] = [];

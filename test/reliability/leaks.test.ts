@@ -20,6 +20,7 @@ import { join, relative } from 'node:path';
 import type { CliResult } from '../helpers/cli.js';
 import { cli, cliEnv, emulatorWith, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
+import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const token = (label: string) => `LEAK${label}Z${randomBytes(6).toString('hex')}`;
 /** Canary tokens by role; plain [A-Za-z0-9] so no escaping (JSON, shell, YAML) can disguise them. */
@@ -71,7 +72,7 @@ beforeAll(async () => {
     secret_access_key: 'leak-limited',
     allow: { parameters: ['arn:aws:ssm:us-east-1:123456789012:parameter/leak/app/*'], kms_keys: [KMS_ALIAS] },
   };
-  const credentials = [{ access_key_id: 'AKIAEMULATORDEMO', secret_access_key: 'emulator-demo-secret' }, limited];
+  const credentials = [DEMO_CREDENTIAL, limited];
   emulator = await emulatorWith(VALUES, { credentials }, keyOf, log);
   failing = await emulatorWith(VALUES, { credentials, faults: { error_rate: 1 } }, keyOf, log);
   root = scratchDir('leaks');
