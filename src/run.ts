@@ -89,6 +89,25 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
     const source = new Map<string, string>();
     const lineOfKey = new Map<string, number>();
     const secretKeys: string[] = [];
+    /**
+     * A key the store named (from `paths:` or json "*"), or one expanded from
+     * a value: refused when reserved (unless allowed), a collision when taken.
+     */
+    const addKey = (key: string, value: string, from: string, line: number, refuseReserved: boolean, secret: boolean): void => {
+      if (refuseReserved && isReservedForPaths(key)) {
+        reserved.push({ output: spec.path, key, parameter: from, line });
+        return;
+      }
+      const earlier = source.get(key);
+      if (earlier !== undefined) {
+        collisions.push({ line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${from}` });
+        return;
+      }
+      source.set(key, from);
+      lineOfKey.set(key, line);
+      entries.push([key, value]);
+      if (secret) secretKeys.push(key);
+    };
     for (const v of spec.values) {
       if (v.json) continue;
       const p = fetched.byName.get(v.parameter);
@@ -116,22 +135,8 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
         continue;
       }
       for (const field of expanded.missingFields) missingFields.push(`${v.parameter}: field ${JSON.stringify(field)}`);
-      for (const [key, value] of expanded.entries) {
-        // Under "*" the value's writer names the keys, as under paths: the same keys are refused.
-        if (v.json.kind === 'all' && isReservedForPaths(key)) {
-          reserved.push({ output: spec.path, key, parameter: v.parameter, line: v.line || spec.line });
-          continue;
-        }
-        const earlier = source.get(key);
-        if (earlier !== undefined) {
-          collisions.push({ line: v.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${v.parameter}` });
-          continue;
-        }
-        source.set(key, v.parameter);
-        lineOfKey.set(key, v.line || spec.line);
-        entries.push([key, value]);
-        if (p.type === 'SecureString') secretKeys.push(key);
-      }
+      // Under "*" the value's writer names the keys, as under paths: the same keys are refused.
+      for (const [key, value] of expanded.entries) addKey(key, value, v.parameter, v.line || spec.line, v.json.kind === 'all', p.type === 'SecureString');
     }
     for (const path of spec.paths) {
       const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
@@ -140,19 +145,7 @@ export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOu
       if (list.length === 0 && !path.optional) missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
       for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
         const key = keyForPathParameter(path.path, p.name);
-        if (isReservedForPaths(key) && !path.allowKeys.includes(key)) {
-          reserved.push({ output: spec.path, key, parameter: p.name, line: path.line || spec.line });
-          continue;
-        }
-        const earlier = source.get(key);
-        if (earlier !== undefined) {
-          collisions.push({ line: path.line || spec.line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${p.name}` });
-          continue;
-        }
-        source.set(key, p.name);
-        lineOfKey.set(key, path.line || spec.line);
-        entries.push([key, p.value]);
-        if (p.type === 'SecureString') secretKeys.push(key);
+        addKey(key, p.value, p.name, path.line || spec.line, !path.allowKeys.includes(key), p.type === 'SecureString');
       }
     }
     // The store says which values are secrets; a file every user can read must not hold one by accident.
