@@ -72,25 +72,20 @@ export function buildPolicy(manifest: Manifest, options: PolicyOptions): { Versi
     // path's wildcard already matches are left out.
     const own = names.filter((n) => !n.startsWith(SECRET_REFERENCE) && !n.startsWith(PUBLIC_PARAMETERS));
     const context = [...own.filter((n) => !paths.some((p) => isBelow(n, p))).map(arn), ...paths.map(wildcard)];
-    if (context.length) {
+    /** kms:Decrypt on the key, only through `service` and only for these encryption contexts. */
+    const decrypt = (sid: string, service: string, contextKey: string, contexts: string[]) => {
       const condition: Record<string, Record<string, string | string[]>> = {
-        StringEquals: { 'kms:ViaService': `ssm.${region}.amazonaws.com` },
-        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': context },
+        StringEquals: { 'kms:ViaService': `${service}.${region}.amazonaws.com` },
+        StringLike: { [`kms:EncryptionContext:${contextKey}`]: contexts },
       };
       if (aliasCondition) condition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
-      statements.push({ Sid: 'DecryptParameters', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
-    }
-    if (secrets.length) {
-      // Secrets Manager decrypts with its own encryption context (SecretARN).
-      // Assumes the secrets use the same customer key; a secret under
-      // aws/secretsmanager needs no grant.
-      const condition: Record<string, Record<string, string | string[]>> = {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` },
-        StringLike: { 'kms:EncryptionContext:SecretARN': secretArns },
-      };
-      if (aliasCondition) condition['ForAnyValue:StringEquals'] = { 'kms:ResourceAliases': aliasCondition };
-      statements.push({ Sid: 'DecryptReferencedSecrets', Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
-    }
+      statements.push({ Sid: sid, Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource, Condition: condition });
+    };
+    if (context.length) decrypt('DecryptParameters', 'ssm', 'PARAMETER_ARN', context);
+    // Secrets Manager decrypts with its own encryption context (SecretARN).
+    // Assumes the secrets use the same customer key; a secret under
+    // aws/secretsmanager needs no grant.
+    if (secrets.length) decrypt('DecryptReferencedSecrets', 'secretsmanager', 'SecretARN', secretArns);
   }
   return { Version: '2012-10-17', Statement: statements };
 }
