@@ -23,7 +23,7 @@ import { inProcessFleet, loadSsmStore, sdkAdaptiveFleet } from './in-process-fle
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'ssm-materialize.mjs');
+const cli = join(root, 'dist', 'ssm-materialize.cjs');
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const option = (name, dflt) => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { startEmulatorProcess } from './emulator-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist', 'ssm-materialize.mjs');
+const cli = join(root, 'dist', 'ssm-materialize.cjs');
 const outDir = mkdtempSync(join(tmpdir(), 'ssm-materialize-demo-'));
 chmodSync(outDir, 0o700);
 

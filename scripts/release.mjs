@@ -1,21 +1,21 @@
 // `npm run release [-- --out DIR]`: the artifacts a release publishes, into release/ (or DIR).
 //   ssm-materialize-<version>-<platform>-<arch>  standalone executable (Node SEA): no Node needed on the host
-//   ssm-materialize-<version>.mjs                the single-file ESM bundle, for hosts with Node >= 20.11
+//   ssm-materialize-<version>.cjs                the single-file bundle, for hosts with Node >= 20.12
 //   SHA256SUMS                                   `sha256sum -c` format, for both
 // The version is package.json's (src/cli.ts reads the same field).
 //
-// The SEA recipe for Node 20: a CommonJS bundle (SEA runs one CJS script;
-// yargs is ESM and uses import.meta.url, so that is mapped explicitly),
-// `node --experimental-sea-config` turns it into a blob (with a V8 code cache:
+// The SEA recipe for Node 20: the CommonJS bundle (SEA runs one CJS script;
+// scripts/bundle.mjs makes the same file for dist/), `node
+// --experimental-sea-config` turns it into a blob (with a V8 code cache:
 // faster start-up), and postject injects the blob into a copy of this node
 // binary. The blob embeds the code cache of *this* node build, so build
 // releases with the Node version they are meant to carry.
-import { build } from 'esbuild';
 import { inject } from 'postject';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { bundleCli } from './bundle.mjs';
 
 const root = join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -30,28 +30,14 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 mkdirSync(work, { recursive: true });
 
-// 1. The ESM bundle, made exactly as `npm run build` makes the npm package's.
-const mjsName = `ssm-materialize-${version}.mjs`;
-execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), join(out, mjsName)], { cwd: root, stdio: 'inherit' });
+// 1. The bundle, made exactly as `npm run build` makes dist/'s (built apart
+// from dist/, which tests may be running at the same moment).
+const bundleName = `ssm-materialize-${version}.cjs`;
+const cjs = join(out, bundleName);
+await bundleCli(cjs);
+chmodSync(cjs, 0o755);
 
-// 2. The CommonJS bundle the executable runs.
-const cjs = join(work, 'ssm-materialize.cjs');
-await build({
-  entryPoints: [join(root, 'src', 'bin.ts')],
-  outfile: cjs,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  sourcemap: false,
-  legalComments: 'none',
-  logLevel: 'error',
-  define: { 'import.meta.url': '__smImportMetaUrl' },
-  // Inside the executable there is no script file: the executable itself stands in for it.
-  banner: { js: "const __smImportMetaUrl = require('node:url').pathToFileURL(typeof __filename === 'string' && __filename ? __filename : process.execPath).href;" },
-});
-
-// 3. The blob, then a copy of node with the blob injected.
+// 2. The blob, then a copy of node with the blob injected.
 const blob = join(work, 'sea-prep.blob');
 const seaConfig = join(work, 'sea-config.json');
 writeFileSync(seaConfig, JSON.stringify({ main: cjs, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
@@ -63,8 +49,8 @@ chmodSync(exe, 0o755);
 // postject may warn about a `.note.100` section on Linux: harmless.
 await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
 
-// 4. Checksums.
-const sums = [exeName, mjsName].map((name) => `${createHash('sha256').update(readFileSync(join(out, name))).digest('hex')}  ${name}\n`).join('');
+// 3. Checksums.
+const sums = [exeName, bundleName].map((name) => `${createHash('sha256').update(readFileSync(join(out, name))).digest('hex')}  ${name}\n`).join('');
 writeFileSync(join(out, 'SHA256SUMS'), sums);
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(`${out}: ${exeName}, ${mjsName}, SHA256SUMS\n`);
+process.stdout.write(`${out}: ${exeName}, ${bundleName}, SHA256SUMS\n`);

@@ -15,8 +15,8 @@ import {
   type Parameter,
   type PutParameterCommandOutput,
   type SSMClientConfig,
-} from '@aws-sdk/client-ssm';
-import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+  fromTemporaryCredentials,
+} from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';

@@ -1,9 +1,9 @@
-/** Run the built CLI (dist/ssm-materialize.mjs) as a child process, the way users and deploy hooks do. */
+/** Run the built CLI (dist/ssm-materialize.cjs, the npm bin) as a child process, the way users and deploy hooks do. */
 import { join } from 'node:path';
 import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 import { runCommand } from './spawn.js';
 
-export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ssm-materialize.mjs');
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ssm-materialize.cjs');
 
 export interface CliResult {
   code: number | null;

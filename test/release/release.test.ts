@@ -1,6 +1,6 @@
 /**
  * `npm run release` and the npm package, as a user receives them: the
- * standalone executable copied alone onto a host with no Node, the .mjs
+ * standalone executable copied alone onto a host with no Node, the .cjs
  * bundle, the checksums, and the npm tarball installed offline into an empty
  * prefix. Each one does a real `write` against the emulator.
  */
@@ -21,8 +21,10 @@ import { readmeShellBlocks } from '../integrations/readme.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const EXE = `ssm-materialize-${version}-${process.platform}-${process.arch}`;
-const MJS = `ssm-materialize-${version}.mjs`;
+const BUNDLE = `ssm-materialize-${version}.cjs`;
 const SECRET = 'CANARY-release-s3cr3t';
+/** The bin (src/launch.ts), the bundle it runs and the bundle's V8 code cache. */
+const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize.bundle.cache'];
 
 let work: string;
 let releaseDir: string;
@@ -75,10 +77,10 @@ function expectWritten(dir: string, result: { code: number | null; stdout: strin
 }
 
 describe('npm run release', () => {
-  it('produces the executable, the .mjs bundle and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
-    expect(readdirSync(releaseDir).sort()).toEqual([MJS, EXE, 'SHA256SUMS'].sort());
+  it('produces the executable, the .cjs bundle and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
+    expect(readdirSync(releaseDir).sort()).toEqual([BUNDLE, EXE, 'SHA256SUMS'].sort());
     const sums = readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8');
-    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual([MJS, EXE].sort());
+    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual([BUNDLE, EXE].sort());
     const check = await runCommand('sha256sum', ['-c', 'SHA256SUMS'], { env: { PATH: process.env.PATH }, cwd: releaseDir });
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(`${EXE}: OK`);
@@ -107,10 +109,10 @@ describe('npm run release', () => {
     expectWritten(dir, r);
   });
 
-  it('the .mjs bundle runs under node and writes the same file', async () => {
-    const dir = host('mjs-write');
-    copyFileSync(join(releaseDir, MJS), join(dir, MJS));
-    const r = await runCommand(process.execPath, [join(dir, MJS), 'write', '-m', 'materialize.yaml'], { env: awsEnv('/nonexistent', dir), cwd: dir });
+  it('the .cjs bundle runs under node and writes the same file', async () => {
+    const dir = host('bundle-write');
+    copyFileSync(join(releaseDir, BUNDLE), join(dir, BUNDLE));
+    const r = await runCommand(process.execPath, [join(dir, BUNDLE), 'write', '-m', 'materialize.yaml'], { env: awsEnv('/nonexistent', dir), cwd: dir });
     expectWritten(dir, r);
   });
 });
@@ -128,19 +130,19 @@ describe('the npm package', () => {
     files = info!.files.map((f) => f.path).sort();
   }, 120_000);
 
-  it('holds the bin bundle, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
-    expect(files).toContain('dist/ssm-materialize.mjs');
+  it('holds the bin, its bundle and code cache, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
+    for (const f of DIST_FILES) expect(files).toContain(f);
     expect(files).toContain('README.md');
     expect(files).toContain('LICENSE');
     expect(files).toContain('package.json');
     const templates = readdirSync(join(ROOT, 'templates')).map((f) => `templates/${f}`);
     for (const t of templates) expect(files).toContain(t);
-    expect(files.filter((f) => !['dist/ssm-materialize.mjs', 'README.md', 'LICENSE', 'package.json', ...templates].includes(f))).toEqual([]);
+    expect(files.filter((f) => ![...DIST_FILES, 'README.md', 'LICENSE', 'package.json', ...templates].includes(f))).toEqual([]);
   });
 
   it('declares no runtime dependencies (the bin is one bundle), so it installs with no network', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
-    expect(pkg.bin).toEqual({ 'ssm-materialize': 'dist/ssm-materialize.mjs' });
+    expect(pkg.bin).toEqual({ 'ssm-materialize': 'dist/ssm-materialize.cjs' });
     for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies']) expect(pkg[field]).toBeUndefined();
   });
 

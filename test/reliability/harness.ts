@@ -5,9 +5,9 @@
  * listings, and a guard for tests that need root and mounts.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { Seed } from '../../src/emulator/types.js';
@@ -23,16 +23,16 @@ export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
  */
 export const CLI_PATH = process.env.SSM_MATERIALIZE_CLI ?? snapshot(CLI);
 
-function snapshot(bundle: string): string {
-  const copy = join(tmpdir(), `ssm-rel-cli-${process.pid}-${Date.now()}.mjs`);
+function snapshot(bin: string): string {
+  const copy = join(tmpdir(), `ssm-rel-cli-${process.pid}-${Date.now()}`);
   try {
-    copyFileSync(bundle, copy);
+    cpSync(dirname(bin), copy, { recursive: true }); // the bin, its bundle and code cache
   } catch {
-    return bundle; // not built: let the spawns report it
+    return bin; // not built: let the spawns report it
   }
   chmodSync(copy, 0o755); // readable by the unprivileged uid of the EACCES tests
-  afterAll(() => rmSync(copy, { force: true }));
-  return copy;
+  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+  return join(copy, basename(bin));
 }
 export { cliEnv };
 

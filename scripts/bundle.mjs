@@ -1,0 +1,71 @@
+// One definition of how src/bin.ts becomes a single-file CommonJS bundle,
+// shared by `npm run build` (dist/, run by the launcher src/launch.ts) and
+// `npm run release` (the bundle as published, and the script inside the
+// standalone executable, which runs CommonJS only).
+//
+// Start-up is paid for every byte: Node reads and compiles the whole file
+// before the first line runs, even for `--version`. So:
+// - the AWS SDK is bundled on its own first, from its ES modules, which
+//   tree-shakes it (src/aws-sdk.ts says why the main build cannot);
+// - whitespace and syntax are minified, identifiers kept, so a bug report's
+//   stack frames still name our functions;
+// - CommonJS, not ESM: an ESM bundle imports every Node built-in any part
+//   of it uses (http, crypto, zlib...) before it starts; here a `require`
+//   runs only when the code that needs it does.
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const sdkEntry = join(root, 'src', 'aws-sdk.ts');
+const minify = { minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false };
+
+/** Options of every CommonJS file we build (the bundle, the launcher). */
+export const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // `import()` of a Node built-in becomes `require`: a script compiled with
+  // vm.Script (the launcher) has no loader for dynamic imports.
+  supported: { 'dynamic-import': false },
+  ...minify,
+};
+
+/** Serves src/aws-sdk.ts as its own tree-shaken bundle. */
+const sdkPrebundle = {
+  name: 'aws-sdk-prebundle',
+  setup(b) {
+    b.onResolve({ filter: /\/aws-sdk\.js$/ }, (args) =>
+      join(args.resolveDir, args.path).replace(/\.js$/, '.ts') === sdkEntry ? { path: sdkEntry, namespace: 'aws-sdk' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'aws-sdk' }, async () => {
+      const sdk = await build({
+        ...BUNDLE_OPTIONS,
+        entryPoints: [sdkEntry],
+        write: false,
+        format: 'esm',
+        // The SDK's packages ship ES modules under "module"; only those tree-shake.
+        mainFields: ['module', 'main'],
+      });
+      return { contents: sdk.outputFiles[0].text, loader: 'js', resolveDir: root };
+    });
+  },
+};
+
+/** Bundles src/bin.ts into `outfile`. */
+export async function bundleCli(outfile) {
+  return build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [join(root, 'src', 'bin.ts')],
+    outfile,
+    plugins: [sdkPrebundle],
+    // yargs (ESM) locates itself through import.meta.url; CommonJS has no
+    // import.meta. Inside the standalone executable there is no script file:
+    // the executable itself stands in for it.
+    define: { 'import.meta.url': '__smImportMetaUrl' },
+    banner: { js: "const __smImportMetaUrl = require('node:url').pathToFileURL(typeof __filename === 'string' && __filename ? __filename : process.execPath).href;" },
+  });
+}
