@@ -9,18 +9,12 @@
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
-import { loadManifest } from './manifest.js';
-import { checkTemplates } from './run.js';
 import { DEFAULT_HOOK_TIMEOUT_S, DEFAULT_TPS } from './budget.js';
 import { formatNames } from './formats/index.js';
 import { storeOpener, type StoreArgs, type StoreFactory } from './commands/common.js';
 import type { PipelineOptions } from './pipeline.js';
-import { writeCommand } from './commands/write.js';
-import { planCommand, type BudgetArgs } from './commands/plan.js';
-import { execCommand } from './commands/exec.js';
-import { buildPolicyForRegions, policyWarnings } from './commands/policy.js';
-import { putCommand, type PutArgs, type PutIo } from './commands/put.js';
-import { initCommand } from './commands/init.js';
+import type { BudgetArgs } from './commands/plan.js';
+import type { PutArgs, PutIo } from './commands/put.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface MainIo extends Io {
@@ -77,6 +71,11 @@ interface CommandContext {
   childCommand: string[];
 }
 
+/**
+ * Each command's module is imported when it runs: start-up then compiles and
+ * runs only what `--version`, `--help` and the chosen command need (Node
+ * built-ins such as child_process and crypto included).
+ */
 async function runCommand(command: string, args: ParsedArgs, { io, log, childCommand }: CommandContext): Promise<number> {
   const pipeline = (): PipelineOptions => ({
     manifest: args.manifest,
@@ -88,22 +87,32 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
     locked: args.locked as string | undefined,
   });
   switch (command) {
-    case 'write':
+    case 'write': {
+      const { writeCommand } = await import('./commands/write.js');
       return writeCommand(pipeline(), { lock: args.lock as string | undefined, keepLastGood: args['keep-last-good'] as string | undefined });
+    }
     case 'plan':
-    case 'check':
+    case 'check': {
+      const { planCommand } = await import('./commands/plan.js');
       return planCommand(pipeline(), command, command === 'plan' ? (args as unknown as BudgetArgs) : undefined);
-    case 'exec':
+    }
+    case 'exec': {
+      const { execCommand } = await import('./commands/exec.js');
       return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand });
+    }
     case 'policy':
       return policyCommand(args, io, log);
-    case 'put':
+    case 'put': {
       if (!io.stdin) throw new UsageError('put needs standard input');
+      const { putCommand } = await import('./commands/put.js');
       return putCommand(args as unknown as PutArgs, { stdin: io.stdin, prompt: io.stderr }, log);
+    }
     case 'validate':
       return validateCommand(args, io, log);
-    case 'init':
+    case 'init': {
+      const { initCommand } = await import('./commands/init.js');
       return initCommand(args as never, log);
+    }
     case 'emulator': {
       // Loaded only here: the product's commands never load emulator code.
       const { emulatorCommand } = await import('./emulator/command.js');
@@ -126,7 +135,8 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
   }
 }
 
-function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
+async function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise<number> {
+  const [{ loadManifest }, { buildPolicyForRegions, policyWarnings }] = await Promise.all([import('./manifest.js'), import('./commands/policy.js')]);
   const manifest = loadManifest(args.manifest, io.env);
   const region = (args.region as string | undefined) ?? manifest.region;
   if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
@@ -139,7 +149,8 @@ function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
   return ExitCode.ok;
 }
 
-function validateCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
+async function validateCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise<number> {
+  const [{ loadManifest }, { checkTemplates }] = await Promise.all([import('./manifest.js'), import('./template-files.js')]);
   const manifest = loadManifest(args.manifest, io.env);
   checkTemplates(manifest);
   const values = manifest.outputs.reduce((n, o) => n + o.values.length, 0);
@@ -158,7 +169,9 @@ function validateCommand(args: ParsedArgs, io: MainIo, log: Logger): number {
  * `runCommand`.
  */
 function parser(argv: string[]) {
-  return yargs(argv)
+  const y = yargs(argv);
+  skipHelpCache(y);
+  return y
     .scriptName('ssm-materialize')
     .usage(
       [
@@ -275,6 +288,23 @@ function parser(argv: string[]) {
     )
     .help()
     .alias('help', 'h');
+}
+
+/**
+ * After parsing a command given by name, yargs renders the whole help text
+ * in advance, in case the command's handler fails and help is to be shown
+ * (yargs 17, lib/command.js: cacheHelpMessage). Our handlers are empty
+ * (runCommand dispatches) and help is never shown on a failure
+ * (showHelpOnFail(false)), but that rendering, which measures the width of
+ * every help line, cost tens of milliseconds of every `write`. `--help`
+ * itself renders as before. yargs is pinned; should the internal method
+ * move, this does nothing and only the time comes back.
+ */
+function skipHelpCache(y: Argv): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const internals = (y as unknown as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 function manifestOption<T>(y: Argv<T>) {

@@ -12,7 +12,8 @@
  */
 import type { Logger } from './log.js';
 import { loadManifest, type Manifest } from './manifest.js';
-import { checkTemplates, fetchAll, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type TargetIds } from './run.js';
+import { fetchAll, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type TargetIds } from './run.js';
+import { checkTemplates } from './template-files.js';
 import { StoreUnavailableError } from './errors.js';
 import { fetchLocked, readLock } from './lockfile.js';
 import { diffOutput, type OutputDiff } from './diff.js';

@@ -8,10 +8,10 @@
  * rendered and verified by its consumer's parser; nothing becomes visible
  * until every output has staged.
  */
-import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, ToolError, ExitCode, UnrepresentableValueError, type ManifestProblem } from './errors.js';
-import { getFormat, renderFileBytes, templateKeys } from './formats/index.js';
+import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
+import { getFormat, renderFileBytes } from './formats/index.js';
+import { readTemplate } from './template-files.js';
 import type { Entries, RenderContext } from './formats/types.js';
 import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
@@ -227,42 +227,6 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     });
   }
   return rendered;
-}
-
-function readTemplate(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ManifestError([{ file: path, line: 0, message: `cannot read template (${(err as NodeJS.ErrnoException).code ?? String(err)})` }], { cause: err });
-  }
-}
-
-/**
- * Offline check of template outputs: the template parses, and every
- * placeholder names a key the output defines. (With `paths`, keys are only
- * known after the fetch; the renderer catches those.)
- */
-export function checkTemplates(manifest: Manifest): void {
-  const problems: ManifestProblem[] = [];
-  for (const spec of manifest.outputs) {
-    if (!spec.template) continue;
-    const text = readTemplate(spec.template);
-    let used: string[];
-    try {
-      used = templateKeys(text, spec.template);
-    } catch (err) {
-      if (err instanceof ManifestError) problems.push(...err.problems);
-      else throw err;
-      continue;
-    }
-    // Keys from paths and json "*" are only known after the fetch; the renderer catches those.
-    if (spec.paths.length || spec.values.some((v) => v.json?.kind === 'all')) continue;
-    const defined = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? [v.key]));
-    for (const key of used.filter((k) => !defined.has(k))) {
-      problems.push({ file: manifest.file, line: spec.line, message: `template ${spec.template} uses {{ ${key} }}, which this output does not define under \`values\`` });
-    }
-  }
-  if (problems.length) throw new ManifestError(problems);
 }
 
 /** The numeric owner and group of one output; undefined = as the process creates files. */

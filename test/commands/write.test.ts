@@ -158,4 +158,19 @@ describe('write, end to end', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes');
   });
+
+  it("prints each command's own help, also after parsing a command by name (yargs' help cache is skipped, not the help)", async () => {
+    for (const [command, option] of [['write', '--keep-last-good'], ['plan', '--fleet'], ['validate', '--manifest'], ['put', '--key-id']] as const) {
+      const help = await cli([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toContain(`ssm-materialize ${command}`);
+      expect(help.stdout).toContain(option);
+    }
+    // A failure after a command was parsed by name prints our error, not a help text.
+    const failed = await cli(['validate', '-m', '/nonexistent/materialize.yaml']);
+    expect(failed.code).toBe(2);
+    expect(failed.stderr).toContain('/nonexistent/materialize.yaml');
+    expect(failed.stdout + failed.stderr).not.toContain('Exit codes');
+  });
 });
