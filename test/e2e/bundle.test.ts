@@ -58,3 +58,52 @@ describe('the bin', () => {
     }
   });
 });
+
+/**
+ * What a start-up loads, seen from inside the process: a preload script
+ * records Node's list of loaded built-ins and counts Intl.Segmenter
+ * constructions (string-width's costly start), and prints both at exit.
+ */
+function loadedBy(args: string[]): { builtins: string[]; segmenters: number; status: number | null } {
+  const dir = tempDir();
+  const probe = join(dir, 'probe.cjs');
+  writeFileSync(
+    probe,
+    [
+      'let segmenters = 0;',
+      'const Real = Intl.Segmenter;',
+      'Intl.Segmenter = class extends Real { constructor(...a) { super(...a); segmenters++; } };',
+      "process.on('exit', () => require('node:fs').writeSync(2, '\\nPROBE ' + JSON.stringify({ builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)), segmenters })));",
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'm.yaml'), 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      A: /app/a\n');
+  // Loopback only: no instance metadata, no shared config (exec below fails at the store, as meant).
+  const env = { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ACCESS_KEY_ID: 'AKIAPROBE', AWS_SECRET_ACCESS_KEY: 'probe' };
+  const r = spawnSync(process.execPath, ['-r', probe, CLI, ...args], { encoding: 'utf8', cwd: dir, env });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('PROBE '));
+  if (!line) throw new Error(`no probe output: ${r.stderr}`);
+  return { ...(JSON.parse(line.slice(6)) as { builtins: string[]; segmenters: number }), status: r.status };
+}
+
+describe('start-up loads only what the command uses', () => {
+  const networkAndProcess = ['http', 'https', 'tls', 'http2', 'zlib', 'child_process', 'crypto'];
+
+  it('--version and validate load no network, crypto or child-process built-ins, and no string-width', () => {
+    for (const args of [['--version'], ['validate', '-m', 'm.yaml']]) {
+      const seen = loadedBy(args);
+      expect(seen.status).toBe(0);
+      expect(seen.builtins.filter((m) => networkAndProcess.includes(m))).toEqual([]);
+      expect(seen.segmenters).toBe(0);
+    }
+  });
+
+  it('the probe sees them where they are used: --help measures text widths, policy and exec load what they need', () => {
+    const help = loadedBy(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.segmenters).toBeGreaterThan(0);
+    // exec loads child_process to run its command, and the SDK's https (it then fails: nothing listens on port 9).
+    const exec = loadedBy(['exec', '-m', 'm.yaml', '--region', 'us-east-1', '--endpoint-url', 'http://127.0.0.1:9', '--timeout', '1', '--', 'true']);
+    expect(exec.builtins).toContain('child_process');
+    expect(exec.builtins).toContain('https');
+  });
+});
