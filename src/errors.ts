@@ -19,6 +19,10 @@ export const ExitCode = {
   unavailable: 5,
   /** An output could not be written, or a value cannot be represented in its format. */
   output: 6,
+  /** `exec`: the command exists but cannot be run (as a shell reports it). */
+  commandNotExecutable: 126,
+  /** `exec`: the command is not found (as a shell reports it). */
+  commandNotFound: 127,
   /** A bug. */
   internal: 70,
 } as const;
@@ -53,6 +57,18 @@ export class ToolError extends Error {
 export class UsageError extends ToolError {
   constructor(message: string, options: ToolErrorOptions = {}) {
     super('usage', ExitCode.usage, message, options);
+  }
+}
+
+/** `exec` could not start its command: 127 when it is not found, 126 when it cannot be run. */
+export class CommandNotRunError extends ToolError {
+  constructor(command: string, reason: string, options: ToolErrorOptions = {}) {
+    const notFound = reason === 'ENOENT' || reason === 'not found in PATH';
+    super('command_not_run', notFound ? ExitCode.commandNotFound : ExitCode.commandNotExecutable, `cannot run ${command}: ${reason}`, {
+      hint: notFound ? "the command is looked up in ssm-materialize's own PATH, never in one from the values" : undefined,
+      ...options,
+      details: { command, reason, ...options.details },
+    });
   }
 }
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { ManifestError, UsageError } from '../errors.js';
+import { CommandNotRunError, ManifestError, UsageError } from '../errors.js';
 import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
 import type { RenderedOutput } from '../run.js';
 import { getFormat } from '../formats/index.js';
@@ -29,10 +29,7 @@ export async function execCommand(options: PipelineOptions, args: ExecArgs): Pro
   const [name, ...rest] = args.command as [string, ...string[]];
   const program = findProgram(name, options.env.PATH);
   options.log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
-  if (program === undefined) {
-    process.stderr.write(`ssm-materialize: cannot run ${name}: not found in PATH\n`);
-    return 127;
-  }
+  if (program === undefined) throw new CommandNotRunError(name, 'not found in PATH');
   return runChild(program, name, rest, { ...options.env, ...values });
 }
 
@@ -107,20 +104,23 @@ function environmentFrom(outputs: RenderedOutput[]): Record<string, string> {
 
 /** Run the child with inherited stdio, forward signals, return its exit code (128+n when killed). */
 function runChild(program: string, name: string, rest: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     // argv[0] stays the name the user typed, as a shell would pass it.
     const child = spawn(program, rest, { env, stdio: 'inherit', argv0: name });
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const).map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
-    const done = (code: number) => {
+    const stopForwarding = () => {
       for (const [s, h] of handlers) process.off(s, h);
-      resolve(code);
     };
+    // Only the error's code is kept: Node's message for a failed spawn is ours to word.
     child.on('error', (err) => {
-      process.stderr.write(`ssm-materialize: cannot run ${name}: ${(err as NodeJS.ErrnoException).code ?? 'spawn failed'}\n`);
-      done((err as NodeJS.ErrnoException).code === 'ENOENT' ? 127 : 126);
+      stopForwarding();
+      reject(new CommandNotRunError(name, (err as NodeJS.ErrnoException).code ?? 'spawn failed'));
     });
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
+    child.on('exit', (code, signal) => {
+      stopForwarding();
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
   });
 }

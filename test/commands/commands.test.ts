@@ -134,6 +134,21 @@ describe('exec', () => {
     expect((await cli(['exec', '-m', manifest])).code).toBe(2);
     expect((await cli(['exec', '-m', manifest, '--', '/no/such/binary'])).code).toBe(127);
   });
+
+  it('a command it cannot run is an error like any other: named, 127 or 126, and a JSON error event', async () => {
+    const { dir, manifest } = setup();
+    const notExecutable = join(dir, 'not-executable.sh');
+    writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    for (const [command, code] of [['no-such-command-anywhere', 127], ['/no/such/binary', 127], [notExecutable, 126]] as const) {
+      const text = await cli(['exec', '-m', manifest, '--', command]);
+      expect(text.code).toBe(code);
+      expect(text.stderr).toContain(`cannot run ${command}`);
+      const json = await cli(['exec', '-m', manifest, '--log-format', 'json', '--', command]);
+      expect(json.code).toBe(code);
+      const events = json.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(events.find((e) => e.event === 'error')).toMatchObject({ code: 'command_not_run', exit_code: code, command });
+    }
+  });
 });
 
 describe('policy', () => {
