@@ -75,123 +75,148 @@ export interface ResolvedOutput {
  * key collision across all outputs is reported at once.
  */
 export function resolveOutputs(manifest: Manifest, fetched: Fetched): ResolvedOutput[] {
-  const missing = new Set<string>();
+  const problems = new ResolutionProblems();
+  const resolved = manifest.outputs.map((spec) => resolveOutput(spec, fetched, problems));
+  problems.throwIfAny(manifest.file);
+  return resolved;
+}
+
+/** What resolving the outputs found wrong, collected across every output, thrown in a fixed order. */
+class ResolutionProblems {
+  readonly missing = new Set<string>();
+  readonly missingFields: string[] = [];
+  readonly invalidJson = new Set<string>();
+  readonly reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
   // Collisions and bad key names point at the manifest line that produced
   // the key (the `values` entry or the `paths` entry), so they read file:line.
-  const collisions: Array<{ line: number; message: string }> = [];
-  const badKeys: Array<{ line: number; message: string }> = [];
-  const exposedSecrets: string[] = [];
-  const reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
-  const missingFields: string[] = [];
-  const invalidJson = new Set<string>();
-  const resolved = manifest.outputs.map((spec) => {
-    const entries: Array<[string, string]> = [];
-    const source = new Map<string, string>();
-    const lineOfKey = new Map<string, number>();
-    const secretKeys: string[] = [];
-    /**
-     * A key the store named (from `paths:` or json "*"), or one expanded from
-     * a value: refused when reserved (unless allowed), a collision when taken.
-     */
-    const addKey = (key: string, value: string, from: string, line: number, refuseReserved: boolean, secret: boolean): void => {
-      if (refuseReserved && isReservedForPaths(key)) {
-        reserved.push({ output: spec.path, key, parameter: from, line });
-        return;
-      }
-      const earlier = source.get(key);
-      if (earlier !== undefined) {
-        collisions.push({ line, message: `${spec.path}: key ${key} comes from both ${earlier} and ${from}` });
-        return;
-      }
-      source.set(key, from);
-      lineOfKey.set(key, line);
-      entries.push([key, value]);
-      if (secret) secretKeys.push(key);
-    };
-    for (const v of spec.values) {
-      if (v.json) continue;
-      const p = fetched.byName.get(v.parameter);
-      if (p?.type === 'SecureString') secretKeys.push(v.key);
-      if (p) entries.push([v.key, p.value]);
-      else if (v.optional) entries.push([v.key, v.default ?? '']);
-      else missing.add(v.parameter);
-      source.set(v.key, v.parameter);
-      lineOfKey.set(v.key, v.line);
+  readonly collisions: Array<{ line: number; message: string }> = [];
+  readonly badKeys: Array<{ line: number; message: string }> = [];
+  readonly exposedSecrets: string[] = [];
+
+  throwIfAny(manifestFile: string): void {
+    if (this.missing.size) throw new MissingParametersError([...this.missing]);
+    if (this.missingFields.length) {
+      throw new MissingParametersError(this.missingFields, {
+        hint: 'add the fields to the JSON object in the parameter (or secret), or fix the field names under `json:` in the manifest',
+      });
     }
-    // After the named keys, so that an expanded key that repeats one is a collision.
-    for (const v of spec.values) {
-      if (!v.json) continue;
-      const p = fetched.byName.get(v.parameter);
-      if (!p) {
-        missing.add(v.parameter);
-        continue;
-      }
-      let expanded;
-      try {
-        expanded = expandJson(v.parameter, p.value, v.json, v.key, getFormat(spec.format).nests);
-      } catch (err) {
-        if (!(err instanceof InvalidJsonValueError)) throw err;
-        invalidJson.add(v.parameter);
-        continue;
-      }
-      for (const field of expanded.missingFields) missingFields.push(`${v.parameter}: field ${JSON.stringify(field)}`);
-      // Under "*" the value's writer names the keys, as under paths: the same keys are refused.
-      for (const [key, value] of expanded.entries) addKey(key, value, v.parameter, v.line || spec.line, v.json.kind === 'all', p.type === 'SecureString');
+    if (this.invalidJson.size) {
+      const [first] = this.invalidJson;
+      if (this.invalidJson.size === 1 && first !== undefined) throw new InvalidJsonValueError(first);
+      throw new ToolError('invalid_json', ExitCode.output, `these values are not JSON objects, so their fields cannot be expanded:\n${[...this.invalidJson].map((n) => `  ${n}`).join('\n')}`, {
+        hint: 'store a JSON object in each, or read them without `json:`',
+      });
     }
-    for (const path of spec.paths) {
-      const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
-      // A store answers an unknown path with an empty list, not an error:
-      // "expected something, got nothing" is ours to catch.
-      if (list.length === 0 && !path.optional) missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
-      for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
-        const key = keyForPathParameter(path.path, p.name);
-        addKey(key, p.value, p.name, path.line || spec.line, !path.allowKeys.includes(key), p.type === 'SecureString');
-      }
+    if (this.reserved.length) throw new ReservedKeyError(manifestFile, this.reserved);
+    if (this.collisions.length) {
+      throw new ManifestError(
+        this.collisions.map(({ line, message }) => ({ file: manifestFile, line, message })),
+        { hint: 'rename one of the parameters, or list it under `values` with its own key and narrow the path' },
+      );
     }
-    // The store says which values are secrets; a file every user can read must not hold one by accident.
-    if (spec.mode & 0o004 && secretKeys.length && !spec.worldReadableSecrets) {
-      exposedSecrets.push(`${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${secretKeys.join(', ')}`);
+    if (this.badKeys.length) {
+      throw new ManifestError(
+        this.badKeys.map(({ line, message }) => ({ file: manifestFile, line, message })),
+        { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
+      );
     }
-    // `values` keys (and chosen json keys) were checked offline by parseManifest; keys from `paths` and json "*" are only known now.
-    const valueKeys = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? (v.json ? [] : [v.key])));
-    const pathKeys = entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
-    for (const key of getFormat(spec.format).invalidKeys(pathKeys)) {
-      badKeys.push({ line: lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${source.get(key)}) is not a valid name for format ${spec.format}` });
+    if (this.exposedSecrets.length) {
+      throw new ToolError('world_readable_secret', ExitCode.output, `refusing to put secrets in world-readable files:\n${this.exposedSecrets.map((m) => `  ${m}`).join('\n')}`, {
+        hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
+      });
     }
-    return { spec, entries };
-  });
-  if (missing.size) throw new MissingParametersError([...missing]);
-  if (missingFields.length) {
-    throw new MissingParametersError(missingFields, {
-      hint: 'add the fields to the JSON object in the parameter (or secret), or fix the field names under `json:` in the manifest',
-    });
   }
-  if (invalidJson.size) {
-    const [first] = invalidJson;
-    if (invalidJson.size === 1 && first !== undefined) throw new InvalidJsonValueError(first);
-    throw new ToolError('invalid_json', ExitCode.output, `these values are not JSON objects, so their fields cannot be expanded:\n${[...invalidJson].map((n) => `  ${n}`).join('\n')}`, {
-      hint: 'store a JSON object in each, or read them without `json:`',
-    });
+}
+
+/** One output's keys as they are assigned: where each came from, and which hold secrets. */
+class OutputKeys {
+  readonly entries: Array<[string, string]> = [];
+  readonly source = new Map<string, string>();
+  readonly lineOfKey = new Map<string, number>();
+  readonly secretKeys: string[] = [];
+
+  constructor(
+    private readonly spec: OutputSpec,
+    private readonly problems: ResolutionProblems,
+  ) {}
+
+  /** A key the manifest names under `values` (checked offline). */
+  addNamed(key: string, value: string | undefined, from: string, line: number, secret: boolean): void {
+    if (secret) this.secretKeys.push(key);
+    if (value !== undefined) this.entries.push([key, value]);
+    this.source.set(key, from);
+    this.lineOfKey.set(key, line);
   }
-  if (reserved.length) throw new ReservedKeyError(manifest.file, reserved);
-  if (collisions.length) {
-    throw new ManifestError(
-      collisions.map(({ line, message }) => ({ file: manifest.file, line, message })),
-      { hint: 'rename one of the parameters, or list it under `values` with its own key and narrow the path' },
-    );
+
+  /**
+   * A key the store named (from `paths:` or json "*"), or one expanded from
+   * a value: refused when reserved (unless allowed), a collision when taken.
+   */
+  addFromStore(key: string, value: string, from: string, line: number, refuseReserved: boolean, secret: boolean): void {
+    if (refuseReserved && isReservedForPaths(key)) {
+      this.problems.reserved.push({ output: this.spec.path, key, parameter: from, line });
+      return;
+    }
+    const earlier = this.source.get(key);
+    if (earlier !== undefined) {
+      this.problems.collisions.push({ line, message: `${this.spec.path}: key ${key} comes from both ${earlier} and ${from}` });
+      return;
+    }
+    this.addNamed(key, value, from, line, secret);
   }
-  if (badKeys.length) {
-    throw new ManifestError(
-      badKeys.map(({ line, message }) => ({ file: manifest.file, line, message })),
-      { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
-    );
+}
+
+function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionProblems): ResolvedOutput {
+  const keys = new OutputKeys(spec, problems);
+  for (const v of spec.values) {
+    if (v.json) continue;
+    const p = fetched.byName.get(v.parameter);
+    if (!p && !v.optional) problems.missing.add(v.parameter);
+    keys.addNamed(v.key, p ? p.value : v.optional ? (v.default ?? '') : undefined, v.parameter, v.line, p?.type === 'SecureString');
   }
-  if (exposedSecrets.length) {
-    throw new ToolError('world_readable_secret', ExitCode.output, `refusing to put secrets in world-readable files:\n${exposedSecrets.map((m) => `  ${m}`).join('\n')}`, {
-      hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
-    });
+  // After the named keys, so that an expanded key that repeats one is a collision.
+  for (const v of spec.values) if (v.json) expandValue(v, spec, fetched, keys, problems);
+  for (const path of spec.paths) {
+    const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
+    // A store answers an unknown path with an empty list, not an error:
+    // "expected something, got nothing" is ours to catch.
+    if (list.length === 0 && !path.optional) problems.missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
+    for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
+      const key = keyForPathParameter(path.path, p.name);
+      keys.addFromStore(key, p.value, p.name, path.line || spec.line, !path.allowKeys.includes(key), p.type === 'SecureString');
+    }
   }
-  return resolved;
+  // The store says which values are secrets; a file every user can read must not hold one by accident.
+  if (spec.mode & 0o004 && keys.secretKeys.length && !spec.worldReadableSecrets) {
+    problems.exposedSecrets.push(`${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${keys.secretKeys.join(', ')}`);
+  }
+  // `values` keys (and chosen json keys) were checked offline by parseManifest; keys from `paths` and json "*" are only known now.
+  const valueKeys = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? (v.json ? [] : [v.key])));
+  const storeKeys = keys.entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
+  for (const key of getFormat(spec.format).invalidKeys(storeKeys)) {
+    problems.badKeys.push({ line: keys.lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${keys.source.get(key)}) is not a valid name for format ${spec.format}` });
+  }
+  return { spec, entries: keys.entries };
+}
+
+/** A `json:` value split into keys: its missing fields and a value that is no JSON object are problems, reported with the others. */
+function expandValue(v: OutputSpec['values'][number], spec: OutputSpec, fetched: Fetched, keys: OutputKeys, problems: ResolutionProblems): void {
+  const p = fetched.byName.get(v.parameter);
+  if (!p) {
+    problems.missing.add(v.parameter);
+    return;
+  }
+  let expanded;
+  try {
+    expanded = expandJson(v.parameter, p.value, v.json!, v.key, getFormat(spec.format).nests);
+  } catch (err) {
+    if (!(err instanceof InvalidJsonValueError)) throw err;
+    problems.invalidJson.add(v.parameter);
+    return;
+  }
+  for (const field of expanded.missingFields) problems.missingFields.push(`${v.parameter}: field ${JSON.stringify(field)}`);
+  // Under "*" the value's writer names the keys, as under paths: the same keys are refused.
+  for (const [key, value] of expanded.entries) keys.addFromStore(key, value, v.parameter, v.line || spec.line, v.json!.kind === 'all', p.type === 'SecureString');
 }
 
 export interface RenderedOutput {
