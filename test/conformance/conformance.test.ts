@@ -20,7 +20,7 @@ let moto: Moto | undefined;
 beforeAll(async () => {
   emulator = await startEmulator({ port: 0 });
   if (HAVE_MOTO) moto = await startMoto();
-}, 30_000);
+});
 
 afterAll(async () => {
   await emulator?.close();

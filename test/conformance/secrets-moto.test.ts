@@ -45,7 +45,7 @@ beforeAll(async () => {
   for (const [name, value] of [['db', `${CANARY}-plain-db`], ['/app/key', `${CANARY}-key`]]) {
     expect((await call(moto.url, 'PutParameter', { Name: name, Value: value, Type: 'SecureString' })).status).toBe(200);
   }
-}, 30_000);
+});
 afterAll(async () => {
   await moto?.stop();
 });

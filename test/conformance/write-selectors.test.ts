@@ -42,7 +42,7 @@ beforeAll(async () => {
     moto = await startMoto();
     await seed(moto.url);
   }
-}, 30_000);
+});
 afterAll(async () => {
   await emulator?.close();
   await moto?.stop();
