@@ -293,7 +293,7 @@ function parser(argv: string[]) {
 /**
  * After parsing a command given by name, yargs renders the whole help text
  * in advance, in case the command's handler fails and help is to be shown
- * (yargs 17, lib/command.js: cacheHelpMessage). Our handlers are empty
+ * (yargs 18, lib/command.js: cacheHelpMessage). Our handlers are empty
  * (runCommand dispatches) and help is never shown on a failure
  * (showHelpOnFail(false)), but that rendering, which measures the width of
  * every help line, cost tens of milliseconds of every `write`. `--help`
