@@ -4,8 +4,12 @@
  *
  * Every value carries a unique canary token. Every command (write, plan,
  * check, exec, validate, policy, put, init) and every error path we can
- * trigger runs with each of text / --verbose / --log-format json / both, and
- * we capture: stdout and stderr, the emulator's request log, the argv,
+ * trigger runs with each of text / --verbose / --log-format json / both.
+ * Most runs go through `main(argv, io)` in this process (the real SDK over
+ * HTTP to the emulator; hooks and exec's child are still real child
+ * processes); the built binary is spawned where the process itself is what
+ * is scanned: a hook's and exec's child's parent cmdline, put's stdin pipe,
+ * exec's own messages on inherited stderr. We capture: stdout and stderr, the emulator's request log, the argv,
  * /proc/self/cmdline and environment of `verify` / `on_change` hooks and of
  * `exec`'s child, every process's cmdline sampled from /proc while the runs
  * go on, and every file left in the work area. A canary may appear only in
@@ -17,7 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { CliResult } from '../helpers/cli.js';
+import { runMain, type MainResult } from '../helpers/main.js';
 import { cli, cliEnv, emulatorWith, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
 import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
@@ -61,8 +67,8 @@ let hook: string;
 let hookLog: string;
 let execDir: string;
 let runs = 0;
-let sampler: NodeJS.Timeout | undefined;
-const sampledCmdlines = new Set<string>();
+let sampler: CmdlineSampler | undefined;
+let sampledCmdlines = new Set<string>();
 
 beforeAll(async () => {
   const log = (line: string) => emulatorLog.push(line);
@@ -93,20 +99,11 @@ beforeAll(async () => {
   );
   chmodSync(hook, 0o755);
   // ps, the way an attacker on the host would run it: every process's cmdline, all the time.
-  sampler = setInterval(() => {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        sampledCmdlines.add(readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' '));
-      } catch {
-        /* gone */
-      }
-    }
-  }, 5);
+  sampler = sampleCmdlines(5);
 });
 
 afterAll(async () => {
-  if (sampler) clearInterval(sampler);
+  await sampler?.stop();
   await emulator?.close();
   await failing?.close();
   rmScratch(root);
@@ -116,22 +113,40 @@ const VARIANTS: string[][] = [[], ['--verbose'], ['--log-format', 'json'], ['--v
 /** Error paths print the same error with or without --verbose; verbose adds the call details, so it covers both. */
 const ERROR_VARIANTS: string[][] = [['--verbose'], ['--verbose', '--log-format', 'json']];
 
+/** How a run reaches the CLI: `main` in this process, or the built binary as a child process. */
+type Via = 'main' | 'spawn';
+type RunResult = CliResult | MainResult;
+let spawnedRuns = 0;
+
+/** One run, kept for the scan. In-process runs take turns: the SDK reads its settings from this process's environment. */
+async function once(via: Via, where: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<RunResult> {
+  const r = via === 'spawn' ? await cli(args, env, { input }) : await inProcess(() => runMain(args, { env, input }));
+  runs++;
+  if (via === 'spawn') spawnedRuns++;
+  captured.push({ where: `${where} (${via}) stdout`, text: r.stdout }, { where: `${where} (${via}) stderr`, text: r.stderr });
+  return r;
+}
+let turn: Promise<unknown> = Promise.resolve();
+function inProcess<T>(run: () => Promise<T>): Promise<T> {
+  const result = turn.then(run);
+  turn = result.catch(() => undefined);
+  return result;
+}
+
 async function run(
   label: string,
   args: string[],
-  options: { env?: Record<string, string>; endpoint?: string; input?: string; code?: number | number[]; variants?: string[][] } = {},
-): Promise<CliResult[]> {
-  // The four variants at once: the suite must stay fast on two cores.
-  return Promise.all(
-    (options.variants ?? VARIANTS).map(async (variant) => {
-      const env = cliEnv(options.endpoint ?? emulator.url, { EXEC_DIR: execDir, ...options.env });
-      const r = await cli([...args, ...variant], env, { input: options.input });
-      runs++;
-      captured.push({ where: `${label} ${variant.join(' ')} stdout`, text: r.stdout }, { where: `${label} ${variant.join(' ')} stderr`, text: r.stderr });
-      if (options.code !== undefined) expect([options.code].flat(), `${label} ${variant.join(' ')}: ${r.stderr}`).toContain(r.code);
-      return r;
-    }),
-  );
+  options: { env?: Record<string, string>; endpoint?: string; input?: string; code?: number | number[]; variants?: string[][]; via?: Via; spawnFirst?: boolean } = {},
+): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (const [i, variant] of (options.variants ?? VARIANTS).entries()) {
+    const env = cliEnv(options.endpoint ?? emulator.url, { EXEC_DIR: execDir, ...options.env });
+    const via = options.spawnFirst && i === 0 ? 'spawn' : (options.via ?? 'main');
+    const r = await once(via, `${label} ${variant.join(' ')}`, [...args, ...variant], env, options.input);
+    if (options.code !== undefined) expect([options.code].flat(), `${label} ${variant.join(' ')}: ${r.stderr}`).toContain(r.code);
+    results.push(r);
+  }
+  return results;
 }
 
 let dirs = 0;
@@ -154,18 +169,16 @@ function mainManifest(dir: string, extra: { verify?: string; onChange?: string; 
 describe('no canary outside its output', () => {
   it('every command and every error path, in text and json, quiet and verbose', async () => {
     // write (success) with hooks that record their argv and environment, then unchanged, then plan/check.
+    // The first variant runs the built binary: its hooks' parent is the CLI process, whose cmdline they record.
     const okDirs: string[] = [];
     for (let i = 0; i < VARIANTS.length; i++) okDirs.push(outputsDir());
-    const mains = await Promise.all(
-      VARIANTS.map(async (variant, i) => {
-        const m = mainManifest(okDirs[i]!, { verify: `${hook} verify "$1"`, onChange: `${hook} on_change "$1"` });
-        const r = await cli(['write', '-m', m, ...variant], cliEnv(emulator.url));
-        runs++;
-        captured.push({ where: `write ${variant.join(' ')} stdout`, text: r.stdout }, { where: `write ${variant.join(' ')} stderr`, text: r.stderr });
-        expect(r.code, r.stderr).toBe(0);
-        return m;
-      }),
-    );
+    const mains: string[] = [];
+    for (const [i, variant] of VARIANTS.entries()) {
+      const m = mainManifest(okDirs[i]!, { verify: `${hook} verify "$1"`, onChange: `${hook} on_change "$1"` });
+      const r = await once(i === 0 ? 'spawn' : 'main', `write ${variant.join(' ')}`, ['write', '-m', m, ...variant], cliEnv(emulator.url));
+      expect(r.code, r.stderr).toBe(0);
+      mains.push(m);
+    }
     const m = mains[0]!;
     await run('write (unchanged)', ['write', '-m', m], { code: 0 });
     await run('plan (up to date)', ['plan', '-m', m], { code: 0 });
@@ -181,27 +194,25 @@ describe('no canary outside its output', () => {
     await run('plan (drift, corrupt old files)', ['plan', '-m', drift], { code: 0 });
     await run('check (drift, corrupt old files)', ['check', '-m', drift], { code: 1 });
 
-    // exec: values reach the child's environment (positive control) but not its argv.
+    // exec: values reach the child's environment (positive control) but not its argv (nor its parent's, the spawned CLI's).
     const execManifest = mainManifest(outputsDir(), { formats: ['dotenv'] });
-    await run('exec', ['exec', '-m', execManifest, '--', 'sh', '-c', 'env > "$EXEC_DIR/env.$$"; tr "\\0" " " < /proc/$$/cmdline > "$EXEC_DIR/argv.$$"; tr "\\0" " " < /proc/$PPID/cmdline >> "$EXEC_DIR/argv.$$"'], { code: 0 });
-    await Promise.all([
-      run('exec (child missing)', ['exec', '-m', execManifest, '--', '/nonexistent/child'], { code: 127, variants: ERROR_VARIANTS }),
-      run('exec (no command)', ['exec', '-m', execManifest], { code: 2, variants: ERROR_VARIANTS }),
-    ]);
+    await run('exec', ['exec', '-m', execManifest, '--', 'sh', '-c', 'env > "$EXEC_DIR/env.$$"; tr "\\0" " " < /proc/$$/cmdline > "$EXEC_DIR/argv.$$"; tr "\\0" " " < /proc/$PPID/cmdline >> "$EXEC_DIR/argv.$$"'], { code: 0, spawnFirst: true });
+    // A child that cannot start is reported on the process's own stderr: spawned, so that stderr is scanned.
+    await run('exec (child missing)', ['exec', '-m', execManifest, '--', '/nonexistent/child'], { code: 127, variants: ERROR_VARIANTS, via: 'spawn' });
+    await run('exec (no command)', ['exec', '-m', execManifest], { code: 2, variants: ERROR_VARIANTS });
     const conflict = outputsDir();
     const conflicting = writeManifest(join(root, `m${dirs++}`), 'materialize.yaml', `version: 1\noutputs:\n  - { path: ${conflict}/a.env, format: dotenv, values: { K: /leak/app/api-key } }\n  - { path: ${conflict}/b.env, format: dotenv, values: { K: /leak/app/db-pass } }\n`);
     await run('exec (conflicting key)', ['exec', '-m', conflicting, '--', 'true'], { code: 2, variants: ERROR_VARIANTS });
 
-    // put: value from stdin, never echoed; a second put without --overwrite fails.
-    await Promise.all(VARIANTS.map(async (variant, i) => {
+    // put: value from stdin (a real pipe for the first variant), never echoed; a second put without --overwrite fails.
+    for (const [i, variant] of VARIANTS.entries()) {
       const name = `/leak/put/v${i}`;
-      const r = await cli(['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), { input: `${C.put}\n` });
-      const again = await cli(['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), { input: `${C.put}-again\n` });
-      runs += 2;
-      captured.push({ where: `put ${variant} stdout`, text: r.stdout }, { where: `put ${variant} stderr`, text: r.stderr }, { where: 'put again stdout', text: again.stdout }, { where: 'put again stderr', text: again.stderr });
+      const via = i === 0 ? 'spawn' : 'main';
+      const r = await once(via, `put ${variant}`, ['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}\n`);
+      const again = await once(via, `put again ${variant}`, ['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}-again\n`);
       expect(r.code, r.stderr).toBe(0);
       expect(again.code).not.toBe(0);
-    }));
+    }
     const putDir = outputsDir();
     const putCheck = writeManifest(join(root, `m${dirs++}`), 'materialize.yaml', `version: 1\noutputs:\n  - { path: ${putDir}/put.json, format: json, values: { V0: /leak/put/v0, V3: /leak/put/v3 } }\n`);
     await run('write (put values)', ['write', '-m', putCheck], { code: 0 });
@@ -209,14 +220,12 @@ describe('no canary outside its output', () => {
 
     // init --from .env: proposes names and put commands, never the values.
     // (--prefix given: the default `/myapp/${STAGE}` is refused by init's own check; reported separately.)
-    await Promise.all(VARIANTS.map(async (variant, i) => {
+    for (const [i, variant] of VARIANTS.entries()) {
       const initDir = outputsDir();
       writeFileSync(join(initDir, 'input.env'), `API_KEY=${C.initEnv}\nDB_PASSWORD="${C.initEnv} x"\n`);
-      const r = await cli(['init', '--from', join(initDir, 'input.env'), '--prefix', '/leak/init', '-o', join(initDir, `init${i}.yaml`), ...variant], cliEnv(emulator.url));
-      runs++;
-      captured.push({ where: `init ${variant} stdout`, text: r.stdout }, { where: `init ${variant} stderr`, text: r.stderr });
+      const r = await once('main', `init ${variant}`, ['init', '--from', join(initDir, 'input.env'), '--prefix', '/leak/init', '-o', join(initDir, `init${i}.yaml`), ...variant], cliEnv(emulator.url));
       expect(r.code, r.stderr).toBe(0);
-    }));
+    }
 
     // Error paths.
     const errDir = outputsDir();
@@ -268,6 +277,7 @@ describe('no canary outside its output', () => {
     for (const f of execFiles.filter((x) => x.startsWith('argv.'))) scan(`exec child argv ${f}`, readFileSync(join(execDir, f), 'utf8'));
 
     // Every process's cmdline seen while all of this ran.
+    sampledCmdlines = await sampler!.stop();
     expect(sampledCmdlines.size).toBeGreaterThan(20);
     scan('/proc/*/cmdline samples', [...sampledCmdlines].join('\n'));
 
@@ -292,14 +302,63 @@ describe('no canary outside its output', () => {
     expect(files.filter((f) => tempFiles(join(f, '..')).length > 0)).toEqual([]);
 
     recordFigure('leaks', 'CLI runs scanned', runs);
+    recordFigure('leaks', 'of them spawned', spawnedRuns);
     recordFigure('leaks', 'canaries', ALL.length);
     recordFigure('leaks', 'files scanned', files.length);
     recordFigure('leaks', 'process cmdlines sampled', sampledCmdlines.size);
     recordFigure('leaks', 'emulator log lines', emulatorLog.length);
     recordFigure('leaks', 'leaks found', hits.length);
     expect(hits).toEqual([]);
-  }, 600_000); // ~90 CLI runs: about 40 s on an idle CI machine, minutes on a loaded one
+  }, 300_000); // ~90 CLI runs, 6 of them spawned
 });
+
+interface CmdlineSampler {
+  /** Stops sampling; every distinct cmdline seen. */
+  stop(): Promise<Set<string>>;
+}
+
+/**
+ * Reads every new process's /proc/PID/cmdline each `intervalMs`, on its own
+ * thread: a scan takes milliseconds, and on this thread it would hold up the
+ * in-process runs it watches. Processes that were running before the test
+ * began (other than this one) cannot hold a canary and are left out, which
+ * keeps a scan short on a busy machine.
+ */
+function sampleCmdlines(intervalMs: number): CmdlineSampler {
+  const before = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && Number(pid) !== process.pid);
+  const worker = new Worker(
+    `const { readdirSync, readFileSync } = require('node:fs');
+     const { parentPort, workerData } = require('node:worker_threads');
+     const skip = new Set(workerData.skip);
+     const seen = new Set();
+     const timer = setInterval(() => {
+       for (const pid of readdirSync('/proc')) {
+         if (!/^\\d+$/.test(pid) || skip.has(pid)) continue;
+         try {
+           seen.add(readFileSync('/proc/' + pid + '/cmdline', 'latin1').replace(/\\0/g, ' '));
+         } catch {
+           /* gone */
+         }
+       }
+     }, workerData.intervalMs);
+     parentPort.once('message', () => {
+       clearInterval(timer);
+       parentPort.postMessage([...seen]);
+     });`,
+    { eval: true, workerData: { skip: before, intervalMs } },
+  );
+  let stopped: Promise<Set<string>> | undefined;
+  return {
+    stop() {
+      stopped ??= new Promise<Set<string>>((resolve, reject) => {
+        worker.once('message', (seen: string[]) => resolve(new Set(seen)));
+        worker.once('error', reject);
+        worker.postMessage('stop');
+      }).finally(() => worker.terminate());
+      return stopped;
+    },
+  };
+}
 
 function walk(dir: string): string[] {
   const out: string[] = [];
