@@ -68,7 +68,8 @@ async function deploy(instance: Instance, emulatorUrl: string, group: string) {
   return result;
 }
 
-describe('examples/codedeploy: the AfterInstall hook as the agent runs it', () => {
+// Concurrent: each test deploys to its own instance, and most of a deploy is the hook's --jitter wait.
+describe.concurrent('examples/codedeploy: the AfterInstall hook as the agent runs it', () => {
   it('writes /var/www/app/.env for the deployment group, owned by www-data, mode 0600, from the instance role', async () => {
     requireRoot();
     const instance = newInstance();

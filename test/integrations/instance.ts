@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 
 export const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
@@ -24,7 +24,8 @@ export interface Instance {
 
 export function useInstances(): (options?: { installCli?: boolean }) => Instance {
   const roots: string[] = [];
-  afterEach(() => {
+  // Removed when the file is done, not after each test: tests may deploy to their instances concurrently.
+  afterAll(() => {
     for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
   });
   return ({ installCli = true } = {}) => {
