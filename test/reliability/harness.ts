@@ -127,7 +127,7 @@ export function cli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOption
 }
 
 /** Every failure this suite expects ends the same way: a one-line reason and a hint, no stack. */
-export function expectCleanError(r: CliResult, code: number, ...mentions: string[]): void {
+export function expectCleanError(r: Pick<CliResult, 'code' | 'stderr'>, code: number, ...mentions: string[]): void {
   expect(r.code, `exit code; stderr:\n${r.stderr}`).toBe(code);
   expect(r.stderr).toMatch(/^ssm-materialize: /);
   expect(r.stderr).toMatch(/\n {2}hint: \S/);

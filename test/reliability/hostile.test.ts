@@ -7,7 +7,9 @@
  *
  * In-process fuzzing with fast-check under a fixed seed (FUZZ_SEED to explore,
  * FUZZ_RUNS for more cases per property), plus a sample of the same inputs
- * through the built CLI, where a crash would show as a different exit code.
+ * through the whole CLI (`main(argv, io)`: exit code, stdout, stderr), where
+ * a crash would show as a different exit code; the deepest input also
+ * through the built binary, whose stack is the one a user's run has.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -24,6 +26,7 @@ import { checkParameterName } from '../../src/names.js';
 import { isReservedForPaths } from '../../src/reserved-keys.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 import { readDotenv, readJson, readYaml } from '../helpers/consumers.js';
+import { runCliInProcess } from '../helpers/main.js';
 import { cli, cliEnv, emulatorWith, expectCleanError } from './harness.js';
 import { FUZZ_SEED, fuzzRuns, recordFigure } from './figures.js';
 
@@ -533,7 +536,7 @@ function readManyWith(consumer: 'bash' | 'php', batch: Array<{ content: string; 
 
 // ------------------------------------------------------------ through the CLI
 
-describe('a sample of hostile manifests through the built CLI', () => {
+describe('a sample of hostile manifests through the CLI', () => {
   const samples: Array<[string, string | Buffer]> = [
     ['garbage', '\u0000\u0001{[}]::--&*!%@`'],
     ['wrong types', 'version: "one"\noutputs: { path: 3 }\n'],
@@ -548,14 +551,17 @@ describe('a sample of hostile manifests through the built CLI', () => {
     ['over 1 MiB', VALID + '#' + 'x'.repeat(1024 * 1024 + 10)],
     ['random bytes', Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7919 + 13) % 256))],
   ];
+  /** Also through the built binary: the nesting that could exhaust a real process's stack. */
+  const spawned = new Set(['deep nesting']);
   for (const [what, content] of samples) {
-    it(`validate and write exit 2 with file:line and no stack trace: ${what}`, async () => {
+    it(`validate and write exit 2 with file:line and no stack trace: ${what}${spawned.has(what) ? ' (in-process and the built binary)' : ''}`, async () => {
       cases++;
       const dir = mkdtempSync(join(scratch, 'cli-'));
       const file = join(dir, 'materialize.yaml');
       writeFileSync(file, content);
-      for (const command of ['validate', 'write']) {
-        const r = await cli([command, '-m', file], cliEnv('http://127.0.0.1:9'));
+      const runners = spawned.has(what) ? [runCliInProcess, cli] : [runCliInProcess];
+      for (const [command, run] of ['validate', 'write'].flatMap((c) => runners.map((r) => [c, r] as const))) {
+        const r = await run([command, '-m', file], cliEnv('http://127.0.0.1:9'));
         expect(r.code, r.stderr).toBe(2);
         expect(r.stdout).toBe('');
         expect(r.stderr).toMatch(/^ssm-materialize: invalid manifest/);
@@ -572,14 +578,14 @@ describe('the starter manifest', () => {
     cases++;
     const dir = mkdtempSync(join(scratch, 'init-'));
     const file = join(dir, 'materialize.yaml');
-    const init = await cli(['init', '-o', file], cliEnv('http://127.0.0.1:9'));
+    const init = await runCliInProcess(['init', '-o', file], cliEnv('http://127.0.0.1:9'));
     expect(init.code, init.stderr).toBe(0);
-    const validate = await cli(['validate', '-m', file], cliEnv('http://127.0.0.1:9', { STAGE: 'prod' }));
+    const validate = await runCliInProcess(['validate', '-m', file], cliEnv('http://127.0.0.1:9', { STAGE: 'prod' }));
     expect(validate.code, validate.stderr).toBe(0);
   });
 });
 
-describe('hostile values through the built CLI', () => {
+describe('hostile values through the CLI', () => {
   const NASTY: Record<string, string> = {
     '/hv/quotes': `it's "quoted" and \`ticked\``,
     '/hv/dollar': '$HOME ${PATH} $(id) `id`',
@@ -604,7 +610,7 @@ describe('hostile values through the built CLI', () => {
     const outputs = ['dotenv', 'json', 'yaml', 'shell', 'php'].map((f) => `  - { path: out.${f}, format: ${f}, paths: [ { path: /hv } ] }`).join('\n');
     const good = join(dir, 'good.yaml');
     writeFileSync(good, `version: 1\noutputs:\n${outputs}\n`);
-    const r = await cli(['write', '-m', good], cliEnv(emulator.url));
+    const r = await runCliInProcess(['write', '-m', good], cliEnv(emulator.url));
     expect(r.code, r.stderr).toBe(0);
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     expect(readDotenv(read('out.dotenv'))).toEqual(expected);
@@ -617,7 +623,7 @@ describe('hostile values through the built CLI', () => {
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, `version: 1\noutputs:\n  - { path: bad.json, format: json, paths: [ { path: /hv } ] }\n  - { path: bad.docker, format: docker, values: { MULTI: /hv-bad/multi, HASH: /hv/hash } }\n`);
-    const refused = await cli(['write', '-m', bad], cliEnv(emulator.url));
+    const refused = await runCliInProcess(['write', '-m', bad], cliEnv(emulator.url));
     expectCleanError(refused, 6, '"MULTI"', 'bad.docker');
     expect(refused.stderr).not.toContain('"HASH"');
     expect(refused.stderr).not.toContain('second');
