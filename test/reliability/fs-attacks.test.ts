@@ -18,7 +18,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { OutputError } from '../../src/errors.js';
 import { stage, commit, discard, type WriteRequest } from '../../src/staging.js';
-import { cli, cliEnv, emulatorWith, expectCleanError, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, CLI_PATH, type Emulator } from './harness.js';
+import { runCliInProcess } from '../helpers/main.js';
+import { cli, cliEnv, emulatorWith, expectCleanError, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, CLI_PATH, type Emulator, type SpawnOptions } from './harness.js';
 import { recordFigure } from './figures.js';
 
 /** Lets a test choose the "random" part of the temp name, to plant something there first. */
@@ -57,7 +58,10 @@ const areaOf = (dir: string) => dirname(dir);
 function manifest(dir: string, extra = '', file = 'app.env'): string {
   return writeManifest(join(root, `m${n++}`), 'materialize.yaml', `version: 1\noutputs:\n  - path: ${join(dir, file)}\n    format: dotenv\n${extra}    values:\n      SECRET: /fs/secret\n`);
 }
-const write = (m: string, options = {}) => cli(['write', '-m', m], cliEnv(emulator.url), options);
+/** `write` through main(argv, io), in this process. */
+const write = (m: string) => runCliInProcess(['write', '-m', m], cliEnv(emulator.url));
+/** `write` as a child process of the built binary: under a umask of its own, or where a bug would hang the process (a FIFO). */
+const writeSpawned = (m: string, options: SpawnOptions = {}) => cli(['write', '-m', m], cliEnv(emulator.url), options);
 
 /** Every regular file under `dir` that holds the secret (the output must be the only one). */
 function filesHoldingSecret(dir: string): string[] {
@@ -185,7 +189,7 @@ describe('things planted at the target path', () => {
     const dir = outputDir();
     execFileSync('mkfifo', [join(dir, 'app.env')]);
     // A hang (opening the FIFO for writing blocks forever) would fail on the test's timeout.
-    const r = await write(manifest(dir));
+    const r = await writeSpawned(manifest(dir));
     expectCleanError(r, 6, 'not a regular file');
     expect(tempFiles(dir)).toEqual([]);
   });
@@ -325,7 +329,7 @@ describe('mode and owner are final before the file is visible', () => {
       const log = join(root, `umask-${n++}.log`);
       // A world-readable mode needs the explicit opt-in for the SecureStrings this manifest reads.
       const optIn = Number.parseInt(mode, 8) & 0o004 ? '    world_readable_secrets: true\n' : '';
-      const r = await write(manifest(dir, `    mode: "${mode}"\n${optIn}    verify: 'stat -c "%a" "$1" > ${log}'\n`), { umask });
+      const r = await writeSpawned(manifest(dir, `    mode: "${mode}"\n${optIn}    verify: 'stat -c "%a" "$1" > ${log}'\n`), { umask });
       expect(r.code, r.stderr).toBe(0);
       expect(readFileSync(log, 'utf8').trim()).toBe(String(Number.parseInt(mode, 8).toString(8)));
       expect(statSync(join(dir, 'app.env')).mode & 0o7777).toBe(Number.parseInt(mode, 8));
