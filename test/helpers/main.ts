@@ -39,11 +39,20 @@ export async function runMain(argv: string[], options: RunOptions = {}): Promise
  * The AWS SDK reads its configuration (credentials, endpoints, region,
  * profiles under HOME) from process.env, not from `io.env`; for the length
  * of an in-process run, this worker's process.env carries exactly the run's
- * AWS_* variables and HOME.
+ * AWS_* variables and HOME. So in-process runs take turns: a test may start
+ * several at once (Promise.all, concurrent tests), and each still runs with
+ * its own settings, one after the other.
  */
 const SDK_NOTICE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+let previousRun: Promise<unknown> = Promise.resolve();
 
-async function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
+function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
+  const result = previousRun.then(() => withAwsEnvNow(env, run));
+  previousRun = result.catch(() => undefined);
+  return result;
+}
+
+async function withAwsEnvNow<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
   // The SDK's Node 20 notice stays silenced (vitest.config.ts): it is not the run's configuration.
   const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => (k.startsWith('AWS_') || k === 'HOME') && k !== SDK_NOTICE);
   const saved = keys.map((k) => [k, process.env[k]] as const);

@@ -1,9 +1,11 @@
 /**
- * The fault matrix: the built CLI against the emulator (and, where the
- * emulator cannot produce a shape, a scripted SSM endpoint), one cell per
- * fault. Every cell ends either in correct files or in the documented exit
- * code (5 unavailable, 4 denied, 3 missing) with every output untouched, no
- * temp file, and a message that names the failing parameter and the fix.
+ * The fault matrix: the CLI against the emulator (and, where the emulator
+ * cannot produce a shape, a scripted SSM endpoint), one cell per fault,
+ * through `main(argv, io)` in this process or, for the cells that mostly
+ * wait, the built binary. Every cell ends either in correct files or in the
+ * documented exit code (5 unavailable, 4 denied, 3 missing) with every output
+ * untouched, no temp file, and a message that names the failing parameter
+ * and the fix.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +16,7 @@ import type { Faults, SeedCredential } from '../../src/emulator/index.js';
 import { readDotenv, readJson } from '../helpers/consumers.js';
 import { cli, cliEnv, emulatorWith, expectCleanError, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
+import { runCliInProcess } from '../helpers/main.js';
 import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
 
 const NAMES = Array.from({ length: 35 }, (_, i) => `/fault/app/k${String(i).padStart(2, '0')}`);
@@ -66,6 +69,12 @@ interface Cell {
   /** 'ok', or the exit code, what stderr must name, and what its hint must not blame. */
   expect: 'ok' | { code: 3 | 4 | 5; mentions: string[]; notBlamed?: string[] };
   counters?: (c: ReturnType<Emulator['counters']>) => void;
+  /**
+   * Mostly waiting (a stalled socket, a deadline): run the built binary, so
+   * that the wait overlaps the other cells. In-process runs take turns (the
+   * SDK reads this process's environment; test/helpers/main.ts).
+   */
+  spawn?: true;
 }
 
 const OLD_ENV = 'OLD=1\n';
@@ -100,7 +109,7 @@ async function runCell(cell: Cell): Promise<void> {
   // not turn a retried fault into a timeout.
   const args = cell.args ?? [];
   const deadline = args.includes('--timeout') ? [] : ['--timeout', '300'];
-  const r = await cli(['write', '-m', manifest, ...deadline, ...args], cliEnv(endpoint, creds));
+  const r = await (cell.spawn ? cli : runCliInProcess)(['write', '-m', manifest, ...deadline, ...args], cliEnv(endpoint, creds));
   const seconds = (Date.now() - started) / 1000;
   expect(r.stdout + r.stderr).not.toContain('CANARY');
   if (cell.expect === 'ok') {
@@ -175,6 +184,7 @@ const cells: Cell[] = [
   {
     name: 'one stalled connection is retried',
     faults: { stall_rate: 0.1, seed: 3 },
+    spawn: true,
     expect: 'ok',
     counters: (c) => expect(c.stalled).toBeGreaterThan(0),
   },
@@ -182,6 +192,7 @@ const cells: Cell[] = [
     name: 'every connection stalls, --timeout 2',
     faults: { stall_rate: 1 },
     args: ['--timeout', '2'],
+    spawn: true,
     expect: { code: 5, mentions: ['timed out after 2.0 s', '/fault/', 'hint: raise --timeout'] },
   },
   { name: 'latency with jitter inside the deadline', faults: { latency_ms: 100, latency_jitter_ms: 300 }, expect: 'ok' },
@@ -256,12 +267,15 @@ const cells: Cell[] = [
         target === 'GetParameters' ? { Parameters: (body.Names as string[]).map(wire), InvalidParameters: [] } : { Parameters: [], NextToken: `again-${call}` },
       ),
     args: ['--timeout', '2'],
+    spawn: true,
     expect: { code: 5, mentions: ['/fault/env', 'hint: raise --timeout'] },
   },
 ];
 
 describe('fault matrix: correct files or the documented exit code, outputs untouched', () => {
-  for (const cell of cells) {
+  // The cells that mostly wait start first, so their waits overlap the rest (vitest runs 5 at once).
+  const waitingFirst = [...cells.filter((c) => c.spawn), ...cells.filter((c) => !c.spawn)];
+  for (const cell of waitingFirst) {
     it.concurrent(cell.name, () => runCell(cell), 60_000);
   }
 });

@@ -118,19 +118,13 @@ type Via = 'main' | 'spawn';
 type RunResult = CliResult | MainResult;
 let spawnedRuns = 0;
 
-/** One run, kept for the scan. In-process runs take turns: the SDK reads its settings from this process's environment. */
+/** One run, kept for the scan. (In-process runs take turns: see test/helpers/main.ts.) */
 async function once(via: Via, where: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<RunResult> {
-  const r = via === 'spawn' ? await cli(args, env, { input }) : await inProcess(() => runMain(args, { env, input }));
+  const r = via === 'spawn' ? await cli(args, env, { input }) : await runMain(args, { env, input });
   runs++;
   if (via === 'spawn') spawnedRuns++;
   captured.push({ where: `${where} (${via}) stdout`, text: r.stdout }, { where: `${where} (${via}) stderr`, text: r.stderr });
   return r;
-}
-let turn: Promise<unknown> = Promise.resolve();
-function inProcess<T>(run: () => Promise<T>): Promise<T> {
-  const result = turn.then(run);
-  turn = result.catch(() => undefined);
-  return result;
 }
 
 async function run(
