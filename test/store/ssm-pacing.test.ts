@@ -1,9 +1,11 @@
 /**
  * Retries and pacing of the real store client (SsmStore on the real SDK, over
  * HTTP) against the in-process emulator's token bucket and fault injection.
- * Assertions count calls and outcomes, never elapsed time.
+ * Assertions count calls and outcomes, never elapsed time. Each test has its
+ * own emulator, so the tests (mostly waiting on buckets and backoff) run
+ * concurrently.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { SsmStore } from '../../src/ssm.js';
 import { StoreUnavailableError } from '../../src/errors.js';
@@ -12,28 +14,31 @@ import { DEMO, REGION } from '../emulator/helpers.js';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const NAMES = Array.from({ length: 200 }, (_, i) => `/pace/app/k${String(i).padStart(3, '0')}`);
 
-let emulator: RunningEmulator;
-beforeAll(async () => {
-  emulator = await startEmulator({
-    port: 0,
-    seed: {
-      region: REGION,
-      credentials: [{ access_key_id: DEMO.accessKeyId, secret_access_key: DEMO.secretAccessKey }],
-      parameters: NAMES.map((name, i) => ({ name, type: 'SecureString', value: `pace-${i}` })),
-    },
-  });
+const emulators: RunningEmulator[] = [];
+beforeAll(() => {
   process.env.AWS_ACCESS_KEY_ID = DEMO.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = DEMO.secretAccessKey;
 });
 afterAll(async () => {
-  await emulator?.close();
-});
-beforeEach(() => {
-  emulator.setFaults({ tps: 0, error_rate: 0, drop_rate: 0, stall_rate: 0, latency_ms: 0, seed: 5 });
-  emulator.resetCounters();
+  await Promise.all(emulators.map((e) => e.close()));
 });
 
-function store(options: { timeoutMs?: number; maxAttempts?: number; concurrency?: number } = {}): SsmStore {
+/** A test's own emulator holding NAMES, knowing the demo access key by `secret` (the demo secret unless given). */
+async function pacingEmulator(secret = DEMO.secretAccessKey): Promise<RunningEmulator> {
+  const emulator = await startEmulator({
+    port: 0,
+    seed: {
+      region: REGION,
+      credentials: [{ access_key_id: DEMO.accessKeyId, secret_access_key: secret }],
+      parameters: NAMES.map((name, i) => ({ name, type: 'SecureString', value: `pace-${i}` })),
+    },
+  });
+  emulators.push(emulator);
+  emulator.setFaults({ seed: 5 });
+  return emulator;
+}
+
+function store(emulator: RunningEmulator, options: { timeoutMs?: number; maxAttempts?: number; concurrency?: number } = {}): SsmStore {
   return new SsmStore({ region: REGION, endpoint: emulator.url, timeoutMs: options.timeoutMs ?? 60_000, maxAttempts: options.maxAttempts, concurrency: options.concurrency ?? 4 });
 }
 
@@ -46,10 +51,11 @@ async function failure(p: Promise<unknown>): Promise<StoreUnavailableError> {
   return err as StoreUnavailableError;
 }
 
-describe('throttling', () => {
+describe.concurrent('throttling', () => {
   it('20 calls against a 5 TPS bucket: every throttled call is retried and every name arrives, with the minimal calls plus one per throttled answer', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ tps: 5 });
-    const s = store();
+    const s = store(emulator);
     try {
       const { found, missing } = await s.get(NAMES);
       expect(missing).toEqual([]);
@@ -67,8 +73,9 @@ describe('throttling', () => {
   }, 60_000);
 
   it('three stores sharing one 10 TPS bucket (a small fleet in one process) all succeed', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ tps: 10 });
-    const stores = [store(), store(), store()];
+    const stores = [store(emulator), store(emulator), store(emulator)];
     try {
       const results = await Promise.all(stores.map((s) => s.get(NAMES.slice(0, 100))));
       for (const r of results) expect(r.found.size).toBe(100);
@@ -81,8 +88,9 @@ describe('throttling', () => {
   }, 60_000);
 
   it('with --max-attempts given, throttling stops there: exit 5 naming ThrottlingException and the quota', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ tps: 0.01 }); // a bucket of 0.01 tokens: every call is throttled
-    const s = store({ maxAttempts: 3, concurrency: 1 });
+    const s = store(emulator, { maxAttempts: 3, concurrency: 1 });
     try {
       const err = await failure(s.get(NAMES.slice(0, 10)));
       expect(err.exitCode).toBe(5);
@@ -95,8 +103,9 @@ describe('throttling', () => {
   });
 
   it('without --max-attempts, throttling is retried past the 5 attempts a fault gets, until the store lets the call through', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ tps: 0.01 });
-    const s = store({ concurrency: 1 });
+    const s = store(emulator, { concurrency: 1 });
     try {
       const pending = s.get(NAMES.slice(0, 10));
       // Open the bucket only after the sixth throttling answer.
@@ -112,8 +121,9 @@ describe('throttling', () => {
   });
 
   it('without --max-attempts, the deadline ends endless throttling, with the quota hint', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ tps: 0.01 });
-    const s = store({ timeoutMs: 1_500, concurrency: 1 });
+    const s = store(emulator, { timeoutMs: 1_500, concurrency: 1 });
     try {
       const err = await failure(s.get(NAMES.slice(0, 10)));
       expect(err.exitCode).toBe(5);
@@ -127,14 +137,14 @@ describe('throttling', () => {
   });
 });
 
-describe('server faults', () => {
+describe.concurrent('server faults', () => {
   it('InternalServerError on every call: 5 attempts by default, then exit 5', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ error_rate: 1 });
-    const s = store({ concurrency: 1 });
+    const s = store(emulator, { concurrency: 1 });
     try {
       const err = await failure(s.get(NAMES.slice(0, 10)));
       expect(err.message).toContain('InternalServerError');
-      // Counted by the client: an attempt the previous test's deadline cut off may still reach the emulator late.
       expect(s.stats).toEqual({ calls: { GetParameters: 1 }, retries: 4, throttled: 0 });
       expect(emulator.counters().faulted).toBeGreaterThanOrEqual(5);
     } finally {
@@ -143,8 +153,9 @@ describe('server faults', () => {
   });
 
   it('InternalServerError on 30% of calls: every name arrives, faulted calls retried', async () => {
+    const emulator = await pacingEmulator();
     emulator.setFaults({ error_rate: 0.3 });
-    const s = store();
+    const s = store(emulator);
     try {
       const { found } = await s.get(NAMES);
       expect(found.size).toBe(200);
@@ -158,9 +169,9 @@ describe('server faults', () => {
   });
 
   it('a denial is not retried', async () => {
+    // The store signs with the demo secret; this emulator knows the key by another one.
+    const emulator = await pacingEmulator('another-secret');
     const s = new SsmStore({ region: REGION, endpoint: emulator.url, timeoutMs: 10_000, concurrency: 1 });
-    const saved = process.env.AWS_SECRET_ACCESS_KEY;
-    process.env.AWS_SECRET_ACCESS_KEY = 'wrong-secret';
     try {
       const err = await s.get(NAMES.slice(0, 10)).then(
         () => undefined,
@@ -169,7 +180,6 @@ describe('server faults', () => {
       expect(err?.exitCode).toBe(4);
       expect(emulator.counters().requests).toBe(1);
     } finally {
-      process.env.AWS_SECRET_ACCESS_KEY = saved;
       s.close();
     }
   });
