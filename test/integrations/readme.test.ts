@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadSeedFile, startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { CLI, DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
+import { runMain } from '../helpers/main.js';
 import { requireRoot } from '../reliability/harness.js';
 import { EXAMPLES, useInstances, type Instance } from './instance.js';
 import { readmeShellBlocks } from './readme.js';
@@ -97,7 +98,7 @@ describe('examples: every manifest and seed', () => {
 
   for (const manifest of exampleManifests()) {
     it(`${relative(EXAMPLES, manifest)} passes validate offline`, async () => {
-      const r = await runCommand(process.execPath, [CLI, 'validate', '-m', manifest], {
+      const r = await runMain(['validate', '-m', manifest], {
         // The variables each one's environment sets: CodeDeploy's group, the demo's STAGE and OUT_DIR.
         env: { PATH: process.env.PATH, HOME: '/nonexistent', DEPLOYMENT_GROUP_NAME: 'staging', STAGE: 'prod', OUT_DIR: '/tmp/out', AWS_EC2_METADATA_DISABLED: 'true' },
       });
