@@ -2,7 +2,9 @@
  * `npm run release` and the npm package, as a user receives them: the
  * standalone executable copied alone onto a host with no Node, the .cjs
  * bundle, the checksums, and the npm tarball installed offline into an empty
- * prefix. Each one does a real `write` against the emulator.
+ * prefix. Each one does a real `write` against the emulator. The suites share
+ * only the release built once below, so they run concurrently: most of their
+ * time is waiting (npm, the example hook's --jitter).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -76,7 +78,7 @@ function expectWritten(dir: string, result: { code: number | null; stdout: strin
   expect(statSync(file).mode & 0o777).toBe(0o600);
 }
 
-describe('npm run release', () => {
+describe.concurrent('npm run release', () => {
   it('produces the executable, the .cjs bundle and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
     expect(readdirSync(releaseDir).sort()).toEqual([BUNDLE, EXE, 'SHA256SUMS'].sort());
     const sums = readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8');
@@ -117,7 +119,7 @@ describe('npm run release', () => {
   });
 });
 
-describe('the npm package', () => {
+describe.concurrent('the npm package', () => {
   let tarball: string;
   let files: string[];
 
@@ -187,7 +189,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe("README: a fresh instance following only the Install and CodeDeploy sections", () => {
+describe.concurrent("README: a fresh instance following only the Install and CodeDeploy sections", () => {
   const newInstance = useInstances();
 
   it('installs the checked standalone executable, then runs the example hook as the agent would, credentials from instance metadata', async () => {
