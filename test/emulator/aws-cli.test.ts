@@ -9,7 +9,8 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { DEMO, REGION, baseSeed } from './helpers.js';
 
 const run = promisify(execFile);
-const hasAws = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
+// Found on PATH, not run: each start of the Python CLI costs about a second, and a broken one fails the tests below.
+const hasAws = spawnSync('sh', ['-c', 'command -v aws'], { stdio: 'ignore' }).status === 0;
 if (!hasAws) {
   if (process.env.CI) throw new Error('CI: the AWS CLI (aws) must be installed for test/emulator/aws-cli.test.ts');
   console.warn('skipping the AWS CLI tests: `aws` is not on PATH (they run in CI)');
@@ -46,7 +47,8 @@ async function aws(args: string[], secret?: string, endpoint = emulator.url): Pr
   }
 }
 
-describe.skipIf(!hasAws)('AWS CLI v1', () => {
+// Concurrent: each test's calls are in sequence, but the two tests share nothing.
+describe.skipIf(!hasAws).concurrent('AWS CLI v1', () => {
   it('puts a SecureString, overwrites it, and reads it back decrypted', async () => {
     const put = await aws(['put-parameter', '--name', '/cli/secret', '--type', 'SecureString', '--key-id', 'alias/MyApplicationKey', '--value', 'first-value']);
     expect(put.stderr).toBe('');
