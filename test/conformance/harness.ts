@@ -37,8 +37,18 @@ export async function call(endpoint: string, op: string, body: unknown): Promise
 
 // --- moto --------------------------------------------------------------------
 
+/**
+ * Whether moto's server module is installed, found without importing it:
+ * importing moto costs a second of CPU, and startMoto() imports it anyway
+ * (an installed but broken moto fails there, loudly).
+ */
 export function motoAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0;
+  const script = [
+    'import importlib.machinery, os, sys',
+    "spec = importlib.machinery.PathFinder.find_spec('moto')",
+    "sys.exit(0 if spec and any(os.path.isfile(os.path.join(d, 'server.py')) for d in (spec.submodule_search_locations or [])) else 1)",
+  ].join('\n');
+  return spawnSync('python3', ['-c', script], { stdio: 'ignore' }).status === 0;
 }
 
 async function freePort(): Promise<number> {
