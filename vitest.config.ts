@@ -1,15 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Files that run the code in this process only (no vi.mock, no process-wide
- * state left behind: what they change in process.env, the umask or fake
- * timers they restore) share a worker's module graph instead of importing
- * the SDK, yargs and yaml again for each file. Every other file keeps a
- * fresh one: reliability (vi.mock of node:crypto, emulators and child
- * processes per file), store (credentials set in process.env for the file),
- * e2e (signal handlers), integrations, release, conformance.
+ * Most files share a worker's module graph (isolate: false) instead of
+ * importing the SDK, yargs, yaml and the emulator again for each file. They
+ * leave no process-wide state behind: what they change in process.env, the
+ * umask or fake timers they restore, and they do not use vi.mock. The rest
+ * get a fresh module graph: fs-attacks mocks node:crypto; store/ sets
+ * credentials in process.env for the whole file.
  */
-const SHARED_MODULES = ['test/unit/**/*.test.ts', 'test/formats/**/*.test.ts', 'test/commands/**/*.test.ts', 'test/emulator/**/*.test.ts'];
+const ISOLATED = ['test/reliability/fs-attacks.test.ts', 'test/store/**/*.test.ts'];
 
 export default defineConfig({
   test: {
@@ -23,9 +22,11 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: '.tmp/test-results.json' }]],
     // The SDK warns about Node 20 at every client; tests that use it in-process need no reminder.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // A scratch directory for the whole run, removed at its end (what outlives one test file in a shared worker).
+    globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'in-process', include: SHARED_MODULES, isolate: false } },
-      { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: SHARED_MODULES } },
+      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
+      { extends: true, test: { name: 'isolated', include: ISOLATED } },
     ],
   },
 });

@@ -8,7 +8,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, expect } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
 import type { Seed } from '../../src/emulator/types.js';
 import { CLI, cliEnv, type CliResult } from '../helpers/cli.js';
@@ -17,21 +17,25 @@ import { isRoot, mustRunAsRoot } from './figures.js';
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
 /**
- * The built CLI (dist/), snapshotted once per test file: other engineers
- * rebuilding dist/ in the same tree must not hand a half-written bundle to a
- * crash test. SSM_MATERIALIZE_CLI points the suite at another build.
+ * The built CLI (dist/), snapshotted once per test worker (which may run
+ * several test files: vitest.config.ts): other engineers rebuilding dist/ in
+ * the same tree must not hand a half-written bundle to a crash test.
+ * SSM_MATERIALIZE_CLI points the suite at another build.
  */
 export const CLI_PATH = process.env.SSM_MATERIALIZE_CLI ?? snapshot(CLI);
 
 function snapshot(bin: string): string {
-  const copy = join(tmpdir(), `ssm-rel-cli-${process.pid}-${Date.now()}`);
+  // In the run's scratch directory (test/helpers/global-setup.ts) when there is one: the next test file in this worker uses the same snapshot.
+  const runScratch = inject('runScratchDir');
+  const copy = join(runScratch ?? tmpdir(), `ssm-rel-cli-${process.pid}-${Date.now()}`);
   try {
     cpSync(dirname(bin), copy, { recursive: true }); // the bin, its bundle and code cache
   } catch {
     return bin; // not built: let the spawns report it
   }
   chmodSync(copy, 0o755); // readable by the unprivileged uid of the EACCES tests
-  afterAll(() => rmSync(copy, { recursive: true, force: true }));
+  if (runScratch) chmodSync(runScratch, 0o755);
+  else afterAll(() => rmSync(copy, { recursive: true, force: true }));
   return join(copy, basename(bin));
 }
 export { cliEnv };
