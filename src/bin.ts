@@ -6,16 +6,12 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { main } from './cli.js';
+import { YOUNG_GENERATION_FLAG } from './heap-flags.js';
 import { describeInternalError } from './redact.js';
 
-// Peak memory. V8 doubles the young generation each time most of it survives
-// a collection, which is what a fetch does (responses live until rendered):
-// 1,000 names grew it to 16 MB for ~2 MB of live data. A growth factor of 1
-// keeps the initial size: about 11 MiB less peak RSS for 1,000 names, no
-// measurable time (BENCHMARKS.md). V8 reads this sizing policy whenever it
-// considers growing, so setting it now, not on the command line, works; the
-// bundle is already compiled, so the launcher's code cache is unaffected.
-setFlagsFromString('--semi-space-growth-factor=1');
+// Peak memory: see heap-flags.ts. The bundle is already compiled by now, so
+// the launcher's code cache is unaffected.
+setFlagsFromString(YOUNG_GENERATION_FLAG);
 
 // The SDK warns on every run under Node 20; a deploy log does not need it.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -10,8 +10,11 @@
  * - the compiled code comes from the cache, which V8 checks against the
  *   source, its own version and flags, and ignores when they differ (another
  *   Node version, say): then the bundle compiles as it would without us.
+ *   The build makes the cache after a training run (a `write` against the
+ *   bundled emulator), so it also holds the functions a run compiles on the
+ *   way: yargs, the YAML parser, the SDK's request path, the writer.
  * The cache is only ever written by the build, next to the bundle, with the
- * package's own permissions; this file never writes anything.
+ * package's own permissions; at run time this file writes nothing.
  *
  * The bundle needs none of this: `node ssm-materialize.bundle.cjs` runs it
  * as plain CommonJS, and the release ships it that way.
@@ -19,7 +22,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
+import { YOUNG_GENERATION_DEFAULT } from './heap-flags.js';
 
 const BUNDLE = join(__dirname, 'ssm-materialize.bundle.cjs');
 const CACHE = join(__dirname, 'ssm-materialize.bundle.cache');
@@ -40,10 +45,14 @@ function readCache(): Buffer | undefined {
   }
 }
 
-export function runBundle(): void {
-  const run = compileBundle(readCache()).runInThisContext() as (...args: unknown[]) => void;
+function run(script: Script): void {
+  const bundle = script.runInThisContext() as (...args: unknown[]) => void;
   const bundleModule = { exports: {} };
-  run.call(bundleModule.exports, bundleModule.exports, createRequire(BUNDLE), bundleModule, BUNDLE, __dirname);
+  bundle.call(bundleModule.exports, bundleModule.exports, createRequire(BUNDLE), bundleModule, BUNDLE, __dirname);
+}
+
+export function runBundle(): void {
+  run(compileBundle(readCache()));
 }
 
 /** Whether V8 takes the cache on this Node (the bundle's tests ask; a rejected cache costs only its read). */
@@ -52,9 +61,24 @@ export function codeCacheAccepted(): boolean {
   return cache !== undefined && !compileBundle(cache).cachedDataRejected;
 }
 
-/** Build step (scripts/build.mjs): the cache of the compiled bundle, top-level code only. */
-export function writeCodeCache(): void {
-  writeFileSync(CACHE, compileBundle().createCachedData());
+/**
+ * Build step (scripts/build.mjs), in a process of its own: run the bundle
+ * with `args` (the training run), and at exit write the cache of everything
+ * compiled by then. Without `args`, the cache of the top-level code only.
+ */
+export function writeCodeCache(args?: string[]): void {
+  const script = compileBundle();
+  if (!args) {
+    writeFileSync(CACHE, script.createCachedData());
+    return;
+  }
+  process.argv = [process.argv[0]!, BUNDLE, ...args];
+  process.on('exit', () => {
+    // The bundle set its heap flag (bin.ts); the cache must carry the flags a fresh start has.
+    setFlagsFromString(YOUNG_GENERATION_DEFAULT);
+    writeFileSync(CACHE, script.createCachedData());
+  });
+  run(script);
 }
 
 if (require.main === module) runBundle();
