@@ -408,7 +408,8 @@ ${results.inProcess
 ## How to read this
 
 - Start-up (\`dist/ssm-materialize.cjs\`): one CommonJS bundle, whitespace-minified, with the AWS
-  SDK tree-shaken, compiled from a V8 code cache made at build time (src/launch.ts); each command
+  SDK tree-shaken, compiled from a V8 code cache made at build time after a training \`write\`
+  against the bundled emulator (src/launch.ts), so it holds the functions a run compiles; each command
   loads its own modules when it runs, so \`--version\` and \`validate\` load neither the SDK nor
   Node's network, crypto or child-process modules (test/e2e/bundle.test.ts checks that from inside
   the process); string-width, which only \`--help\` uses, loads on its first call. What is left
