@@ -70,7 +70,9 @@ async function writeTrainedCodeCache() {
     execFileSync(process.execPath, ['-e', `require(${JSON.stringify(bin)}).writeCodeCache(${JSON.stringify(args)})`], { cwd: scratch, env, stdio: ['ignore', 'ignore', 'pipe'] });
     for (const f of formats) if (!existsSync(join(scratch, `out-${f}`))) throw new Error(`the training run wrote no out-${f}`);
   } catch (err) {
-    process.stderr.write(`build: the code cache's training run failed (${err.message.split('\n')[0]}); caching the top-level code only\n`);
+    // The child's own last line says why (execFileSync's message only names the command).
+    const why = String(err.stderr ?? '').trim().split('\n').pop() || err.message.split('\n')[0];
+    process.stderr.write(`build: the code cache's training run failed (${why}); caching the top-level code only\n`);
     execFileSync(process.execPath, ['-e', `require(${JSON.stringify(bin)}).writeCodeCache()`], { stdio: 'inherit', env: { PATH: process.env.PATH } });
   } finally {
     emulator?.stop();

@@ -62,8 +62,7 @@ export class UsageError extends ToolError {
 
 /** `exec` could not start its command: 127 when it is not found, 126 when it cannot be run. */
 export class CommandNotRunError extends ToolError {
-  constructor(command: string, reason: string, options: ToolErrorOptions = {}) {
-    const notFound = reason === 'ENOENT' || reason === 'not found in PATH';
+  constructor(command: string, { notFound, reason }: { notFound: boolean; reason: string }, options: ToolErrorOptions = {}) {
     super('command_not_run', notFound ? ExitCode.commandNotFound : ExitCode.commandNotExecutable, `cannot run ${command}: ${reason}`, {
       hint: notFound ? "the command is looked up in ssm-materialize's own PATH, never in one from the values" : undefined,
       ...options,

@@ -29,7 +29,7 @@ export async function execCommand(options: PipelineOptions, args: ExecArgs): Pro
   const [name, ...rest] = args.command as [string, ...string[]];
   const program = findProgram(name, options.env.PATH);
   options.log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
-  if (program === undefined) throw new CommandNotRunError(name, 'not found in PATH');
+  if (program === undefined) throw new CommandNotRunError(name, { notFound: true, reason: 'not found in PATH' });
   return runChild(program, name, rest, { ...options.env, ...values });
 }
 
@@ -116,7 +116,8 @@ function runChild(program: string, name: string, rest: string[], env: NodeJS.Pro
     // Only the error's code is kept: Node's message for a failed spawn is ours to word.
     child.on('error', (err) => {
       stopForwarding();
-      reject(new CommandNotRunError(name, (err as NodeJS.ErrnoException).code ?? 'spawn failed'));
+      const code = (err as NodeJS.ErrnoException).code;
+      reject(new CommandNotRunError(name, { notFound: code === 'ENOENT', reason: code ?? 'spawn failed' }));
     });
     child.on('exit', (code, signal) => {
       stopForwarding();
