@@ -189,7 +189,7 @@ function parser(argv: string[]) {
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see --help)`);
     })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only errors' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only errors, and the warnings of a degraded run (fallback region, last good files kept)' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Also print API calls, counts and timings (never values)' })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'text for people; json: one object per line, for deploy logs' })
     .command(

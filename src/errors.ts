@@ -134,6 +134,23 @@ export class StoreUnavailableError extends ToolError {
   }
 }
 
+/**
+ * Several calls of one store request failed, or one failed while others
+ * answered names as missing: every one is kept, so that the failure decision
+ * (src/trust/failures.ts) sees the whole set rather than the first to fail.
+ * The pipeline always takes it apart; should one escape, it is a bug (70).
+ */
+export class StoreCallsFailed extends ToolError {
+  readonly errors: ToolError[];
+  /** Names the calls that did answer reported as missing. */
+  readonly missing: string[];
+  constructor(errors: ToolError[], missing: string[]) {
+    super('store_calls_failed', ExitCode.internal, `internal: ${errors.length} store calls failed and were not decided on:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
+    this.errors = errors;
+    this.missing = missing;
+  }
+}
+
 /** An output could not be written (permissions, disk, unsafe directory, verify failed). */
 export class OutputError extends ToolError {
   readonly path: string;

@@ -19,7 +19,7 @@ import {
 } from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
-import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
+import { AccessDeniedError, MissingParametersError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { batchNames, matchAnswer } from './batches.js';
@@ -107,9 +107,13 @@ export class SsmStore implements ParameterStore {
     const batches = batchNames(names, NAMES_PER_CALL);
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
-    const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
-    results.forEach((out, i) => {
+    // Every batch runs to its end: one batch's failure must not hide what the others answered (trust/failures.ts).
+    const settled = await Promise.allSettled(batches.map((batch) => this.getBatch(batch)));
+    const failed: ToolError[] = [];
+    settled.forEach((result, i) => {
       const batch = batches[i] ?? [];
+      if (result.status === 'rejected') return void failed.push(toolErrorOf(result.reason));
+      const out = result.value;
       const answered = new Set<string>(out.InvalidParameters ?? []);
       for (const p of out.Parameters ?? []) {
         const requested = matchAnswer(batch, p);
@@ -124,6 +128,7 @@ export class SsmStore implements ParameterStore {
       // Never silently drop a name the store neither returned nor called invalid.
       missing.push(...batch.filter((name) => !answered.has(name)));
     });
+    throwIfFailed(failed, missing);
     return { found, missing };
   }
 
@@ -156,7 +161,7 @@ export class SsmStore implements ParameterStore {
    * missing names are reported and the others are still read.
    */
   private async getOneByOne(batch: string[], fetch: (names: string[]) => Promise<GetParametersCommandOutput>): Promise<GetParametersCommandOutput> {
-    const singles = await Promise.all(
+    const settled = await Promise.allSettled(
       batch.map((name) =>
         fetch([name]).catch((err: unknown) => {
           if (err instanceof MissingParametersError) return { Parameters: [], InvalidParameters: [name], $metadata: {} };
@@ -164,6 +169,9 @@ export class SsmStore implements ParameterStore {
         }),
       ),
     );
+    const singles = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [toolErrorOf(r.reason)] : []));
+    throwIfFailed(failed, singles.flatMap((s) => s.InvalidParameters ?? []));
     return { Parameters: singles.flatMap((s) => s.Parameters ?? []), InvalidParameters: singles.flatMap((s) => s.InvalidParameters ?? []), $metadata: {} };
   }
 
@@ -261,6 +269,22 @@ export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | 
   )
     return 'transient';
   return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
+}
+
+/** A store error as a ToolError; anything else is a bug, thrown again as it is. */
+function toolErrorOf(err: unknown): ToolError {
+  if (err instanceof ToolError) return err;
+  throw err;
+}
+
+/**
+ * One failed call alone is thrown as it is; several, or one beside names
+ * answered missing, together (StoreCallsFailed), for the failure decision.
+ */
+function throwIfFailed(failed: ToolError[], missing: string[]): void {
+  if (failed.length === 0) return;
+  if (failed.length === 1 && missing.length === 0) throw failed[0];
+  throw new StoreCallsFailed(failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.errors : [e])), [...missing, ...failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.missing : []))]);
 }
 
 function toStored(p: Parameter): StoredParameter {
