@@ -151,6 +151,24 @@ export class StoreCallsFailed extends ToolError {
   }
 }
 
+/**
+ * The store answered a parameter without a `Value` (moto so answers a binary
+ * Secrets Manager secret). Never turned into an empty value: refused by name,
+ * exit 6 ("a value cannot be represented"), since the parameter exists (not
+ * 3), nothing was denied (not 4), and asking again gets the same answer (not
+ * 5, which could fall back or keep the last good files).
+ */
+export class NoValueError extends ToolError {
+  readonly names: string[];
+  constructor(names: string[]) {
+    super('no_value', ExitCode.output, `the store answered ${names.length === 1 ? names[0] : `${names.length} parameters (${names.join(', ')})`} without a value`, {
+      hint: 'a Secrets Manager secret stored as binary (SecretBinary) has no text value through Parameter Store: write it with `format: file` when the store gives its bytes, or store it as a SecretString (base64, then `decode: base64`)',
+      details: { names },
+    });
+    this.names = names;
+  }
+}
+
 /** An output could not be written (permissions, disk, unsafe directory, verify failed). */
 export class OutputError extends ToolError {
   readonly path: string;

@@ -111,6 +111,8 @@ export async function fetchSettled(store: ParameterStore, plan: FetchPlan, regio
 export interface ResolvedOutput {
   spec: OutputSpec;
   entries: Array<[string, string]>;
+  /** A `file` output whose parameter the store answered as bytes (a binary secret): exactly these. */
+  bytes?: Buffer;
 }
 
 /**
@@ -135,9 +137,17 @@ class ResolutionProblems {
   readonly collisions: Array<{ line: number; message: string }> = [];
   readonly badKeys: Array<{ line: number; message: string }> = [];
   readonly exposedSecrets: string[] = [];
+  /** Parameters the store answered as bytes, used where only text fits. */
+  readonly binary: string[] = [];
 
   throwIfAny(manifestFile: string): void {
     if (this.missing.size) throw new MissingParametersError([...this.missing]);
+    if (this.binary.length) {
+      throw new ToolError('binary_value', ExitCode.output, `the store answered these as bytes (binary secrets), which only a \`format: file\` output can hold:\n${this.binary.map((m) => `  ${m}`).join('\n')}`, {
+        hint: 'write each to its own output with `format: file` (and no `decode`), or store the secret as a SecretString',
+        details: { parameters: this.binary },
+      });
+    }
     if (this.missingFields.length) {
       throw new MissingParametersError(this.missingFields, {
         hint: 'add the fields to the JSON object in the parameter (or secret), or fix the field names under `json:` in the manifest',
@@ -211,9 +221,13 @@ class OutputKeys {
 
 function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionProblems): ResolvedOutput {
   const keys = new OutputKeys(spec, problems);
+  let bytes: Buffer | undefined;
   for (const v of spec.values) {
     if (v.json) continue;
     const p = fetched.byName.get(v.parameter);
+    // Bytes become a file's content as they are, and nothing else: never text, never a decoded value.
+    if (p?.binary && spec.format === 'file' && spec.decode === undefined) bytes = p.binary;
+    else if (p?.binary) problems.binary.push(`${p.name} (${spec.path}, format ${spec.format}${spec.decode ? `, decode: ${spec.decode}` : ''})`);
     if (!p && !v.optional && !fetched.unanswered?.names.has(v.parameter)) problems.missing.add(v.parameter);
     keys.addNamed(v.key, p ? p.value : v.optional ? (v.default ?? '') : undefined, v.parameter, v.line, p?.type === 'SecureString');
   }
@@ -225,6 +239,10 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
     // "expected something, got nothing" is ours to catch.
     if (list.length === 0 && !path.optional && !fetched.unanswered?.paths.has(`${path.path}\0${path.recursive}`)) problems.missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
     for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (p.binary) {
+        problems.binary.push(`${p.name} (${spec.path}, under ${path.path})`);
+        continue;
+      }
       const key = keyForPathParameter(path.path, p.name);
       keys.addFromStore(key, p.value, p.name, path.line || spec.line, !path.allowKeys.includes(key), p.type === 'SecureString');
     }
@@ -239,7 +257,7 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
   for (const key of getFormat(spec.format).invalidKeys(storeKeys)) {
     problems.badKeys.push({ line: keys.lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${keys.source.get(key)}) is not a valid name for format ${spec.format}` });
   }
-  return { spec, entries: keys.entries };
+  return bytes ? { spec, entries: keys.entries, bytes } : { spec, entries: keys.entries };
 }
 
 /** A `json:` value split into keys: its missing fields and a value that is no JSON object are problems, reported with the others. */
@@ -247,6 +265,10 @@ function expandValue(v: OutputSpec['values'][number], spec: OutputSpec, fetched:
   const p = fetched.byName.get(v.parameter);
   if (!p) {
     if (!fetched.unanswered?.names.has(v.parameter)) problems.missing.add(v.parameter);
+    return;
+  }
+  if (p.binary) {
+    problems.binary.push(`${p.name} (${spec.path}, json:)`);
     return;
   }
   let expanded;
@@ -273,13 +295,13 @@ export interface RenderedOutput {
 export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
-  for (const { spec, entries } of resolved) {
+  for (const { spec, entries, bytes } of resolved) {
     // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
     const format = getFormat(spec.format);
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
-      const content = spec.format === 'file' ? renderFileBytes(entries, spec.decode) : format.render(entries as Entries, ctx);
+      const content = spec.format === 'file' ? (bytes ?? renderFileBytes(entries, spec.decode)) : format.render(entries as Entries, ctx);
       rendered.push({ spec, content, keys: entries.map(([k]) => k) });
     } catch (err) {
       if (err instanceof UnrepresentableValueError) failures.push({ path: spec.path, error: err });

@@ -19,7 +19,7 @@ import {
 } from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
-import { AccessDeniedError, MissingParametersError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
+import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { batchNames, matchAnswer } from './batches.js';
@@ -122,7 +122,11 @@ export class SsmStore implements ParameterStore {
         const { selector } = splitSelector(requested);
         // A numeric selector can be checked: a store that ignored it must not pass off another version.
         if (selector !== undefined && /^\d+$/.test(selector) && p.Version !== Number(selector)) missing.push(requested);
-        else found.set(requested, { ...toStored(p), name: requested });
+        else {
+          const stored = toStored(p, requested);
+          if (stored instanceof NoValueError) failed.push(stored);
+          else found.set(requested, stored);
+        }
       }
       missing.push(...(out.InvalidParameters ?? []));
       // Never silently drop a name the store neither returned nor called invalid.
@@ -188,7 +192,11 @@ export class SsmStore implements ParameterStore {
           1,
         ),
       );
-      for (const p of page.Parameters ?? []) all.push(toStored(p));
+      for (const p of page.Parameters ?? []) {
+        const stored = toStored(p, p.Name ?? '');
+        if (stored instanceof NoValueError) throw stored;
+        all.push(stored);
+      }
       token = page.NextToken;
     } while (token);
     return all;
@@ -287,13 +295,32 @@ function throwIfFailed(failed: ToolError[], missing: string[]): void {
   throw new StoreCallsFailed(failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.errors : [e])), [...missing, ...failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.missing : []))]);
 }
 
-function toStored(p: Parameter): StoredParameter {
-  return {
-    name: p.Name ?? '',
-    type: (p.Type ?? 'String') as ParameterType,
-    value: p.Value ?? '',
-    version: p.Version ?? 0,
-  };
+/**
+ * One answered parameter as stored; an answer without a `Value` is never an
+ * empty value. The one answer without one that is well defined is a binary
+ * Secrets Manager secret whose `SourceResult` (the secret's GetSecretValue
+ * answer, per AWS's documentation of these references) carries
+ * `SecretBinary`, base64 on the wire: those bytes. Anything else: refused by
+ * name (NoValueError).
+ */
+function toStored(p: Parameter, name: string): StoredParameter | NoValueError {
+  const stored = { name, type: (p.Type ?? 'String') as ParameterType, version: p.Version ?? 0 };
+  if (typeof p.Value === 'string') return { ...stored, value: p.Value };
+  const binary = secretBinary(p.SourceResult);
+  return binary ? { ...stored, value: binary.toString('base64'), binary } : new NoValueError([name]);
+}
+
+function secretBinary(sourceResult: string | undefined): Buffer | undefined {
+  if (sourceResult === undefined) return undefined;
+  try {
+    const field = (JSON.parse(sourceResult) as { SecretBinary?: unknown } | null)?.SecretBinary;
+    if (typeof field !== 'string' || field === '') return undefined;
+    // Node's decoder skips what it does not know: only canonical base64 is bytes, not garbage.
+    const bytes = Buffer.from(field, 'base64');
+    return bytes.toString('base64') === field ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
