@@ -136,14 +136,12 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
 }
 
 async function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise<number> {
-  const [{ loadManifest }, { buildPolicyForRegions, policyWarnings }] = await Promise.all([import('./manifest.js'), import('./commands/policy.js')]);
+  const [{ loadManifest }, { buildPolicyForRegions, policyRegions, policyWarnings }] = await Promise.all([import('./manifest.js'), import('./commands/policy.js')]);
   const manifest = loadManifest(args.manifest, io.env);
   const region = (args.region as string | undefined) ?? manifest.region;
   if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
   const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
-  // Every region the manifest may fall back to is granted too.
-  const fallbacks = (args['fallback-region'] as string[] | undefined) ?? (args.region ? [] : manifest.fallbackRegions);
-  const policy = buildPolicyForRegions(manifest, options, [region, ...fallbacks]);
+  const policy = buildPolicyForRegions(manifest, options, policyRegions(manifest, region, args['fallback-region'] as string[] | undefined));
   for (const w of policyWarnings(manifest, options)) log.warn('policy_warning', { message: w }, w);
   io.stdout(JSON.stringify(policy, null, 2) + '\n');
   return ExitCode.ok;
@@ -189,7 +187,7 @@ function parser(argv: string[]) {
     .fail((msg, err) => {
       throw err ?? new UsageError(`${msg} (see --help)`);
     })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only errors' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print only errors, and the warnings of a degraded run (fallback region, last good files kept)' })
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Also print API calls, counts and timings (never values)' })
     .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'text for people; json: one object per line, for deploy logs' })
     .command(
@@ -234,7 +232,7 @@ function parser(argv: string[]) {
           .option('region', { type: 'string', describe: 'Region (else the manifest\'s region)' })
           .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
           .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' })
-          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (else the manifest\'s regions:)' }),
+          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (every region of the manifest\'s regions: is always granted)' }),
     )
     .command(
       'put <name>',

@@ -134,6 +134,41 @@ export class StoreUnavailableError extends ToolError {
   }
 }
 
+/**
+ * Several calls of one store request failed, or one failed while others
+ * answered names as missing: every one is kept, so that the failure decision
+ * (src/trust/failures.ts) sees the whole set rather than the first to fail.
+ * The pipeline always takes it apart; should one escape, it is a bug (70).
+ */
+export class StoreCallsFailed extends ToolError {
+  readonly errors: ToolError[];
+  /** Names the calls that did answer reported as missing. */
+  readonly missing: string[];
+  constructor(errors: ToolError[], missing: string[]) {
+    super('store_calls_failed', ExitCode.internal, `internal: ${errors.length} store calls failed and were not decided on:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
+    this.errors = errors;
+    this.missing = missing;
+  }
+}
+
+/**
+ * The store answered a parameter without a `Value` (moto so answers a binary
+ * Secrets Manager secret). Never turned into an empty value: refused by name,
+ * exit 6 ("a value cannot be represented"), since the parameter exists (not
+ * 3), nothing was denied (not 4), and asking again gets the same answer (not
+ * 5, which could fall back or keep the last good files).
+ */
+export class NoValueError extends ToolError {
+  readonly names: string[];
+  constructor(names: string[]) {
+    super('no_value', ExitCode.output, `the store answered ${names.length === 1 ? names[0] : `${names.length} parameters (${names.join(', ')})`} without a value`, {
+      hint: 'a Secrets Manager secret stored as binary (SecretBinary) has no text value through Parameter Store: write it with `format: file` when the store gives its bytes, or store it as a SecretString (base64, then `decode: base64`)',
+      details: { names },
+    });
+    this.names = names;
+  }
+}
+
 /** An output could not be written (permissions, disk, unsafe directory, verify failed). */
 export class OutputError extends ToolError {
   readonly path: string;

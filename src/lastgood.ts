@@ -12,7 +12,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { StoreUnavailableError, UsageError } from './errors.js';
+import { StoreUnavailableError, UsageError, type ToolError } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { writeAll } from './write.js';
 
@@ -68,7 +68,7 @@ export interface KeptOutput {
  * original unavailability error with a hint naming each output that cannot
  * be kept (absent, never fetched with --keep-last-good, or too old).
  */
-export function outputsToKeep(manifest: Manifest, maxAgeMs: number, now: Date, cause: StoreUnavailableError): KeptOutput[] {
+export function outputsToKeep(manifest: Manifest, maxAgeMs: number, now: Date, cause: ToolError): KeptOutput[] {
   const kept: KeptOutput[] = [];
   const refused: string[] = [];
   for (const o of manifest.outputs) {

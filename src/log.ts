@@ -51,6 +51,15 @@ export class Logger {
   }
 
   /**
+   * The run succeeded in a degraded state (read from a fallback region, kept
+   * the last good files): stderr, always, --quiet included. `--quiet` is what
+   * a cron job or a deploy hook runs with, and that is exactly who must see it.
+   */
+  degraded(event: string, fields: Fields, text: string): void {
+    this.emit(this.io.stderr, 'warn', event, { degraded: true, ...fields }, `warning: ${text}`);
+  }
+
+  /**
    * A failure: always printed, to stderr. Internal errors get their stack
    * frames, but not their message unless we wrote it (see src/redact.ts).
    */

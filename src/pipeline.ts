@@ -12,12 +12,12 @@
  */
 import type { Logger } from './log.js';
 import { loadManifest, type Manifest } from './manifest.js';
-import { fetchAll, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type TargetIds } from './run.js';
+import { fetchSettled, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type ResolvedOutput, type TargetIds } from './run.js';
 import { checkTemplates } from './template-files.js';
-import { StoreUnavailableError } from './errors.js';
-import { fetchLocked, readLock } from './lockfile.js';
+import { decideFailures, failuresOf, KeepLastGood, type Failure } from './trust/failures.js';
+import { fetchLocked, readLock, type LockFile } from './lockfile.js';
 import { diffOutput, type OutputDiff } from './diff.js';
-import type { CallStats, OpenStore } from './store.js';
+import type { CallStats, OpenedStore, OpenStore } from './store.js';
 
 export interface PipelineOptions {
   /** Path of the manifest file. */
@@ -32,6 +32,8 @@ export interface PipelineOptions {
   fallbackRegions?: string[] | undefined;
   /** `--locked FILE`: fetch exactly the versions this lock file records (lockfile.ts). */
   locked?: string | undefined;
+  /** `write --keep-last-good`: an outage on every failing call may end in KeepLastGood (trust/failures.ts). */
+  keepLastGood?: boolean | undefined;
 }
 
 /** How the run ends: write the outputs, compare them with what is on disk, or just render them (exec). */
@@ -70,9 +72,10 @@ export async function runPipeline(ending: Ending, options: PipelineOptions): Pro
 /**
  * Fetch everything the manifest names and render every output in memory;
  * each store is closed afterwards. Every parameter of a run comes from one
- * region: when a region is unavailable (the exit-5 class only, never a
- * missing or denied parameter) and another is listed, everything is read
- * again from the next one, with a warning.
+ * region. Whether a failed fetch stops the run, moves it to the next region
+ * or keeps the last good outputs is decided in one place over every failure
+ * of that region's fetch (trust/failures.ts): only an outage on every failing
+ * call moves on; a missing or denied parameter always stops.
  */
 async function fetchAndRender(manifest: Manifest, options: PipelineOptions): Promise<{ rendered: RenderedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched }> {
   const { openStore, log } = options;
@@ -83,22 +86,52 @@ async function fetchAndRender(manifest: Manifest, options: PipelineOptions): Pro
     const store = await openStore(region);
     try {
       log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length, region }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
-      const fetched = lock ? await fetchLocked(store, plan, lock.lock, lock.file) : await fetchAll(store, plan);
+      const { fetched, failures } = lock ? await fetchLockedSettled(store, plan, lock, region) : await fetchSettled(store, plan, region);
+      let resolved: ResolvedOutput[] | undefined;
+      // Also on a partial fetch: what did answer may already say "missing" (a deleted parameter, an absent JSON field).
+      if (fetched) {
+        try {
+          resolved = resolveOutputs(manifest, fetched);
+        } catch (err) {
+          failures.push(...failuresOf(err, region));
+        }
+      }
+      const decision = decideFailures(failures, { nextRegion: regions[i + 1], keepLastGood: options.keepLastGood ?? false });
+      switch (decision.action) {
+        case 'stop':
+          throw decision.error;
+        case 'keep-last-good':
+          throw new KeepLastGood(decision.cause);
+        case 'fallback':
+          log.degraded(
+            'region_fallback',
+            { from: region ?? 'default', to: decision.to, reason: decision.cause.message },
+            `Parameter Store in ${region ?? 'the default region'} is unavailable; reading every parameter from ${decision.to} instead`,
+          );
+          continue;
+        case 'proceed':
+          break;
+      }
       log.progress(
         'fetched',
-        { names: fetched.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region },
-        `fetched ${fetched.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
+        { names: fetched!.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region },
+        `fetched ${fetched!.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
       );
-      return { rendered: renderOutputs(resolveOutputs(manifest, fetched)), stats: store.stats, plan, fetched };
-    } catch (err) {
-      const next = regions[i + 1];
-      if (!(err instanceof StoreUnavailableError) || i + 1 >= regions.length) throw err;
-      log.warn('region_fallback', { from: region ?? 'default', to: next, reason: err.message }, `Parameter Store in ${region ?? 'the default region'} is unavailable; reading every parameter from ${next} instead`);
+      return { rendered: renderOutputs(resolved!), stats: store.stats, plan, fetched: fetched! };
     } finally {
       store.close();
     }
   }
   throw new Error('internal: no region to read from');
+}
+
+/** `--locked`: the pinned versions, with its failures (a lock that does not fit is one) for the same decision. */
+async function fetchLockedSettled(store: OpenedStore, plan: FetchPlan, lock: { file: string; lock: LockFile }, region: string | undefined): Promise<{ fetched: Fetched | undefined; failures: Failure[] }> {
+  try {
+    return { fetched: await fetchLocked(store, plan, lock.lock, lock.file), failures: [] };
+  } catch (err) {
+    return { fetched: undefined, failures: failuresOf(err, region) };
+  }
 }
 
 /** `targets[i]` belongs to `rendered[i]` (both in manifest order). */

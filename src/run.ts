@@ -9,7 +9,8 @@
  * until every output has staged.
  */
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
+import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, StoreCallsFailed, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
+import { decideFailures, failureKind, failuresOf, type Failure } from './trust/failures.js';
 import { getFormat, renderFileBytes } from './formats/index.js';
 import { readTemplate } from './template-files.js';
 import type { Entries, RenderContext } from './formats/types.js';
@@ -52,22 +53,66 @@ export interface Fetched {
   byName: Map<string, StoredParameter>;
   missing: Set<string>;
   byPath: Map<string, StoredParameter[]>;
+  /**
+   * Names and paths (`path\0recursive`) whose call failed: nothing is known
+   * about them, not even whether they exist, so they are never reported
+   * missing. Only set on a fetch with failures (fetchSettled).
+   */
+  unanswered?: { names: Set<string>; paths: Set<string> };
 }
 
-export async function fetchAll(store: ParameterStore, plan: FetchPlan): Promise<Fetched> {
-  const [got, lists] = await Promise.all([
+/** Fetch everything, or stop: failures go through the one decision (trust/failures.ts), which stops here. */
+export async function fetchAll(store: ParameterStore, plan: FetchPlan, region?: string): Promise<Fetched> {
+  const { fetched, failures } = await fetchSettled(store, plan, region);
+  const decision = decideFailures(failures, { nextRegion: undefined, keepLastGood: false });
+  if (decision.action === 'stop') throw decision.error;
+  return fetched;
+}
+
+/**
+ * Every call of the fetch runs to its end, whatever another one met: what
+ * did answer (names missing included) and every failure, for the failure
+ * decision, which must see the whole set.
+ */
+export async function fetchSettled(store: ParameterStore, plan: FetchPlan, region: string | undefined): Promise<{ fetched: Fetched; failures: Failure[] }> {
+  const [got, ...lists] = await Promise.allSettled([
     plan.names.length ? store.get(plan.names) : Promise.resolve({ found: new Map<string, StoredParameter>(), missing: [] }),
-    Promise.all(plan.paths.map((p) => store.list(p.path, p.recursive))),
+    ...plan.paths.map((p) => store.list(p.path, p.recursive)),
   ]);
-  const byPath = new Map<string, StoredParameter[]>();
-  plan.paths.forEach((p, i) => byPath.set(`${p.path}\0${p.recursive}`, lists[i] ?? []));
-  return { byName: got.found, missing: new Set(got.missing), byPath };
+  const failures: Failure[] = [];
+  const unanswered = { names: new Set<string>(), paths: new Set<string>() };
+  const fetched: Fetched = { byName: new Map(), missing: new Set(), byPath: new Map() };
+  if (got?.status === 'fulfilled') {
+    fetched.byName = got.value.found;
+    fetched.missing = new Set(got.value.missing);
+  } else if (got) {
+    for (const name of plan.names) unanswered.names.add(name);
+    if (got.reason instanceof StoreCallsFailed) {
+      // Answered missing by a call that worked: a fact, whatever the others met.
+      fetched.missing = new Set(got.reason.missing);
+      for (const name of got.reason.missing) unanswered.names.delete(name);
+      failures.push(...got.reason.errors.map((error) => ({ kind: failureKind(error), region, error })));
+    } else failures.push(...failuresOf(got.reason, region));
+  }
+  plan.paths.forEach((p, i) => {
+    const key = `${p.path}\0${p.recursive}`;
+    const list = lists[i];
+    if (list?.status === 'fulfilled') fetched.byPath.set(key, list.value);
+    else if (list) {
+      unanswered.paths.add(key);
+      failures.push(...failuresOf(list.reason, region));
+    }
+  });
+  if (failures.length) fetched.unanswered = unanswered;
+  return { fetched, failures };
 }
 
 /** One output with its final keys and values, in output order. */
 export interface ResolvedOutput {
   spec: OutputSpec;
   entries: Array<[string, string]>;
+  /** A `file` output whose parameter the store answered as bytes (a binary secret): exactly these. */
+  bytes?: Buffer;
 }
 
 /**
@@ -92,9 +137,17 @@ class ResolutionProblems {
   readonly collisions: Array<{ line: number; message: string }> = [];
   readonly badKeys: Array<{ line: number; message: string }> = [];
   readonly exposedSecrets: string[] = [];
+  /** Parameters the store answered as bytes, used where only text fits. */
+  readonly binary: string[] = [];
 
   throwIfAny(manifestFile: string): void {
     if (this.missing.size) throw new MissingParametersError([...this.missing]);
+    if (this.binary.length) {
+      throw new ToolError('binary_value', ExitCode.output, `the store answered these as bytes (binary secrets), which only a \`format: file\` output can hold:\n${this.binary.map((m) => `  ${m}`).join('\n')}`, {
+        hint: 'write each to its own output with `format: file` (and no `decode`), or store the secret as a SecretString',
+        details: { parameters: this.binary },
+      });
+    }
     if (this.missingFields.length) {
       throw new MissingParametersError(this.missingFields, {
         hint: 'add the fields to the JSON object in the parameter (or secret), or fix the field names under `json:` in the manifest',
@@ -168,10 +221,14 @@ class OutputKeys {
 
 function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionProblems): ResolvedOutput {
   const keys = new OutputKeys(spec, problems);
+  let bytes: Buffer | undefined;
   for (const v of spec.values) {
     if (v.json) continue;
     const p = fetched.byName.get(v.parameter);
-    if (!p && !v.optional) problems.missing.add(v.parameter);
+    // Bytes become a file's content as they are, and nothing else: never text, never a decoded value.
+    if (p?.binary && spec.format === 'file' && spec.decode === undefined) bytes = p.binary;
+    else if (p?.binary) problems.binary.push(`${p.name} (${spec.path}, format ${spec.format}${spec.decode ? `, decode: ${spec.decode}` : ''})`);
+    if (!p && !v.optional && !fetched.unanswered?.names.has(v.parameter)) problems.missing.add(v.parameter);
     keys.addNamed(v.key, p ? p.value : v.optional ? (v.default ?? '') : undefined, v.parameter, v.line, p?.type === 'SecureString');
   }
   // After the named keys, so that an expanded key that repeats one is a collision.
@@ -180,8 +237,12 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
     const list = fetched.byPath.get(`${path.path}\0${path.recursive}`) ?? [];
     // A store answers an unknown path with an empty list, not an error:
     // "expected something, got nothing" is ours to catch.
-    if (list.length === 0 && !path.optional) problems.missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
+    if (list.length === 0 && !path.optional && !fetched.unanswered?.paths.has(`${path.path}\0${path.recursive}`)) problems.missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
     for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (p.binary) {
+        problems.binary.push(`${p.name} (${spec.path}, under ${path.path})`);
+        continue;
+      }
       const key = keyForPathParameter(path.path, p.name);
       keys.addFromStore(key, p.value, p.name, path.line || spec.line, !path.allowKeys.includes(key), p.type === 'SecureString');
     }
@@ -196,14 +257,18 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
   for (const key of getFormat(spec.format).invalidKeys(storeKeys)) {
     problems.badKeys.push({ line: keys.lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${keys.source.get(key)}) is not a valid name for format ${spec.format}` });
   }
-  return { spec, entries: keys.entries };
+  return bytes ? { spec, entries: keys.entries, bytes } : { spec, entries: keys.entries };
 }
 
 /** A `json:` value split into keys: its missing fields and a value that is no JSON object are problems, reported with the others. */
 function expandValue(v: OutputSpec['values'][number], spec: OutputSpec, fetched: Fetched, keys: OutputKeys, problems: ResolutionProblems): void {
   const p = fetched.byName.get(v.parameter);
   if (!p) {
-    problems.missing.add(v.parameter);
+    if (!fetched.unanswered?.names.has(v.parameter)) problems.missing.add(v.parameter);
+    return;
+  }
+  if (p.binary) {
+    problems.binary.push(`${p.name} (${spec.path}, json:)`);
     return;
   }
   let expanded;
@@ -230,13 +295,13 @@ export interface RenderedOutput {
 export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
-  for (const { spec, entries } of resolved) {
+  for (const { spec, entries, bytes } of resolved) {
     // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
     const format = getFormat(spec.format);
     const ctx: RenderContext = { outputPath: spec.path };
     if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
-      const content = spec.format === 'file' ? renderFileBytes(entries, spec.decode) : format.render(entries as Entries, ctx);
+      const content = spec.format === 'file' ? (bytes ?? renderFileBytes(entries, spec.decode)) : format.render(entries as Entries, ctx);
       rendered.push({ spec, content, keys: entries.map(([k]) => k) });
     } catch (err) {
       if (err instanceof UnrepresentableValueError) failures.push({ path: spec.path, error: err });

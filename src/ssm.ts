@@ -19,7 +19,7 @@ import {
 } from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
-import { AccessDeniedError, MissingParametersError, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
+import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { batchNames, matchAnswer } from './batches.js';
@@ -107,9 +107,13 @@ export class SsmStore implements ParameterStore {
     const batches = batchNames(names, NAMES_PER_CALL);
     const found = new Map<string, StoredParameter>();
     const missing: string[] = [];
-    const results = await Promise.all(batches.map((batch) => this.getBatch(batch)));
-    results.forEach((out, i) => {
+    // Every batch runs to its end: one batch's failure must not hide what the others answered (trust/failures.ts).
+    const settled = await Promise.allSettled(batches.map((batch) => this.getBatch(batch)));
+    const failed: ToolError[] = [];
+    settled.forEach((result, i) => {
       const batch = batches[i] ?? [];
+      if (result.status === 'rejected') return void failed.push(toolErrorOf(result.reason));
+      const out = result.value;
       const answered = new Set<string>(out.InvalidParameters ?? []);
       for (const p of out.Parameters ?? []) {
         const requested = matchAnswer(batch, p);
@@ -118,12 +122,17 @@ export class SsmStore implements ParameterStore {
         const { selector } = splitSelector(requested);
         // A numeric selector can be checked: a store that ignored it must not pass off another version.
         if (selector !== undefined && /^\d+$/.test(selector) && p.Version !== Number(selector)) missing.push(requested);
-        else found.set(requested, { ...toStored(p), name: requested });
+        else {
+          const stored = toStored(p, requested);
+          if (stored instanceof NoValueError) failed.push(stored);
+          else found.set(requested, stored);
+        }
       }
       missing.push(...(out.InvalidParameters ?? []));
       // Never silently drop a name the store neither returned nor called invalid.
       missing.push(...batch.filter((name) => !answered.has(name)));
     });
+    throwIfFailed(failed, missing);
     return { found, missing };
   }
 
@@ -156,7 +165,7 @@ export class SsmStore implements ParameterStore {
    * missing names are reported and the others are still read.
    */
   private async getOneByOne(batch: string[], fetch: (names: string[]) => Promise<GetParametersCommandOutput>): Promise<GetParametersCommandOutput> {
-    const singles = await Promise.all(
+    const settled = await Promise.allSettled(
       batch.map((name) =>
         fetch([name]).catch((err: unknown) => {
           if (err instanceof MissingParametersError) return { Parameters: [], InvalidParameters: [name], $metadata: {} };
@@ -164,6 +173,9 @@ export class SsmStore implements ParameterStore {
         }),
       ),
     );
+    const singles = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.flatMap((r) => (r.status === 'rejected' ? [toolErrorOf(r.reason)] : []));
+    throwIfFailed(failed, singles.flatMap((s) => s.InvalidParameters ?? []));
     return { Parameters: singles.flatMap((s) => s.Parameters ?? []), InvalidParameters: singles.flatMap((s) => s.InvalidParameters ?? []), $metadata: {} };
   }
 
@@ -180,7 +192,11 @@ export class SsmStore implements ParameterStore {
           1,
         ),
       );
-      for (const p of page.Parameters ?? []) all.push(toStored(p));
+      for (const p of page.Parameters ?? []) {
+        const stored = toStored(p, p.Name ?? '');
+        if (stored instanceof NoValueError) throw stored;
+        all.push(stored);
+      }
       token = page.NextToken;
     } while (token);
     return all;
@@ -263,13 +279,48 @@ export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | 
   return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
 }
 
-function toStored(p: Parameter): StoredParameter {
-  return {
-    name: p.Name ?? '',
-    type: (p.Type ?? 'String') as ParameterType,
-    value: p.Value ?? '',
-    version: p.Version ?? 0,
-  };
+/** A store error as a ToolError; anything else is a bug, thrown again as it is. */
+function toolErrorOf(err: unknown): ToolError {
+  if (err instanceof ToolError) return err;
+  throw err;
+}
+
+/**
+ * One failed call alone is thrown as it is; several, or one beside names
+ * answered missing, together (StoreCallsFailed), for the failure decision.
+ */
+function throwIfFailed(failed: ToolError[], missing: string[]): void {
+  if (failed.length === 0) return;
+  if (failed.length === 1 && missing.length === 0) throw failed[0];
+  throw new StoreCallsFailed(failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.errors : [e])), [...missing, ...failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.missing : []))]);
+}
+
+/**
+ * One answered parameter as stored; an answer without a `Value` is never an
+ * empty value. The one answer without one that is well defined is a binary
+ * Secrets Manager secret whose `SourceResult` (the secret's GetSecretValue
+ * answer, per AWS's documentation of these references) carries
+ * `SecretBinary`, base64 on the wire: those bytes. Anything else: refused by
+ * name (NoValueError).
+ */
+function toStored(p: Parameter, name: string): StoredParameter | NoValueError {
+  const stored = { name, type: (p.Type ?? 'String') as ParameterType, version: p.Version ?? 0 };
+  if (typeof p.Value === 'string') return { ...stored, value: p.Value };
+  const binary = secretBinary(p.SourceResult);
+  return binary ? { ...stored, value: binary.toString('base64'), binary } : new NoValueError([name]);
+}
+
+function secretBinary(sourceResult: string | undefined): Buffer | undefined {
+  if (sourceResult === undefined) return undefined;
+  try {
+    const field = (JSON.parse(sourceResult) as { SecretBinary?: unknown } | null)?.SecretBinary;
+    if (typeof field !== 'string' || field === '') return undefined;
+    // Node's decoder skips what it does not know: only canonical base64 is bytes, not garbage.
+    const bytes = Buffer.from(field, 'base64');
+    return bytes.toString('base64') === field ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -12,6 +12,13 @@ export interface StoredParameter {
   type: ParameterType;
   value: string;
   version: number;
+  /**
+   * The bytes, when the store answered bytes rather than text (a Secrets
+   * Manager secret stored as SecretBinary). `value` then holds their base64,
+   * and only a `format: file` output may use the parameter (run.ts refuses
+   * any other use by name).
+   */
+  binary?: Buffer;
 }
 
 export interface GetResult {

@@ -163,3 +163,14 @@ export function buildPolicyForRegions(manifest: Manifest, options: PolicyOptions
   }
   return first;
 }
+
+/**
+ * Every region a run of this manifest may read from: the one given, the
+ * `--fallback-region`s, and every region of the manifest's `regions:`. A
+ * fallback region left out of the policy would be denied during exactly the
+ * outage it exists for, so `--region R` adds R; it never narrows the list.
+ */
+export function policyRegions(manifest: Manifest, region: string, fallbackFlags: string[] | undefined): string[] {
+  const listed = [manifest.region, ...manifest.fallbackRegions].filter((r): r is string => r !== undefined);
+  return [...new Set([region, ...(fallbackFlags ?? []), ...listed])];
+}

@@ -1,6 +1,7 @@
 /** `write`: the main job. */
 import { resolve } from 'node:path';
-import { ExitCode, StoreUnavailableError, ToolError } from '../errors.js';
+import { ExitCode, ToolError } from '../errors.js';
+import { KeepLastGood } from '../trust/failures.js';
 import { modeString } from '../diff.js';
 import { describeAge, outputsToKeep, parseMaxAge, recordFetched, recordStale } from '../lastgood.js';
 import { lockFrom, renderLock } from '../lockfile.js';
@@ -22,14 +23,14 @@ export async function writeCommand(options: PipelineOptions, { lock, keepLastGoo
   if (lock !== undefined) await checkTargetDirectory(resolve(lock));
   let run;
   try {
-    run = await runPipeline('write', options);
+    run = await runPipeline('write', { ...options, keepLastGood: maxAgeMs !== undefined });
   } catch (err) {
-    // Only "the store is down" qualifies: never a missing or denied parameter.
-    if (maxAgeMs === undefined || !(err instanceof StoreUnavailableError)) throw err;
-    const kept = outputsToKeep(loadManifest(options.manifest, options.env), maxAgeMs, new Date(), err);
+    // The failure decision (trust/failures.ts) chose it: every failure was an outage, never a missing or denied parameter.
+    if (maxAgeMs === undefined || !(err instanceof KeepLastGood)) throw err;
+    const kept = outputsToKeep(loadManifest(options.manifest, options.env), maxAgeMs, new Date(), err.unavailable);
     await recordStale(kept, new Date());
     for (const k of kept) {
-      options.log.warn('stale', { path: k.path, fetched_at: k.fetchedAt, age_s: Math.round(k.ageMs / 1000) }, `Parameter Store unavailable; kept ${k.path} as last fetched ${describeAge(k.ageMs)} ago (${k.fetchedAt})`);
+      options.log.degraded('stale', { path: k.path, fetched_at: k.fetchedAt, age_s: Math.round(k.ageMs / 1000) }, `Parameter Store unavailable; kept ${k.path} as last fetched ${describeAge(k.ageMs)} ago (${k.fetchedAt})`);
     }
     return ExitCode.ok;
   }

@@ -89,7 +89,8 @@ function readSecret(ctx: OpContext, ref: ReadRef, decrypt: boolean): Record<stri
   return {
     Name: ref.answerName,
     Type: 'SecureString',
-    Value: secret.value,
+    // A binary secret has no text value: its bytes are in SourceResult only.
+    ...(secret.binary ? {} : { Value: secret.value }),
     Version: 0,
     SourceResult: ctx.secrets.sourceResult(secret),
     LastModifiedDate: secret.created,

@@ -12,7 +12,10 @@ export const SECRET_NAME = /^[a-zA-Z0-9/_+=.@-]{1,512}$/;
 
 export interface Secret {
   name: string;
+  /** SecretString, or for a binary secret its bytes as base64. */
   value: string;
+  /** A binary secret (SecretBinary): answered without a Value. */
+  binary?: true;
   /** Like AWS: the name, a dash and six characters that differ per secret. */
   arn: string;
   /** Epoch seconds, as LastModifiedDate. */
@@ -25,7 +28,7 @@ export class SecretStore {
   constructor(
     private readonly region: string,
     private readonly account: string,
-    secrets: ReadonlyArray<{ name: string; value: string }>,
+    secrets: ReadonlyArray<{ name: string; value: string; binary?: true }>,
     now = Date.now() / 1000,
   ) {
     for (const s of secrets) this.byName.set(s.name, { ...s, arn: this.arnFor(s.name), created: now });
@@ -46,13 +49,19 @@ export class SecretStore {
     return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-??????`;
   }
 
-  /** The secret's metadata as Parameter Store puts it in `SourceResult` (DescribeSecret's shape; never the value). */
+  /**
+   * The secret's metadata as Parameter Store puts it in `SourceResult`
+   * (DescribeSecret's shape; never a SecretString). A binary secret also
+   * carries `SecretBinary` (base64), as GetSecretValue answers it: the one
+   * place its bytes can travel, since it has no text `Value`.
+   */
   sourceResult(secret: Secret): string {
     return JSON.stringify({
       ARN: secret.arn,
       Name: secret.name,
       LastChangedDate: secret.created,
       VersionIdsToStages: { [createHash('sha256').update(`${secret.name}\0${secret.value}`).digest('hex').slice(0, 32)]: ['AWSCURRENT'] },
+      ...(secret.binary ? { SecretBinary: secret.value } : {}),
     });
   }
 }

@@ -36,7 +36,7 @@ export interface ResolvedSeed {
   instance_role: string | undefined;
   kms_keys: SeedKmsKey[];
   parameters: ResolvedParameter[];
-  secrets: Array<{ name: string; value: string }>;
+  secrets: Array<{ name: string; value: string; binary?: true }>;
   faults: Partial<Faults>;
 }
 
@@ -348,11 +348,18 @@ function resolveSecrets(problems: Problems, v: unknown): ResolvedSeed['secrets']
       problems.add(path, 'must be a mapping with name and value');
       return [];
     }
-    unknownKeys(problems, path, s, ['name', 'value']);
+    unknownKeys(problems, path, s, ['name', 'value', 'binary']);
     const before = problems.list.length;
     if (typeof s.name !== 'string' || !SECRET_NAME.test(s.name)) problems.add([...path, 'name'], 'must be a secret name: 1 to 512 of letters, digits and / _ + = . @ -');
     else if (seen.has(s.name)) problems.add([...path, 'name'], `duplicate secret ${s.name}`);
     else seen.add(s.name);
+    if (s.binary !== undefined) {
+      const canonical = typeof s.binary === 'string' && s.binary !== '' && Buffer.from(s.binary, 'base64').toString('base64') === s.binary;
+      if (s.value !== undefined) problems.add(path, 'give `value` (SecretString) or `binary` (SecretBinary, base64), not both');
+      else if (!canonical) problems.add([...path, 'binary'], 'must be the secret\'s bytes as padded base64');
+      if (problems.list.length > before || typeof s.name !== 'string' || typeof s.binary !== 'string') return [];
+      return [{ name: s.name, value: s.binary, binary: true as const }];
+    }
     // A JSON secret is written in YAML as a mapping more often than as a string: accept both.
     const value = isObject(s.value) ? JSON.stringify(s.value) : s.value;
     if (typeof value !== 'string' || value === '') problems.add([...path, 'value'], 'must be a non-empty string (or a mapping, stored as its JSON)');

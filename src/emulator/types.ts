@@ -28,8 +28,15 @@ export interface SeedParameter {
 export interface SeedSecret {
   /** The secret's name (letters, digits and / _ + = . @ -). */
   name: string;
-  /** SecretString: often a JSON object (`{"username": ..., "password": ...}`); a mapping is stored as its JSON. */
-  value: string | Record<string, unknown>;
+  /** SecretString: often a JSON object (`{"username": ..., "password": ...}`); a mapping is stored as its JSON. Give `value` or `binary`. */
+  value?: string | Record<string, unknown>;
+  /**
+   * SecretBinary, as base64: a binary secret (a keystore). Answered without a
+   * `Value`, its bytes (base64) in `SourceResult.SecretBinary`: AWS documents
+   * `SourceResult` as the secret's GetSecretValue answer and not what `Value`
+   * holds for a binary secret; moto answers such a secret without `Value`.
+   */
+  binary?: string;
 }
 
 export interface SeedKmsKey {
