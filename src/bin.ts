@@ -4,6 +4,8 @@
  * Signals are handled where there is something to clean up: the writer's
  * transaction (write.ts) and `exec`'s forwarding to its child.
  */
+// First import: it copies the environment before anything else can change it.
+import { inheritedEnv } from './inherited-env.js';
 import { setFlagsFromString } from 'node:v8';
 import { main } from './cli.js';
 import { YOUNG_GENERATION_FLAG } from './heap-flags.js';
@@ -30,7 +32,7 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 void main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
-  env: process.env,
+  env: inheritedEnv,
   stdin: process.stdin,
 }).then((code) => {
   process.exitCode = code;

@@ -235,11 +235,13 @@ function parser(argv: string[]) {
           .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (every region of the manifest\'s regions: is always granted)' }),
     )
     .command(
-      'put <name>',
+      'put <name> [value..]',
       'Store a parameter; the value is read from stdin or a hidden prompt, never from the command line',
       (y) =>
         storeOptions(y)
           .positional('name', { type: 'string', demandOption: true, describe: 'Parameter name, e.g. /myapp/prod/db/password' })
+          // Declared only so that a value typed here is refused without being echoed (yargs quotes unknown arguments).
+          .positional('value', { type: 'string', array: true, hidden: true, describe: 'Not accepted: the value comes from stdin or the prompt' })
           .option('type', { choices: ['SecureString', 'String', 'StringList'] as const, default: 'SecureString' as const })
           .option('key-id', { type: 'string', describe: 'KMS key for a SecureString (default: alias/aws/ssm)' })
           .option('overwrite', { type: 'boolean', default: false, describe: 'Store a new version of an existing parameter' })

@@ -13,12 +13,14 @@
  * upper-cased (the rule of `paths:`); for nesting formats `API.` + the path
  * joined with `.`, so json/yaml/php keep the object's shape.
  *
- * Strings are taken as they are; numbers, booleans and null as their JSON
+ * Strings are taken as they are; numbers exactly as written in the value
+ * (`1.10` stays `1.10`: see json-text.ts), booleans and null as their JSON
  * text; a chosen object or array as compact JSON. The value is a secret:
- * errors name the parameter and the field, never the value, and never
- * JSON.parse's message (it quotes the text it choked on).
+ * errors name the parameter and the field, never the value, and never a
+ * parser's message.
  */
 import { ExitCode, ToolError } from './errors.js';
+import { MAX_JSON_DEPTH, nestingDepth, parseJsonText, stringifyJsonNode, type JsonNode } from './json-text.js';
 
 export type JsonExpansion = { kind: 'fields'; fields: Array<{ key: string; field: string }> } | { kind: 'all' };
 
@@ -37,12 +39,22 @@ export class InvalidJsonValueError extends ToolError {
   }
 }
 
+/** Nested deeper than MAX_JSON_DEPTH: refused before parsing, exit 6. */
+export class JsonTooDeepError extends ToolError {
+  constructor(readonly parameter: string) {
+    super('json_too_deep', ExitCode.output, `the value of ${parameter} nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep, so its fields are not expanded`, {
+      hint: `store a flatter JSON object in ${parameter}, or read it without \`json:\``,
+    });
+  }
+}
+
 /** The keys a chosen-fields expansion defines, known before anything is fetched. */
 export function chosenKeys(json: JsonExpansion | undefined): string[] | undefined {
   return json?.kind === 'fields' ? json.fields.map((f) => f.key) : undefined;
 }
 
 export function expandJson(parameter: string, value: string, json: JsonExpansion, groupKey: string, nests: boolean): Expanded {
+  if (nestingDepth(value) > MAX_JSON_DEPTH) throw new JsonTooDeepError(parameter);
   const object = parseObject(value);
   if (object === undefined) throw new InvalidJsonValueError(parameter);
   if (json.kind === 'fields') {
@@ -56,9 +68,9 @@ export function expandJson(parameter: string, value: string, json: JsonExpansion
     return { entries, missingFields };
   }
   const entries: Array<[string, string]> = [];
-  const walk = (node: Record<string, unknown>, path: string[]): void => {
-    for (const [name, v] of Object.entries(node)) {
-      if (isObject(v) && Object.keys(v).length > 0) walk(v, [...path, name]);
+  const walk = (node: Fields, path: string[]): void => {
+    for (const [name, v] of node) {
+      if (v.kind === 'object' && v.fields.size > 0) walk(v.fields, [...path, name]);
       else entries.push([keyFor(groupKey, [...path, name], nests), asText(v)]);
     }
   };
@@ -71,28 +83,27 @@ function keyFor(groupKey: string, path: string[], nests: boolean): string {
   return [groupKey, ...path].join('_').replace(/[^A-Za-z0-9_]/g, '_').toUpperCase();
 }
 
-function parseObject(value: string): Record<string, unknown> | undefined {
+type Fields = Map<string, JsonNode>;
+
+function parseObject(value: string): Fields | undefined {
   try {
-    const parsed: unknown = JSON.parse(value);
-    return isObject(parsed) ? parsed : undefined;
+    const parsed = parseJsonText(value);
+    return parsed.kind === 'object' ? parsed.fields : undefined;
   } catch {
     return undefined;
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function lookup(object: Record<string, unknown>, path: string[]): unknown {
-  let node: unknown = object;
+function lookup(object: Fields, path: string[]): JsonNode | undefined {
+  let node: JsonNode = { kind: 'object', fields: object };
   for (const segment of path) {
-    if (!isObject(node) || !Object.prototype.hasOwnProperty.call(node, segment)) return undefined;
-    node = node[segment];
+    const next: JsonNode | undefined = node.kind === 'object' ? node.fields.get(segment) : undefined;
+    if (next === undefined) return undefined;
+    node = next;
   }
   return node;
 }
 
-function asText(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
+function asText(v: JsonNode): string {
+  return v.kind === 'string' ? v.value : stringifyJsonNode(v);
 }

@@ -11,6 +11,8 @@ import { openStore, type StoreArgs } from './common.js';
 
 export interface PutArgs extends StoreArgs {
   name: string;
+  /** Words after the name: a value typed on the command line, refused unread. */
+  value?: unknown[];
   type: ParameterType;
   'key-id'?: string;
   overwrite: boolean;
@@ -28,8 +30,14 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise
   // Readable names that are not ours to write: checked before any input is read.
   if (isSecretReference(args.name)) throw new UsageError(`${args.name} is a Secrets Manager reference: store the secret with Secrets Manager (aws secretsmanager put-secret-value)`);
   if (isArnName(args.name)) throw new UsageError(`put takes the parameter's name, not its ARN: a shared parameter is written by its owner's account`);
+  // Counted, never shown: the word is most likely the secret itself.
+  if (args.value?.length) {
+    throw new UsageError(`put takes the value from standard input or a hidden prompt, never from the command line: ${args.value.length} word${args.value.length === 1 ? '' : 's'} after the name, not shown and not stored`, {
+      hint: `run \`ssm-materialize put ${args.name}\` and paste the value at the prompt (end with Ctrl-D), or pipe it in; the value is now in your shell history: remove it there, and rotate it if others can read that history`,
+    });
+  }
   if (args['key-id'] && args.type !== 'SecureString') throw new UsageError('--key-id only applies to --type SecureString');
-  let value = io.stdin.isTTY ? await promptHidden(io, `Value for ${args.name} (input hidden): `) : await readAll(io.stdin);
+  let value = io.stdin.isTTY ? await promptHidden(io, `Value for ${args.name} (input hidden; may span lines; end with Ctrl-D): `) : await readAll(io.stdin);
   // `echo secret | ssm-materialize put` must store "secret", not "secret\n".
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
   if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
@@ -50,7 +58,15 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 /**
- * Read one line from a TTY in raw mode, echoing nothing.
+ * Read a value from a TTY in raw mode, echoing nothing, until Ctrl-D.
+ *
+ * Not until Enter: a pasted PEM key or JSON spans lines, and a prompt that
+ * stopped at the first newline stored only the first line and left the
+ * rest on the terminal, where the user's shell read it as commands. Enter
+ * is a line break in the value (the final one is trimmed like stdin's).
+ * What arrives after Ctrl-D within the same burst is read and dropped, and
+ * the value is refused, so nothing is left for the shell and nothing half
+ * of a paste is stored.
  *
  * Characters typed before no-echo took effect (while node was starting)
  * were already echoed by the terminal: no program can take that back. What
@@ -66,26 +82,48 @@ async function promptHidden(io: PutIo, text: string): Promise<string> {
   const early = await drainTypeAhead(stdin);
   if (early > 0) io.prompt(`(ignored ${early} character${early === 1 ? '' : 's'} typed before this prompt: the terminal may have shown them; type the value now)\n`);
   io.prompt(text);
-  return new Promise((resolve, reject) => {
+  const typed = await readUntilEndOfInput(stdin);
+  // Whatever came after Ctrl-D (the tail of a paste) is consumed here, not by the shell.
+  const after = typed.after + (await drainTypeAhead(stdin));
+  stdin.setRawMode?.(false);
+  io.prompt('\n');
+  if (typed.cancelled) throw new UsageError('cancelled');
+  if (after > 0) {
+    throw new UsageError(`${after} character${after === 1 ? '' : 's'} arrived after Ctrl-D: dropped, and nothing stored (the value may be incomplete)`, {
+      hint: 'paste the value, then press Ctrl-D once at the end',
+    });
+  }
+  return typed.value;
+}
+
+/** The characters up to Ctrl-D (or Ctrl-C), with Enter as a line break and Backspace applied; counts what followed in the same chunk. */
+function readUntilEndOfInput(stdin: PutIo['stdin']): Promise<{ value: string; cancelled: boolean; after: number }> {
+  return new Promise((resolve) => {
     let value = '';
-    stdin.resume();
+    let lastWasCr = false;
     const onData = (chunk: Buffer | string) => {
-      for (const ch of chunk.toString()) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(new UsageError('cancelled'));
-        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+      const chars = [...chunk.toString()];
+      for (let i = 0; i < chars.length; i++) {
+        const ch = chars[i]!;
+        if (ch === '\u0004' || ch === '\u0003') return finish(value, ch === '\u0003', chars.length - i - 1);
+        // Raw mode delivers Enter as CR; a pasted CRLF is one line break.
+        if (ch === '\n' && lastWasCr) {
+          lastWasCr = false;
+          continue;
+        }
+        lastWasCr = ch === '\r';
+        if (ch === '\r' || ch === '\n') value += '\n';
+        else if (ch === '\u007f' || ch === '\b') value = [...value].slice(0, -1).join('');
         else value += ch;
       }
     };
-    const finish = (err?: Error) => {
+    const finish = (result: string, cancelled: boolean, after: number) => {
       stdin.off('data', onData);
-      stdin.setRawMode?.(false);
       stdin.pause();
-      io.prompt('\n');
-      if (err) reject(err);
-      else resolve(value);
+      resolve({ value: result, cancelled, after });
     };
     stdin.on('data', onData);
+    stdin.resume();
   });
 }
 

@@ -10,7 +10,8 @@
  * | filter   | writes                                                        |
  * |----------|---------------------------------------------------------------|
  * | `raw`    | the value as is                                               |
- * | `json`   | a JSON string literal, quotes included                        |
+ * | `json`   | a JSON string literal, quotes included; `<` `>` `&` U+2028    |
+ * |          | U+2029 as `\u` escapes, so it also stands in an HTML script  |
  * | `yaml`   | a double-quoted YAML scalar (string in YAML 1.1 and 1.2)      |
  * | `sh`     | a single-quoted shell word (`'` as `'\''`); NUL refused        |
  * | `php`    | a single-quoted PHP literal (`\\` and `\'`)                   |
@@ -49,7 +50,7 @@ type Filter = (value: string) => string | { refused: string };
 
 export const templateFilters: Record<string, Filter> = {
   raw: (v) => v,
-  json: (v) => JSON.stringify(v),
+  json: (v) => jsonForScript(v),
   yaml: (v) => yamlDoubleQuoted(v),
   sh: (v) => (v.includes('\0') ? { refused: reasons.nul } : shellQuote(v)),
   php: (v) => phpQuote(v),
@@ -64,6 +65,17 @@ export const templateFilters: Record<string, Filter> = {
 };
 
 const TOKEN = /^[A-Za-z0-9._:/@+=,-]+$/;
+
+/**
+ * A JSON string literal that is also safe as the text of an HTML `<script>`:
+ * `</script>` or `<!--` in a value would end or change the script element
+ * for the browser's tokenizer, and U+2028/U+2029 end a line in older
+ * JavaScript. The `\u` escapes read back as the same string in any JSON
+ * parser.
+ */
+function jsonForScript(v: string): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Filters that write a complete quoted literal: wrong inside quotes the template opened. */
 const QUOTING_FILTERS = new Set(['json', 'yaml', 'sh', 'php', 'dotenv', 'systemd']);

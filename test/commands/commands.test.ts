@@ -190,6 +190,18 @@ describe('put', () => {
     expect(readDotenv(readFileSync(join(dir, 'app.env'), 'utf8')).A).toBe(`${secret}-2`);
     expect((await cli(['put', 'bad//name'], 'x')).code).toBe(2);
   });
+
+  it('a value typed on the command line is refused without being echoed, and nothing is stored', async () => {
+    // The canary check of useCanaryEmulator covers every run's output; the value is also checked here.
+    for (const argv of [['put', '/cmd/argv', 'CANARY-on-argv'], ['put', '/cmd/argv', '-v', 'CANARY-on-argv', 'CANARY-2'], ['put', '/cmd/argv', 'CANARY-on-argv', '--type', 'String']]) {
+      const r = await cli(argv, 'from-stdin');
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/never from the command line: \d words? after the name, not shown and not stored/);
+      expect(r.stderr + r.stdout).not.toContain('CANARY-on-argv');
+    }
+    const { manifest } = setup('A: /cmd/argv');
+    expect((await cli(['write', '-m', manifest])).code).toBe(3);
+  });
 });
 
 describe('init', () => {

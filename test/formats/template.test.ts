@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import fc from 'fast-check';
+import { parse as parseHtml } from 'parse5';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ManifestError, UnrepresentableValueError } from '../../src/errors.js';
@@ -91,6 +92,31 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
     for (const { entries, content } of fuzzFilter('json', (ks) => `[${ks.map((k) => `{{ ${k} | json }}`).join(', ')}]\n`)) {
       expect(JSON.parse(content)).toEqual(entries.map(([, v]) => v));
     }
+  });
+
+  it('json filter in an HTML <script>: the browser tokenizer (parse5) sees exactly the JSON, which reads back as the value', () => {
+    type Node = { nodeName: string; childNodes?: Node[]; value?: string };
+    const scripts = (node: Node): Node[] => [...(node.nodeName === 'script' ? [node] : []), ...(node.childNodes ?? []).flatMap(scripts)];
+    const hostile = fc.oneof(
+      anyValue,
+      fc.array(fc.constantFrom('</script>', '</SCRIPT >', '<!--', '-->', '<script>', '<', '>', '&', '&lt;', '\u2028', '\u2029', 'a', '"', "'", '\\'), { maxLength: 8 }).map((a) => a.join('')),
+    );
+    const template = '<!doctype html>\n<html><head>\n<script type="application/json" id="cfg">{{ A | json }}</script>\n<script>window.B = {{ B | json }};</script>\n</head><body><p>Don\'t change this page.</p></body></html>\n';
+    fc.assert(
+      fc.property(hostile, hostile, (a, b) => {
+        fc.pre(!hasLoneSurrogate(a) && !hasLoneSurrogate(b));
+        const page = renderTemplate(template, '/repo/site/index.html.tmpl', [['A', a], ['B', b]]);
+        const found = scripts(parseHtml(page) as unknown as Node);
+        expect(found).toHaveLength(2);
+        const text = found.map((s) => (s.childNodes ?? []).map((t) => t.value ?? '').join(''));
+        expect(text[0]).toBe(templateFilters['json']!(a));
+        expect(JSON.parse(text[0]!)).toBe(a);
+        expect(text[1]).toBe(`window.B = ${String(templateFilters['json']!(b))};`);
+        expect(JSON.parse(text[1]!.slice('window.B = '.length, -1))).toBe(b);
+        for (const t of text) expect(t).not.toMatch(/[<>&\u2028\u2029]/);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
 
   it('yaml filter: yaml 1.2, 1.1 and PyYAML read every value back as a string', () => {
