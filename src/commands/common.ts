@@ -64,8 +64,11 @@ export function regionFrom(args: { region?: string }, manifestRegion: string | u
  */
 export async function openStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
   checkStoreArgs(args);
+  const { proxySettings } = await import('../proxy.js');
+  const proxy = proxySettings(env);
   const { SsmStore } = await import('../ssm.js');
   return new SsmStore({
+    proxy,
     region: regionFrom(args, region, env),
     profile: args.profile,
     endpoint: args['endpoint-url'],
