@@ -38,6 +38,8 @@ export interface SsmStoreOptions {
   endpoint?: string;
   /** Assume this role (with the chain's credentials) before calling SSM. */
   roleArn?: string;
+  /** STS's endpoint for roleArn; none: the SDK's (AWS_ENDPOINT_URL_STS, AWS_PROFILE's config, AWS). */
+  stsEndpoint?: string | undefined;
   /** Overall deadline for all calls, in milliseconds. */
   timeoutMs: number;
   /**
@@ -88,13 +90,14 @@ export class SsmStore implements ParameterStore {
     config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {
-      // STS gets no endpoint here on purpose: --endpoint-url is SSM's (e.g. a
-      // VPC endpoint). The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
+      // STS never gets --endpoint-url: that is SSM's (e.g. a VPC endpoint).
+      // The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
       // AWS_ENDPOINT_URL), which is how tests and the emulator point it at
-      // 127.0.0.1; see test/commands/role-arn.test.ts.
+      // 127.0.0.1 (test/commands/role-arn.test.ts); stsEndpoint is the one
+      // --profile's config names (aws-config.ts).
       config.credentials = fromTemporaryCredentials({
         params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
-        clientConfig: { region },
+        clientConfig: { region, ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}) },
       });
     }
     this.client = new SSMClient(config);
