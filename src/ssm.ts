@@ -25,6 +25,7 @@ import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParamet
 import { batchNames, matchAnswer } from './batches.js';
 import { splitSelector } from './names.js';
 import { quotableMessage } from './redact.js';
+import { ProxyConnectError, proxyAgents, type ProxySettings } from './proxy.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -37,6 +38,8 @@ export interface SsmStoreOptions {
   endpoint?: string;
   /** Assume this role (with the chain's credentials) before calling SSM. */
   roleArn?: string;
+  /** STS's endpoint for roleArn; none: the SDK's (AWS_ENDPOINT_URL_STS, AWS_PROFILE's config, AWS). */
+  stsEndpoint?: string | undefined;
   /** Overall deadline for all calls, in milliseconds. */
   timeoutMs: number;
   /**
@@ -47,6 +50,8 @@ export interface SsmStoreOptions {
   maxAttempts?: number;
   /** Calls in flight at once. */
   concurrency: number;
+  /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY (proxy.ts); none: direct. */
+  proxy?: ProxySettings;
   /** Told about each call, for --verbose (names and counts only, never values). */
   onCall?: (event: { operation: string; count: number; attempts: number; ms: number }) => void;
 }
@@ -61,16 +66,21 @@ export class SsmStore implements ParameterStore {
   private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
 
   constructor(private readonly options: SsmStoreOptions) {
+    const connectionTimeout = Math.min(3_000, options.timeoutMs);
     const config: SSMClientConfig = {
       // Retries are ours (call() below): pacing needs to see every throttling answer.
       maxAttempts: 1,
       // A stalled connection must not eat the whole deadline: time out each
       // attempt so that it is retried.
       // (throwOnRequestTimeout: without it this SDK only logs a warning.)
+      // The proxy agents serve this client and the STS clients the SDK nests
+      // in it (they inherit its request handler); the SDK reaches instance
+      // metadata and container credentials without them, so never through a proxy.
       requestHandler: {
-        connectionTimeout: Math.min(3_000, options.timeoutMs),
+        connectionTimeout,
         requestTimeout: Math.min(10_000, options.timeoutMs),
         throwOnRequestTimeout: true,
+        ...(options.proxy ? proxyAgents(options.proxy, connectionTimeout) : {}),
       },
     };
     if (options.profile) config.profile = options.profile;
@@ -80,13 +90,14 @@ export class SsmStore implements ParameterStore {
     config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {
-      // STS gets no endpoint here on purpose: --endpoint-url is SSM's (e.g. a
-      // VPC endpoint). The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
+      // STS never gets --endpoint-url: that is SSM's (e.g. a VPC endpoint).
+      // The SDK's STS client honours AWS_ENDPOINT_URL_STS (and
       // AWS_ENDPOINT_URL), which is how tests and the emulator point it at
-      // 127.0.0.1; see test/commands/role-arn.test.ts.
+      // 127.0.0.1 (test/commands/role-arn.test.ts); stsEndpoint is the one
+      // --profile's config names (aws-config.ts).
       config.credentials = fromTemporaryCredentials({
         params: { RoleArn: options.roleArn, RoleSessionName: `ssm-materialize-${process.pid}`, DurationSeconds: 900 },
-        clientConfig: { region },
+        clientConfig: { region, ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}) },
       });
     }
     this.client = new SSMClient(config);
@@ -405,6 +416,8 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
       cause: err,
     });
   }
+  const proxyProblem = proxyError(err, operation, what);
+  if (proxyProblem) return proxyProblem;
   // TLS spoken to a plain-HTTP port: OpenSSL reads the HTTP answer as a bad record.
   if (e.code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
     return new UsageError(`TLS handshake with the SSM endpoint failed during ${operation}: the endpoint speaks plain HTTP? use http://`, {
@@ -457,6 +470,20 @@ export function mapSdkError(err: unknown, operation: string, names: string[], ti
     });
   }
   return new StoreUnavailableError(`${operation} failed for ${what}: ${name}${message ? `: ${message}` : ''}`, { cause: err });
+}
+
+/**
+ * The proxy, not the store, failed: our tunnel's own error (it names the
+ * proxy without credentials), or a forwarding proxy's 407 answer.
+ */
+function proxyError(err: unknown, operation: string, what: string): ToolError | undefined {
+  const hint = (variable: string): string =>
+    `check the proxy in ${variable} (and its credentials, as http://USER:PASSWORD@HOST:PORT), or list the endpoint's host in NO_PROXY to reach it directly`;
+  if (err instanceof ProxyConnectError) return new StoreUnavailableError(`${operation} failed for ${what}: ${err.message}`, { hint: hint(err.proxyVariable), cause: err });
+  if ((err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 407) {
+    return new StoreUnavailableError(`${operation} failed for ${what}: the proxy asked for credentials (407 Proxy Authentication Required)`, { hint: hint('HTTP_PROXY'), cause: err });
+  }
+  return undefined;
 }
 
 /** A tiny semaphore: at most `n` tasks run at once, the rest queue in order. */

@@ -64,14 +64,22 @@ export function regionFrom(args: { region?: string }, manifestRegion: string | u
  */
 export async function openStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
   checkStoreArgs(args);
+  const { proxySettings } = await import('../proxy.js');
+  const { configuredEndpoint, retrySettings } = await import('../aws-config.js');
+  const proxy = proxySettings(env);
+  const retries = retrySettings(args.profile, env);
+  // The SDK finds the endpoints of AWS_PROFILE's profile by itself; those of --profile's only through us (aws-config.ts).
+  const profileEndpoint = (service: string): string | undefined => (args.profile ? configuredEndpoint(service, args.profile, env) : undefined);
   const { SsmStore } = await import('../ssm.js');
   return new SsmStore({
+    proxy,
     region: regionFrom(args, region, env),
     profile: args.profile,
-    endpoint: args['endpoint-url'],
+    endpoint: args['endpoint-url'] ?? profileEndpoint('ssm'),
+    stsEndpoint: args['role-arn'] ? profileEndpoint('sts') : undefined,
     roleArn: args['role-arn'],
     timeoutMs: args.timeout * 1000,
-    maxAttempts: args['max-attempts'],
+    maxAttempts: args['max-attempts'] ?? retries.maxAttempts,
     concurrency: args.concurrency,
     onCall: (e) => log.detail('api_call', e, `${e.operation}: ${e.count} name${e.count === 1 ? '' : 's'}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${e.ms} ms`),
   });
