@@ -30,6 +30,7 @@ import {
   type ChangeReason,
   type OutputWrite,
   type WriteOutcome,
+  type WriteRequest,
 } from './write.js';
 
 /** What the manifest asks the store for, deduplicated across outputs. */
@@ -313,9 +314,10 @@ export interface OutputResult {
 /**
  * Write every rendered output in one transaction (write.ts: all or none,
  * each `verify` run on its staged file), then run `on_change` for each
- * output that changed. `targets[i]` belongs to `rendered[i]`.
+ * output that changed. `targets[i]` belongs to `rendered[i]`. `companions`
+ * (the lock, markers) join the same transaction, committed after the outputs.
  */
-export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv): Promise<OutputResult[]> {
+export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv, companions: readonly WriteRequest[] = []): Promise<OutputResult[]> {
   const writes: OutputWrite[] = rendered.map((out, i) => {
     const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
     const verify = out.spec.verify;
@@ -325,8 +327,8 @@ export async function writeOutputs(rendered: RenderedOutput[], targets: TargetId
     };
   });
   const hooks: Array<{ index: number; retry: boolean }> = [];
-  const outcomes = await writeAll(writes, (staged) => markPendingHooks(rendered, staged, hooks));
-  const results = outcomes.map(({ request, changed, reasons }, i): OutputResult => {
+  const outcomes = await writeAll([...writes, ...companions.map((request) => ({ request }))], (staged) => markPendingHooks(rendered, staged, hooks));
+  const results = outcomes.slice(0, rendered.length).map(({ request, changed, reasons }, i): OutputResult => {
     const out = rendered[i] as RenderedOutput;
     return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, owner: out.spec.owner, group: out.spec.group, changed, reasons };
   });
