@@ -350,24 +350,31 @@ export async function writeOutputs(rendered: RenderedOutput[], targets: TargetId
 }
 /**
  * Where each output's next content is during verify (`staged[i]`: its temp
- * file when it changed, else the output itself). `SSM_MATERIALIZE_STAGED_<n>`
- * for the n-th output of the manifest (from 0), and
- * `SSM_MATERIALIZE_STAGED_<NAME>` by the file name (upper-cased, other
- * characters as `_`: `tls.crt` -> `TLS_CRT`) when no other output's file name
- * gives the same NAME. Paths come from the manifest and our temp names, never
- * from a value.
+ * file when it changed, else the output itself), in three families that no
+ * file name can make overlap: `SSM_MATERIALIZE_STAGED_COUNT`,
+ * `SSM_MATERIALIZE_STAGED_<n>` for the n-th output of the manifest (from 0),
+ * and `SSM_MATERIALIZE_STAGED_FILE_<NAME>` by the file name (upper-cased,
+ * other characters as `_`: `tls.crt` -> `TLS_CRT`) when no other output's
+ * file name gives the same NAME. The earlier `SSM_MATERIALIZE_STAGED_<NAME>`
+ * is still set where it cannot be taken for another family's variable (an
+ * output named `count` or `1` would have overwritten them). Paths come from
+ * the manifest and our temp names, never from a value.
  */
 export function stagedPathsEnv(rendered: readonly RenderedOutput[], staged: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = { SSM_MATERIALIZE_STAGED_COUNT: String(rendered.length) };
+  const env = new Map<string, string>([['SSM_MATERIALIZE_STAGED_COUNT', String(rendered.length)]]);
   const byName = new Map<string, string[]>();
   rendered.forEach((out, i) => {
     const path = staged[i] ?? out.spec.path;
-    env[`SSM_MATERIALIZE_STAGED_${i}`] = path;
+    env.set(`SSM_MATERIALIZE_STAGED_${i}`, path);
     const name = stagedName(out.spec.path);
     byName.set(name, [...(byName.get(name) ?? []), path]);
   });
-  for (const [name, paths] of byName) if (paths.length === 1 && paths[0] !== undefined) env[`SSM_MATERIALIZE_STAGED_${name}`] = paths[0];
-  return env;
+  for (const [name, paths] of byName) {
+    if (paths.length !== 1 || paths[0] === undefined) continue;
+    env.set(`SSM_MATERIALIZE_STAGED_FILE_${name}`, paths[0]);
+    if (!/^(COUNT|\d+|FILE_.*)$/.test(name)) env.set(`SSM_MATERIALIZE_STAGED_${name}`, paths[0]);
+  }
+  return Object.fromEntries(env);
 }
 
 function stagedName(outputPath: string): string {

@@ -82,4 +82,38 @@ describe('one transaction for the outputs and the files that describe them', () 
     expect(readFileSync(hookRan, 'utf8')).toBe('ran\n');
     expect(existsSync(pending)).toBe(false);
   });
+
+  it('the staged-path variables of verify hooks cannot be overwritten by outputs named count or 1', async () => {
+    const dir = tempDir();
+    const listing = join(dir, 'seen.txt');
+    const manifest = join(dir, 'm.yaml');
+    writeFileSync(
+      manifest,
+      `version: 1
+outputs:
+  - path: a.env
+    format: dotenv
+    values: { DB: /app/db }
+    verify: 'env | grep "^SSM_MATERIALIZE_STAGED_" | sort > ${listing}'
+  - { path: count, format: dotenv, values: { DB: /app/db } }
+  - { path: "1", format: dotenv, values: { DB: /app/db } }
+`,
+    );
+    const r = await run(['write', '-m', manifest]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const seen = Object.fromEntries(readFileSync(listing, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    const staged = (name: string) => expect.stringMatching(new RegExp(`^${dir}/\\.${name.replace('.', '\\.')}\\.ssm-materialize\\.\\d+\\.[0-9a-f]+\\.tmp$`));
+    expect(seen).toEqual({
+      SSM_MATERIALIZE_STAGED_COUNT: '3',
+      SSM_MATERIALIZE_STAGED_0: staged('a.env'),
+      SSM_MATERIALIZE_STAGED_1: staged('count'),
+      SSM_MATERIALIZE_STAGED_2: staged('1'),
+      SSM_MATERIALIZE_STAGED_FILE_A_ENV: staged('a.env'),
+      SSM_MATERIALIZE_STAGED_FILE_COUNT: staged('count'),
+      SSM_MATERIALIZE_STAGED_FILE_1: staged('1'),
+      // The name used before, kept where it is unambiguous.
+      SSM_MATERIALIZE_STAGED_A_ENV: staged('a.env'),
+    });
+  });
 });
