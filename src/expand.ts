@@ -19,6 +19,7 @@
  * JSON.parse's message (it quotes the text it choked on).
  */
 import { ExitCode, ToolError } from './errors.js';
+import { own } from './records.js';
 
 export type JsonExpansion = { kind: 'fields'; fields: Array<{ key: string; field: string }> } | { kind: 'all' };
 
@@ -88,7 +89,7 @@ function lookup(object: Record<string, unknown>, path: string[]): unknown {
   let node: unknown = object;
   for (const segment of path) {
     if (!isObject(node) || !Object.prototype.hasOwnProperty.call(node, segment)) return undefined;
-    node = node[segment];
+    node = own(node, segment);
   }
   return node;
 }

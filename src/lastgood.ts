@@ -15,13 +15,14 @@ import { basename, dirname, join } from 'node:path';
 import { StoreUnavailableError, UsageError } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { writeAll, type WriteRequest } from './write.js';
+import { own } from './records.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `90s`, `30m`, `24h`, `7d`, or plain seconds. */
 export function parseMaxAge(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * (UNITS[m[2] || 's'] ?? 1_000) : NaN;
+  const ms = m ? Number(m[1]) * (own(UNITS, m[2] || 's') ?? 1_000) : NaN;
   if (!(ms > 0)) throw new UsageError(`--keep-last-good ${JSON.stringify(text)}: expected an age such as 90s, 30m, 24h or 7d`);
   return ms;
 }

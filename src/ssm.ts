@@ -25,6 +25,7 @@ import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParamet
 import { batchNames, matchAnswer } from './batches.js';
 import { splitSelector } from './names.js';
 import { quotableMessage } from './redact.js';
+import { own, setOwn } from './records.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -204,7 +205,7 @@ export class SsmStore implements ParameterStore {
   ): Promise<Out> {
     const started = Date.now();
     const signal = this.deadline.signal;
-    this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
+    setOwn(this.stats.calls, operation, (own(this.stats.calls, operation) ?? 0) + 1);
     /** What went wrong before: when the deadline strikes during a wait, that is the story to tell. */
     let previous: unknown;
     let wait = 0;
