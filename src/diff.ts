@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { getFormat } from './formats/index.js';
 import type { RenderedOutput } from './run.js';
 import { inspectTarget, isHookPending, type ChangeReason } from './write.js';
+import { own } from './records.js';
 
 export interface OutputDiff {
   path: string;
@@ -68,7 +69,7 @@ export function compareKeys(current: Record<string, string>, next: Record<string
   const result = { added: [] as string[], removed: [] as string[], changed: [] as string[], unchanged: 0 };
   for (const key of Object.keys(next)) {
     if (!Object.hasOwn(current, key)) result.added.push(key);
-    else if (current[key] !== next[key]) result.changed.push(key);
+    else if (own(current, key) !== own(next, key)) result.changed.push(key);
     else result.unchanged++;
   }
   result.removed = Object.keys(current).filter((k) => !Object.hasOwn(next, k));

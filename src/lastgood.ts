@@ -8,20 +8,21 @@
  *
  * The time of the last successful fetch is recorded next to each output in
  * `.<name>.ssm-materialize.fetched` (a timestamp, never a value), written
- * only by runs that opted in, after every output is in place.
+ * only by runs that opted in, in the same transaction as the outputs.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { StoreUnavailableError, UsageError, type ToolError } from './errors.js';
 import type { Manifest } from './manifest.js';
-import { writeAll } from './write.js';
+import { writeAll, type WriteRequest } from './write.js';
+import { own } from './records.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `90s`, `30m`, `24h`, `7d`, or plain seconds. */
 export function parseMaxAge(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * (UNITS[m[2] || 's'] ?? 1_000) : NaN;
+  const ms = m ? Number(m[1]) * (own(UNITS, m[2] || 's') ?? 1_000) : NaN;
   if (!(ms > 0)) throw new UsageError(`--keep-last-good ${JSON.stringify(text)}: expected an age such as 90s, 30m, 24h or 7d`);
   return ms;
 }
@@ -36,13 +37,17 @@ interface FetchedMarker {
   stale_since?: string;
 }
 
-async function writeMarker(outputPath: string, marker: FetchedMarker): Promise<void> {
-  await writeAll([{ request: { path: fetchedMarkerPath(outputPath), content: JSON.stringify(marker) + '\n', mode: 0o600, uid: undefined, gid: undefined } }]);
+function markerRequest(outputPath: string, marker: FetchedMarker): WriteRequest {
+  return { path: fetchedMarkerPath(outputPath), content: JSON.stringify(marker) + '\n', mode: 0o600, uid: undefined, gid: undefined };
 }
 
-/** After a successful run: every output's content is fresh as of `now`. */
-export async function recordFetched(manifest: Manifest, now: Date): Promise<void> {
-  for (const o of manifest.outputs) await writeMarker(o.path, { fetched_at: now.toISOString() });
+async function writeMarker(outputPath: string, marker: FetchedMarker): Promise<void> {
+  await writeAll([{ request: markerRequest(outputPath, marker) }]);
+}
+
+/** For the run's transaction: every output's content is fresh as of `now`. */
+export function fetchedMarkers(manifest: Manifest, now: Date): WriteRequest[] {
+  return manifest.outputs.map((o) => markerRequest(o.path, { fetched_at: now.toISOString() }));
 }
 
 /** Mark kept outputs stale, so that `check` reports them until a good fetch. */

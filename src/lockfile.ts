@@ -12,10 +12,15 @@
  *
  * Secrets Manager references have no Parameter Store version (AWS answers 0):
  * they are recorded as `null` and read as they are now.
+ *
+ * A lock is data, not authority: it may pin a version of what the manifest
+ * reads, never add a name (checkLockWithinManifest). Its records have no
+ * prototype, so a name such as `constructor` is only ever a name.
  */
 import { readFileSync } from 'node:fs';
 import { ExitCode, MissingParametersError, ToolError, UsageError } from './errors.js';
 import { baseName } from './names.js';
+import { nullRecord, own } from './records.js';
 import type { Fetched, FetchPlan } from './run.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 
@@ -31,7 +36,7 @@ export interface LockFile {
 
 /** The lock for what a run fetched. */
 export function lockFrom(plan: FetchPlan, fetched: Fetched): LockFile {
-  const parameters: Record<string, number | null> = {};
+  const parameters = nullRecord<number | null>();
   const absent: string[] = [];
   for (const name of plan.names) {
     const p = fetched.byName.get(name);
@@ -70,7 +75,47 @@ export function readLock(file: string): LockFile {
     Array.isArray(d.paths) &&
     d.paths.every((p) => typeof p?.path === 'string' && typeof p.recursive === 'boolean' && typeof p.parameters === 'object' && p.parameters !== null && Object.values(p.parameters).every((v) => Number.isInteger(v) && v >= 1));
   if (!valid) throw new UsageError(`--locked ${file}: not a lock file of this version (lock_version 1)`, { hint: 'write it again with `write --lock FILE`' });
-  return d as LockFile;
+  const lock = d as LockFile;
+  // Copied into records without a prototype: JSON.parse keeps `__proto__` as an own key, and lookups must see only the file's own names.
+  return {
+    lock_version: 1,
+    parameters: Object.assign(nullRecord<number | null>(), lock.parameters),
+    absent: lock.absent,
+    paths: lock.paths.map((p) => ({ path: p.path, recursive: p.recursive, parameters: Object.assign(nullRecord<number>(), p.parameters) })),
+  };
+}
+
+/** Whether a path listing (`GetParametersByPath`) of `path` can return `name`. */
+export function isListedBy(path: { path: string; recursive: boolean }, name: string): boolean {
+  const base = path.path === '/' ? '/' : `${path.path}/`;
+  // Below `/`, a name without a leading slash is at the top level too.
+  const rest = name.startsWith(base) ? name.slice(base.length) : path.path === '/' && !name.startsWith('/') ? name : undefined;
+  if (!rest) return false;
+  return path.recursive || !rest.includes('/');
+}
+
+/**
+ * Every name the lock holds must be one the manifest reads: a listed name,
+ * or a name its path listing could return (respecting `recursive`).
+ * Otherwise one added line in a lock would pull another service's secret
+ * into this output. Exit 2, naming the lock file and each name.
+ */
+export function checkLockWithinManifest(plan: FetchPlan, lock: LockFile, file: string): void {
+  const names = new Set(plan.names);
+  const foreign: string[] = [];
+  for (const name of [...Object.keys(lock.parameters), ...lock.absent]) if (!names.has(name)) foreign.push(`${name} (the manifest does not read this name)`);
+  for (const locked of lock.paths) {
+    const read = plan.paths.some((p) => p.path === locked.path && p.recursive === locked.recursive);
+    if (!read) foreign.push(`${locked.path}${locked.recursive ? ' (recursive)' : ''} (the manifest does not list this path)`);
+    for (const name of Object.keys(locked.parameters)) {
+      if (!isListedBy(locked, name)) foreign.push(`${name} (not ${locked.recursive ? 'below' : 'directly below'} ${locked.path})`);
+    }
+  }
+  if (foreign.length) {
+    throw new ToolError('lock_not_in_manifest', ExitCode.usage, `${file} names ${foreign.length} parameter${foreign.length === 1 ? '' : 's'} or path${foreign.length === 1 ? '' : 's'} the manifest does not read:\n${foreign.map((n) => `  ${n}`).join('\n')}`, {
+      hint: 'a lock may only pin versions of what the manifest reads: check who changed the lock file, or write a new one with `write --lock FILE` from this deployment\'s manifest',
+    });
+  }
 }
 
 /** `name:version` for a requested name (its own selector replaced). */
@@ -84,12 +129,13 @@ function pinned(name: string, version: number): string {
  * 100) is exit 3, naming `name:version`.
  */
 export async function fetchLocked(store: ParameterStore, plan: FetchPlan, lock: LockFile, file: string): Promise<Fetched> {
+  checkLockWithinManifest(plan, lock, file);
   const notLocked: string[] = [];
   // What we ask the store for -> the requested names it answers (`cert:stable` and `cert:2` may both be `cert:2`).
   const request = new Map<string, string[]>();
   for (const name of plan.names) {
     if (lock.absent.includes(name)) continue;
-    const version = lock.parameters[name];
+    const version = own(lock.parameters, name);
     if (version === undefined) notLocked.push(name);
     else {
       const asked = version === null ? name : pinned(name, version);
@@ -138,13 +184,13 @@ export async function fetchLocked(store: ParameterStore, plan: FetchPlan, lock: 
 export function lockDrift(lock: LockFile, latest: LockFile): Array<{ name: string; locked: number | null; latest: number | null | undefined }> {
   const drift: Array<{ name: string; locked: number | null; latest: number | null | undefined }> = [];
   for (const [name, version] of Object.entries(lock.parameters)) {
-    const now = latest.parameters[name];
+    const now = own(latest.parameters, name);
     if (version !== null && now !== version) drift.push({ name, locked: version, latest: now });
   }
   for (const l of lock.paths) {
     const now = latest.paths.find((p) => p.path === l.path && p.recursive === l.recursive)?.parameters ?? {};
-    for (const [name, version] of Object.entries(l.parameters)) if (now[name] !== version) drift.push({ name, locked: version, latest: now[name] });
-    for (const [name, version] of Object.entries(now)) if (!(name in l.parameters)) drift.push({ name, locked: null, latest: version });
+    for (const [name, version] of Object.entries(l.parameters)) if (own(now, name) !== version) drift.push({ name, locked: version, latest: own(now, name) });
+    for (const [name, version] of Object.entries(now)) if (!Object.hasOwn(l.parameters, name)) drift.push({ name, locked: null, latest: version });
   }
   return drift;
 }

@@ -14,6 +14,7 @@ import { ManifestError, type ManifestProblem } from './errors.js';
 import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
 import { chosenKeys, type JsonExpansion } from './expand.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
+import { own } from './records.js';
 
 /** A value taken from one named parameter. */
 export interface ValueSpec {
@@ -661,7 +662,7 @@ export function interpolate(text: string, env: Env, onError: (message: string) =
       onError(`invalid variable reference \${${name}}`);
       return whole;
     }
-    const value = env[name];
+    const value = own(env, name);
     if (value === undefined || value === '') {
       onError(`environment variable ${name} is not set`);
       return whole;

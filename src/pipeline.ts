@@ -18,6 +18,7 @@ import { decideFailures, failuresOf, KeepLastGood, type Failure } from './trust/
 import { fetchLocked, readLock, type LockFile } from './lockfile.js';
 import { diffOutput, type OutputDiff } from './diff.js';
 import type { CallStats, OpenedStore, OpenStore } from './store.js';
+import type { WriteRequest } from './write.js';
 
 export interface PipelineOptions {
   /** Path of the manifest file. */
@@ -34,6 +35,12 @@ export interface PipelineOptions {
   locked?: string | undefined;
   /** `write --keep-last-good`: an outage on every failing call may end in KeepLastGood (trust/failures.ts). */
   keepLastGood?: boolean | undefined;
+  /**
+   * `write` only: files that describe this run (the `--lock` file, the
+   * last-good markers), staged and committed in the same transaction as the
+   * outputs, so that none of them exists without the others.
+   */
+  companions?: ((run: { manifest: Manifest; plan: FetchPlan; fetched: Fetched }) => WriteRequest[]) | undefined;
 }
 
 /** How the run ends: write the outputs, compare them with what is on disk, or just render them (exec). */
@@ -61,7 +68,7 @@ export async function runPipeline(ending: Ending, options: PipelineOptions): Pro
   const { rendered, ...run } = await fetchAndRender(manifest, options);
   switch (ending) {
     case 'write':
-      return { manifest, ...run, outcome: await writeOutputs(rendered, targets, env) };
+      return { manifest, ...run, outcome: await writeOutputs(rendered, targets, env, options.companions?.({ manifest, ...run }) ?? []) };
     case 'diff':
       return { manifest, ...run, outcome: await diffOutputs(rendered, targets) };
     case 'render':

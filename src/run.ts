@@ -31,6 +31,7 @@ import {
   type ChangeReason,
   type OutputWrite,
   type WriteOutcome,
+  type WriteRequest,
 } from './write.js';
 
 /** What the manifest asks the store for, deduplicated across outputs. */
@@ -378,9 +379,10 @@ export interface OutputResult {
 /**
  * Write every rendered output in one transaction (write.ts: all or none,
  * each `verify` run on its staged file), then run `on_change` for each
- * output that changed. `targets[i]` belongs to `rendered[i]`.
+ * output that changed. `targets[i]` belongs to `rendered[i]`. `companions`
+ * (the lock, markers) join the same transaction, committed after the outputs.
  */
-export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv): Promise<OutputResult[]> {
+export async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv, companions: readonly WriteRequest[] = []): Promise<OutputResult[]> {
   const writes: OutputWrite[] = rendered.map((out, i) => {
     const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
     const verify = out.spec.verify;
@@ -390,8 +392,8 @@ export async function writeOutputs(rendered: RenderedOutput[], targets: TargetId
     };
   });
   const hooks: Array<{ index: number; retry: boolean }> = [];
-  const outcomes = await writeAll(writes, (staged) => markPendingHooks(rendered, staged, hooks));
-  const results = outcomes.map(({ request, changed, reasons }, i): OutputResult => {
+  const outcomes = await writeAll([...writes, ...companions.map((request) => ({ request }))], (staged) => markPendingHooks(rendered, staged, hooks));
+  const results = outcomes.slice(0, rendered.length).map(({ request, changed, reasons }, i): OutputResult => {
     const out = rendered[i] as RenderedOutput;
     return { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, owner: out.spec.owner, group: out.spec.group, changed, reasons };
   });
@@ -413,24 +415,31 @@ export async function writeOutputs(rendered: RenderedOutput[], targets: TargetId
 }
 /**
  * Where each output's next content is during verify (`staged[i]`: its temp
- * file when it changed, else the output itself). `SSM_MATERIALIZE_STAGED_<n>`
- * for the n-th output of the manifest (from 0), and
- * `SSM_MATERIALIZE_STAGED_<NAME>` by the file name (upper-cased, other
- * characters as `_`: `tls.crt` -> `TLS_CRT`) when no other output's file name
- * gives the same NAME. Paths come from the manifest and our temp names, never
- * from a value.
+ * file when it changed, else the output itself), in three families that no
+ * file name can make overlap: `SSM_MATERIALIZE_STAGED_COUNT`,
+ * `SSM_MATERIALIZE_STAGED_<n>` for the n-th output of the manifest (from 0),
+ * and `SSM_MATERIALIZE_STAGED_FILE_<NAME>` by the file name (upper-cased,
+ * other characters as `_`: `tls.crt` -> `TLS_CRT`) when no other output's
+ * file name gives the same NAME. The earlier `SSM_MATERIALIZE_STAGED_<NAME>`
+ * is still set where it cannot be taken for another family's variable (an
+ * output named `count` or `1` would have overwritten them). Paths come from
+ * the manifest and our temp names, never from a value.
  */
 export function stagedPathsEnv(rendered: readonly RenderedOutput[], staged: readonly string[]): Record<string, string> {
-  const env: Record<string, string> = { SSM_MATERIALIZE_STAGED_COUNT: String(rendered.length) };
+  const env = new Map<string, string>([['SSM_MATERIALIZE_STAGED_COUNT', String(rendered.length)]]);
   const byName = new Map<string, string[]>();
   rendered.forEach((out, i) => {
     const path = staged[i] ?? out.spec.path;
-    env[`SSM_MATERIALIZE_STAGED_${i}`] = path;
+    env.set(`SSM_MATERIALIZE_STAGED_${i}`, path);
     const name = stagedName(out.spec.path);
     byName.set(name, [...(byName.get(name) ?? []), path]);
   });
-  for (const [name, paths] of byName) if (paths.length === 1 && paths[0] !== undefined) env[`SSM_MATERIALIZE_STAGED_${name}`] = paths[0];
-  return env;
+  for (const [name, paths] of byName) {
+    if (paths.length !== 1 || paths[0] === undefined) continue;
+    env.set(`SSM_MATERIALIZE_STAGED_FILE_${name}`, paths[0]);
+    if (!/^(COUNT|\d+|FILE_.*)$/.test(name)) env.set(`SSM_MATERIALIZE_STAGED_${name}`, paths[0]);
+  }
+  return Object.fromEntries(env);
 }
 
 function stagedName(outputPath: string): string {

@@ -26,6 +26,7 @@ import { batchNames, matchAnswer } from './batches.js';
 import { splitSelector } from './names.js';
 import { quotableMessage } from './redact.js';
 import { ProxyConnectError, proxyAgents, type ProxySettings } from './proxy.js';
+import { own, setOwn } from './records.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;
@@ -231,7 +232,7 @@ export class SsmStore implements ParameterStore {
   ): Promise<Out> {
     const started = Date.now();
     const signal = this.deadline.signal;
-    this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
+    setOwn(this.stats.calls, operation, (own(this.stats.calls, operation) ?? 0) + 1);
     /** What went wrong before: when the deadline strikes during a wait, that is the story to tell. */
     let previous: unknown;
     let wait = 0;

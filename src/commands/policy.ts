@@ -10,6 +10,7 @@
 import { UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { baseName, parameterArn } from '../names.js';
+import { nullRecord, own } from '../records.js';
 
 export interface PolicyOptions {
   account: string;
@@ -134,6 +135,23 @@ function kmsResource(key: string, region: string, account: string, partition: st
   throw new UsageError(`--kms-key ${JSON.stringify(key)}: expected a key id, key ARN, alias ARN or alias/NAME`);
 }
 
+type Conditions = Record<string, Record<string, string | string[]>>;
+
+/** The conditions of both statements, operator by operator, the values of a key united. */
+function mergeConditions(a: Conditions, b: Conditions, union: (a: string | string[], b: string | string[]) => string | string[]): Conditions {
+  const merged = nullRecord<Record<string, string | string[]>>();
+  for (const [op, entries] of [...Object.entries(a), ...Object.entries(b)]) {
+    const target = nullRecord<string | string[]>();
+    Object.assign(target, own(merged, op));
+    for (const [key, value] of Object.entries(entries)) {
+      const before = target[key];
+      target[key] = before === undefined ? value : union(before, value);
+    }
+    merged[op] = target;
+  }
+  return merged;
+}
+
 /**
  * One policy for every region a manifest may read from (`regions:`, or
  * `--fallback-region`): the single-region policy for each, statements with
@@ -155,10 +173,7 @@ export function buildPolicyForRegions(manifest: Manifest, options: PolicyOptions
         continue;
       }
       into.Resource = union(into.Resource, s.Resource);
-      for (const [op, entries] of Object.entries(s.Condition ?? {})) {
-        const target = ((into.Condition ??= {})[op] ??= {});
-        for (const [key, value] of Object.entries(entries)) target[key] = target[key] === undefined ? value : union(target[key]!, value);
-      }
+      if (s.Condition) into.Condition = mergeConditions(into.Condition ?? {}, s.Condition, union);
     }
   }
   return first;

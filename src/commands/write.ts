@@ -3,12 +3,12 @@ import { resolve } from 'node:path';
 import { ExitCode, ToolError } from '../errors.js';
 import { KeepLastGood } from '../trust/failures.js';
 import { modeString } from '../diff.js';
-import { describeAge, outputsToKeep, parseMaxAge, recordFetched, recordStale } from '../lastgood.js';
+import { describeAge, fetchedMarkers, outputsToKeep, parseMaxAge, recordStale } from '../lastgood.js';
 import { lockFrom, renderLock } from '../lockfile.js';
 import { loadManifest } from '../manifest.js';
 import { plural, runPipeline, totalCalls, type PipelineOptions } from '../pipeline.js';
 import type { OutputResult } from '../run.js';
-import { checkTargetDirectory, writeAll } from '../write.js';
+import { checkTargetDirectory, type WriteRequest } from '../write.js';
 
 export interface WriteOptions {
   /** `--lock FILE`: after writing, record the version of every parameter used (lockfile.ts). */
@@ -20,10 +20,19 @@ export interface WriteOptions {
 export async function writeCommand(options: PipelineOptions, { lock, keepLastGood }: WriteOptions = {}): Promise<number> {
   const started = Date.now();
   const maxAgeMs = keepLastGood === undefined ? undefined : parseMaxAge(keepLastGood);
-  if (lock !== undefined) await checkTargetDirectory(resolve(lock));
+  const lockPath = lock === undefined ? undefined : resolve(lock);
+  if (lockPath !== undefined) await checkTargetDirectory(lockPath);
+  // The lock and the last-good markers are committed with the outputs, or
+  // nothing is: a lock describes a deployment that happened, and a retry
+  // after any failure must find the whole work still to do.
+  const companions: PipelineOptions['companions'] = ({ manifest, plan, fetched }) => {
+    const files: WriteRequest[] = maxAgeMs === undefined ? [] : fetchedMarkers(manifest, new Date(started));
+    if (lockPath !== undefined) files.push({ path: lockPath, content: renderLock(lockFrom(plan, fetched)), mode: 0o644, uid: undefined, gid: undefined });
+    return files;
+  };
   let run;
   try {
-    run = await runPipeline('write', { ...options, keepLastGood: maxAgeMs !== undefined });
+    run = await runPipeline('write', { ...options, keepLastGood: maxAgeMs !== undefined, companions });
   } catch (err) {
     // The failure decision (trust/failures.ts) chose it: every failure was an outage, never a missing or denied parameter.
     if (maxAgeMs === undefined || !(err instanceof KeepLastGood)) throw err;
@@ -35,13 +44,7 @@ export async function writeCommand(options: PipelineOptions, { lock, keepLastGoo
     return ExitCode.ok;
   }
   const { outcome: results, stats } = run;
-  if (maxAgeMs !== undefined) await recordFetched(run.manifest, new Date(started));
-  if (lock !== undefined) {
-    // Only after every output is in place: a lock describes a deployment that happened.
-    const path = resolve(lock);
-    await writeAll([{ request: { path, content: renderLock(lockFrom(run.plan, run.fetched)), mode: 0o644, uid: undefined, gid: undefined } }]);
-    options.log.result('lock', { path }, `locked    ${path} (the version of every parameter used; no values)`);
-  }
+  if (lockPath !== undefined) options.log.result('lock', { path: lockPath }, `locked    ${lockPath} (the version of every parameter used; no values)`);
   const ms = Date.now() - started;
   for (const r of results) options.log.result('output', outputFields(r), outputLine(r));
   const changed = results.filter((r) => r.changed).length;

@@ -11,7 +11,7 @@ export type Fault = 'none' | 'drop' | 'stall' | 'error';
 
 /** Why a fault setting is out of range, or undefined. Shared with seed validation. */
 export function checkFault(key: string, value: unknown): string | undefined {
-  if (!(key in NO_FAULTS)) return `unknown fault setting (known: ${Object.keys(NO_FAULTS).join(', ')})`;
+  if (!Object.hasOwn(NO_FAULTS, key)) return `unknown fault setting (known: ${Object.keys(NO_FAULTS).join(', ')})`;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return 'must be a number >= 0';
   if (key.endsWith('_rate') && value > 1) return 'must be a fraction between 0 and 1';
   return undefined;

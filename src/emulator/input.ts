@@ -4,6 +4,7 @@
  * lowerCamelCase, a member of the wrong JSON type a SerializationException.
  */
 import { SsmError, validation } from './ssm-error.js';
+import { own } from '../records.js';
 
 export type Body = Record<string, unknown>;
 
@@ -12,35 +13,35 @@ const serialization = (field: string, want: string): SsmError =>
   new SsmError('SerializationException', `${field}: expected ${want}`);
 
 export function requiredString(body: Body, field: string): string {
-  const v = body[field];
+  const v = own(body, field);
   if (v === undefined || v === null) throw validation(`1 validation error detected: Value null at '${member(field)}' failed to satisfy constraint: Member must not be null`);
   if (typeof v !== 'string') throw serialization(field, 'a string');
   return v;
 }
 
 export function optionalString(body: Body, field: string): string | undefined {
-  const v = body[field];
+  const v = own(body, field);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw serialization(field, 'a string');
   return v;
 }
 
 export function optionalBoolean(body: Body, field: string): boolean | undefined {
-  const v = body[field];
+  const v = own(body, field);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'boolean') throw serialization(field, 'a boolean');
   return v;
 }
 
 export function optionalInteger(body: Body, field: string): number | undefined {
-  const v = body[field];
+  const v = own(body, field);
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw serialization(field, 'an integer');
   return v;
 }
 
 export function stringList(body: Body, field: string, required: boolean): string[] | undefined {
-  const v = body[field];
+  const v = own(body, field);
   if (v === undefined || v === null) {
     if (required) throw validation(`1 validation error detected: Value null at '${member(field)}' failed to satisfy constraint: Member must not be null`);
     return undefined;
@@ -50,7 +51,7 @@ export function stringList(body: Body, field: string, required: boolean): string
 }
 
 export function objectList(body: Body, field: string): Body[] | undefined {
-  const v = body[field];
+  const v = own(body, field);
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null || Array.isArray(x))) throw serialization(field, 'a list of structures');
   return v as Body[];

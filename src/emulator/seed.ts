@@ -25,6 +25,7 @@ import { SsmError } from './ssm-error.js';
 import { characters, checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole } from './types.js';
 import { SECRET_NAME } from './secrets.js';
+import { nullRecord } from '../records.js';
 
 /** A seed with every default filled in and every field checked. */
 export interface ResolvedSeed {
@@ -300,7 +301,7 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
       }
     }
 
-    const labels: Record<string, number> = {};
+    const labels = nullRecord<number>();
     if (p.labels !== undefined) {
       const entries: [string, unknown][] = isStringArray(p.labels)
         ? p.labels.map((l) => [l, versions.length])

@@ -21,6 +21,7 @@ import type { SecretStore } from './secrets.js';
 import { STS_DENIALS, STS_VERSION, StsError, StsService, toStsError } from './sts.js';
 import { IMDS_PREFIX, InstanceMetadata } from './imds.js';
 import type { Counters, Faults, SeedCredential, SeedRole, SignatureMode } from './types.js';
+import { own, setOwn } from '../records.js';
 
 export interface ServerConfig {
   region: string;
@@ -115,7 +116,7 @@ export class EmulatorServer {
     const target = String(req.headers['x-amz-target'] ?? '');
     const stsParams = stsRequest(req, body);
     const operation = stsParams ? (stsParams.get('Action') ?? '') : target.startsWith('AmazonSSM.') ? target.slice('AmazonSSM.'.length) : '';
-    if (operation) this.counters.operations[operation] = (this.counters.operations[operation] ?? 0) + 1;
+    if (operation) setOwn(this.counters.operations, operation, (own(this.counters.operations, operation) ?? 0) + 1);
 
     const fault = this.config.faults.decide();
     if (fault === 'drop') {
@@ -150,7 +151,7 @@ export class EmulatorServer {
         throw new SsmError('InternalServerError', 'An internal error occurred. Please try again.', 500);
       }
       const { principal } = await this.authenticate(req, body, 'ssm');
-      const op = OPERATIONS[operation];
+      const op = own(OPERATIONS, operation);
       if (!op) throw new SsmError('UnknownOperationException', target ? `Unknown operation ${target}` : 'Missing X-Amz-Target header');
       const input = parseJson(body);
       names = describeNames(input);

@@ -7,6 +7,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { SsmError } from './ssm-error.js';
+import { nullRecord, own } from '../records.js';
 
 /** node:crypto behind the hash interface smithy expects. */
 export class Sha256 {
@@ -73,7 +74,7 @@ export interface ReceivedRequest {
 }
 
 const headerValue = (headers: IncomingHttpHeaders, name: string): string | undefined => {
-  const v = headers[name];
+  const v = own(headers, name);
   return Array.isArray(v) ? v.join(',') : v;
 };
 
@@ -99,7 +100,7 @@ export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthoriz
     throw new SsmError('InvalidSignatureException', `Signature expired: ${amzDate ?? signingDate.toISOString()} is now earlier than the allowed 15 minutes of clock skew.`);
   }
 
-  const headers: Record<string, string> = {};
+  const headers = nullRecord<string>();
   for (const name of auth.signedHeaders) {
     const v = headerValue(req.headers, name);
     if (v === undefined) throw new SsmError('InvalidSignatureException', MISMATCH);
@@ -113,7 +114,7 @@ export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthoriz
   }
 
   const url = new URL(req.url, 'http://localhost');
-  const query: Record<string, string> = {};
+  const query = nullRecord<string>();
   for (const [k, v] of url.searchParams) query[k] = v;
   const signer = new SignatureV4({
     service,

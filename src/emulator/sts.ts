@@ -10,6 +10,7 @@ import type { AccessPolicy, Principal } from './access.js';
 import { ROLE_ARN } from './seed.js';
 import { SsmError } from './ssm-error.js';
 import type { AccessRule, SeedRole } from './types.js';
+import { own } from '../records.js';
 
 export const STS_VERSION = '2011-06-15';
 const STS_NS = `https://sts.amazonaws.com/doc/${STS_VERSION}/`;
@@ -49,7 +50,7 @@ const STS_AUTH_ERRORS: Record<string, { code: string; status: number; message?: 
 };
 
 export function toStsError(err: SsmError): StsError {
-  const mapped = STS_AUTH_ERRORS[err.type];
+  const mapped = own(STS_AUTH_ERRORS, err.type);
   return mapped ? new StsError(mapped.code, mapped.message ?? err.message, mapped.status) : new StsError(err.type, err.message, err.status);
 }
 
@@ -194,6 +195,8 @@ export class StsService {
 /** A fresh id for x-amzn-RequestId and the XML's RequestId. */
 export const requestId = (): string => randomUUID();
 
+const XML_ENTITIES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' };
+
 function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return s.replace(/[<>&"']/g, (c) => own(XML_ENTITIES, c) ?? c);
 }

@@ -5,6 +5,7 @@
  */
 import { UnrepresentableValueError } from '../errors.js';
 import type { Entries } from './types.js';
+import { own } from '../records.js';
 
 /**
  * First line of every format that has comments. No timestamp or version: the
@@ -97,7 +98,7 @@ export function selfCheck(
   const expected = new Set<string>();
   for (const [key, value] of entries) {
     expected.add(key);
-    if (parsed === undefined || !Object.prototype.hasOwnProperty.call(parsed, key) || parsed[key] !== value) {
+    if (parsed === undefined || !Object.prototype.hasOwnProperty.call(parsed, key) || own(parsed, key) !== value) {
       refusals.add(key, reasons.roundTrip);
     }
   }

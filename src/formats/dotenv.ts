@@ -25,6 +25,7 @@ import dotenv from 'dotenv';
 import { UsageError } from '../errors.js';
 import { HEADER, Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons, selfCheck } from './common.js';
 import type { Entries, Format } from './types.js';
+import { own } from '../records.js';
 
 /**
  * dotenv itself reads keys matching `[A-Za-z0-9_.-]+`. We also require a
@@ -72,7 +73,7 @@ export function quoteDotenv(value: string, key = 'K'): string | undefined {
 
 function readsBackExactly(parsed: Readonly<Record<string, string | undefined>>, key: string, value: string): boolean {
   const keys = Object.keys(parsed);
-  return keys.length === 1 && keys[0] === key && parsed[key] === value;
+  return keys.length === 1 && keys[0] === key && own(parsed, key) === value;
 }
 
 function parse(content: string): Record<string, string> {

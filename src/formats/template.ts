@@ -45,6 +45,7 @@ import { shellQuote } from './shell.js';
 import { hasNoncharacter, systemdQuote } from './systemd.js';
 import type { Entries, Format, RenderContext } from './types.js';
 import { yamlDoubleQuoted } from './yaml.js';
+import { own } from '../records.js';
 
 type Filter = (value: string) => string | { refused: string };
 
@@ -240,7 +241,7 @@ export function renderTemplate(text: string, path: string, entries: Entries): st
       refusals.add(p.key, reasons.malformed);
       continue;
     }
-    const written = templateFilters[p.filter]!(value);
+    const written = own(templateFilters, p.filter)!(value);
     if (typeof written === 'string') out.push(written);
     else refusals.add(p.key, `filter ${p.filter}: ${written.refused}`);
   }

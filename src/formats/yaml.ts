@@ -15,6 +15,7 @@ import { parse as parseYamlText } from 'yaml';
 import { HEADER, selfCheck } from './common.js';
 import { flattenParsed, invalidNestedKeys, type Tree, nestedTree } from './nest.js';
 import type { Entries, Format } from './types.js';
+import { own } from '../records.js';
 
 const NAMED: Record<string, string> = {
   '\\': '\\\\',
@@ -38,7 +39,7 @@ export function yamlDoubleQuoted(value: string): string {
   return (
     '"' +
     value.replace(NEEDS_ESCAPE, (c) => {
-      const named = NAMED[c];
+      const named = own(NAMED, c);
       if (named !== undefined) return named;
       const code = c.charCodeAt(0);
       return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;

@@ -14,6 +14,8 @@ import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const CANARY = 'CANARY';
+/** Names an ordinary object answers from Object.prototype. */
+const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
 const REF = '/aws/reference/secretsmanager/prod/token';
 
 const tempDir = useTempDir();
@@ -24,6 +26,9 @@ const { run, emulator } = useInProcessEmulator(
       { name: '/app/cert', type: 'String', versions: [`${CANARY}-cert-1`, `${CANARY}-cert-2`, `${CANARY}-cert-3`], labels: { stable: 2 } },
       { name: '/env/a', type: 'String', value: `${CANARY}-a-1` },
       { name: '/env/b', type: 'String', value: `${CANARY}-b-1` },
+      { name: '/env/deeper/c', type: 'String', value: `${CANARY}-deeper` },
+      { name: '/other/password', type: 'SecureString', value: `${CANARY}-other-service` },
+      ...PROTOTYPE_NAMES.map((name) => ({ name, type: 'String' as const, value: `${CANARY}-${name}` })),
     ],
     secrets: [{ name: 'prod/token', value: `${CANARY}-token` }],
   }),
@@ -118,5 +123,53 @@ describe('write --lock / --locked', () => {
     const bad = await run(['write', '-m', manifest(dir), '--locked', join(dir, 'bad.json')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not a lock file/);
+  });
+
+  it('a lock is data: a name the manifest does not read (another service\'s secret) is exit 2 naming the lock and the name; nothing fetched or written', async () => {
+    const dir = tempDir();
+    const m = manifest(dir);
+    const lockPath = join(dir, 'lock.json');
+    expect((await run(['write', '-m', m, '--lock', lockPath])).code).toBe(0);
+    const before = readFileSync(join(dir, 'app.env'), 'utf8');
+    const edits: Array<[string, (lock: { parameters: Record<string, number>; absent: string[]; paths: Array<{ path: string; recursive: boolean; parameters: Record<string, number> }> }) => void]> = [
+      ['/other/password', (lock) => (lock.paths[0]!.parameters['/other/password'] = 1)],
+      ['/env/deeper/c', (lock) => (lock.paths[0]!.parameters['/env/deeper/c'] = 1)],
+      ['/other/password', (lock) => (lock.parameters['/other/password'] = 1)],
+      ['/other/password', (lock) => lock.absent.push('/other/password')],
+      ['/other', (lock) => lock.paths.push({ path: '/other', recursive: false, parameters: { '/other/password': 1 } })],
+    ];
+    for (const [name, edit] of edits) {
+      const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
+      edit(lock);
+      const tampered = join(dir, 'tampered.json');
+      writeFileSync(tampered, JSON.stringify(lock));
+      emulator().resetCounters();
+      const r = await run(['write', '-m', m, '--locked', tampered]);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toContain(`${tampered} names`);
+      expect(r.stderr).toContain(`  ${name} (`);
+      expect(emulator().counters().operations['GetParameters']).toBeUndefined();
+      expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe(before);
+    }
+  });
+
+  it('names such as constructor, toString and __proto__ are only names: locked and read back, and missing from a lock is exit 2', async () => {
+    const dir = tempDir();
+    const m = join(dir, 'proto.yaml');
+    writeFileSync(m, `version: 1\noutputs:\n  - path: proto.json\n    format: json\n    values:\n${PROTOTYPE_NAMES.map((n, i) => `      K${i}: ${n}\n`).join('')}`);
+    const lockPath = join(dir, 'lock.json');
+    expect((await run(['write', '-m', m, '--lock', lockPath])).code).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(lockPath, 'utf8')).parameters).sort()).toEqual([...PROTOTYPE_NAMES].sort());
+    const deployed = readFileSync(join(dir, 'proto.json'), 'utf8');
+    const locked = await run(['write', '-m', m, '--locked', lockPath]);
+    expect(locked.stderr).toBe('');
+    expect(locked.code).toBe(0);
+    expect(readFileSync(join(dir, 'proto.json'), 'utf8')).toBe(deployed);
+    expect((await run(['plan', '-m', m, '--locked', lockPath])).code).toBe(0);
+
+    writeFileSync(lockPath, JSON.stringify({ lock_version: 1, parameters: {}, absent: [], paths: [] }));
+    const empty = await run(['write', '-m', m, '--locked', lockPath]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain(`has no version for ${PROTOTYPE_NAMES.length} names the manifest reads`);
   });
 });
