@@ -194,27 +194,51 @@ export class UnrepresentableValueError extends ToolError {
   }
 }
 
+/** One key the gate (src/trust/keys.ts) refused, with where it came from and the opt-in that would allow it. */
+export interface RefusedKey {
+  output: string;
+  key: string;
+  parameter: string;
+  /** Manifest line of the entry that produced the key. */
+  line: number;
+  family: string;
+  /** `allow_keys` widens an entry past a family; `keys` is the entry's own list, which this key is not in. */
+  optIn: 'allow_keys' | 'keys' | 'none';
+  /** A `paths:` entry, or a `json: "*"` entry under `values:`. */
+  entry: 'path' | 'json';
+}
+
 /**
- * A key from `paths:` is a name that changes how programs load or run
- * (src/reserved-keys.ts). Whoever writes parameters under the path chose it,
- * so it is refused unless the manifest allows it on that path entry.
+ * A key an untrusted writer chose (a parameter name under `paths:`, a field
+ * name under `json: "*"`) is in a family the gate refuses. Each line names
+ * the key, the family, the parameter and the manifest line to change.
  */
 export class ReservedKeyError extends ToolError {
-  readonly refused: ReadonlyArray<{ output: string; key: string; parameter: string }>;
-  constructor(manifestFile: string, refused: ReadonlyArray<{ output: string; key: string; parameter: string; line: number }>) {
+  readonly refused: ReadonlyArray<{ output: string; key: string; parameter: string; family: string }>;
+  constructor(manifestFile: string, refused: readonly RefusedKey[]) {
     super(
       'reserved_key',
       ExitCode.output,
       [
-        `${refused.length === 1 ? 'a key' : `${refused.length} keys`} from \`paths\` would change how programs load or run:`,
-        ...refused.map((r) => `  ${manifestFile}:${r.line}: ${r.output}: key ${r.key} from parameter ${r.parameter}`),
+        `${refused.length === 1 ? 'a key' : `${refused.length} keys`} chosen by whoever writes the parameters would be refused by its readers' rules:`,
+        ...refused.map((r) => `  ${manifestFile}:${r.line}: ${r.output}: key ${r.key} from parameter ${r.parameter}: ${describeRefusal(r, manifestFile)}`),
       ].join('\n'),
       {
-        hint: 'whoever can write parameters under the path chose these names; delete or rename those parameters, or, if this output really must set such a key, list it on the path entry: `allow_keys: [KEY]`',
+        hint:
+          'these names were chosen by whoever can write the parameters, not by the manifest; delete or rename those parameters, or opt in on the entry named above. ' +
+          'Since the key gate judges by families (docs/untrusted-keys.md), keys such as NODE_ENV, AWS_REGION or *_URL of package indexes that were accepted before need the opt-in; keys you name under `values:` need none',
+        details: { refused: refused.map(({ output, key, parameter, family, line }) => ({ output, key, parameter, family, line })) },
       },
     );
-    this.refused = refused.map(({ output, key, parameter }) => ({ output, key, parameter }));
+    this.refused = refused.map(({ output, key, parameter, family }) => ({ output, key, parameter, family }));
   }
+}
+
+function describeRefusal(r: RefusedKey, manifestFile: string): string {
+  const where = `on the ${r.entry === 'path' ? 'path entry' : 'json "*" entry'} at ${manifestFile}:${r.line}`;
+  if (r.optIn === 'keys') return `${r.family}; to take it, add ${r.key} to \`keys:\` ${where}`;
+  if (r.optIn === 'none') return `${r.family}; no opt-in exists for it: rename the field`;
+  return `family "${r.family}"; to allow it, add \`allow_keys: [${r.key}]\` ${where}`;
 }
 
 /** Exit code for anything thrown: ToolErrors carry theirs, the rest are bugs. */

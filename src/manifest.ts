@@ -13,6 +13,7 @@ import { lineOfNode } from './yaml-lines.js';
 import { ManifestError, type ManifestProblem } from './errors.js';
 import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
 import { chosenKeys, type JsonExpansion } from './expand.js';
+import { judgeUntrustedKey, untrustedKeyFamily } from './trust/keys.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
 import { own } from './records.js';
 
@@ -26,6 +27,8 @@ export interface ValueSpec {
   default: string | undefined;
   /** Expand the value's JSON object into keys (expand.ts); `key` then only names the group. */
   json?: JsonExpansion;
+  /** With `json: "*"`: keys in a refused family (src/trust/keys.ts) the expansion may produce anyway. */
+  allowKeys?: string[];
   line: number;
 }
 
@@ -35,8 +38,12 @@ export interface PathSpec {
   recursive: boolean;
   /** A path that matches nothing is an error unless optional. */
   optional: boolean;
-  /** Reserved keys (src/reserved-keys.ts) this path may produce anyway: `allow_keys: [PATH]`. */
+  /** Keys in a refused family (src/trust/keys.ts) this path may produce anyway: `allow_keys: [PATH]`. */
   allowKeys: string[];
+  /** When given, the only keys this path may produce (`keys: [DB_HOST, DB_PORT]`), after `keyPrefix`. */
+  keys: string[] | undefined;
+  /** Put before every key from this path (`key_prefix: APP_`); the gate judges the prefixed key. */
+  keyPrefix: string | undefined;
   line: number;
 }
 
@@ -423,15 +430,19 @@ function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: Nam
   let optional = false;
   let dflt: string | undefined;
   let json: JsonExpansion | undefined;
+  let allowKeys: string[] | undefined;
   if (isScalar(pair.value)) {
     parameter = reader.str(pair.value, here);
   } else if (isMap(pair.value)) {
-    const f = reader.fields(pair.value, here, ['parameter', 'optional', 'default', 'json']);
+    const f = reader.fields(pair.value, here, ['parameter', 'optional', 'default', 'json', 'allow_keys']);
     const j = f.get('json');
     if (j) {
       json = readJsonExpansion(reader, j, `${here}.json`);
       if (f.get('optional') || f.get('default')) reader.problem(j, `${here}.json`, 'a `json` expansion needs its parameter: `optional` and `default` are not supported with it');
     }
+    const a = f.get('allow_keys');
+    if (a && json?.kind !== 'all') reader.problem(a, `${here}.allow_keys`, 'only used with `json: "*"` (keys you name yourself need no opt-in)');
+    else if (a) allowKeys = readKeyList(reader, a, `${here}.allow_keys`, ANY_KEY);
     const p = f.get('parameter');
     if (!p) reader.problem(pair, here, 'missing `parameter`');
     else parameter = reader.str(p.value, `${here}.parameter`);
@@ -445,7 +456,7 @@ function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: Nam
   if (parameter === undefined) return undefined;
   const full = resolveName(reader, parameter, pair, here, scope);
   if (full === undefined) return undefined;
-  return { key, parameter: full, optional, default: dflt, ...(json ? { json } : {}), line: reader.lineOf(pair.key as Node) };
+  return { key, parameter: full, optional, default: dflt, ...(json ? { json } : {}), ...(allowKeys ? { allowKeys } : {}), line: reader.lineOf(pair.key as Node) };
 }
 
 /** `json: { KEY: field.path, ... }` (chosen fields) or `json: "*"` (every field, keyed by the entry's key). */
@@ -487,9 +498,11 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
   let recursive = false;
   let optional = false;
   let allowKeys: string[] = [];
+  let keys: string[] | undefined;
+  let keyPrefix: string | undefined;
   if (isScalar(node)) raw = reader.str(node, at);
   else if (isMap(node)) {
-    const f = reader.fields(node, at, ['path', 'recursive', 'optional', 'allow_keys']);
+    const f = reader.fields(node, at, ['path', 'recursive', 'optional', 'allow_keys', 'keys', 'key_prefix']);
     const p = f.get('path');
     if (!p) reader.problem(node, at, 'missing `path`');
     else raw = reader.str(p.value, `${at}.path`);
@@ -498,7 +511,12 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
     const o = f.get('optional');
     if (o) optional = reader.bool(o.value, `${at}.optional`) ?? false;
     const a = f.get('allow_keys');
-    if (a) allowKeys = readKeyList(reader, a, `${at}.allow_keys`);
+    if (a) allowKeys = readKeyList(reader, a, `${at}.allow_keys`, PATH_KEY);
+    const k = f.get('keys');
+    if (k) keys = readKeyList(reader, k, `${at}.keys`, PATH_KEY);
+    const kp = f.get('key_prefix');
+    if (kp) keyPrefix = readKeyPrefix(reader, kp, `${at}.key_prefix`);
+    checkKeyPolicy(reader, node, at, { allowKeys, keys, keyPrefix });
   } else reader.problem(node, at, 'expected a path or { path, recursive }');
   if (raw === undefined) return undefined;
   let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
@@ -507,19 +525,58 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
   path = path.length > 1 ? path.replace(/\/+$/, '') : path;
   const err = checkListablePath(path);
   if (err) return reader.problem(node, at, err), undefined;
-  return { path, recursive, optional, allowKeys, line: reader.lineOf(node as Node) };
+  return { path, recursive, optional, allowKeys, keys, keyPrefix, line: reader.lineOf(node as Node) };
 }
 
-/** `allow_keys: [PATH, NODE_OPTIONS]`: keys as the path rule makes them (upper case, digits, `_`). */
-function readKeyList(reader: ManifestReader, pair: AnyPair, at: string): string[] {
+/** What a key list may hold: path keys are upper case (A-Z, 0-9, _); a json "*" key keeps its fields' case and dots. */
+interface KeyShape {
+  test: RegExp;
+  problem: string;
+}
+const PATH_KEY: KeyShape = { test: /^[A-Z0-9_]+$/, problem: 'never matches a key from a path (those are upper case: A-Z, 0-9, _)' };
+const ANY_KEY: KeyShape = { test: /^[^\u0000-\u001f]+$/, problem: 'is not a key name' };
+
+/** `allow_keys: [PATH, NODE_OPTIONS]` or `keys: [DB_HOST]`: final keys, as they appear in the output. */
+function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: KeyShape): string[] {
   if (!isSeq(pair.value)) return reader.problem(pair, at, 'expected a list of keys, e.g. [PATH]'), [];
   const keys: string[] = [];
   for (const item of pair.value.items) {
-    if (!isScalar(item) || typeof item.value !== 'string' || !/^[A-Z0-9_]+$/.test(item.value)) {
-      reader.problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} never matches a key from a path (those are upper case: A-Z, 0-9, _)`);
+    if (!isScalar(item) || typeof item.value !== 'string' || !shape.test.test(item.value)) {
+      reader.problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} ${shape.problem}`);
     } else keys.push(item.value);
   }
   return keys;
+}
+
+/** `key_prefix: APP_`: upper case like the keys it starts, and not itself in a refused family (every key would be refused). */
+function readKeyPrefix(reader: ManifestReader, pair: AnyPair, at: string): string | undefined {
+  const prefix = reader.str(pair.value, at);
+  if (prefix === undefined) return undefined;
+  if (!/^[A-Z][A-Z0-9_]*$/.test(prefix)) return reader.problem(pair, at, `${JSON.stringify(prefix)} is not a key prefix (upper case A-Z, 0-9, _, starting with a letter, e.g. APP_)`), undefined;
+  const family = untrustedKeyFamily(`${prefix}X`);
+  if (family !== undefined && untrustedKeyFamily(`${prefix}XYZZY`) !== undefined) {
+    return reader.problem(pair, at, `key_prefix ${prefix} puts every key from this path in the refused family "${family}"; choose a neutral prefix such as APP_`), undefined;
+  }
+  return prefix;
+}
+
+/**
+ * Offline checks of one entry's opt-ins (src/trust/keys.ts decides at run
+ * time): with a prefix, listed keys carry it; a key listed in `keys:` that
+ * the gate would refuse needs `allow_keys` too, said now rather than at the
+ * first deploy.
+ */
+function checkKeyPolicy(reader: ManifestReader, node: unknown, at: string, policy: { allowKeys: string[]; keys: string[] | undefined; keyPrefix: string | undefined }): void {
+  const { allowKeys, keys, keyPrefix } = policy;
+  for (const [list, name] of [[keys ?? [], 'keys'], [allowKeys, 'allow_keys']] as const) {
+    for (const key of list) {
+      if (keyPrefix !== undefined && !key.startsWith(keyPrefix)) reader.problem(node, `${at}.${name}`, `${key} never comes from this path: every key from it starts with its key_prefix ${keyPrefix}`);
+    }
+  }
+  for (const key of keys ?? []) {
+    const verdict = judgeUntrustedKey(key, { allowKeys });
+    if (!verdict.allowed) reader.problem(node, `${at}.keys`, `${key} is in the refused family "${verdict.family}": list it in \`allow_keys: [${key}]\` too if this path must set it`);
+  }
 }
 
 function resolveName(reader: ManifestReader, raw: string, node: AnyPair, at: string, { prefix, prefixBroken, region }: NameScope): string | undefined {

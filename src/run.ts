@@ -9,7 +9,7 @@
  * until every output has staged.
  */
 import { spawn } from 'node:child_process';
-import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, StoreCallsFailed, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
+import { ManifestError, MissingParametersError, OutputError, ReservedKeyError, type RefusedKey, StoreCallsFailed, ToolError, ExitCode, UnrepresentableValueError } from './errors.js';
 import { decideFailures, failureKind, failuresOf, type Failure } from './trust/failures.js';
 import { getFormat, renderFileBytes } from './formats/index.js';
 import { readTemplate } from './template-files.js';
@@ -18,7 +18,7 @@ import type { Manifest, OutputSpec } from './manifest.js';
 import { keyForPathParameter } from './names.js';
 import { chosenKeys, expandJson, InvalidJsonValueError } from './expand.js';
 import { shellQuote } from './formats/shell.js';
-import { isReservedForPaths } from './reserved-keys.js';
+import { judgeUntrustedKey, type KeyPolicy } from './trust/keys.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 import {
   checkTargetDirectory,
@@ -132,7 +132,7 @@ class ResolutionProblems {
   readonly missing = new Set<string>();
   readonly missingFields: string[] = [];
   readonly invalidJson = new Set<string>();
-  readonly reserved: Array<{ output: string; key: string; parameter: string; line: number }> = [];
+  readonly reserved: RefusedKey[] = [];
   // Collisions and bad key names point at the manifest line that produced
   // the key (the `values` entry or the `paths` entry), so they read file:line.
   readonly collisions: Array<{ line: number; message: string }> = [];
@@ -204,11 +204,13 @@ class OutputKeys {
 
   /**
    * A key the store named (from `paths:` or json "*"), or one expanded from
-   * a value: refused when reserved (unless allowed), a collision when taken.
+   * chosen fields (`entry` undefined: the author named it): the gate
+   * (src/trust/keys.ts) judges a writer's key; a collision when taken.
    */
-  addFromStore(key: string, value: string, from: string, line: number, refuseReserved: boolean, secret: boolean): void {
-    if (refuseReserved && isReservedForPaths(key)) {
-      this.problems.reserved.push({ output: this.spec.path, key, parameter: from, line });
+  addFromStore(key: string, value: string, from: string, line: number, entry: UntrustedEntry | undefined, secret: boolean): void {
+    const verdict = entry ? judgeUntrustedKey(key, entry.policy) : { allowed: true as const };
+    if (!verdict.allowed) {
+      this.problems.reserved.push({ output: this.spec.path, key, parameter: from, line, family: verdict.family, optIn: verdict.optIn, entry: entry!.kind });
       return;
     }
     const earlier = this.source.get(key);
@@ -218,6 +220,12 @@ class OutputKeys {
     }
     this.addNamed(key, value, from, line, secret);
   }
+}
+
+/** The manifest entry whose writer chose a key, with what it lets them choose. */
+interface UntrustedEntry {
+  kind: RefusedKey['entry'];
+  policy: KeyPolicy;
 }
 
 function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionProblems): ResolvedOutput {
@@ -244,8 +252,9 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
         problems.binary.push(`${p.name} (${spec.path}, under ${path.path})`);
         continue;
       }
-      const key = keyForPathParameter(path.path, p.name);
-      keys.addFromStore(key, p.value, p.name, path.line || spec.line, !path.allowKeys.includes(key), p.type === 'SecureString');
+      const key = (path.keyPrefix ?? '') + keyForPathParameter(path.path, p.name);
+      const entry: UntrustedEntry = { kind: 'path', policy: { allowKeys: path.allowKeys, keys: path.keys } };
+      keys.addFromStore(key, p.value, p.name, path.line || spec.line, entry, p.type === 'SecureString');
     }
   }
   // The store says which values are secrets; a file every user can read must not hold one by accident.
@@ -281,8 +290,9 @@ function expandValue(v: OutputSpec['values'][number], spec: OutputSpec, fetched:
     return;
   }
   for (const field of expanded.missingFields) problems.missingFields.push(`${v.parameter}: field ${JSON.stringify(field)}`);
-  // Under "*" the value's writer names the keys, as under paths: the same keys are refused.
-  for (const [key, value] of expanded.entries) keys.addFromStore(key, value, v.parameter, v.line || spec.line, v.json!.kind === 'all', p.type === 'SecureString');
+  // Under "*" the value's writer names the keys, as under paths: the same gate judges them.
+  const entry: UntrustedEntry | undefined = v.json!.kind === 'all' ? { kind: 'json', policy: { allowKeys: v.allowKeys ?? [] } } : undefined;
+  for (const [key, value] of expanded.entries) keys.addFromStore(key, value, v.parameter, v.line || spec.line, entry, p.type === 'SecureString');
 }
 
 export interface RenderedOutput {

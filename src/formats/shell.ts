@@ -1,5 +1,6 @@
 /**
- * A file for `set -a; . file` (or plain `. file`) in sh, dash or bash:
+ * A file for `set -a; . file` (or plain `. file`) in bash, dash, busybox
+ * ash, zsh, ksh93 or mksh:
  * `export KEY='value'`, one per key.
  *
  * Inside single quotes a POSIX shell interprets nothing (no `$`, backtick,
@@ -10,7 +11,7 @@
  */
 import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, emptyRecord, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
 import type { Entries, Format } from './types.js';
-import { isShellSpecial } from '../reserved-keys.js';
+import { shellSpecialFamily } from '../trust/keys.js';
 
 /** A single-quoted shell word for `value` (NUL not allowed). */
 export function shellQuote(value: string): string {
@@ -66,16 +67,16 @@ function parse(content: string): Record<string, string> | undefined {
 
 export const shellFormat: Format = {
   name: 'shell',
-  consumer: "POSIX sh, dash or bash: `set -a; . file` (or `. file`)",
+  consumer: 'bash, dash, busybox ash, zsh, ksh93 or mksh: `set -a; . file` (or `. file`)',
   nests: false,
-  invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k) || isShellSpecial(k)),
+  invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k) || shellSpecialFamily(k) !== undefined),
   render(entries: Entries) {
     assertUniqueKeys(entries);
     const refusals = new Refusals('shell');
     const lines = [`# ${HEADER}`];
     for (const [key, value] of entries) {
       if (!ENV_NAME.test(key)) refusals.add(key, `the key is not a shell variable name (${ENV_NAME.source})`);
-      else if (isShellSpecial(key)) refusals.add(key, 'the key is a shell variable with special meaning (read-only, dynamic, or it runs code or changes the shell; see src/reserved-keys.ts)');
+      else if (shellSpecialFamily(key) !== undefined) refusals.add(key, `the key is a ${shellSpecialFamily(key)} in bash, dash, busybox ash, zsh, ksh93 or mksh (docs/untrusted-keys.md)`);
       else if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
       else if (value.includes('\0')) refusals.add(key, reasons.nul);
       else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);

@@ -12,7 +12,8 @@
  * versions accept is written as an escape sequence.
  */
 import { parse as parseYamlText } from 'yaml';
-import { HEADER, selfCheck } from './common.js';
+import { HEADER, Refusals, selfCheck } from './common.js';
+import { yamlSpecialFamily } from '../trust/keys.js';
 import { flattenParsed, invalidNestedKeys, type Tree, nestedTree } from './nest.js';
 import type { Entries, Format } from './types.js';
 import { own } from '../records.js';
@@ -68,12 +69,23 @@ function parse(content: string): Record<string, string> | undefined {
   return flattenParsed(value);
 }
 
+/** `a.<<.b` does not read back from any YAML 1.1 reader that merges (Psych merges even a quoted `<<`). */
+function refuseYamlSpecialKeys(entries: Entries): void {
+  const refusals = new Refusals('yaml');
+  for (const [key] of entries) {
+    const family = yamlSpecialFamily(key);
+    if (family !== undefined) refusals.add(key, `the key holds a ${family}`);
+  }
+  refusals.throwIfAny('rename the key (or the JSON field it came from)');
+}
+
 export const yamlFormat: Format = {
   name: 'yaml',
   consumer: 'any YAML 1.1 or 1.2 reader (yaml, PyYAML yaml.safe_load, Psych, SnakeYAML, Go yaml)',
   nests: true,
-  invalidKeys: invalidNestedKeys,
+  invalidKeys: (keys) => [...new Set([...invalidNestedKeys(keys), ...keys.filter((k) => yamlSpecialFamily(k) !== undefined)])],
   render(entries: Entries) {
+    refuseYamlSpecialKeys(entries);
     const tree = nestedTree('yaml', entries);
     const body = tree.size === 0 ? ['{}'] : serialize(tree, '');
     const content = [`# ${HEADER}`, ...body].join('\n') + '\n';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ManifestError, ReservedKeyError } from '../../src/errors.js';
 import { formatNames } from '../../src/formats/index.js';
 import { parseManifest } from '../../src/manifest.js';
-import { isReservedForPaths, isShellSpecial } from '../../src/reserved-keys.js';
+import { shellSpecialFamily, untrustedKeyFamily } from '../../src/trust/keys.js';
 import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
@@ -27,12 +27,14 @@ describe('reserved keys from paths', () => {
       'PROMPT_COMMAND', 'SHELLOPTS', 'IFS', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONWARNINGS', 'PERL5OPT', 'PERL5LIB',
       'RUBYOPT', 'RUBYLIB', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'NODE_PATH', 'GCONV_PATH', '_',
     ];
-    expect(required.filter((k) => !isReservedForPaths(k))).toEqual([]);
+    expect(required.filter((k) => untrustedKeyFamily(k) === undefined)).toEqual([]);
     // Ordinary configuration stays usable without an opt-in.
-    const ordinary = ['DB_HOST', 'DB_PASSWORD', 'API_KEY', 'NODE_ENV', 'PORT', 'LOG_LEVEL', 'AWS_REGION', 'PATHS', 'PSQL_URL', 'ENVIRONMENT', 'LDAP_URL', 'REDIS_URL'];
-    expect(ordinary.filter((k) => isReservedForPaths(k))).toEqual([]);
-    // Every shell-special name is reserved for paths too.
-    expect(['CDPATH', 'GLOBIGNORE', 'FPATH', 'ZDOTDIR'].every((k) => isShellSpecial(k) && isReservedForPaths(k))).toBe(true);
+    const ordinary = ['DB_HOST', 'DB_PASSWORD', 'API_KEY', 'PORT', 'LOG_LEVEL', 'PATHS', 'PSQL_URL', 'ENVIRONMENT', 'LDAP_URL', 'REDIS_URL'];
+    expect(ordinary.filter((k) => untrustedKeyFamily(k) !== undefined)).toEqual([]);
+    // Issue 16: whole namespaces are refused now, so these need `allow_keys` (breaking).
+    expect(['NODE_ENV', 'AWS_REGION'].map(untrustedKeyFamily)).not.toContain(undefined);
+    // Every shell-special name is refused from paths too.
+    expect(['CDPATH', 'GLOBIGNORE', 'FPATH', 'ZDOTDIR'].every((k) => shellSpecialFamily(k) !== undefined && untrustedKeyFamily(k) !== undefined)).toBe(true);
   });
 
   // A `file` output takes one named parameter, never `paths:`.
@@ -55,8 +57,9 @@ describe('reserved keys from paths', () => {
         'LD_PRELOAD<-/app/env/ld_preload', 'NODE_OPTIONS<-/app/env/node-options', 'PS0<-/app/env/ps0', 'PYTHON_STARTUP<-/app/env/python/startup', '_<-/app/env/_',
       ]);
       expect(e.message).toContain('m.yaml:3');
-      expect(e.message).toContain('key NODE_OPTIONS from parameter /app/env/node-options');
-      expect(e.hint).toContain('allow_keys');
+      expect(e.message).toContain('key NODE_OPTIONS from parameter /app/env/node-options: family "interpreter and runtime options');
+      expect(e.message).toMatch(/add `allow_keys: \[NODE_OPTIONS\]` on the path entry at \S*m\.yaml:3\n/);
+      expect(e.hint).toContain('opt in');
       expect(`${e.message}\n${e.hint}`).not.toContain(CANARY);
     });
   }
@@ -81,7 +84,7 @@ outputs:
         '/other/path': '/tmp/evil',
       }),
     );
-    expect((err as ReservedKeyError).refused).toEqual([{ output: '/out/a.json', key: 'PATH', parameter: '/other/path' }]);
+    expect((err as ReservedKeyError).refused).toEqual([{ output: '/out/a.json', key: 'PATH', parameter: '/other/path', family: expect.stringContaining('search paths') }]);
   });
 
   it('keys the manifest author names under `values:` stay allowed', async () => {
