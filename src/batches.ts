@@ -17,6 +17,9 @@
  */
 import { baseName, isSecretReference, parseParameterArn, secretIdOf } from './names.js';
 
+/** GetParameters accepts at most 10 names. */
+export const NAMES_PER_CALL = 10;
+
 /** Names the answer to `requested` may carry in `Name` or `ARN` (selector stripped). */
 export function answerNames(requested: string): string[] {
   const base = baseName(requested);

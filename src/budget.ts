@@ -98,6 +98,86 @@ export function callBudget(counts: CallCounts, options: BudgetOptions): CallBudg
   return budget;
 }
 
+/** Share of the quota a fleet refresh leaves to the application's own Get* calls, by default. */
+export const DEFAULT_HEADROOM = 0.25;
+/**
+ * The shortest time one host's run takes under Run Command (agent hand-off,
+ * process start-up, the calls themselves), seconds. A lower bound on purpose:
+ * hosts that finish sooner free their slot sooner and raise the rate, so the
+ * concurrency is sized for the fastest plausible run.
+ */
+export const DEFAULT_RUN_SECONDS = 1;
+
+export interface RolloutOptions {
+  /** The account's quota in calls per second. */
+  tps: number;
+  /** Share of the quota kept for the application's own calls (0..1). */
+  headroom: number;
+  /** Lower bound of one host's run, seconds. */
+  runSeconds: number;
+  /** Hosts the refresh reaches. */
+  hosts: number;
+}
+
+/**
+ * How Run Command rolls a refresh out without throttling itself: hosts at
+ * once (`MaxConcurrency`), failures tolerated (`MaxErrors`), and the wall
+ * time for every host. The one place these numbers are computed: `plan`
+ * prints them and `fleet` writes them into the template.
+ */
+export interface Rollout {
+  calls_per_host: number;
+  /** The rate the refresh may use: quota minus headroom, calls per second. */
+  rate_limit: number;
+  max_concurrency: number;
+  /**
+   * A wave's worth: hosts already in flight may all fail (a missing or denied
+   * parameter fails every host alike), and then no further wave starts.
+   */
+  max_errors: number;
+  hosts: number;
+  waves: number;
+  /** Predicted time for every host, seconds: the waves, or the calls at the rate limit, whichever is longer. */
+  wall_seconds: number;
+}
+
+export function rollout(callsPerHost: number, options: RolloutOptions): Rollout {
+  const calls = Math.max(1, callsPerHost);
+  const rateLimit = options.tps * (1 - options.headroom);
+  // k hosts at once, each making `calls` calls within at least runSeconds: k * calls / runSeconds <= rateLimit.
+  const maxConcurrency = Math.max(1, Math.floor((rateLimit * options.runSeconds) / calls + 1e-9));
+  const waves = Math.ceil(options.hosts / maxConcurrency);
+  const wall = Math.max(waves * options.runSeconds, (options.hosts * calls) / rateLimit);
+  return {
+    calls_per_host: calls,
+    rate_limit: round(rateLimit),
+    max_concurrency: maxConcurrency,
+    max_errors: maxConcurrency,
+    hosts: options.hosts,
+    waves,
+    wall_seconds: round(wall),
+  };
+}
+
+/** The rollout options, checked before any call is made. */
+export function rolloutOptions(args: { tps: number; headroom: number; 'run-seconds': number; hosts: number }): RolloutOptions {
+  const bad: string[] = [];
+  if (!(args.headroom >= 0 && args.headroom < 1)) bad.push('--headroom must be a share of the quota, 0 <= h < 1 (e.g. 0.25)');
+  if (!(args['run-seconds'] > 0)) bad.push('--run-seconds must be > 0');
+  if (!(args.tps > 0)) bad.push('--tps must be > 0');
+  if (!Number.isInteger(args.hosts) || args.hosts < 1) bad.push('--hosts must be a whole number of hosts >= 1');
+  if (bad.length) throw new UsageError(bad.join('; '));
+  return { tps: args.tps, headroom: args.headroom, runSeconds: args['run-seconds'], hosts: args.hosts };
+}
+
+export function describeRollout(r: Rollout): string {
+  return [
+    `fleet refresh: at most ${r.max_concurrency} host${r.max_concurrency === 1 ? '' : 's'} at once (MaxConcurrency), MaxErrors ${r.max_errors}, ` +
+      `keeps ${r.calls_per_host} call${r.calls_per_host === 1 ? '' : 's'} per host under ${r.rate_limit} calls/s`,
+    `  ${r.hosts} host${r.hosts === 1 ? '' : 's'} in ${r.waves} wave${r.waves === 1 ? '' : 's'}: about ${seconds(r.wall_seconds)}`,
+  ].join('\n');
+}
+
 /** One line per fact, for people; the JSON log carries the CallBudget itself. */
 export function describeBudget(b: CallBudget): string {
   const lines = [
@@ -122,7 +202,7 @@ export function parseInterval(text: string): number {
 /** The numbers `plan` takes for its budget, checked before any call is made. */
 export function budgetOptions(args: { fleet: number; tps: number; every?: string; 'hook-timeout': number; timeout: number }): BudgetOptions {
   const bad: string[] = [];
-  if (!Number.isInteger(args.fleet) || args.fleet < 1) bad.push('--fleet must be a whole number of hosts >= 1');
+  if (!Number.isInteger(args.fleet) || args.fleet < 1) bad.push('--hosts must be a whole number of hosts >= 1');
   if (!(args.tps > 0)) bad.push('--tps must be > 0');
   if (!(args['hook-timeout'] > 0)) bad.push('--hook-timeout must be > 0');
   if (bad.length) throw new UsageError(bad.join('; '));

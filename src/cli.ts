@@ -9,11 +9,12 @@
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
-import { DEFAULT_HOOK_TIMEOUT_S, DEFAULT_TPS } from './budget.js';
+import { DEFAULT_HEADROOM, DEFAULT_HOOK_TIMEOUT_S, DEFAULT_RUN_SECONDS, DEFAULT_TPS } from './budget.js';
 import { formatNames } from './formats/index.js';
 import { storeOpener, type StoreArgs, type StoreFactory } from './commands/common.js';
 import type { PipelineOptions } from './pipeline.js';
 import type { BudgetArgs } from './commands/plan.js';
+import type { FleetArgs } from './commands/fleet.js';
 import type { PutArgs, PutIo } from './commands/put.js';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -102,6 +103,10 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
     }
     case 'policy':
       return policyCommand(args, io, log);
+    case 'fleet': {
+      const { fleetCommand } = await import('./commands/fleet.js');
+      return fleetCommand(args as unknown as FleetArgs, io, log);
+    }
     case 'put': {
       if (!io.stdin) throw new UsageError('put needs standard input');
       const { putCommand } = await import('./commands/put.js');
@@ -204,11 +209,12 @@ function parser(argv: string[]) {
       'Fetch and render, write nothing; list per output the keys added, removed and changed (never values), and the call budget',
       (y) =>
         runOptions(storeOptions(manifestOption(y)))
-          .option('fleet', { type: 'number', default: 1, describe: 'Call budget: hosts running this manifest at once' })
+          .option('hosts', { alias: 'fleet', type: 'number', default: 1, describe: 'Call budget: hosts running this manifest (--fleet is the old name)' })
           .option('tps', { type: 'number', default: DEFAULT_TPS, describe: "Call budget: the account's GetParameter* quota, calls per second" })
           .option('every', { type: 'string', describe: 'Call budget: each host also runs it this often (check from cron, a refresh timer), e.g. 5m' })
           .option('hook-timeout', { type: 'number', default: DEFAULT_HOOK_TIMEOUT_S, describe: "Call budget: the deploy hook's timeout, in seconds" })
-          .example('$0 plan -m materialize.yaml --fleet 200 --every 5m', 'Does a 200-host deploy fit the quota, next to a 5-minute refresh?'),
+          .options(rolloutFlags)
+          .example('$0 plan -m materialize.yaml --hosts 200 --every 5m', 'Does a 200-host deploy fit the quota, next to a 5-minute refresh?'),
     )
     .command(
       'check',
@@ -233,6 +239,27 @@ function parser(argv: string[]) {
           .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
           .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' })
           .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (every region of the manifest\'s regions: is always granted)' }),
+    )
+    .command(
+      'fleet',
+      'Print a CloudFormation template (YAML) that refreshes the tagged hosts when a parameter changes and checks them on a schedule; offline',
+      (y) =>
+        manifestOption(y)
+          .option('target', { type: 'string', demandOption: true, describe: 'The hosts: tag:KEY=VALUE' })
+          .option('hosts', { type: 'number', default: 1, describe: 'Hosts in the fleet (for the predicted refresh time)' })
+          .option('schedule', { type: 'string', default: 'rate(1 hour)', describe: 'How often each host runs check: rate(...) or cron(...)' })
+          .option('tps', { type: 'number', default: DEFAULT_TPS, describe: "The account's GetParameter* quota, calls per second" })
+          .options(rolloutFlags)
+          .option('calls-per-host', { type: 'number', describe: 'API calls one run makes, as `plan` counts them (default: estimated offline)' })
+          .option('host-manifest', { type: 'string', describe: "The manifest's absolute path on the hosts (default: -m when absolute)" })
+          .option('settle', { type: 'number', default: 60, describe: 'Seconds the runbook waits after a change before sending, so a burst ends first' })
+          .option('name-prefix', { type: 'string', default: 'ssm-materialize', describe: 'Prefix of the document names (stack parameters)' })
+          .option('kms-key', { type: 'string', describe: 'Customer KMS key of the SecureStrings, for the instance policy (as in `policy`)' })
+          .option('keep-last-good', { type: 'string', describe: 'The write document keeps outputs this young when the store is down (e.g. 24h)' })
+          .option('lock', { type: 'string', describe: 'The write document records the versions it wrote in this file on each host (rollback: LockedVersions)' })
+          .option('jitter', { type: 'number', default: 0, describe: 'The write document waits a random 0..N seconds first' })
+          .option('state-dir', { type: 'string', describe: 'Where each host keeps its request counters and lock (default /var/lib/ssm-materialize/fleet)' })
+          .example('$0 fleet -m /etc/myapp/materialize.yaml --target tag:App=myapp --hosts 200 > fleet.yaml', 'Then: aws cloudformation deploy --template-file fleet.yaml --stack-name myapp-fleet --capabilities CAPABILITY_IAM'),
     )
     .command(
       'put <name> [value..]',
@@ -306,6 +333,12 @@ function skipHelpCache(y: Argv): void {
   const usage = internals?.getUsageInstance?.();
   if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
+
+/** How a fleet refresh is sized (budget.ts `rollout`): `plan --hosts` prints it, `fleet` writes it into the template. */
+const rolloutFlags = {
+  headroom: { type: 'number', default: DEFAULT_HEADROOM, describe: "Share of the quota left to the app's own calls (0..1)" },
+  'run-seconds': { type: 'number', default: DEFAULT_RUN_SECONDS, describe: "The shortest time one host's run takes, seconds" },
+} as const;
 
 function manifestOption<T>(y: Argv<T>) {
   return y.option('manifest', { alias: 'm', type: 'string', default: DEFAULT_MANIFEST, describe: 'Manifest file (YAML or JSON)' });

@@ -22,14 +22,13 @@ import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
 import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
 import { regionOrInstanceRegion } from './instance-region.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
-import { batchNames, matchAnswer } from './batches.js';
+import { batchNames, matchAnswer, NAMES_PER_CALL } from './batches.js';
 import { splitSelector } from './names.js';
 import { quotableMessage } from './redact.js';
 import { ProxyConnectError, proxyAgents, type ProxySettings } from './proxy.js';
 import { own, setOwn } from './records.js';
 
-/** GetParameters accepts at most 10 names. */
-export const NAMES_PER_CALL = 10;
+export { NAMES_PER_CALL };
 /** GetParametersByPath returns at most 10 per page. */
 const PAGE_SIZE = 10;
 

@@ -10,7 +10,7 @@ import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
 import type { Logger } from '../log.js';
 import { plural, runPipeline, type PipelineOptions, type PipelineRun } from '../pipeline.js';
 import { fetchAll } from '../run.js';
-import { budgetOptions, callBudget, describeBudget, type BudgetOptions } from '../budget.js';
+import { budgetOptions, callBudget, describeBudget, describeRollout, rollout, rolloutOptions, type BudgetOptions, type RolloutOptions } from '../budget.js';
 
 /** `plan`'s call-budget options (see budget.ts). */
 export interface BudgetArgs {
@@ -19,11 +19,15 @@ export interface BudgetArgs {
   every?: string;
   'hook-timeout': number;
   timeout: number;
+  /** Rollout (fleet refresh through Run Command): quota share kept for the app, and a host's shortest run. */
+  headroom: number;
+  'run-seconds': number;
 }
 
 export async function planCommand(options: PipelineOptions, mode: 'plan' | 'check', budgetArgs?: BudgetArgs): Promise<number> {
   // Bad budget numbers are usage errors found before any call.
   const budget: BudgetOptions | undefined = budgetArgs?.fleet !== undefined ? budgetOptions(budgetArgs) : undefined;
+  const rolloutArgs: RolloutOptions | undefined = budgetArgs?.fleet !== undefined ? rolloutOptions({ ...budgetArgs, hosts: budgetArgs.fleet }) : undefined;
   const run = await runPipeline('diff', options);
   const { outcome: diffs, stats } = run;
   if (options.locked !== undefined) await reportLockDrift(options, run);
@@ -45,6 +49,11 @@ export async function planCommand(options: PipelineOptions, mode: 'plan' | 'chec
     const counts = { GetParameters: stats.calls.GetParameters ?? 0, GetParametersByPath: stats.calls.GetParametersByPath ?? 0 };
     const b = callBudget(counts, budget);
     options.log.result('call_budget', { ...b }, describeBudget(b));
+    // The same numbers `fleet` writes into the template's MaxConcurrency and MaxErrors.
+    if (rolloutArgs) {
+      const r = rollout(b.calls, rolloutArgs);
+      options.log.result('rollout', { ...r }, describeRollout(r));
+    }
   }
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
 }

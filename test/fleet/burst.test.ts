@@ -1,0 +1,95 @@
+/**
+ * Coalescing on the host: a burst of change-triggered runs of the write
+ * document (every runbook execution of a burst sends one) costs each host a
+ * bounded number of writes. Real processes: the agent stand-in runs the
+ * document's shell script, the built CLI reads the emulator with the
+ * instance role's credentials; the emulator's counters say how many fetches
+ * really happened. Counts only, never times.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { runMain } from '../helpers/main.js';
+import { useInstances, type Instance } from '../integrations/instance.js';
+import { documentsOf, runDocument } from './agent.js';
+import type { CommandDocument } from '../../src/fleet/documents.js';
+
+const ROLE = 'arn:aws:iam::123456789012:role/fleet-host';
+const newInstance = useInstances();
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    port: 0,
+    seed: {
+      roles: [{ arn: ROLE }],
+      instance_role: ROLE,
+      parameters: [
+        { name: '/burst/app/a', value: 'burst-canary-a' },
+        { name: '/burst/app/b', value: 'burst-canary-b' },
+      ],
+      // The default quota, as in front of a real account.
+      faults: { tps: 40 },
+    },
+  });
+});
+afterAll(async () => {
+  await emulator?.close();
+});
+
+async function hostWithDocument(): Promise<{ host: Instance; write: CommandDocument }> {
+  const host = newInstance();
+  const dir = join(host.root, 'etc', 'app');
+  mkdirSync(dir, { recursive: true });
+  const manifest = join(dir, 'materialize.yaml');
+  writeFileSync(manifest, `version: 1\noutputs:\n  - path: ${join(host.appRoot, 'app.env')}\n    format: dotenv\n    values:\n      A: /burst/app/a\n      B: /burst/app/b\n`);
+  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=burst', '--state-dir', join(host.root, 'var/lib/fleet')], { env: { PATH: process.env.PATH } });
+  expect(generated.code).toBe(0);
+  return { host, write: documentsOf(generated.stdout).write };
+}
+
+const env = (host: Instance) => host.env(emulator.url, { AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
+/** One write of this manifest is one GetParameters call (two names); a skipped request makes none. */
+const writesSince = (before: number) => (emulator.counters().operations.GetParameters ?? 0) - before;
+
+it('a burst of 8 requests on one host: every invocation succeeds, at most 2 writes, the rest skipped without a call', async () => {
+  const { host, write } = await hostWithDocument();
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  const runs = await Promise.all(Array.from({ length: 8 }, () => runDocument(write, {}, env(host))));
+  for (const r of runs) expect([r.status, r.stderr]).toEqual(['Success', '']);
+  const writes = runs.filter((r) => /: writing/.test(r.stdout)).length;
+  const skipped = runs.filter((r) => r.stdout.includes('nothing to do')).length;
+  expect(writes + skipped).toBe(8);
+  expect(writes).toBeGreaterThanOrEqual(1);
+  expect(writes).toBeLessThanOrEqual(2);
+  expect(writesSince(before)).toBe(writes);
+  expect(readFileSync(join(host.appRoot, 'app.env'), 'utf8')).toContain('burst-canary-b');
+  for (const r of runs) expect(r.stdout + r.stderr).not.toContain('burst-canary');
+});
+
+it('a request that arrives after a write began is not skipped: it writes again', async () => {
+  const { host, write } = await hostWithDocument();
+  expect((await runDocument(write, {}, env(host))).stdout).toContain('request 1: writing');
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  const r = await runDocument(write, {}, env(host));
+  expect(r.stdout).toContain('request 2: writing');
+  expect(writesSince(before)).toBe(1);
+});
+
+it('a fleet of 4 hosts, 5 requests each at once, through the 40 TPS limit: no failure, no throttling, at most 2 writes per host', async () => {
+  const hosts = await Promise.all(Array.from({ length: 4 }, () => hostWithDocument()));
+  const throttledBefore = emulator.counters().throttled;
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  const perHost = await Promise.all(hosts.map(({ host, write }) => Promise.all(Array.from({ length: 5 }, () => runDocument(write, {}, env(host))))));
+  let total = 0;
+  for (const runs of perHost) {
+    for (const r of runs) expect(r.status).toBe('Success');
+    const writes = runs.filter((r) => /: writing/.test(r.stdout)).length;
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(2);
+    total += writes;
+  }
+  expect(writesSince(before)).toBe(total);
+  expect(emulator.counters().throttled - throttledBefore).toBe(0);
+});
