@@ -103,7 +103,7 @@ describe('json expansion', () => {
 
   it('an expanded key that repeats another key is a manifest error (exit 2) naming both parameters', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      DB_USERNAME: /app/user\n      DB: { parameter: ${REF}/prod/db, json: "*" }\n`)]);
+    const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      DB_USERNAME: /app/user\n      DB: { parameter: ${REF}/prod/db, json: "*", allow_keys: [DB_CONN_TLS] }\n`)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/key DB_USERNAME comes from both \/app\/user and \/aws\/reference\/secretsmanager\/prod\/db/);
   });
