@@ -110,7 +110,7 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
     case 'put': {
       if (!io.stdin) throw new UsageError('put needs standard input');
       const { putCommand } = await import('./commands/put.js');
-      return putCommand(args as unknown as PutArgs, { stdin: io.stdin, prompt: io.stderr }, log);
+      return putCommand(args as unknown as PutArgs, { stdin: io.stdin, prompt: io.stderr }, log, io.env);
     }
     case 'validate':
       return validateCommand(args, io, log);
@@ -273,6 +273,7 @@ function parser(argv: string[]) {
           .option('key-id', { type: 'string', describe: 'KMS key for a SecureString (default: alias/aws/ssm)' })
           .option('overwrite', { type: 'boolean', default: false, describe: 'Store a new version of an existing parameter' })
           .option('keep-trailing-newline', { type: 'boolean', default: false, describe: 'Keep a final newline read from stdin' })
+          .option('manifest', { alias: 'm', type: 'string', describe: 'Warn before storing a value that an output of this manifest cannot write (by output and key)' })
           .example('$0 put /myapp/prod/db/password --key-id alias/MyApplicationKey < password.txt', ''),
     )
     .command(

@@ -1,7 +1,8 @@
 /**
  * Last-known-good, opt-in and loud (`write --keep-last-good MAX_AGE`): when
- * the store is unavailable after retries (exit 5 only; a missing or denied
- * parameter never qualifies), outputs whose last successful fetch is younger
+ * the failure decision (src/trust/failures.ts) says so, that is when every
+ * failure of the run is an outage (a missing or denied parameter never
+ * qualifies), outputs whose last successful fetch is younger
  * than MAX_AGE are kept as they are, each with a warning line and a JSON
  * `stale` event, and the run exits 0. Without an existing, young enough
  * output for every output of the manifest, the run fails as before.

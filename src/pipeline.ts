@@ -43,8 +43,12 @@ export interface PipelineOptions {
   companions?: ((run: { manifest: Manifest; plan: FetchPlan; fetched: Fetched }) => WriteRequest[]) | undefined;
 }
 
-/** How the run ends: write the outputs, compare them with what is on disk, or just render them (exec). */
-export type Ending = 'write' | 'diff' | 'render';
+/**
+ * How the run ends: write the outputs, compare them with what is on disk, or
+ * only resolve the values (exec: no file is written, so no file format may
+ * refuse a value).
+ */
+export type Ending = 'write' | 'diff' | 'resolve';
 
 export interface PipelineRun<T> {
   manifest: Manifest;
@@ -57,34 +61,34 @@ export interface PipelineRun<T> {
 
 export function runPipeline(ending: 'write', options: PipelineOptions): Promise<PipelineRun<OutputResult[]>>;
 export function runPipeline(ending: 'diff', options: PipelineOptions): Promise<PipelineRun<OutputDiff[]>>;
-export function runPipeline(ending: 'render', options: PipelineOptions): Promise<PipelineRun<RenderedOutput[]>>;
+export function runPipeline(ending: 'resolve', options: PipelineOptions): Promise<PipelineRun<ResolvedOutput[]>>;
 export async function runPipeline(ending: Ending, options: PipelineOptions): Promise<PipelineRun<unknown>> {
   const { log, env } = options;
   const manifest = loadManifest(options.manifest, env);
   log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
   checkTemplates(manifest);
   // Owners and directories are checked before any API call: fail fast and cheap.
-  const targets = ending === 'render' ? [] : await prepareTargets(manifest, env);
-  const { rendered, ...run } = await fetchAndRender(manifest, options);
+  const targets = ending === 'resolve' ? [] : await prepareTargets(manifest, env);
+  const { resolved, ...run } = await fetchAndResolve(manifest, options);
   switch (ending) {
     case 'write':
-      return { manifest, ...run, outcome: await writeOutputs(rendered, targets, env, options.companions?.({ manifest, ...run }) ?? []) };
+      return { manifest, ...run, outcome: await writeOutputs(renderOutputs(resolved), targets, env, options.companions?.({ manifest, ...run }) ?? []) };
     case 'diff':
-      return { manifest, ...run, outcome: await diffOutputs(rendered, targets) };
-    case 'render':
-      return { manifest, ...run, outcome: rendered };
+      return { manifest, ...run, outcome: await diffOutputs(renderOutputs(resolved), targets) };
+    case 'resolve':
+      return { manifest, ...run, outcome: resolved };
   }
 }
 
 /**
- * Fetch everything the manifest names and render every output in memory;
- * each store is closed afterwards. Every parameter of a run comes from one
+ * Fetch everything the manifest names and assign the values to each output's
+ * keys; each store is closed afterwards. Every parameter of a run comes from one
  * region. Whether a failed fetch stops the run, moves it to the next region
  * or keeps the last good outputs is decided in one place over every failure
  * of that region's fetch (trust/failures.ts): only an outage on every failing
  * call moves on; a missing or denied parameter always stops.
  */
-async function fetchAndRender(manifest: Manifest, options: PipelineOptions): Promise<{ rendered: RenderedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched }> {
+async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Promise<{ resolved: ResolvedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched }> {
   const { openStore, log } = options;
   const lock = options.locked === undefined ? undefined : { file: options.locked, lock: readLock(options.locked) };
   const plan = planFetch(manifest);
@@ -124,7 +128,7 @@ async function fetchAndRender(manifest: Manifest, options: PipelineOptions): Pro
         { names: fetched!.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region },
         `fetched ${fetched!.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
       );
-      return { rendered: renderOutputs(resolved!), stats: store.stats, plan, fetched: fetched! };
+      return { resolved: resolved!, stats: store.stats, plan, fetched: fetched! };
     } finally {
       store.close();
     }

@@ -307,12 +307,8 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
   const failures: Array<{ path: string; error: UnrepresentableValueError }> = [];
   const rendered: RenderedOutput[] = [];
   for (const { spec, entries, bytes } of resolved) {
-    // Key names were checked by parseManifest (`values`) and resolveOutputs (`paths`).
-    const format = getFormat(spec.format);
-    const ctx: RenderContext = { outputPath: spec.path };
-    if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
     try {
-      const content = spec.format === 'file' ? (bytes ?? renderFileBytes(entries, spec.decode)) : format.render(entries as Entries, ctx);
+      const content = renderOne(spec, entries, bytes);
       rendered.push({ spec, content, keys: entries.map(([k]) => k) });
     } catch (err) {
       if (err instanceof UnrepresentableValueError) failures.push({ path: spec.path, error: err });
@@ -328,6 +324,17 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
     });
   }
   return rendered;
+}
+
+/**
+ * One output's content from its entries (key names were checked by
+ * parseManifest for `values` and resolveOutputs for `paths`). Throws
+ * UnrepresentableValueError naming the keys a format cannot write.
+ */
+export function renderOne(spec: OutputSpec, entries: Entries, bytes?: Buffer): string | Buffer {
+  const ctx: RenderContext = { outputPath: spec.path };
+  if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
+  return spec.format === 'file' ? (bytes ?? renderFileBytes(entries, spec.decode)) : getFormat(spec.format).render(entries, ctx);
 }
 
 /** The numeric owner and group of one output; undefined = as the process creates files. */

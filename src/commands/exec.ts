@@ -9,8 +9,7 @@ import { constants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { CommandNotRunError, ManifestError, UsageError } from '../errors.js';
 import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
-import type { RenderedOutput } from '../run.js';
-import { getFormat } from '../formats/index.js';
+import type { ResolvedOutput } from '../run.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 
 export interface ExecArgs {
@@ -20,8 +19,8 @@ export interface ExecArgs {
 
 export async function execCommand(options: PipelineOptions, args: ExecArgs): Promise<number> {
   if (args.command.length === 0) throw new UsageError('exec needs a command after --, e.g. ssm-materialize exec -m FILE -- node server.js');
-  const { outcome: rendered } = await runPipeline('render', options);
-  const chosen = chooseOutputs(rendered, args.output);
+  const { outcome: resolved } = await runPipeline('resolve', options);
+  const chosen = chooseOutputs(resolved, args.output);
   const values = environmentFrom(chosen);
   checkEnvironment(values);
   // Found through our own PATH before the child's environment exists: a PATH
@@ -67,7 +66,7 @@ export function findProgram(name: string, path: string | undefined): string | un
   return undefined;
 }
 
-function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined): RenderedOutput[] {
+function chooseOutputs(rendered: ResolvedOutput[], wanted: string[] | undefined): ResolvedOutput[] {
   // A `file` output (a certificate, a key) is no environment variable: left out unless asked for by --output.
   if (!wanted?.length) return rendered.filter((r) => r.spec.format !== 'file');
   const chosen = rendered.filter((r) => wanted.some((w) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
@@ -77,20 +76,21 @@ function chooseOutputs(rendered: RenderedOutput[], wanted: string[] | undefined)
 }
 
 /**
- * Flatten the chosen outputs to one environment, through each format's own
- * parser so that exactly what the file would hold is what the child gets.
- * A key with different values in two outputs is an error, not a guess.
+ * Flatten the chosen outputs to one environment: each output's keys and
+ * values as resolved, never through its file format, which exec does not
+ * write (a value dotenv cannot quote is still a value an environment holds;
+ * the key names were checked for the format when they were resolved). A key
+ * with different values in two outputs is an error, not a guess.
  */
-function environmentFrom(outputs: RenderedOutput[]): Record<string, string> {
+function environmentFrom(outputs: ResolvedOutput[]): Record<string, string> {
   // Maps, not plain objects: keys such as `constructor` or `toString` are
   // ordinary names here, not inherited members that look like earlier keys.
   const values = new Map<string, string>();
   const from = new Map<string, string>();
   const conflicts: string[] = [];
   for (const out of outputs) {
-    const parsed = typeof out.content !== 'string' || out.spec.format === 'template' ? undefined : getFormat(out.spec.format).parse(out.content, { outputPath: out.spec.path });
-    if (!parsed) throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
-    for (const [key, value] of Object.entries(parsed)) {
+    if (out.spec.format === 'file' || out.spec.format === 'template') throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
+    for (const [key, value] of out.entries) {
       if (values.has(key) && values.get(key) !== value) conflicts.push(`key ${key} differs between ${from.get(key)} and ${out.spec.path}`);
       values.set(key, value);
       from.set(key, out.spec.path);

@@ -3,9 +3,9 @@
  * never from argv: `aws ssm put-parameter --value` leaves secrets in shell
  * history and in every process listing.
  */
-import { UsageError } from '../errors.js';
+import { UnrepresentableValueError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { checkParameterName, isArnName, isSecretReference } from '../names.js';
+import { baseName, checkParameterName, isArnName, isSecretReference, keyForPathParameter } from '../names.js';
 import type { ParameterType } from '../store.js';
 import { openStore, type StoreArgs } from './common.js';
 
@@ -13,6 +13,8 @@ export interface PutArgs extends StoreArgs {
   name: string;
   /** Words after the name: a value typed on the command line, refused unread. */
   value?: unknown[];
+  /** `-m MANIFEST`: warn before storing a value an output of this manifest cannot write. */
+  manifest?: string;
   type: ParameterType;
   'key-id'?: string;
   overwrite: boolean;
@@ -24,7 +26,7 @@ export interface PutIo {
   prompt: (text: string) => void;
 }
 
-export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise<number> {
+export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const problem = checkParameterName(args.name);
   if (problem) throw new UsageError(problem);
   // Readable names that are not ours to write: checked before any input is read.
@@ -41,6 +43,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise
   // `echo secret | ssm-materialize put` must store "secret", not "secret\n".
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
   if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
+  if (args.manifest !== undefined) await warnUnwritable(args.name, value, args.manifest, env, log);
   const store = await openStore(args, undefined, log);
   try {
     const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
@@ -49,6 +52,43 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger): Promise
   } finally {
     store.close();
   }
+}
+
+/**
+ * Before the value is stored: which outputs of the manifest read this name
+ * (under `values`, or below a `paths` entry), and which of them could not
+ * write the value under its key (a value the .env format cannot quote, for
+ * one). A warning per output, naming the output, format and key, never the
+ * value; the value is still stored: `exec` and other formats can use it.
+ */
+async function warnUnwritable(name: string, value: string, manifestFile: string, env: NodeJS.ProcessEnv, log: Logger): Promise<void> {
+  // Loaded only with -m: a plain put pays for no manifest reader or format.
+  const [{ loadManifest }, { renderOne }] = await Promise.all([import('../manifest.js'), import('../run.js')]);
+  for (const spec of loadManifest(manifestFile, env).outputs) {
+    // A template renders all of its placeholders at once: one value alone says nothing about it.
+    if (spec.template !== undefined) continue;
+    const keys = [
+      ...spec.values.filter((v) => !v.json && baseName(v.parameter) === name).map((v) => v.key),
+      ...spec.paths.filter((p) => isUnder(name, p.path, p.recursive)).map((p) => keyForPathParameter(p.path, name)),
+    ];
+    for (const key of new Set(keys)) {
+      try {
+        renderOne(spec, [[key, value]]);
+      } catch (err) {
+        if (!(err instanceof UnrepresentableValueError)) throw err;
+        log.warn(
+          'unwritable_value',
+          { name, output: spec.path, format: spec.format, key },
+          `${spec.path} (${spec.format}) cannot write this value of ${name} as ${key}: ${err.message.replace(/^[^:]*: cannot represent the value of [^:]*: /, '')}; \`write\` will refuse it (exit 6) until it changes (docs/formats.md: ExcludeCharacters for rotated passwords)`,
+        );
+      }
+    }
+  }
+}
+
+function isUnder(name: string, path: string, recursive: boolean): boolean {
+  const base = path === '/' ? '/' : `${path}/`;
+  return name.startsWith(base) && (recursive || !name.slice(base.length).includes('/'));
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
