@@ -4,7 +4,7 @@
  * or a hash of one (a hash of a short secret is as good as the secret).
  */
 import { statSync } from 'node:fs';
-import { getFormat } from './formats/index.js';
+import { formatNames, getFormat, type Format, type RenderContext } from './formats/index.js';
 import type { RenderedOutput } from './run.js';
 import { inspectTarget, isHookPending, type ChangeReason } from './write.js';
 import { own } from './records.js';
@@ -19,6 +19,8 @@ export interface OutputDiff {
   unchanged: number;
   /** Set when the current file cannot be compared key by key (template, or edited by hand). */
   opaque: boolean;
+  /** The format that wrote the current file, when it is another one: every key is rewritten (all in `added`). */
+  formatChangedFrom?: string;
   reasons: ChangeReason[];
   mode: { from: string | undefined; to: string };
   /** An earlier run's on_change failed; `write` will run it again. */
@@ -55,13 +57,47 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);
     return diff;
   }
+  if (out.spec.format === 'template') {
+    diff.opaque = inspection.reasons.includes('content');
+    return diff;
+  }
+  // Another format wrote this file: its reader's keys are not this reader's, so none are listed.
+  const writer = keysWrittenBy(format, inspection.current, ctx) === undefined ? otherWriter(out.spec.format, inspection.current, ctx) : undefined;
+  if (writer !== undefined) {
+    Object.assign(diff, { formatChangedFrom: writer, added: Object.keys(next) });
+    return diff;
+  }
+  // This format's file, possibly edited by hand: the keys its consumer reads in it.
   const current = format.parse(inspection.current, ctx);
-  if (current === undefined || out.spec.format === 'template') {
+  if (current === undefined) {
     diff.opaque = inspection.reasons.includes('content');
     return diff;
   }
   Object.assign(diff, compareKeys(current, next));
   return diff;
+}
+
+/**
+ * The keys of the file on disk when `format` wrote it: read with its reader
+ * and rendered back byte for byte. Another format's file read with this
+ * reader can yield pieces of values as "keys" (a password inside a URL, a
+ * line of a multi-line value), and key names are printed: a file that
+ * another format would have written exactly is never read by this one.
+ */
+function keysWrittenBy(format: Format, text: string, ctx: RenderContext): Record<string, string> | undefined {
+  const parsed = format.parse(text, ctx);
+  if (parsed === undefined) return undefined;
+  try {
+    return format.render(Object.entries(parsed), ctx) === text ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which other key/value format wrote this file, if one did (the manifest changed the output's format). */
+function otherWriter(formatName: string, text: string, ctx: RenderContext): string | undefined {
+  const candidates = formatNames.filter((name) => name !== formatName && name !== 'template' && name !== 'file');
+  return candidates.find((name) => keysWrittenBy(getFormat(name), text, ctx) !== undefined);
 }
 
 /** The key-by-key comparison of two parsed files. */

@@ -4,10 +4,10 @@
  * registry of temp files a signal handler must remove. Only write.ts uses
  * these in the product; the reliability tests attack them one by one.
  */
-import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises as fs, writeFile } from 'node:fs';
+import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises as fs, readFileSync, readlinkSync, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { OutputError } from './errors.js';
 
 export interface WriteRequest {
@@ -50,8 +50,44 @@ const fdOps = {
 /** Temp files in flight, so the writer's SIGINT/SIGTERM handler (write.ts) can remove them. */
 export const tempFilesInFlight = new Set<string>();
 
-/** Remove temp files left by an earlier run that was killed (its pid is gone). */
-export async function removeStaleTempFiles(path: string): Promise<string[]> {
+/**
+ * A temp file no run has renewed for this long is abandoned, whoever made it.
+ * A run renews each of its temp files (their ctime) every LEASE_RENEWAL_MS
+ * while it holds them, however long its verify hooks take, so only a dead
+ * run's files grow this old. The margin covers clocks that differ between
+ * hosts sharing a network file system.
+ */
+export const ABANDONED_AFTER_MS = 15 * 60_000;
+export const LEASE_RENEWAL_MS = 60_000;
+
+const UNKNOWN_NAMESPACE = '00000000';
+let ownTag: string | undefined;
+
+/**
+ * Which kernel boot and pid namespace made a temp file: a pid only means
+ * something there. Two containers sharing an output volume see each other's
+ * files, but not each other's processes.
+ */
+export function namespaceTag(): string {
+  if (ownTag === undefined) {
+    try {
+      const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      ownTag = createHash('sha256').update(`${boot}\0${readlinkSync('/proc/self/ns/pid')}`).digest('hex').slice(0, 8);
+    } catch {
+      // Without /proc no pid can be judged: every temp file is judged by age.
+      ownTag = UNKNOWN_NAMESPACE;
+    }
+  }
+  return ownTag;
+}
+
+/**
+ * Remove temp files left by runs that died: those of our own namespace whose
+ * pid is gone, and any, from anywhere, not renewed for ABANDONED_AFTER_MS.
+ * Another namespace's files are never judged by a pid (its pid may be free
+ * here while its run is alive).
+ */
+export async function removeStaleTempFiles(path: string, now = Date.now()): Promise<string[]> {
   const dir = dirname(path);
   const prefix = `.${basename(path)}${TEMP_MARK}`;
   const removed: string[] = [];
@@ -63,11 +99,12 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
   }
   for (const entry of entries) {
     if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
-    const pid = Number(entry.slice(prefix.length).split('.')[0]);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) continue; // a concurrent run's file
+    const file = join(dir, entry);
+    const st = await fs.lstat(file).catch(() => undefined);
+    if (!st || !isAbandoned(entry.slice(prefix.length), st.ctimeMs, now)) continue;
     try {
-      await fs.unlink(join(dir, entry));
-      removed.push(join(dir, entry));
+      await fs.unlink(file);
+      removed.push(file);
     } catch {
       /* raced with its owner; fine */
     }
@@ -75,7 +112,16 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
   return removed;
 }
 
+/** `rest` is `<namespace>.<pid>.<random>.tmp` (names from before namespaces were recorded, `<pid>.<random>.tmp`, are judged by age). */
+function isAbandoned(rest: string, ctimeMs: number, now: number): boolean {
+  if (now - ctimeMs > ABANDONED_AFTER_MS) return true;
+  const m = /^([0-9a-f]{8})\.(\d+)\.[0-9a-f]+\.tmp$/.exec(rest);
+  if (!m || m[1] !== namespaceTag() || m[1] === UNKNOWN_NAMESPACE) return false;
+  return !isAlive(Number(m[2]));
+}
+
 function isAlive(pid: number): boolean {
+  if (!(pid > 0)) return false;
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -83,6 +129,20 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * Renew the lease of every temp file this process holds: a chmod to the mode
+ * it already has moves only its ctime. Runs on a timer while a transaction is
+ * open (write.ts).
+ */
+export async function renewLeases(): Promise<void> {
+  await Promise.all(
+    [...tempFilesInFlight].map(async (path) => {
+      const st = await fs.lstat(path).catch(() => undefined);
+      if (st?.isFile()) await fs.chmod(path, st.mode & 0o7777).catch(() => undefined);
+    }),
+  );
 }
 
 /** Phase one: a complete, synced temp file with final mode and owner. */
@@ -123,7 +183,7 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
 
 /** Our temp (and backup) file names: unpredictable, and recognisable by removeStaleTempFiles. */
 function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${namespaceTag()}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** Phase two: make it visible, durably. */

@@ -9,7 +9,10 @@
  *           and fsync the directory; if a rename fails, put back the outputs
  *           already replaced;
  *   signals while it runs, SIGINT/SIGTERM/SIGHUP remove every temp file
- *           before the process exits, so outputs stay old-and-complete.
+ *           before the process exits, so outputs stay old-and-complete;
+ *   leases  while it runs, its temp files are renewed, so that a run in
+ *           another pid namespace sharing the directory never takes them
+ *           for abandoned (staging.ts, removeStaleTempFiles).
  *
  * The file-level steps are in staging.ts, private to this module.
  *
@@ -32,7 +35,9 @@ import {
   contentBytes,
   hintForErrno,
   keepOld,
+  LEASE_RENEWAL_MS,
   removeStaleTempFiles,
+  renewLeases,
   restore,
   stage,
   tempFilesInFlight,
@@ -246,6 +251,7 @@ export type BeforeCommit = (outcomes: readonly WriteOutcome[]) => Promise<() => 
  */
 export async function writeAll(writes: readonly OutputWrite[], beforeCommit?: BeforeCommit): Promise<WriteOutcome[]> {
   const releaseSignals = cleanUpOnSignals();
+  const renewal = setInterval(() => void renewLeases(), LEASE_RENEWAL_MS).unref();
   try {
     const { outcomes, staged } = await stageAll(writes);
     let undo = async (): Promise<void> => undefined;
@@ -263,6 +269,7 @@ export async function writeAll(writes: readonly OutputWrite[], beforeCommit?: Be
     }
     return outcomes;
   } finally {
+    clearInterval(renewal);
     releaseSignals();
   }
 }

@@ -78,6 +78,8 @@ export function describe(d: OutputDiff): string {
   if (d.status === 'unchanged' && d.hookPending) return `! ${d.path} (${d.format}): up to date, ${d.unchanged} keys; its on_change failed earlier and runs again on the next write`;
   if (d.status === 'unchanged') return `= ${d.path} (${d.format}): up to date, ${d.unchanged} keys`;
   if (d.status === 'new') return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
+  // The old file's keys are not listed: read with this format's reader, they could be pieces of values.
+  if (d.formatChangedFrom !== undefined) return `~ ${d.path} (${d.format}): format changed (was ${d.formatChangedFrom}): all ${plural(d.added.length, 'key')} rewritten`;
   const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.changed.length} changed`, `${d.unchanged} unchanged`];
   const extra: string[] = [];
   if (d.opaque) extra.push('content differs (not comparable key by key)');

@@ -137,7 +137,7 @@ outputs:
     expect(first).toBe(join(dir, 'server.crt')); // unchanged: its own path
     expect(byName).toBe(first);
     expect(second).toBe(own); // changed: its temp file, also $1
-    expect(second).toMatch(/\/\.server\.key\.ssm-materialize\.\d+\.[0-9a-f]+\.tmp$/);
+    expect(second).toMatch(/\/\.server\.key\.ssm-materialize\.[0-9a-f]{8}\.\d+\.[0-9a-f]+\.tmp$/);
     expect(existsSync(second!)).toBe(false);
   });
 

@@ -17,7 +17,7 @@ import * as nodeFs from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { OutputError } from '../../src/errors.js';
-import { stage, commit, discard, type WriteRequest } from '../../src/staging.js';
+import { stage, commit, discard, namespaceTag, type WriteRequest } from '../../src/staging.js';
 import { runCliInProcess } from '../helpers/main.js';
 import { cli, cliEnv, emulatorWith, expectCleanError, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, CLI_PATH, type Emulator, type SpawnOptions } from './harness.js';
 import { recordFigure } from './figures.js';
@@ -207,7 +207,7 @@ describe('things planted at the target path', () => {
 
 describe('things planted at the temp name', () => {
   const request = (dir: string): WriteRequest => ({ path: join(dir, 'app.env'), content: `SECRET=${SECRET}\n`, mode: 0o600, uid: undefined, gid: undefined });
-  const tempNameFor = (dir: string, bytes: Buffer) => join(dir, `.app.env.ssm-materialize.${process.pid}.${bytes.toString('hex')}.tmp`);
+  const tempNameFor = (dir: string, bytes: Buffer) => join(dir, `.app.env.ssm-materialize.${namespaceTag()}.${process.pid}.${bytes.toString('hex')}.tmp`);
 
   it('temp names carry 48 random bits: 500 stages never repeat a name', async () => {
     attacks++;
@@ -215,7 +215,7 @@ describe('things planted at the temp name', () => {
     const names = new Set<string>();
     for (let i = 0; i < 500; i++) {
       const staged = await stage(request(dir));
-      expect(staged.tempPath).toMatch(/\/\.app\.env\.ssm-materialize\.\d+\.[0-9a-f]{12}\.tmp$/);
+      expect(staged.tempPath).toMatch(/\/\.app\.env\.ssm-materialize\.[0-9a-f]{8}\.\d+\.[0-9a-f]{12}\.tmp$/);
       names.add(staged.tempPath);
       await discard(staged);
     }
@@ -283,7 +283,7 @@ describe('mode and owner are final before the file is visible', () => {
     const r = await run('strace', ['-f', '-qq', '-e', 'trace=openat,fchown,fchmod,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2', '-o', trace, process.execPath, CLI_PATH, 'write', '-m', m], cliEnv(emulator.url));
     expect(r.code, r.stderr).toBe(0);
     const lines = readFileSync(trace, 'utf8').split('\n');
-    const openLine = lines.findIndex((l) => /openat\(.*\.app\.env\.ssm-materialize\.\d+\.[0-9a-f]+\.tmp"/.test(l));
+    const openLine = lines.findIndex((l) => /openat\(.*\.app\.env\.ssm-materialize\.[0-9a-f]{8}\.\d+\.[0-9a-f]+\.tmp"/.test(l));
     expect(openLine, 'temp file open not traced').toBeGreaterThanOrEqual(0);
     const open = lines[openLine]!;
     expect(open).toMatch(/O_CREAT/);

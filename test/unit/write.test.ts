@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkTargetDirectory, inspectTarget, writeAll, type WriteRequest } from '../../src/write.js';
-import { commit, removeStaleTempFiles, stage } from '../../src/staging.js';
+import { ABANDONED_AFTER_MS, commit, discard, namespaceTag, removeStaleTempFiles, renewLeases, stage } from '../../src/staging.js';
 import { OutputError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/tmp.js';
 
@@ -73,16 +73,51 @@ describe('atomic writer', () => {
     await expect(checkTargetDirectory(join(dir, 'missing', 'a.env'))).rejects.toBeInstanceOf(OutputError);
   });
 
-  it('removes temp files of dead runs but keeps those of live ones', async () => {
+  it('removes temp files of dead runs of its own namespace, keeps those of live ones', async () => {
     const dir = tempDir();
     const path = join(dir, 'a.env');
-    const dead = join(dir, '.a.env.ssm-materialize.999999999.abcdef.tmp');
-    const live = join(dir, `.a.env.ssm-materialize.${process.ppid}.abcdef.tmp`);
+    const dead = join(dir, `.a.env.ssm-materialize.${namespaceTag()}.999999999.abcdef.tmp`);
+    const live = join(dir, `.a.env.ssm-materialize.${namespaceTag()}.${process.ppid}.abcdef.tmp`);
     writeFileSync(dead, 'x');
     writeFileSync(live, 'x');
     expect(await removeStaleTempFiles(path)).toEqual([dead]);
     expect(existsSync(dead)).toBe(false);
     expect(existsSync(live)).toBe(true);
+  });
+
+  it('a temp file from another pid namespace (its pid is no process here) survives while young, and is removed once abandoned', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'a.env');
+    const otherNamespace = namespaceTag() === 'feedf00d' ? 'deadbeef' : 'feedf00d';
+    const fromThere = join(dir, `.a.env.ssm-materialize.${otherNamespace}.999999999.abcdef.tmp`);
+    const olderRelease = join(dir, '.a.env.ssm-materialize.999999998.abcdef.tmp');
+    writeFileSync(fromThere, 'x');
+    writeFileSync(olderRelease, 'x');
+    expect(await removeStaleTempFiles(path)).toEqual([]);
+    expect(existsSync(fromThere)).toBe(true);
+    // ctime cannot be set back, so the clock moves on instead: not renewed for longer than the bound.
+    const later = statSync(fromThere).ctimeMs + ABANDONED_AFTER_MS + 1_000;
+    expect((await removeStaleTempFiles(path, later)).sort()).toEqual([olderRelease, fromThere].sort());
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('renewing a lease moves the ctime of every temp file in flight, and nothing else', async () => {
+    const dir = tempDir();
+    const staged = await stage(req(join(dir, 'a.env'), 'A=1\n', 0o640));
+    try {
+      const before = statSync(staged.tempPath);
+      let after = before;
+      // ctime has a clock tick's resolution: renew until it moves.
+      for (let i = 0; i < 200 && after.ctimeMs === before.ctimeMs; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        await renewLeases();
+        after = statSync(staged.tempPath);
+      }
+      expect(after.ctimeMs).toBeGreaterThan(before.ctimeMs);
+      expect([after.mode, after.mtimeMs, after.size]).toEqual([before.mode, before.mtimeMs, before.size]);
+    } finally {
+      await discard(staged);
+    }
   });
 });
 
