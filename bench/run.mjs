@@ -65,6 +65,9 @@ const CREDS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'e
 const baseEnv = (endpoint) => ({
   ...process.env,
   ...CREDS,
+  // The emulator is on loopback: a developer's HTTPS_PROXY/HTTP_PROXY must not take its calls (both spellings; lower case wins).
+  NO_PROXY: '127.0.0.1,localhost',
+  no_proxy: '127.0.0.1,localhost',
   AWS_REGION: 'us-east-1',
   AWS_DEFAULT_REGION: 'us-east-1',
   AWS_ENDPOINT_URL_SSM: endpoint,

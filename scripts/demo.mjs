@@ -27,6 +27,9 @@ const env = {
   AWS_ENDPOINT_URL_SSM: url,
   AWS_CONFIG_FILE: '/dev/null',
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  // The emulator is on loopback: a developer's HTTPS_PROXY/HTTP_PROXY must not take its calls (both spellings; lower case wins).
+  NO_PROXY: '127.0.0.1,localhost',
+  no_proxy: '127.0.0.1,localhost',
 };
 const run = (title, args) => {
   console.log(`\n$ ${title}`);

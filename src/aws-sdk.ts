@@ -7,4 +7,4 @@
  */
 export { GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 export type { GetParametersByPathCommandOutput, GetParametersCommandOutput, Parameter, PutParameterCommandOutput, SSMClientConfig } from '@aws-sdk/client-ssm';
-export { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+export { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';

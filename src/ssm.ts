@@ -15,6 +15,7 @@ import {
   type Parameter,
   type PutParameterCommandOutput,
   type SSMClientConfig,
+  fromNodeProviderChain,
   fromTemporaryCredentials,
 } from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,6 +85,15 @@ export class SsmStore implements ParameterStore {
       },
     };
     if (options.profile) config.profile = options.profile;
+    if (options.proxy?.http || options.proxy?.https) {
+      // The SDK gives its request handler (our proxy agents) to the STS clients
+      // it nests, but not to the SSO client of an sso_* profile: hand it over.
+      // Instance metadata and container credentials never use it.
+      // `init` is the client's resolved config (its handler already built);
+      // fromTemporaryCredentials (--role-arn) calls without one, later, once this.client exists.
+      config.credentialDefaultProvider = (init?: { requestHandler?: SSMClient['config']['requestHandler'] }) =>
+        fromNodeProviderChain({ ...init, clientConfig: { requestHandler: init?.requestHandler ?? this.client.config.requestHandler } });
+    }
     // No region given: the SDK's own resolution (a client built without one:
     // AWS_REGION, the profile), then the instance's, which the SDK never asks.
     const region = options.region ?? regionOrInstanceRegion(new SSMClient(options.profile ? { profile: options.profile } : {}).config.region);

@@ -10,7 +10,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface EgressProxy {
@@ -116,8 +116,9 @@ export interface TlsFront {
  * the endpoint's certificate through the tunnel as it would against AWS.
  */
 export async function startTlsFront(targetPort: number, names: string[], dir: string): Promise<TlsFront> {
-  const key = join(dir, 'front.key');
-  const cert = join(dir, 'front.crt');
+  const own = mkdtempSync(join(dir, 'front-'));
+  const key = join(own, 'front.key');
+  const cert = join(own, 'front.crt');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerfileParser, Run, type Instruction } from 'dockerfile-ast';
+import { Copy, DockerfileParser, Run, type Instruction } from 'dockerfile-ast';
 import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
 import { DEMO_CREDENTIALS, type CliResult } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
@@ -140,7 +140,8 @@ function parse(file: string) {
   return DockerfileParser.parse(readFileSync(join(DOCKER, file), 'utf8'));
 }
 const keyword = (i: Instruction): string => i.getKeyword().toUpperCase();
-const runsTool = (i: Instruction): i is Run => i instanceof Run && (i.getArgumentsContent() ?? '').includes('ssm-materialize');
+/** A RUN that runs the tool (not one that installs its package). */
+const runsTool = (i: Instruction): i is Run => i instanceof Run && /(^|[\s;&|])ssm-materialize\s/.test(i.getArgumentsContent() ?? '');
 
 describe('examples/docker Dockerfiles, parsed', () => {
   for (const file of ['Dockerfile', 'Dockerfile.build']) {
@@ -151,8 +152,8 @@ describe('examples/docker Dockerfiles, parsed', () => {
         if (copy.getFlags().some((f) => f.getName() === 'from')) continue;
         const args = copy.getArguments().map((a) => a.getValue());
         for (const source of args.slice(0, -1)) {
-          // The release binary is copied in by the user (README "Install"); everything else ships here.
-          if (source === 'ssm-materialize-linux-x64' || source === '.' || source.startsWith('package')) continue;
+          // The app's own package files are the user's; everything else ships here.
+          if (source.startsWith('package')) continue;
           expect(existsSync(join(DOCKER, source)), `${file}: COPY ${source}`).toBe(true);
         }
       }
@@ -209,6 +210,112 @@ describe('examples/docker Dockerfiles, parsed', () => {
     expect(r.code).toBe(0);
     expect(readdirNames(src)).toEqual(['build.yaml']);
   });
+});
+
+/**
+ * Whether Docker leaves `path` (relative to the context) out of the build
+ * context, by its .dockerignore rules: Go-style patterns from the context's
+ * root (`*` within one path element, `**` across any, `?` one character), a
+ * pattern that matches a directory leaves out everything in it, `!` lets a
+ * path back in, and the last matching line decides.
+ */
+function dockerIgnores(patterns: string[], path: string): boolean {
+  const toRegExp = (pattern: string): RegExp => {
+    let source = '';
+    for (let i = 0; i < pattern.length; i++) {
+      const c = pattern[i]!;
+      if (c === '*' && pattern[i + 1] === '*') {
+        i++;
+        if (pattern[i + 1] === '/') {
+          i++;
+          source += '(?:.*/)?';
+        } else source += '.*';
+      } else if (c === '*') source += '[^/]*';
+      else if (c === '?') source += '[^/]';
+      else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    }
+    return new RegExp(`^${source}$`);
+  };
+  const parts = path.split('/');
+  let ignored = false;
+  for (const line of patterns) {
+    const negated = line.startsWith('!');
+    const pattern = toRegExp((negated ? line.slice(1) : line).replace(/^\/+/, '').replace(/\/+$/, ''));
+    if (parts.some((_, i) => pattern.test(parts.slice(0, i + 1).join('/')))) ignored = !negated;
+  }
+  return ignored;
+}
+
+const dockerignore = (): string[] =>
+  readFileSync(join(DOCKER, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+
+/** Context paths a Dockerfile reads: COPY sources (not --from) and RUN bind-mount sources. */
+function contextSources(file: string): string[] {
+  const dockerfile = parse(file);
+  const copies = dockerfile
+    .getCOPYs()
+    .filter((c) => !c.getFlags().some((f) => f.getName() === 'from'))
+    .flatMap((c) => c.getArguments().map((a) => a.getValue()).slice(0, -1));
+  const mounts = dockerfile
+    .getInstructions()
+    .filter((i): i is Run => i instanceof Run)
+    .flatMap((r) => r.getFlags().filter((f) => f.getName() === 'mount' && f.getOption('type')?.getValue() === 'bind'))
+    .map((m) => m.getOption('source')?.getValue() ?? '');
+  return [...copies, ...mounts];
+}
+
+/** The instructions of a Dockerfile's last stage. */
+function finalStage(file: string): Instruction[] {
+  const dockerfile = parse(file);
+  const start = dockerfile.getFROMs().at(-1)!.getRange().start.line;
+  return dockerfile.getInstructions().filter((i) => i.getRange().start.line >= start);
+}
+
+describe('examples/docker: the build context and what reaches the images', () => {
+  it('.dockerignore leaves out .env files, AWS credentials, node_modules, seeds, release/ and keys, and keeps what the Dockerfiles read', () => {
+    const patterns = dockerignore();
+    for (const path of ['.env', '.env.production', 'config/app.env', '.aws/credentials', 'node_modules/dotenv/package.json', 'seed.yaml', 'test/demo-seed.yaml', 'release/SHA256SUMS', 'release/ssm-materialize-0.1.0-linux-x64', 'ssm-materialize-0.1.0-linux-x64', '.git/config', 'tls/server.key']) {
+      expect(dockerIgnores(patterns, path), path).toBe(true);
+    }
+    for (const file of ['Dockerfile', 'Dockerfile.build']) {
+      for (const source of contextSources(file)) expect(dockerIgnores(patterns, source), `${file} reads ${source}`).toBe(false);
+    }
+  });
+
+  it('Dockerfile.build: the final stage copies no tool and not the whole context; only the build\'s dependencies and named app files', () => {
+    const stage = finalStage('Dockerfile.build');
+    expect(stage.filter((i) => keyword(i) === 'RUN')).toEqual([]);
+    for (const i of stage) expect(i.getArgumentsContent() ?? '', i.getTextContent()).not.toMatch(/ssm-materialize|\.npmrc|build\.yaml|\.aws/);
+    const copies = stage.filter((i): i is Copy => i instanceof Copy);
+    expect(copies.length).toBeGreaterThan(0);
+    for (const copy of copies) {
+      const sources = copy.getArguments().map((a) => a.getValue()).slice(0, -1);
+      const from = copy.getFlags().find((f) => f.getName() === 'from')?.getValue();
+      for (const source of sources) {
+        // Not the context, a directory of it, a glob, or the build stage's whole tree.
+        expect(source, copy.getTextContent()).not.toMatch(/^\.?\/?$|\*|\/$/);
+        if (from !== undefined) expect(source, copy.getTextContent()).toMatch(/^\/src\/node_modules$/);
+        else expect(existsSync(join(DOCKER, source)) || source.startsWith('package'), source).toBe(true);
+      }
+    }
+  });
+
+  for (const file of ['Dockerfile', 'Dockerfile.build']) {
+    it(`${file}: one runtime: the npm package installed on a Node image from a bind mount (no layer keeps it), never the standalone executable`, () => {
+      const dockerfile = parse(file);
+      for (const from of dockerfile.getFROMs()) expect(from.getImageName()).toBe('node');
+      const text = readFileSync(join(DOCKER, file), 'utf8');
+      expect(text).not.toMatch(/linux-(x64|arm64)/);
+      const installs = dockerfile.getInstructions().filter((i): i is Run => i instanceof Run && /npm install --global .*ssm-materialize\.tgz/.test(i.getArgumentsContent() ?? ''));
+      expect(installs).toHaveLength(1);
+      const mount = installs[0]!.getFlags().find((f) => f.getName() === 'mount')!;
+      expect([mount.getOption('type')?.getValue(), mount.getOption('source')?.getValue()]).toEqual(['bind', 'ssm-materialize.tgz']);
+      expect(dockerfile.getCOPYs().flatMap((c) => c.getArguments().map((a) => a.getValue()))).not.toContain('ssm-materialize.tgz');
+    });
+  }
 });
 
 function readdirNames(dir: string): string[] {

@@ -9,7 +9,11 @@
  * rewrite a signed Host. Instance metadata stays direct, on loopback.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -166,6 +170,68 @@ describe('through an egress proxy that is the only way to the store', () => {
     expectWritten(dir);
     expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${stsTls}`, `CONNECT ${ssmTls}`]));
     expect(emulator.counters().operations.AssumeRole).toBeGreaterThan(0);
+  });
+
+  it("a profile's role_arn: the SDK's own AssumeRole call goes through the proxy too", async () => {
+    const dir = tempDir();
+    const config = join(dir, 'config');
+    writeFileSync(
+      config,
+      `[profile base]\naws_access_key_id = ${DEMO_CREDENTIAL.access_key_id}\naws_secret_access_key = ${DEMO_CREDENTIAL.secret_access_key}\n\n` +
+        `[profile deploy]\nregion = us-east-1\nrole_arn = ${DEPLOY_ROLE}\nsource_profile = base\n`,
+    );
+    const env = cliEnv(SSM_HTTPS, { NODE_EXTRA_CA_CERTS: front.caFile, HTTPS_PROXY: proxyUrl(), AWS_ENDPOINT_URL_STS: STS_HTTPS, AWS_CONFIG_FILE: config });
+    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete env[k];
+    const before = emulator.counters().operations.AssumeRole ?? 0;
+    const r = await runCli(['write', '-m', manifest(dir), '--profile', 'deploy'], env);
+    runs.push(r);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expectWritten(dir);
+    expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${stsTls}`, `CONNECT ${ssmTls}`]));
+    expect(emulator.counters().operations.AssumeRole).toBe(before + 1);
+  });
+
+  it("an sso_session profile: the SSO portal's GetRoleCredentials call goes through the proxy too", async () => {
+    // The portal hands out a session the emulator's STS minted for the deploy role.
+    const session = await fromTemporaryCredentials({
+      params: { RoleArn: DEPLOY_ROLE, RoleSessionName: 'sso' },
+      masterCredentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key },
+      clientConfig: { region: 'us-east-1', endpoint: emulator.url },
+    })();
+    const portalCalls: string[] = [];
+    const portal = createHttpServer((req, res) => {
+      portalCalls.push(`${req.method} ${req.url?.split('?')[0]} ${req.headers['x-amz-sso_bearer_token'] === 'sso-access-token' ? 'with token' : 'without token'}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ roleCredentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken, expiration: session.expiration!.getTime() } }));
+    });
+    await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
+    const portalFront = await startTlsFront((portal.address() as AddressInfo).port, ['localhost'], certDir);
+    const portalHost = `localhost:${await deadPort()}`;
+    const ssoProxy = await startEgressProxy({ routes: { [ssmTls]: front.port, [portalHost]: portalFront.port } });
+    try {
+      const dir = tempDir();
+      const home = join(dir, 'home');
+      mkdirSync(join(home, '.aws', 'sso', 'cache'), { recursive: true });
+      writeFileSync(join(home, '.aws', 'config'), `[profile sso]\nregion = us-east-1\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = deploy\n\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n`);
+      const cacheName = `${createHash('sha1').update('corp').digest('hex')}.json`;
+      writeFileSync(join(home, '.aws', 'sso', 'cache', cacheName), JSON.stringify({ accessToken: 'sso-access-token', expiresAt: new Date(Date.now() + 3600_000).toISOString(), region: 'us-east-1', startUrl: 'https://corp.awsapps.com/start' }));
+      const env = cliEnv(SSM_HTTPS, { HTTPS_PROXY: ssoProxy.url, AWS_ENDPOINT_URL_SSO: `https://${portalHost}`, HOME: home });
+      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete env[k];
+      env.NODE_EXTRA_CA_CERTS = join(dir, 'cas.pem');
+      writeFileSync(env.NODE_EXTRA_CA_CERTS, readFileSync(front.caFile, 'utf8') + readFileSync(portalFront.caFile, 'utf8'));
+      const r = await runCli(['write', '-m', manifest(dir), '--profile', 'sso'], env);
+      runs.push(r);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expectWritten(dir);
+      expect(portalCalls).toEqual(['GET /federation/credentials with token']);
+      expect(new Set(ssoProxy.seen)).toEqual(new Set([`CONNECT ${portalHost}`, `CONNECT ${ssmTls}`]));
+    } finally {
+      await ssoProxy.close();
+      await portalFront.close();
+      await new Promise<void>((resolve) => portal.close(() => resolve()));
+    }
   });
 
   it('instance metadata (credentials and region) is never sent to the proxy', async () => {

@@ -5,7 +5,7 @@
  * and restarts the app (on_change) only when a value changed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadSeedFile, startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -61,6 +61,70 @@ describe('examples/systemd units', () => {
   });
 });
 
+/** Every `Key=` value of the unit, in order (for keys given on several lines). */
+function unitSettings(file: string, key: string): string[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(`${key}=`))
+    .map((l) => l.slice(key.length + 1));
+}
+
+/** The unit file as installed, with ExecStart= pointing at this build (verify checks the program exists). */
+function installedCopy(dir: string, unit: string): string {
+  const file = join(dir, unit);
+  writeFileSync(file, readFileSync(join(UNITS, unit), 'utf8').replaceAll(INSTALLED_BINARY, CLI));
+  return file;
+}
+
+/** The capabilities CapabilityBoundingSet= leaves the refresh service, as setpriv(1) names them. */
+function boundingSet(): string[] {
+  return unitSettings(join(UNITS, 'myapp-secrets.service'), 'CapabilityBoundingSet')
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((c) => c.replace(/^CAP_/, '').toLowerCase());
+}
+
+describe('examples/systemd: the refresh service is hardened (a static check: no systemd runs here)', () => {
+  it('systemd-analyze security rates it OK or better: exposure below 5.0', async () => {
+    const dir = tempDir();
+    installedCopy(dir, 'myapp-secrets.service');
+    const r = await runCommand('systemd-analyze', ['security', '--offline=true', './myapp-secrets.service'], { env: { PATH: process.env.PATH }, cwd: dir });
+    expect(r.code).toBe(0);
+    const m = /Overall exposure level for myapp-secrets\.service: (\d+\.\d) (\S+)/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m![1])).toBeLessThan(5);
+    expect(['OK', 'SAFE', 'PERFECT']).toContain(m![2]);
+    // The same bound as systemd-analyze's own gate (its threshold is in tenths).
+    const gate = await runCommand('systemd-analyze', ['security', '--offline=true', '--threshold=49', './myapp-secrets.service'], { env: { PATH: process.env.PATH }, cwd: dir });
+    expect(gate.code).toBe(0);
+  });
+
+  it('read-only system, only the output directories writable, no new privileges, private tmp, three capabilities', () => {
+    const unit = join(UNITS, 'myapp-secrets.service');
+    const manifest = parseYaml(readFileSync(join(UNITS, 'materialize.yaml'), 'utf8')) as { outputs: { path: string }[] };
+    const outputDirs = new Set(manifest.outputs.map((o) => dirname(join(dirname(INSTALLED_MANIFEST), o.path))));
+    expect(unitSetting(unit, 'ProtectSystem')).toBe('strict');
+    expect(new Set(unitSettings(unit, 'ReadWritePaths').join(' ').split(/\s+/))).toEqual(outputDirs);
+    expect(unitSetting(unit, 'NoNewPrivileges')).toBe('yes');
+    expect(unitSetting(unit, 'PrivateTmp')).toBe('yes');
+    expect(unitSetting(unit, 'ProtectHome')).toBe('yes');
+    expect(new Set(boundingSet())).toEqual(new Set(['chown', 'fowner', 'dac_override']));
+    expect(unitSetting(unit, 'RestrictAddressFamilies').split(/\s+/).sort()).toEqual(['AF_INET', 'AF_INET6', 'AF_UNIX']);
+  });
+
+  it('a failed refresh is retried after a pause, boundedly, and not only at the next timer tick; store and credential failures (exit 4, 5) count', () => {
+    const unit = join(UNITS, 'myapp-secrets.service');
+    expect(unitSetting(unit, 'Restart')).toBe('on-failure');
+    expect(unitSetting(unit, 'RestartSec')).toMatch(/^\d+s$/);
+    expect(Number(unitSetting(unit, 'StartLimitBurst'))).toBeGreaterThan(1);
+    expect(unitSetting(unit, 'StartLimitIntervalSec')).toMatch(/^\d+min$/);
+    const prevented = unitSettings(unit, 'RestartPreventExitStatus').join(' ').split(/\s+/);
+    expect(prevented).not.toContain('4');
+    expect(prevented).not.toContain('5');
+  });
+});
+
 /** Run the refresh service's ExecStart= on an instance, with a `systemctl` that only records its arguments. */
 async function refresh(instance: Instance): Promise<{ code: number | null; stdout: string; stderr: string; restarts: string[] }> {
   const argv = unitSetting(join(UNITS, 'myapp-secrets.service'), 'ExecStart').split(/\s+/);
@@ -73,6 +137,34 @@ async function refresh(instance: Instance): Promise<{ code: number | null; stdou
 }
 
 describe("examples/systemd: the refresh service's command line against the emulator", () => {
+  it("chowns an output to the app's user in a directory that user owns, with only the unit's bounding set of capabilities, and cannot without CAP_CHOWN", async () => {
+    requireRoot();
+    const confined = async (caps: string[]): Promise<{ code: number | null; stderr: string; file: string }> => {
+      const instance = newInstance();
+      const etc = join(instance.root, 'etc', 'myapp');
+      mkdirSync(etc, { recursive: true, mode: 0o755 });
+      chownSync(etc, 33, 33);
+      const text = readFileSync(join(UNITS, 'materialize.yaml'), 'utf8').replace(/owner: root/, 'owner: www-data').replace(/group: root/, 'group: www-data');
+      writeFileSync(join(instance.root, INSTALLED_MANIFEST), text);
+      writeFileSync(join(instance.bin, 'systemctl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+      const argv = unitSetting(join(UNITS, 'myapp-secrets.service'), 'ExecStart').split(/\s+/);
+      const args = argv.slice(1).map((a) => (a === INSTALLED_MANIFEST ? join(instance.root, INSTALLED_MANIFEST) : a));
+      const env = instance.env(emulator.url, { ...DEMO_CREDENTIALS, AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' });
+      const setpriv = ['--bounding-set', ['-all', ...caps.map((c) => `+${c}`)].join(','), '--no-new-privs', '--', join(instance.bin, 'ssm-materialize'), ...args];
+      const r = await runCommand('setpriv', setpriv, { env, cwd: '/' });
+      return { code: r.code, stderr: r.stderr, file: join(etc, 'app.env') };
+    };
+    const allowed = await confined(boundingSet());
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+    const st = statSync(allowed.file);
+    expect([st.mode & 0o777, st.uid, st.gid]).toEqual([0o600, 33, 33]);
+
+    const withoutChown = await confined(boundingSet().filter((c) => c !== 'chown'));
+    expect(withoutChown.code).toBe(6);
+    expect(existsSync(withoutChown.file)).toBe(false);
+  }, 120_000);
+
   it('writes /etc/myapp/app.env (0600 root) that systemd parses back, restarts the app once, and not again when nothing changed', async () => {
     requireRoot();
     const instance = newInstance();
