@@ -134,6 +134,11 @@ fi`;
  * served exits without a call. However many requests pile up during one
  * write, one more write serves them all. Counter files are root's own, yet
  * read as data: anything but digits counts as 0.
+ *
+ * Rollback: with LockFile set, a write that moved any version keeps the
+ * lock it replaced as `LockFile.previous`; `Locked` pointing there makes
+ * every host write exactly those versions again. While `Locked` is set the
+ * previous lock is left alone, so a rollback cannot overwrite its own source.
  */
 const WRITE_SCRIPT = `${PRELUDE}
 jitter='{{ Jitter }}'
@@ -174,11 +179,16 @@ set -- write -m "$manifest" --jitter "$jitter"
 if [ -n "$lock_file" ]; then set -- "$@" --lock "$lock_file"; fi
 if [ -n "$keep_last_good" ]; then set -- "$@" --keep-last-good "$keep_last_good"; fi
 if [ -n "$locked" ]; then set -- "$@" --locked "$locked"; fi
+rm -f "$state/lock.before"
+if [ -n "$lock_file" ] && [ -z "$locked" ] && [ -f "$lock_file" ]; then cp -p "$lock_file" "$state/lock.before" || exit 6; fi
 echo "ssm-materialize fleet: request $ticket: writing (serves requests up to $serving)"
 ssm-materialize "$@"
 rc=$?
 if [ "$rc" -eq 0 ]; then
   echo "$serving" > "$state/served.new" && mv -f "$state/served.new" "$state/served"
+  if [ -f "$state/lock.before" ] && ! cmp -s "$state/lock.before" "$lock_file"; then
+    mv -f "$state/lock.before" "$lock_file.previous" && echo "ssm-materialize fleet: the versions this write replaced are in $lock_file.previous (roll back: LockedVersions=$lock_file.previous)"
+  fi
 fi
 exit "$rc"`;
 

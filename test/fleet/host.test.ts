@@ -19,7 +19,7 @@ import type { CommandDocument } from '../../src/fleet/documents.js';
 const ROLE = 'arn:aws:iam::123456789012:role/fleet-host';
 const DB_PASSWORD = 'fleet-canary-db-pa$$word';
 const API_KEY = "fleet-canary-api'key";
-const CANARIES = [DB_PASSWORD, API_KEY, 'fleet-canary-rotated'];
+const CANARIES = [DB_PASSWORD, API_KEY, 'fleet-canary-rotated', 'fleet-canary-bad-change'];
 const newInstance = useInstances();
 
 let moto: Moto;
@@ -133,6 +133,30 @@ describe('the write and check documents on a host', () => {
     expect([r.status, r.exitCode]).toEqual(['Failed', 4]);
     expect(r.stderr).toContain('/fleet/app/api-key');
     expect(readFileSync(output, 'utf8')).toBe(before);
+  });
+});
+
+describe('rollback with the lock the last changing write replaced', () => {
+  it('LockFile keeps the replaced versions as .previous; Locked=.previous writes them again, and check compares with them', async () => {
+    const lock = join(host.root, 'var', 'lib', 'app.lock');
+    expect((await run(write, { LockFile: lock })).exitCode).toBe(0);
+    const good = readFileSync(output, 'utf8');
+    expect(existsSync(`${lock}.previous`)).toBe(false);
+    expect((await call(moto.url, 'PutParameter', { Name: '/fleet/app/db-password', Value: 'fleet-canary-bad-change', Type: 'SecureString', Overwrite: true })).status).toBe(200);
+    const changed = await run(write, { LockFile: lock });
+    expect(changed.exitCode).toBe(0);
+    expect(changed.stdout).toContain(`LockedVersions=${lock}.previous`);
+    expect(readFileSync(output, 'utf8')).toContain('fleet-canary-bad-change');
+    // The association with LockedVersions set: the host no longer holds the pinned versions.
+    expect((await run(check, { Locked: `${lock}.previous` })).exitCode).toBe(1);
+    const rollback = await run(write, { LockFile: lock, Locked: `${lock}.previous` });
+    expect([rollback.status, rollback.exitCode]).toEqual(['Success', 0]);
+    expect(readFileSync(output, 'utf8')).toBe(good);
+    expect((await run(check, { Locked: `${lock}.previous` })).exitCode).toBe(0);
+    // Writing under the pin leaves the pin's source alone.
+    expect(existsSync(`${lock}.previous`)).toBe(true);
+    expect((await run(write, { LockFile: lock, Locked: `${lock}.previous` })).exitCode).toBe(0);
+    expect(readFileSync(output, 'utf8')).toBe(good);
   });
 });
 
