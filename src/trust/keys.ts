@@ -155,7 +155,7 @@ const UNTRUSTED_FAMILIES: readonly Family[] = [
 ];
 
 // The shells' special names, from their manuals and confirmed by asking each
-// shell (test/trust/shell-specials.test.ts sources every name each shell's
+// shell (test/trust/shells.test.ts sources every name each shell's
 // binary knows with a hostile value and checks the gate refuses every name
 // that runs code, reads back differently or prints the value): bash(1)
 // "Shell Variables", dash(1) and busybox ash "Variables", zsh "Parameters
@@ -191,7 +191,7 @@ const SHELL_NAMES: Record<string, readonly string[]> = {
     'IFS', 'CDPATH', 'PWD', 'OLDPWD', 'GLOBIGNORE', 'EXECIGNORE', 'FIGNORE', 'SHELLOPTS', 'POSIXLY_CORRECT', 'CHILD_MAX', 'INPUTRC',
     'HOSTFILE', 'WORDCHARS', 'LISTMAX', 'SAVEHIST', 'DIRSTACKSIZE', 'REPORTTIME', 'REPORTMEMORY', 'CORRECT_IGNORE', 'CORRECT_IGNORE_FILE',
     'LANG', 'LANGUAGE', 'COLUMNS', 'LINES', 'SHLVL', 'TMOUT', 'KEYTIMEOUT', 'OPTIND', 'OPTARG', 'OPTERR', 'FUNCNEST', 'MAILCHECK',
-    'MANPATH', 'PSVAR', 'TMPPREFIX', 'BEEP',
+    'MANPATH', 'PSVAR', 'TMPPREFIX',
   ],
   // Read-only or dynamic: assigning fails, prints the value, runs code
   // (mksh's integers, bash's RANDOM and OPTIND), or reads back something else.
