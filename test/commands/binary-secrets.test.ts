@@ -20,6 +20,8 @@ import { useInProcessEmulator, runAgainst, useCanaryRuns } from '../helpers/inpr
 import { signedHeaders } from '../helpers/sign.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { CREDENTIALS, REGION, motoAvailable, startMoto, type Moto } from '../conformance/harness.js';
+import { loadSeedFile } from '../../src/emulator/index.js';
+import { SeedError } from '../../src/emulator/seed.js';
 
 const CANARY = 'CANARY';
 const REF = '/aws/reference/secretsmanager';
@@ -86,6 +88,24 @@ describe('a binary secret on the emulator', () => {
       expect(r.stderr).toMatch(/hint: write each to its own output with `format: file`/);
       expect(existsSync(join(dir, 'out.env')) || existsSync(join(dir, 'out.p12'))).toBe(false);
     }
+  });
+});
+
+describe('the emulator seed for binary secrets', () => {
+  it('takes `binary:` as padded base64 only, and not beside `value:`', () => {
+    const dir = tempDir();
+    const seed = join(dir, 'seed.yaml');
+    writeFileSync(seed, 'secrets:\n  - { name: both, value: x, binary: AAAA }\n  - { name: notb64, binary: "not base64!" }\n  - { name: ok, binary: AAECAw== }\n');
+    let message = '';
+    try {
+      loadSeedFile(seed);
+    } catch (err) {
+      expect(err).toBeInstanceOf(SeedError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/secrets\[0\]: give `value` \(SecretString\) or `binary` \(SecretBinary, base64\), not both/);
+    expect(message).toMatch(/secrets\[1\]\.binary: must be the secret's bytes as padded base64/);
+    expect(message).not.toMatch(/secrets\[2\]/);
   });
 });
 
