@@ -25,7 +25,7 @@
  *   files): double quotes with `\` escapes; single quotes and backticks read
  *   both with and without `\` escapes (YAML has none, JavaScript has them),
  *   and the placeholder must be outside quotes under both readings; `#` and
- *   `//` comments after a blank. An apostrophe inside a word (`don't`) opens
+ *   `//` comments after a blank, and block comments. An apostrophe inside a word (`don't`) opens
  *   nothing in these syntaxes.
  *
  * Every reading errs toward "enclosed": a template this refuses can be
@@ -380,6 +380,14 @@ function genericPlaces(text: string, holes: ReadonlySet<number>, escapes: boolea
       continue;
     }
     const afterBlank = prev === undefined || prev === ' ' || prev === '\t' || prev === '\n';
+    if (text.startsWith('/*', i) && (afterBlank || /[;,(=:[{]/.test(prev!))) {
+      // A JavaScript block comment: a value holding `*/` would end it.
+      const end = text.indexOf('*/', i + 2);
+      const stop = end === -1 ? text.length : end + 2;
+      for (let j = i; j < stop; j++) if (holes.has(j)) places.set(j, { enclosedBy: `inside /* … */ (opened on line ${lineAt(text, i)})` });
+      i = stop;
+      continue;
+    }
     if (afterBlank && (c === '#' || text.startsWith('//', i))) {
       const end = text.indexOf('\n', i);
       const stop = end === -1 ? text.length : end;

@@ -45,6 +45,32 @@ function runsCommand(consumer: Consumer, programs: string[]): boolean[] {
   }
 }
 
+/** Run each JavaScript program in V8 (one node process, a fresh context each, `require` given); true where it created PWNED. */
+function runInV8(programs: string[]): boolean[] {
+  const root = mkdtempSync(join(tmpdir(), 'ssm-tmpl-js-'));
+  try {
+    writeFileSync(join(root, 'programs.json'), JSON.stringify(programs));
+    const runner = `
+      const vm = require('node:vm'), fs = require('node:fs'), path = require('node:path');
+      const programs = JSON.parse(fs.readFileSync('programs.json', 'utf8'));
+      const root = process.cwd();
+      const ran = programs.map((src, i) => {
+        const dir = path.join(root, String(i));
+        fs.mkdirSync(dir);
+        process.chdir(dir);
+        try { vm.runInNewContext(src, { require }, { timeout: 2000 }); } catch {}
+        process.chdir(root);
+        return fs.existsSync(path.join(dir, 'PWNED'));
+      });
+      process.stdout.write(JSON.stringify(ran));`;
+    const res = spawnSync(process.execPath, ['-e', runner], { cwd: root, env: { PATH: process.env.PATH }, encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(res.status, res.stderr).toBe(0);
+    return JSON.parse(res.stdout) as boolean[];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 /** The template rendered with no check at all: what the consumer would get if the placeholder were accepted. */
 function substitute(template: string, filter: string, value: string): string {
   return template.replace(/\{\{ X \| \w+ \}\}/g, () => String(templateFilters[filter]!(value)));
@@ -161,6 +187,43 @@ describe('template placeholders are read in their language across the whole temp
       expect(slipped).toEqual([]);
     });
   }
+
+  it('node: a json placeholder at any offset of a JavaScript program is accepted only where the value cannot run', { timeout: 300_000 }, () => {
+    const pieces = [
+      "var a = 'it\\'s a \"quote\"';\n",
+      'var b = "x \\"y\\" \'z\'";\n',
+      "var c = `tpl ${a} 'q' \"d\"`;\n",
+      "// a comment with 'an apostrophe\n",
+      "/* block ' \" */\n",
+      '/* it is\n   multi-line */\n',
+      'var d = [1, 2];\n',
+      'var e = {"k": "v"};\n',
+      'var f = a + b;\n',
+    ];
+    const hostile = [
+      "';require('fs').writeFileSync('PWNED','');'",
+      "${require('fs').writeFileSync('PWNED','')}",
+      "*/require('fs').writeFileSync('PWNED','');/*",
+      '\nrequire("fs").writeFileSync("PWNED","")\n',
+    ];
+    const cases = fc.sample(
+      fc.tuple(fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 8 }), fc.nat(), fc.constantFrom(...hostile)).map(([p, n, value]) => {
+        const text = p.join('');
+        const at = n % (text.length + 1);
+        return { template: `${text.slice(0, at)}{{ X | json }}${text.slice(at)}`, value };
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    const accepted = cases.flatMap((c) => {
+      const err = refusal(() => renderTemplate(c.template, '/repo/app.js.tmpl', [['X', c.value]]));
+      return err ? [] : [{ ...c, out: renderTemplate(c.template, '/repo/app.js.tmpl', [['X', c.value]]) }];
+    });
+    const unchecked = runInV8(cases.map((c) => substitute(c.template, 'json', c.value)));
+    const ran = runInV8(accepted.map((c) => c.out));
+    expect(unchecked.filter(Boolean).length).toBeGreaterThanOrEqual(5);
+    expect(accepted.length).toBeGreaterThan(10);
+    expect(accepted.filter((_, i) => ran[i]).map(({ template, value }) => ({ template, value }))).toEqual([]);
+  });
 
   it('sh: a value starting with - is refused where it would start a command argument; after -- or = it is written', () => {
     const template = 'ssh -o BatchMode=yes -o ConnectTimeout=1 {{ X | sh }} true\n';
