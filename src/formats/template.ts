@@ -22,10 +22,13 @@
  * |          | `. _ : / @ + = , -`); anything else refused                   |
  *
  * Every filter but `raw` and `token` writes its own quotes, so it is safe
- * only where a complete literal may stand, never inside quotes the template
- * already opened: `"{{ X | sh }}"` lets a value with `"` end the author's
- * string. Such placeholders are refused (docs/formats.md lists each
- * filter's safe context).
+ * only where a complete literal may stand, never inside quotes, comments or
+ * here-documents the template already opened: `"{{ X | sh }}"` lets a value
+ * with `"` end the author's string. Such placeholders are refused, with the
+ * context read over the whole template by template-context.ts
+ * (docs/formats.md lists each filter's safe context). A `sh` placeholder
+ * that starts a command argument refuses a value starting with `-`, which
+ * the command would take as an option.
  *
  * Syntax: a placeholder starts at `{{` and ends at the next `}}` on the same
  * line; spaces inside are optional. `{{ '{{' }}` writes a literal `{{` (any
@@ -42,6 +45,7 @@ import { Refusals, assertUniqueKeys, isWellFormed, reasons } from './common.js';
 import { quoteDotenv } from './dotenv.js';
 import { phpQuote } from './php.js';
 import { shellQuote } from './shell.js';
+import { filterLanguage, placesIn, type Language } from './template-context.js';
 import { hasNoncharacter, systemdQuote } from './systemd.js';
 import type { Entries, Format, RenderContext } from './types.js';
 import { yamlDoubleQuoted } from './yaml.js';
@@ -78,28 +82,9 @@ function jsonForScript(v: string): string {
   return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** Filters that write a complete quoted literal: wrong inside quotes the template opened. */
-const QUOTING_FILTERS = new Set(['json', 'yaml', 'sh', 'php', 'dotenv', 'systemd']);
-
-/**
- * The quote left open at the end of `prefix` (the template text before a
- * placeholder on its line), or undefined. A backslash escapes the next
- * character inside double quotes, as in most syntaxes that have them.
- */
-function openQuote(prefix: string): string | undefined {
-  let open: string | undefined;
-  for (let i = 0; i < prefix.length; i++) {
-    const c = prefix[i];
-    if (open === '"' && c === '\\') i++;
-    else if (open === undefined && (c === '"' || c === "'" || c === '`')) open = c;
-    else if (c === open) open = undefined;
-  }
-  return open;
-}
-
 type Piece =
   | { kind: 'text'; text: string }
-  | { kind: 'value'; key: string; filter: string; line: number; column: number };
+  | { kind: 'value'; key: string; filter: string; line: number; column: number; optionPosition?: boolean };
 
 const KEY = /^[^\s|'"{}]+$/;
 
@@ -187,19 +172,60 @@ function scan(text: string, path: string): { pieces: Piece[]; problems: Manifest
       problem(`unknown filter ${JSON.stringify(filter)} (one of ${Object.keys(templateFilters).join(', ')})`);
       continue;
     }
-    const enclosing = QUOTING_FILTERS.has(filter) ? openQuote(text.slice(lineStart, open)) : undefined;
-    if (enclosing !== undefined) {
-      problem(`{{ ${key} | ${filter} }} is inside ${enclosing}…${enclosing}, but the ${filter} filter writes its own quotes: a value holding ${enclosing} would end yours; remove the surrounding quotes`);
-      continue;
-    }
     if (filter === 'json' && /\.ya?ml(\.tmpl)?$/i.test(path)) {
       problem(`{{ ${key} | json }} in a YAML file: a JSON string is not always the same YAML string (YAML 1.1 folds U+0085, U+2028, U+2029); use the yaml filter`);
       continue;
     }
     pieces.push({ kind: 'value', key, filter, line, column });
   }
-  return { pieces: pieces.filter((p) => p.kind !== 'text' || p.text !== ''), problems };
+  const kept = pieces.filter((p) => p.kind !== 'text' || p.text !== '');
+  if (!problems.length) problems.push(...checkPlaces(kept, path));
+  return { pieces: kept, problems };
 }
+
+/**
+ * Every placeholder with a quoting filter must stand in code of the
+ * filter's language, read over the whole template (template-context.ts).
+ * Sets `optionPosition` on `sh` placeholders that start a command argument.
+ */
+function checkPlaces(pieces: Piece[], path: string): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  // The template as its consumer sees it, each placeholder one opaque word character.
+  let text = '';
+  const holes = new Map<number, Extract<Piece, { kind: 'value' }>>();
+  for (const p of pieces) {
+    if (p.kind === 'text') text += p.text;
+    else {
+      holes.set(text.length, p);
+      text += 'x';
+    }
+  }
+  const holeSet = new Set(holes.keys());
+  const languages = new Set([...holes.values()].map((p) => filterLanguage[p.filter]).filter((l) => l !== undefined));
+  for (const language of languages) {
+    const places = placesIn(language, text, holeSet);
+    for (const [index, piece] of holes) {
+      if (filterLanguage[piece.filter] !== language) continue;
+      // A placeholder the reader stepped over (escaped by a backslash, part of a here-document's word) is not known to be code.
+      const place = places.get(index) ?? { enclosedBy: 'escaped, or part of a word the check cannot read as code', optionPosition: false };
+      if (place.optionPosition) piece.optionPosition = true;
+      if (!place.enclosedBy) continue;
+      problems.push({
+        file: path,
+        line: piece.line,
+        column: piece.column,
+        message: `{{ ${piece.key} | ${piece.filter} }} is ${place.enclosedBy}, but the ${piece.filter} filter writes a complete quoted literal, safe only in code: a value could end what encloses it; move the placeholder out (${FIX[language]})`,
+      });
+    }
+  }
+  return problems;
+}
+
+const FIX: Record<Language, string> = {
+  sh: `write X={{ X | sh }} or cmd -- {{ X | sh }}, not "{{ X | sh }}"`,
+  php: `write 'k' => {{ X | php }}, or 'a' . {{ X | php }} inside <?php … ?>`,
+  generic: `write "k": {{ X | json }} or k: {{ X | yaml }}, not "{{ X | json }}"`,
+};
 
 /**
  * The keys a template refers to, in order of first use, so the pipeline can
@@ -239,6 +265,10 @@ export function renderTemplate(text: string, path: string, entries: Entries): st
     const value = values.get(p.key)!;
     if (!isWellFormed(value)) {
       refusals.add(p.key, reasons.malformed);
+      continue;
+    }
+    if (p.optionPosition && value.startsWith('-')) {
+      refusals.add(p.key, `filter sh: it starts with \`-\` and the placeholder starts a command argument, where the command would read it as an option; write \`cmd -- {{ ${p.key} | sh }}\` (for commands that take \`--\`) or \`--option={{ ${p.key} | sh }}\``);
       continue;
     }
     const written = own(templateFilters, p.filter)!(value);

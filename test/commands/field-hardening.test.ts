@@ -300,6 +300,6 @@ describe('item 6: template filters in unsafe places', () => {
     const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: run.sh, format: template, template: run.sh.tmpl, values: { P: /app/plain } }\n`);
     const r = await cli(['validate', '-m', m]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'run.sh.tmpl')}:2:15: {{ P | sh }} is inside "…", but the sh filter writes its own quotes`);
+    expect(r.stderr).toContain(`${join(dir, 'run.sh.tmpl')}:2:15: {{ P | sh }} is inside "…" (opened on line 2), but the sh filter writes a complete quoted literal`);
   });
 });

@@ -52,9 +52,9 @@ function fuzzFilter(filter: string, template: (keys: string[]) => string): Array
 
 describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
   it('substitutes placeholders with their filters and keeps the rest verbatim', () => {
-    const text = "a: {{A|raw}} b: {{ A | json }} c: {{  A  |  sh  }}\nliteral {{ '{{' }} and {{ \"}}\" }} }} {\n{{ B | php }}";
+    const text = "a: {{A|raw}} b: {{ A | json }} c: {{  A  |  sh  }}\nliteral {{ '{{' }} and {{ \"}}\" }} }} {\n<?php {{ B | php }}";
     expect(renderTemplate(text, PATH, [['A', "it's"], ['B', 'x\\y']])).toBe(
-      "a: it's b: \"it's\" c: 'it'\\''s'\nliteral {{ and }} }} {\n'x\\\\y'",
+      "a: it's b: \"it's\" c: 'it'\\''s'\nliteral {{ and }} }} {\n<?php 'x\\\\y'",
     );
   });
 
@@ -167,7 +167,7 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
   it('flags a quoting filter inside quotes the template opened, and json in a YAML template', () => {
     const text = [
       'export A="{{ A | sh }}"',
-      "x = '{{ B | php }}';",
+      "<?php x = '{{ B | php }}'; ?>",
       'ok: {{ C | yaml }}',
       'name: "{{ D | raw }}"',
       '"k": {{ E | json }}, "esc \\" still closed": {{ F | json }}',
@@ -175,10 +175,10 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
       '',
     ].join('\n');
     const err = manifestError(() => templateKeys(text, PATH));
-    expect(err.problems.map((p) => [p.line, p.message.split(':')[0]])).toEqual([
-      [1, '{{ A | sh }} is inside "…", but the sh filter writes its own quotes'],
-      [2, "{{ B | php }} is inside '…', but the php filter writes its own quotes"],
-      [6, '{{ G | dotenv }} is inside `…`, but the dotenv filter writes its own quotes'],
+    expect(err.problems.map((p) => [p.line, p.column, p.message.split(', but')[0]])).toEqual([
+      [1, 11, '{{ A | sh }} is inside "…" (opened on line 1)'],
+      [2, 12, "{{ B | php }} is inside '…' (opened on line 2)"],
+      [6, 8, '{{ G | dotenv }} is inside `…` (opened on line 6)'],
     ]);
     const yamlErr = manifestError(() => templateKeys('a: {{ A | json }}\nb: {{ B | yaml }}\n', '/repo/settings.yaml.tmpl'));
     expect(yamlErr.problems.map((p) => p.line)).toEqual([1]);
