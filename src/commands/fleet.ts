@@ -100,8 +100,10 @@ interface CheckedFleetArgs {
 /** Every bad flag at once, before the manifest is read. */
 function checkFleetArgs(args: FleetArgs): CheckedFleetArgs {
   const bad: string[] = [];
-  const target = /^tag:([^=]+)=(.*)$/.exec(args.target);
-  if (!target || !TAG_KEY.test(target[1]!) || !TAG_VALUE.test(target[2]!)) {
+  // A repeated flag arrives as a list; one stack serves one tag.
+  const target = typeof args.target === 'string' ? /^tag:([^=]+)=(.*)$/.exec(args.target) : null;
+  if (typeof args.target !== 'string') bad.push('--target: give it once (tag:KEY=VALUE); one stack serves one tag');
+  else if (!target || !TAG_KEY.test(target[1]!) || !TAG_VALUE.test(target[2]!)) {
     bad.push(`--target ${JSON.stringify(args.target)}: expected tag:KEY=VALUE (key: letters, digits and _ . : / + @ -; value: also spaces and =)`);
   }
   const hostManifest = args['host-manifest'] ?? (args.manifest.startsWith('/') ? args.manifest : '');
