@@ -99,7 +99,8 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
     }
     case 'exec': {
       const { execCommand } = await import('./commands/exec.js');
-      return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand });
+      const { refreshOptions } = await import('./exec-refresh.js');
+      return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand, refresh: refreshOptions(args) });
     }
     case 'policy':
       return policyCommand(args, io, log);
@@ -229,6 +230,9 @@ function parser(argv: string[]) {
       (y) =>
         runOptions(storeOptions(manifestOption(y)))
           .option('output', { type: 'string', array: true, describe: 'Only the keys of this output (its path or file name); repeatable' })
+          .option('refresh-signal', { type: 'string', describe: 'This signal (e.g. SIGHUP) means: read the store again, restart the child only if a value changed; it is then not forwarded' })
+          .option('refresh-every', { type: 'string', describe: 'Read the store again about this often (e.g. 15m, with jitter); restart the child only if a value changed' })
+          .option('refresh-notify', { type: 'string', describe: 'When a refresh changed a value, send the child this signal instead of restarting it' })
           .example('$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk'),
     )
     .command(
