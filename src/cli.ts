@@ -149,7 +149,21 @@ async function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise
   const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
   // Every region the manifest may fall back to is granted too.
   const fallbacks = (args['fallback-region'] as string[] | undefined) ?? (args.region ? [] : manifest.fallbackRegions);
-  const policy = buildPolicyForRegions(manifest, options, [region, ...fallbacks]);
+  const regions = [region, ...fallbacks];
+  if (args['key-policy'] || args['deny-for'] !== undefined) {
+    const { buildKeyPolicy, buildDenyPolicy } = await import('./commands/key-policy.js');
+    if (args['key-policy'] && args['deny-for'] !== undefined) throw new UsageError('--key-policy and --deny-for print two different policies: one at a time');
+    buildPolicyForRegions(manifest, options, regions); // the same account/region checks as the read policy
+    const extra = args['key-policy']
+      ? buildKeyPolicy(manifest, { ...options, regions, users: (args['instance-role'] as string[] | undefined) ?? [], admins: (args['key-admin'] as string[] | undefined) ?? [] })
+      : buildDenyPolicy(manifest, { ...options, regions });
+    if (args['deny-for'] !== undefined) {
+      log.warn('policy_note', { role: args['deny-for'] }, `attach it to ${String(args['deny-for'])}: aws iam put-role-policy --role-name ${String(args['deny-for'])} --policy-name deny-app-parameters --policy-document file://deny.json`);
+    }
+    io.stdout(JSON.stringify(extra, null, 2) + '\n');
+    return ExitCode.ok;
+  }
+  const policy = buildPolicyForRegions(manifest, options, regions);
   for (const w of policyWarnings(manifest, options)) log.warn('policy_warning', { message: w }, w);
   io.stdout(JSON.stringify(policy, null, 2) + '\n');
   return ExitCode.ok;
@@ -244,7 +258,11 @@ function parser(argv: string[]) {
           .option('region', { type: 'string', describe: 'Region (else the manifest\'s region)' })
           .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
           .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' })
-          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (else the manifest\'s regions:)' }),
+          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (else the manifest\'s regions:)' })
+          .option('key-policy', { type: 'boolean', default: false, describe: "Print the KMS key policy instead: admins manage, the instance role decrypts only through Parameter Store, for the manifest's parameters" })
+          .option('instance-role', { type: 'string', array: true, describe: '--key-policy: the role ARN that decrypts (repeatable)' })
+          .option('key-admin', { type: 'string', array: true, describe: '--key-policy: role ARNs that administer the key without using it (repeatable)' })
+          .option('deny-for', { type: 'string', describe: "Print an explicit-deny policy for this broad role (e.g. PowerUserAccess): no reading the manifest's parameters, no use of --kms-key" }),
     )
     .command(
       'fleet',
