@@ -64,10 +64,15 @@ function references(node: unknown, out: string[] = []): string[] {
 }
 
 describe('the fleet template', () => {
-  it('every Ref, GetAtt, Sub variable and condition resolves inside the template', () => {
-    const declared = new Set([...Object.keys(t.Parameters), ...Object.keys(t.Resources), ...PSEUDO, ...Object.keys(t.Conditions).map((c) => `condition:${c}`)]);
-    const refs = references({ Resources: t.Resources, Outputs: t.Outputs, Conditions: t.Conditions });
-    expect(refs.filter((r) => !declared.has(r))).toEqual([]);
+  it('every Ref, GetAtt, Sub variable and condition resolves inside the template, with and without the key and the deny', async () => {
+    const keyed = await generate(['--create-key', 'alias/myapp', '--key-admin', 'arn:aws:iam::123456789012:role/admins', '--deny-for', 'PowerUser']);
+    expect(keyed.code, keyed.stderr).toBe(0);
+    expect(Object.keys(keyed.t.Resources)).toEqual(expect.arrayContaining(['AppKey', 'AppKeyAlias', 'DenyBroadRoles']));
+    for (const template of [t, keyed.t]) {
+      const declared = new Set([...Object.keys(template.Parameters), ...Object.keys(template.Resources), ...PSEUDO, ...Object.keys(template.Conditions).map((c) => `condition:${c}`)]);
+      const refs = references({ Resources: template.Resources, Outputs: template.Outputs, Conditions: template.Conditions });
+      expect(refs.filter((r) => !declared.has(r))).toEqual([]);
+    }
   });
 
   it('documents update in place (UpdateMethod NewVersion), as JSON content of the right schema', () => {
