@@ -99,7 +99,8 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
     }
     case 'exec': {
       const { execCommand } = await import('./commands/exec.js');
-      return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand });
+      const { refreshOptions } = await import('./exec-refresh.js');
+      return execCommand(pipeline(), { output: args.output as string[] | undefined, command: childCommand, refresh: refreshOptions(args) });
     }
     case 'policy':
       return policyCommand(args, io, log);
@@ -146,7 +147,22 @@ async function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise
   const region = (args.region as string | undefined) ?? manifest.region;
   if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
   const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
-  const policy = buildPolicyForRegions(manifest, options, policyRegions(manifest, region, args['fallback-region'] as string[] | undefined));
+  // Every region the manifest may fall back to is granted too.
+  const regions = policyRegions(manifest, region, args['fallback-region'] as string[] | undefined);
+  if (args['key-policy'] || args['deny-for'] !== undefined) {
+    const { buildKeyPolicy, buildDenyPolicy } = await import('./commands/key-policy.js');
+    if (args['key-policy'] && args['deny-for'] !== undefined) throw new UsageError('--key-policy and --deny-for print two different policies: one at a time');
+    buildPolicyForRegions(manifest, options, regions); // the same account/region checks as the read policy
+    const extra = args['key-policy']
+      ? buildKeyPolicy(manifest, { ...options, regions, users: (args['instance-role'] as string[] | undefined) ?? [], admins: (args['key-admin'] as string[] | undefined) ?? [] })
+      : buildDenyPolicy(manifest, { ...options, regions });
+    if (args['deny-for'] !== undefined) {
+      log.warn('policy_note', { role: args['deny-for'] }, `attach it to ${String(args['deny-for'])}: aws iam put-role-policy --role-name ${String(args['deny-for'])} --policy-name deny-app-parameters --policy-document file://deny.json`);
+    }
+    io.stdout(JSON.stringify(extra, null, 2) + '\n');
+    return ExitCode.ok;
+  }
+  const policy = buildPolicyForRegions(manifest, options, regions);
   for (const w of policyWarnings(manifest, options)) log.warn('policy_warning', { message: w }, w);
   io.stdout(JSON.stringify(policy, null, 2) + '\n');
   return ExitCode.ok;
@@ -227,6 +243,9 @@ function parser(argv: string[]) {
       (y) =>
         runOptions(storeOptions(manifestOption(y)))
           .option('output', { type: 'string', array: true, describe: 'Only the keys of this output (its path or file name); repeatable' })
+          .option('refresh-signal', { type: 'string', describe: 'This signal (e.g. SIGHUP) means: read the store again, restart the child only if a value changed; it is then not forwarded' })
+          .option('refresh-every', { type: 'string', describe: 'Read the store again about this often (e.g. 15m, with jitter); restart the child only if a value changed' })
+          .option('refresh-notify', { type: 'string', describe: 'When a refresh changed a value, send the child this signal instead of restarting it' })
           .example('$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk'),
     )
     .command(
@@ -238,7 +257,11 @@ function parser(argv: string[]) {
           .option('region', { type: 'string', describe: 'Region (else the manifest\'s region)' })
           .option('kms-key', { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' })
           .option('partition', { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' })
-          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (every region of the manifest\'s regions: is always granted)' }),
+          .option('fallback-region', { type: 'string', array: true, describe: 'Also grant reads in these regions (every region of the manifest\'s regions: is always granted)' })
+          .option('key-policy', { type: 'boolean', default: false, describe: "Print the KMS key policy instead: admins manage, the instance role decrypts only through Parameter Store, for the manifest's parameters" })
+          .option('instance-role', { type: 'string', array: true, describe: '--key-policy: the role ARN that decrypts (repeatable)' })
+          .option('key-admin', { type: 'string', array: true, describe: '--key-policy: role ARNs that administer the key without using it (repeatable)' })
+          .option('deny-for', { type: 'string', describe: "Print an explicit-deny policy for this broad role (e.g. PowerUserAccess): no reading the manifest's parameters, no use of --kms-key" }),
     )
     .command(
       'fleet',
@@ -255,6 +278,9 @@ function parser(argv: string[]) {
           .option('settle', { type: 'number', default: 60, describe: 'Seconds the runbook waits after a change before sending, so a burst ends first' })
           .option('name-prefix', { type: 'string', default: 'ssm-materialize', describe: 'Prefix of the document names (stack parameters)' })
           .option('kms-key', { type: 'string', describe: 'Customer KMS key of the SecureStrings, for the instance policy (as in `policy`)' })
+          .option('create-key', { type: 'string', describe: 'Create the app\'s KMS key under this alias (alias/NAME) with the key policy of `policy --key-policy`' })
+          .option('key-admin', { type: 'string', array: true, describe: '--create-key: role ARNs that administer the key without using it (repeatable)' })
+          .option('deny-for', { type: 'string', array: true, describe: "Attach `policy --deny-for`'s explicit deny to these broad role names (repeatable; a stack parameter)" })
           .option('keep-last-good', { type: 'string', describe: 'The write document keeps outputs this young when the store is down (e.g. 24h)' })
           .option('lock', { type: 'string', describe: 'The write document records the versions it wrote in this file on each host (rollback: LockedVersions)' })
           .option('jitter', { type: 'number', default: 0, describe: 'The write document waits a random 0..N seconds first' })

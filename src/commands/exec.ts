@@ -11,24 +11,34 @@ import { CommandNotRunError, ManifestError, UsageError } from '../errors.js';
 import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
 import type { ResolvedOutput } from '../run.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
+import { runRefreshing, type RefreshOptions } from '../exec-refresh.js';
 
 export interface ExecArgs {
   output?: string[];
   command: string[];
+  /** `--refresh-signal`, `--refresh-every`, `--refresh-notify` (exec-refresh.ts). */
+  refresh?: RefreshOptions;
 }
 
 export async function execCommand(options: PipelineOptions, args: ExecArgs): Promise<number> {
   if (args.command.length === 0) throw new UsageError('exec needs a command after --, e.g. ssm-materialize exec -m FILE -- node server.js');
-  const { outcome: resolved } = await runPipeline('resolve', options);
-  const chosen = chooseOutputs(resolved, args.output);
-  const values = environmentFrom(chosen);
-  checkEnvironment(values);
+  // Also how a refresh reads the store again: the same outputs, the same checks.
+  const load = async (): Promise<Record<string, string>> => {
+    const { outcome: resolved } = await runPipeline('resolve', options);
+    const loaded = environmentFrom(chooseOutputs(resolved, args.output));
+    checkEnvironment(loaded);
+    return loaded;
+  };
+  const values = await load();
   // Found through our own PATH before the child's environment exists: a PATH
   // among the values (from the store) must never choose the program.
   const [name, ...rest] = args.command as [string, ...string[]];
   const program = findProgram(name, options.env.PATH);
   options.log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
   if (program === undefined) throw new CommandNotRunError(name, { notFound: true, reason: 'not found in PATH' });
+  if (args.refresh?.signal || args.refresh?.everySeconds !== undefined) {
+    return runRefreshing({ program, name, args: rest, baseEnv: options.env, values, load, log: options.log }, args.refresh);
+  }
   return runChild(program, name, rest, { ...options.env, ...values });
 }
 

@@ -28,6 +28,9 @@ export interface FleetArgs {
   settle: number;
   'name-prefix': string;
   'kms-key'?: string;
+  'create-key'?: string;
+  'key-admin'?: string[];
+  'deny-for'?: string[];
   'keep-last-good'?: string;
   lock?: string;
   jitter: number;
@@ -71,7 +74,10 @@ export function fleetCommand(args: FleetArgs, io: Io & { env: Env }, log: Logger
     schedule: args.schedule,
     settleSeconds: args.settle,
     namePrefix: args['name-prefix'],
-    kmsKey: args['kms-key'],
+    kmsKey: args['create-key'] ?? args['kms-key'],
+    createKey: args['create-key'],
+    keyAdmins: args['key-admin'] ?? [],
+    denyFor: args['deny-for'] ?? [],
     documents: {
       manifestPath: options.hostManifest,
       jitterSeconds: args.jitter,
@@ -100,8 +106,10 @@ interface CheckedFleetArgs {
 /** Every bad flag at once, before the manifest is read. */
 function checkFleetArgs(args: FleetArgs): CheckedFleetArgs {
   const bad: string[] = [];
-  const target = /^tag:([^=]+)=(.*)$/.exec(args.target);
-  if (!target || !TAG_KEY.test(target[1]!) || !TAG_VALUE.test(target[2]!)) {
+  // A repeated flag arrives as a list; one stack serves one tag.
+  const target = typeof args.target === 'string' ? /^tag:([^=]+)=(.*)$/.exec(args.target) : null;
+  if (typeof args.target !== 'string') bad.push('--target: give it once (tag:KEY=VALUE); one stack serves one tag');
+  else if (!target || !TAG_KEY.test(target[1]!) || !TAG_VALUE.test(target[2]!)) {
     bad.push(`--target ${JSON.stringify(args.target)}: expected tag:KEY=VALUE (key: letters, digits and _ . : / + @ -; value: also spaces and =)`);
   }
   const hostManifest = args['host-manifest'] ?? (args.manifest.startsWith('/') ? args.manifest : '');
@@ -115,6 +123,10 @@ function checkFleetArgs(args: FleetArgs): CheckedFleetArgs {
   if (!/^[a-zA-Z0-9_.-]{3,120}$/.test(args['name-prefix']) || /^(aws|amazon|amzn)/i.test(args['name-prefix'])) {
     bad.push(`--name-prefix ${JSON.stringify(args['name-prefix'])}: 3..120 letters, digits, _ . -, not starting with aws, amazon or amzn (reserved document names)`);
   }
+  if (args['create-key'] !== undefined && !/^alias\/[A-Za-z0-9/_-]{1,250}$/.test(args['create-key'])) bad.push(`--create-key ${JSON.stringify(args['create-key'])}: an alias, alias/NAME`);
+  if (args['create-key'] !== undefined && args['kms-key'] !== undefined) bad.push('--create-key and --kms-key: the stack creates the key or uses yours, not both');
+  if (args['key-admin']?.length && args['create-key'] === undefined) bad.push('--key-admin needs --create-key (the key policy of a key the stack creates)');
+  for (const role of args['deny-for'] ?? []) if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(role)) bad.push(`--deny-for ${JSON.stringify(role)}: a role name (not an ARN)`);
   const calls = args['calls-per-host'];
   if (calls !== undefined && (!Number.isInteger(calls) || calls < 1)) bad.push('--calls-per-host must be a whole number >= 1');
   let everySeconds: number | undefined;

@@ -109,7 +109,7 @@ export function policyWarnings(manifest: Manifest, options: PolicyOptions): stri
 }
 
 /** `/a/b` is below `/a` (and below `/`); `/ab` is not below `/a`. */
-function isBelow(name: string, path: string): boolean {
+export function isBelow(name: string, path: string): boolean {
   return path === '/' ? name !== '/' : name.startsWith(`${path}/`);
 }
 
@@ -122,7 +122,7 @@ function secretArn(secretId: string, region: string, account: string, partition:
  * IAM cannot grant kms:Decrypt on an alias ARN; for an alias the grant is on
  * the account's keys, narrowed by the kms:ResourceAliases condition.
  */
-function kmsResource(key: string, region: string, account: string, partition: string): { resource: string; aliasCondition?: string } {
+export function kmsResource(key: string, region: string, account: string, partition: string): { resource: string; aliasCondition?: string } {
   if (key.startsWith('arn:')) {
     const alias = /:alias\/(.+)$/.exec(key);
     return alias ? { resource: `arn:${partition}:kms:${region}:${account}:key/*`, aliasCondition: `alias/${alias[1]}` } : { resource: key };

@@ -7,10 +7,13 @@
  */
 import type { Manifest } from '../manifest.js';
 import { buildPolicyForRegions } from '../commands/policy.js';
+import { buildDenyPolicy, buildKeyPolicy } from '../commands/key-policy.js';
 
 /** Stand-ins `policy` accepts, replaced by CloudFormation pseudo parameters. */
 const ACCOUNT_STAND_IN = '000000000000';
 const REGION_STAND_IN = 'zz-stackregion-1';
+/** The instance role's name, a stack parameter. */
+const INSTANCE_ROLE_STAND_IN = 'zz-stack-instance-role';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -26,10 +29,27 @@ export function instancePolicyDocument(manifest: Manifest, kmsKey: string | unde
   return substitute(JSON.parse(JSON.stringify(policy)) as Json);
 }
 
+/** The key policy (`policy --key-policy`) for a key the stack creates: the instance role is the stack's InstanceRoleName. */
+export function keyPolicyDocument(manifest: Manifest, admins: string[]): Json {
+  const region = manifest.region ?? REGION_STAND_IN;
+  const users = [`arn:aws:iam::${ACCOUNT_STAND_IN}:role/${INSTANCE_ROLE_STAND_IN}`];
+  const policy = buildKeyPolicy(manifest, { account: ACCOUNT_STAND_IN, region, partition: 'aws', users, admins, regions: [region, ...manifest.fallbackRegions] });
+  return substitute(JSON.parse(JSON.stringify(policy)) as Json);
+}
+
+/** The explicit deny (`policy --deny-for`) for the broad roles named as a stack parameter. */
+export function denyPolicyDocument(manifest: Manifest, kmsKey: string | undefined): Json {
+  const region = manifest.region ?? REGION_STAND_IN;
+  const policy = buildDenyPolicy(manifest, { account: ACCOUNT_STAND_IN, region, partition: 'aws', kmsKey, regions: [region, ...manifest.fallbackRegions] });
+  return substitute(JSON.parse(JSON.stringify(policy)) as Json);
+}
+
 function substitute(node: Json): Json {
+  if (node === ACCOUNT_STAND_IN) return { Ref: 'AWS::AccountId' };
   if (typeof node === 'string') {
     const replaced = node
       .replaceAll(`:${ACCOUNT_STAND_IN}:`, ':${AWS::AccountId}:')
+      .replaceAll(`role/${INSTANCE_ROLE_STAND_IN}`, 'role/${InstanceRoleName}')
       .replaceAll(REGION_STAND_IN, '${AWS::Region}')
       .replace(/^arn:aws:/, 'arn:${AWS::Partition}:');
     return replaced === node ? node : { 'Fn::Sub': replaced };

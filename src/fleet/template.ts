@@ -14,7 +14,7 @@ import type { Manifest } from '../manifest.js';
 import type { Rollout } from '../budget.js';
 import { checkDocument, writeDocument, type DocumentDefaults } from './documents.js';
 import type { ChangeMatching } from './events.js';
-import { automationRole, eventsRole, instancePolicyDocument } from './iam.js';
+import { automationRole, denyPolicyDocument, eventsRole, instancePolicyDocument, keyPolicyDocument } from './iam.js';
 
 export interface FleetSettings {
   tagKey: string;
@@ -24,6 +24,11 @@ export interface FleetSettings {
   settleSeconds: number;
   namePrefix: string;
   kmsKey: string | undefined;
+  /** Create the app's KMS key under this alias (`alias/NAME`), with `policy --key-policy`'s key policy. */
+  createKey: string | undefined;
+  keyAdmins: string[];
+  /** Broad roles to attach `policy --deny-for`'s explicit deny to. */
+  denyFor: string[];
   documents: DocumentDefaults;
   rollout: Rollout;
   matching: ChangeMatching;
@@ -59,7 +64,19 @@ export function fleetTemplate(manifest: Manifest, s: FleetSettings): Record<stri
         AllowedPattern: '^(/[A-Za-z0-9_./-]{0,1023})?$',
         Description: 'Rollback: a lock file on the hosts (written by write --lock); refreshes and checks then read exactly those versions. Empty: the latest',
       },
-      InstanceRoleName: { Type: 'String', Default: '', Description: "The hosts' instance role, to attach the instance policy to (empty: attach it yourself)" },
+      InstanceRoleName: s.createKey
+        ? { Type: 'String', MinLength: 1, Description: "The hosts' instance role: the instance policy is attached to it, and the key policy lets it decrypt" }
+        : { Type: 'String', Default: '', Description: "The hosts' instance role, to attach the instance policy to (empty: attach it yourself)" },
+      ...(s.denyFor.length
+        ? {
+            DeniedRoleNames: {
+              Type: 'String',
+              Default: s.denyFor.join(','),
+              AllowedPattern: '^[A-Za-z0-9+=.@_-]{1,64}(,[A-Za-z0-9+=.@_-]{1,64})*$',
+              Description: "Broad roles (e.g. with PowerUserAccess), comma-separated, denied the app's parameters and key",
+            },
+          }
+        : {}),
     },
     Conditions: { AttachInstancePolicy: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'InstanceRoleName' }, ''] }] } },
     Resources: {
@@ -80,6 +97,20 @@ export function fleetTemplate(manifest: Manifest, s: FleetSettings): Record<stri
         },
       },
       AutomationRole: automationRole(s.tagKey),
+      ...(s.createKey ? appKey(manifest, s.createKey, s.keyAdmins) : {}),
+      ...(s.denyFor.length
+        ? {
+            DenyBroadRoles: {
+              Type: 'AWS::IAM::ManagedPolicy',
+              Properties: {
+                Description: "Keeps broad roles from reading the app's parameters and using its key (ssm-materialize policy --deny-for)",
+                PolicyDocument: denyPolicyDocument(manifest, s.kmsKey),
+                // A String split here rather than a CommaDelimitedList: the same list, and moto reads it too.
+                Roles: { 'Fn::Split': [',', { Ref: 'DeniedRoleNames' }] },
+              },
+            },
+          }
+        : {}),
       ...(rules.length ? { EventsRole: eventsRole() } : {}),
     },
     Outputs: {
@@ -88,6 +119,19 @@ export function fleetTemplate(manifest: Manifest, s: FleetSettings): Record<stri
       CheckDocument: { Value: { Ref: 'CheckDocument' } },
       RefreshRunbook: { Value: { Ref: 'RefreshRunbook' } },
     },
+  };
+}
+
+/** The app's customer managed key and its alias; the key policy separates administrators from the instance role, which only decrypts. */
+function appKey(manifest: Manifest, alias: string, admins: string[]): Record<string, unknown> {
+  return {
+    AppKey: {
+      Type: 'AWS::KMS::Key',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: { Description: 'SecureString parameters read by ssm-materialize', EnableKeyRotation: true, KeyPolicy: keyPolicyDocument(manifest, admins) },
+    },
+    AppKeyAlias: { Type: 'AWS::KMS::Alias', Properties: { AliasName: alias, TargetKeyId: { Ref: 'AppKey' } } },
   };
 }
 

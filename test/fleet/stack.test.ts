@@ -86,9 +86,10 @@ async function generate(manifestText: string, extra: string[] = []): Promise<{ f
   return { file, yaml: r.stdout, stderr: r.stderr };
 }
 
-async function createStack(name: string, templateYaml: string): Promise<Map<string, { type: string; physical: string }>> {
+async function createStack(name: string, templateYaml: string, parameters: Record<string, string> = {}): Promise<Map<string, { type: string; physical: string }>> {
+  const Parameters = Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
   const [, described, listed] = await boto([
-    ['cloudformation', 'create_stack', { StackName: name, TemplateBody: templateYaml, Capabilities: ['CAPABILITY_IAM'] }],
+    ['cloudformation', 'create_stack', { StackName: name, TemplateBody: templateYaml, Capabilities: ['CAPABILITY_IAM'], Parameters }],
     ['cloudformation', 'describe_stacks', { StackName: name }],
     ['cloudformation', 'describe_stack_resources', { StackName: name }],
   ]);
@@ -253,5 +254,29 @@ describe('a manifest too long for one event pattern', () => {
     const stack = await createStack('widened', yaml);
     const sample = [names[0]!, names[399]!, '/myapp/prod/service-3/not-read'];
     expect(await matchedNames(stack, [...sample, '/myapp/prod/service-7/x', '/myapp/prod-old/service-1/x'], 'widened-events')).toEqual([...sample].sort());
+  });
+});
+
+describe('the key and the explicit deny, in the stack', () => {
+  it('--create-key makes the app key with the key policy of `policy --key-policy`; --deny-for attaches the deny of `policy --deny-for`', async () => {
+    const admin = 'arn:aws:iam::123456789012:role/key-admins';
+    const { yaml, file } = await generate(MANIFEST, ['--create-key', 'alias/myapp', '--key-admin', admin, '--deny-for', 'PowerUser', '--name-prefix', 'keyed']);
+    await boto([
+      ['iam', 'create_role', { RoleName: 'PowerUser', AssumeRolePolicyDocument: '{}' }],
+      ['iam', 'create_role', { RoleName: 'myapp-instance', AssumeRolePolicyDocument: '{}' }],
+    ]);
+    const stack = await createStack('keyed', yaml, { InstanceRoleName: 'myapp-instance' });
+    const keyId = stack.get('AppKey')!.physical;
+    const [keyPolicy] = await boto([['kms', 'get_key_policy', { KeyId: keyId, PolicyName: 'default' }]]);
+    const printed = await runMain(['policy', '-m', file, '--account', '123456789012', '--region', 'us-east-1', '--key-policy', '--instance-role', 'arn:aws:iam::123456789012:role/myapp-instance', '--key-admin', admin], { env: { PATH: process.env.PATH } });
+    expect(printed.code, printed.stderr).toBe(0);
+    // moto keeps a key policy given as an object as an object; AWS answers a JSON string.
+    expect(typeof keyPolicy.Policy === 'string' ? JSON.parse(keyPolicy.Policy) : keyPolicy.Policy).toEqual(JSON.parse(printed.stdout));
+    const denyArn = stack.get('DenyBroadRoles')!.physical;
+    const [attached] = await boto([['iam', 'list_attached_role_policies', { RoleName: 'PowerUser' }]]);
+    expect(attached.AttachedPolicies.map((p: { PolicyArn: string }) => p.PolicyArn)).toEqual([denyArn]);
+    const [version] = await boto([['iam', 'get_policy_version', { PolicyArn: denyArn, VersionId: 'v1' }]]);
+    const deny = await runMain(['policy', '-m', file, '--account', '123456789012', '--region', 'us-east-1', '--deny-for', 'PowerUser', '--kms-key', 'alias/myapp'], { env: { PATH: process.env.PATH } });
+    expect(version.PolicyVersion.Document).toEqual(JSON.parse(deny.stdout));
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { main } from '../../src/cli.js';
 import { DEMO, REGION } from '../emulator/helpers.js';
+import { parse } from 'yaml';
 
 const NAMES = Array.from({ length: 25 }, (_, i) => `/budget/app/k${String(i).padStart(2, '0')}`);
 const UNDER_PATH = Array.from({ length: 12 }, (_, i) => `/budget/env/e${String(i).padStart(2, '0')}`);
@@ -75,6 +76,27 @@ it('bad budget numbers are a usage error before any call', async () => {
   emulator.resetCounters();
   const r = await run(['--fleet', '0', '--every', 'soon']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toContain('--fleet must be a whole number of hosts >= 1');
+  expect(r.stderr).toContain('--hosts must be a whole number of hosts >= 1');
   expect(emulator.counters().requests).toBe(0);
+});
+
+it('plan --hosts 200: the rollout (MaxConcurrency, MaxErrors, wall time) from the calls made; --fleet is the same option; fleet writes the same numbers', async () => {
+  const r = await run(['--hosts', '200', '--log-format', 'json']);
+  expect(r.code, r.stderr).toBe(0);
+  const rollout = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'rollout');
+  // 5 calls a host under 40 TPS less a quarter kept for the app: 6 hosts at once, 34 waves of at least a second.
+  const expected = { calls_per_host: 5, rate_limit: 30, max_concurrency: 6, max_errors: 6, hosts: 200, waves: 34, wall_seconds: 34 };
+  expect(rollout).toMatchObject(expected);
+  const alias = await run(['--fleet', '200', '--log-format', 'json']);
+  expect(alias.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'rollout')).toMatchObject(expected);
+  const text = await run(['--hosts', '200', '--headroom', '0.5']);
+  expect(text.stdout).toContain('fleet refresh: at most 4 hosts at once (MaxConcurrency), MaxErrors 4, keeps 5 calls per host under 20 calls/s\n  200 hosts in 50 waves: about 50 s');
+  let template = '';
+  const code = await main(['fleet', '-m', join(dir, 'm.yaml'), '--target', 'tag:App=budget', '--hosts', '200', '--calls-per-host', '5'], {
+    stdout: (s) => (template += s),
+    stderr: () => undefined,
+    env: process.env,
+  });
+  expect(code).toBe(0);
+  expect((parse(template) as { Metadata: { SsmMaterialize: { Rollout: unknown } } }).Metadata.SsmMaterialize.Rollout).toEqual(expected);
 });

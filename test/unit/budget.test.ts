@@ -1,6 +1,6 @@
 /** The call budget arithmetic and its advice (pure). */
 import { describe, expect, it } from 'vitest';
-import { budgetOptions, callBudget, describeBudget, parseInterval, DEFAULT_HOOK_TIMEOUT_S } from '../../src/budget.js';
+import { budgetOptions, callBudget, describeBudget, describeRollout, parseInterval, rollout, rolloutOptions, DEFAULT_HOOK_TIMEOUT_S } from '../../src/budget.js';
 import { UsageError } from '../../src/errors.js';
 
 const base = { fleet: 1, tps: 40, timeoutSeconds: 30, hookTimeoutSeconds: DEFAULT_HOOK_TIMEOUT_S };
@@ -74,7 +74,7 @@ describe('parseInterval and budgetOptions', () => {
     expect(() => parseInterval(text)).toThrow(UsageError);
   });
 
-  it('bad --fleet, --tps and --hook-timeout are reported together, exit 2', () => {
+  it('bad --hosts (--fleet), --tps and --hook-timeout are reported together, exit 2', () => {
     let err: unknown;
     try {
       budgetOptions({ fleet: 0.5, tps: 0, 'hook-timeout': -1, timeout: 30 });
@@ -83,6 +83,45 @@ describe('parseInterval and budgetOptions', () => {
     }
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
-    expect((err as UsageError).message).toBe('--fleet must be a whole number of hosts >= 1; --tps must be > 0; --hook-timeout must be > 0');
+    expect((err as UsageError).message).toBe('--hosts must be a whole number of hosts >= 1; --tps must be > 0; --hook-timeout must be > 0');
+  });
+});
+
+describe('rollout: how many hosts Run Command may refresh at once', () => {
+  const options = { tps: 40, headroom: 0.25, runSeconds: 1, hosts: 200 };
+
+  it('3 calls a host under 40 TPS less a quarter: 10 hosts at once, MaxErrors a wave, 20 waves', () => {
+    expect(rollout(3, options)).toEqual({ calls_per_host: 3, rate_limit: 30, max_concurrency: 10, max_errors: 10, hosts: 200, waves: 20, wall_seconds: 20 });
+  });
+
+  it('the concurrency keeps the rate under the limit for any call count, and is at least 1', () => {
+    for (const calls of [1, 2, 3, 7, 10, 29, 30, 31, 100, 1000]) {
+      for (const headroom of [0, 0.1, 0.25, 0.5, 0.9]) {
+        const r = rollout(calls, { ...options, headroom });
+        expect(r.max_concurrency).toBeGreaterThanOrEqual(1);
+        if (r.max_concurrency > 1) expect((r.max_concurrency * calls) / options.runSeconds).toBeLessThanOrEqual(40 * (1 - headroom) + 1e-9);
+        // One more host at once would exceed it.
+        expect(((r.max_concurrency + 1) * calls) / options.runSeconds).toBeGreaterThan(40 * (1 - headroom));
+        expect(r.wall_seconds).toBeGreaterThanOrEqual((options.hosts * calls) / (40 * (1 - headroom)) - 1e-3);
+      }
+    }
+  });
+
+  it('a host that alone exceeds the rate: one at a time, and the wall time is the calls at the rate limit', () => {
+    const r = rollout(100, options);
+    expect([r.max_concurrency, r.waves]).toEqual([1, 200]);
+    expect(r.wall_seconds).toBeCloseTo((200 * 100) / 30, 2);
+  });
+
+  it('bad rollout numbers are reported together', () => {
+    expect(() => rolloutOptions({ tps: 0, headroom: 1, 'run-seconds': 0, hosts: 0 })).toThrow(
+      '--headroom must be a share of the quota, 0 <= h < 1 (e.g. 0.25); --run-seconds must be > 0; --tps must be > 0; --hosts must be a whole number of hosts >= 1',
+    );
+  });
+
+  it('describes itself in two lines', () => {
+    expect(describeRollout(rollout(3, options))).toBe(
+      'fleet refresh: at most 10 hosts at once (MaxConcurrency), MaxErrors 10, keeps 3 calls per host under 30 calls/s\n  200 hosts in 20 waves: about 20 s',
+    );
   });
 });
