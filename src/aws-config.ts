@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
+import { own } from './records.js';
 
 /** Sections of the shared config file: `default`, profile names, `services NAME`; keys of sub-properties as `ssm.endpoint_url`. */
 type ConfigSections = Map<string, Map<string, string>>;
@@ -80,7 +81,7 @@ export function configuredEndpoint(service: string, profile: string, env: NodeJS
   const sections = readConfigFile(env);
   const settings = sections.get(profile);
   if (ignoresConfiguredEndpoints(settings, env)) return undefined;
-  const fromEnv = env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || env.AWS_ENDPOINT_URL;
+  const fromEnv = own(env, `AWS_ENDPOINT_URL_${service.toUpperCase()}`) || env.AWS_ENDPOINT_URL;
   if (fromEnv) return fromEnv;
   const servicesName = settings?.get('services');
   if (servicesName !== undefined) {
@@ -114,7 +115,7 @@ const RETRY_MODES = new Set(['legacy', 'standard', 'adaptive']);
  */
 export function retrySettings(profile: string | undefined, env: NodeJS.ProcessEnv): RetrySettings {
   const fromEnvOrProfile = (variable: string, key: string): { value: string; source: string } | undefined => {
-    const value = env[variable];
+    const value = own(env, variable);
     if (value) return { value: value.trim(), source: variable };
     const name = profileName(profile, env);
     const fromProfile = readConfigFile(env).get(name)?.get(key);

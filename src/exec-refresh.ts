@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { CommandNotRunError, UsageError, exitCodeOf, ToolError } from './errors.js';
 import type { Logger } from './log.js';
+import { own } from './records.js';
 
 export interface RefreshOptions {
   /** This signal means "read the store again" and is not forwarded. */
@@ -171,5 +172,5 @@ export function runRefreshing(c: RefreshingChild, options: RefreshOptions): Prom
 /** Keys added, removed or with another value; names only. */
 function changedKeys(before: Environment, after: Environment): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((k) => before[k] !== after[k]).sort();
+  return [...keys].filter((k) => own(before, k) !== own(after, k)).sort();
 }

@@ -16,6 +16,7 @@
  *
  * Errors carry no text of the input: the value is a secret.
  */
+import { own } from './records.js';
 
 export type JsonNode =
   | { kind: 'string'; value: string }
@@ -172,8 +173,8 @@ class Parser {
         if (!/^[0-9A-Fa-f]{4}$/.test(hex)) throw new JsonSyntaxError('bad \\u escape');
         out += String.fromCharCode(parseInt(hex, 16));
         this.pos += 6;
-      } else if (e !== undefined && Object.prototype.hasOwnProperty.call(ESCAPES, e)) {
-        out += ESCAPES[e];
+      } else if (e !== undefined && own(ESCAPES, e) !== undefined) {
+        out += own(ESCAPES, e);
         this.pos += 2;
       } else throw new JsonSyntaxError('bad escape');
     }

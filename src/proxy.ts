@@ -23,6 +23,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { UsageError } from './errors.js';
+import { own } from './records.js';
 
 export interface Proxy {
   url: URL;
@@ -42,7 +43,7 @@ export interface ProxySettings {
 /** The value of NAME, lower-case spelling first. */
 function fromEnv(env: NodeJS.ProcessEnv, name: string): { value: string; variable: string } | undefined {
   for (const variable of [name.toLowerCase(), name.toUpperCase()]) {
-    const value = env[variable]?.trim();
+    const value = own(env, variable)?.trim();
     if (value) return { value, variable };
   }
   return undefined;

@@ -201,11 +201,11 @@ function checkPlaces(pieces: Piece[], path: string): ManifestProblem[] {
     }
   }
   const holeSet = new Set(holes.keys());
-  const languages = new Set([...holes.values()].map((p) => filterLanguage[p.filter]).filter((l) => l !== undefined));
+  const languages = new Set([...holes.values()].map((p) => own(filterLanguage, p.filter)).filter((l) => l !== undefined));
   for (const language of languages) {
     const places = placesIn(language, text, holeSet);
     for (const [index, piece] of holes) {
-      if (filterLanguage[piece.filter] !== language) continue;
+      if (own(filterLanguage, piece.filter) !== language) continue;
       // A placeholder the reader stepped over (escaped by a backslash, part of a here-document's word) is not known to be code.
       const place = places.get(index) ?? { enclosedBy: 'escaped, or part of a word the check cannot read as code', optionPosition: false };
       if (place.optionPosition) piece.optionPosition = true;
