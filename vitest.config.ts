@@ -27,6 +27,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
+      // The emulator package's own tests and its conformance suite against moto (`npm test -w @ssm-materialize/emulator` runs these alone).
+      { extends: true, test: { name: 'emulator', include: ['packages/emulator/test/**/*.test.ts'], isolate: false } },
     ],
   },
 });

@@ -1,8 +1,10 @@
 /**
- * `ssm-materialize emulator`: start the emulator in the foreground, print how
+ * `ssm-emulator` and `ssm-materialize emulator`: start the emulator in the foreground, print how
  * to point a client at it, and on SIGINT/SIGTERM print the counters and stop.
  */
-import { UsageError } from '../errors.js';
+import { EmulatorUsageError } from './errors.js';
+
+export { EmulatorError } from './errors.js';
 import { startEmulator, type RunningEmulator } from './index.js';
 import { loadSeedFile, resolveSeed } from './seed.js';
 import { DEMO_CREDENTIAL, type Faults, type Seed } from './types.js';
@@ -19,6 +21,8 @@ export interface EmulatorCommandOptions {
   anySignature?: boolean | undefined;
   /** Log one line per request to stderr: operation, parameter names, status (never values). */
   verbose?: boolean | undefined;
+  /** How the banner names the command that started it. @default 'ssm-emulator' */
+  program?: string | undefined;
 }
 
 export interface CommandIo {
@@ -47,16 +51,17 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`port ${opts.port} is already in use`, { hint: 'pick another with --port N, or --port 0 for any free port', cause: err });
-    if (err instanceof RangeError) throw new UsageError(err.message, { cause: err });
+    if (code === 'EADDRINUSE') throw new EmulatorUsageError(`port ${opts.port} is already in use`, { hint: 'pick another with --port N, or --port 0 for any free port', cause: err });
+    if (err instanceof RangeError) throw new EmulatorUsageError(err.message, { cause: err });
     throw err;
   }
 
+  const program = opts.program ?? 'ssm-emulator';
   const credential = resolved.credentials[0];
   const signature = opts.anySignature ? 'any' : resolved.signature;
   io.stdout(
     [
-      `ssm-materialize emulator listening on ${emulator.url}`,
+      `${program} listening on ${emulator.url}`,
       `${resolved.parameters.length} parameter${resolved.parameters.length === 1 ? '' : 's'}, region ${resolved.region}, account ${resolved.account}, signatures: ${signature === 'any' ? 'any accepted' : 'verified'}`,
       'Point a client at it with:',
       `  export AWS_ENDPOINT_URL_SSM=${emulator.url}`,
@@ -85,7 +90,7 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
     process.once('SIGTERM', done);
     stop?.addEventListener('abort', done, { once: true });
   });
-  io.stdout(`ssm-materialize emulator stopping; counters: ${JSON.stringify(emulator.counters())}\n`);
+  io.stdout(`${program} stopping; counters: ${JSON.stringify(emulator.counters())}\n`);
   await emulator.close();
   return 0;
 }

@@ -8,7 +8,7 @@ import type { Kms } from './kms.js';
 import type { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
 import type { SecretStore } from './secrets.js';
-import { parameterArn } from '../names.js';
+import { storageKey } from './validate.js';
 
 export interface OpContext {
   state: ParameterState;
@@ -22,7 +22,8 @@ export interface OpContext {
 
 export type Operation = (body: Body, ctx: OpContext) => unknown;
 
-export const arnOf = (ctx: OpContext, name: string): string => parameterArn(name, ctx.region, ctx.account);
+/** A stored parameter's ARN: one slash after `parameter`, for `/app/db` and `app` alike. */
+export const arnOf = (ctx: OpContext, name: string): string => `arn:aws:ssm:${ctx.region}:${ctx.account}:parameter/${storageKey(name)}`;
 
 /** Throw the check's error, if it found one. */
 export function raise(e: SsmError | undefined): void {

@@ -5,7 +5,7 @@
  * given `seed` and request sequence always produce the same faults.
  */
 import { NO_FAULTS, type Faults } from './types.js';
-import { mulberry32 } from '../prng.js';
+import { mulberry32 } from './prng.js';
 
 export type Fault = 'none' | 'drop' | 'stall' | 'error';
 

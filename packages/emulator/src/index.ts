@@ -1,6 +1,6 @@
 /**
  * The local Parameter Store emulator: start it, seed it, inject faults, read
- * its counters. See EMULATOR.md.
+ * its counters. See README.md.
  */
 import type { AddressInfo } from 'node:net';
 import { FaultInjector } from './faults.js';
@@ -12,8 +12,10 @@ import { SecretStore } from './secrets.js';
 import type { Counters, Faults, Seed, SignatureMode } from './types.js';
 import { SsmError } from './ssm-error.js';
 
-export type { Counters, Faults, Seed, SeedParameter, SeedSecret, SeedCredential, SeedKmsKey, SeedRole, AccessRule, SignatureMode } from './types.js';
-export { loadSeedFile } from './seed.js';
+export type { Counters, Faults, ParameterType, Seed, SeedParameter, SeedSecret, SeedCredential, SeedKmsKey, SeedRole, AccessRule, SignatureMode } from './types.js';
+export { loadSeedFile, resolveSeed, SeedError } from './seed.js';
+export { DEMO_CREDENTIAL } from './types.js';
+export { EmulatorError, EmulatorUsageError, type SeedProblem } from './errors.js';
 
 export interface EmulatorOptions {
   /** 0 = any free port. @default 0 */

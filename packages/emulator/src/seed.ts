@@ -7,15 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { lineOfNode } from '../yaml-lines.js';
-import { ExitCode, ToolError, formatProblem, type ManifestProblem, type ToolErrorOptions } from '../errors.js';
+import { EmulatorError, formatProblem, type EmulatorErrorOptions, type SeedProblem } from './errors.js';
 
 /** The seed file is invalid; every problem found is reported at once, with file and line (exit 2). */
-export class SeedError extends ToolError {
-  readonly problems: ManifestProblem[];
-  constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
+export class SeedError extends EmulatorError {
+  readonly problems: SeedProblem[];
+  constructor(problems: SeedProblem[], options: EmulatorErrorOptions = {}) {
     const head = problems.length === 1 ? 'invalid seed file' : `invalid seed file (${problems.length} problems)`;
-    super('invalid_seed', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems } });
+    super('invalid_seed', [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems } });
     this.problems = problems;
   }
 }
@@ -56,7 +55,7 @@ type Path = (string | number)[];
 
 /** Collects problems; `at` locates a path in the source document (line 0 when unknown). */
 class Problems {
-  readonly list: ManifestProblem[] = [];
+  readonly list: SeedProblem[] = [];
   constructor(
     private readonly file: string,
     private readonly locate: (path: Path) => number,
@@ -389,7 +388,7 @@ export function loadSeedFile(path: string): Seed {
 function lineOf(doc: Document, lines: LineCounter, path: Path): number {
   for (let n = path.length; n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) return lineOfNode(lines, node);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
   }
   return 0;
 }

@@ -4,8 +4,7 @@
  * by hand in YAML; the same object is accepted programmatically.
  */
 
-export type { ParameterType } from '../store.js';
-import type { ParameterType } from '../store.js';
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
 export type Tier = 'Standard' | 'Advanced';
 
 /** One parameter in the seed. Give `value` (one version) or `versions` (oldest first). */

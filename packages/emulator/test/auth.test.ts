@@ -1,6 +1,6 @@
 /** SigV4 verification and per-access-key rules (SSM actions and KMS keys). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedHeaders } from '../helpers/sign.js';
+import { signedHeaders } from './sign.js';
 import {
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -8,7 +8,7 @@ import {
   PutParameterCommand,
   DescribeParametersCommand,
 } from '@aws-sdk/client-ssm';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../src/index.js';
 import { ACCOUNT, DEMO, NO_KMS, READER, REGION, baseSeed, client, expectSsmError, rawCall } from './helpers.js';
 
 let emulator: RunningEmulator;

@@ -1,6 +1,6 @@
 /** `ssm-materialize emulator` as the CLI runs it: banner, env vars, counters on stop. */
 import { describe, expect, it } from 'vitest';
-import { emulatorCommand } from '../../src/emulator/command.js';
+import { emulatorCommand } from '../src/command.js';
 
 describe('emulatorCommand', () => {
   it('prints the URL and the env vars to use, serves, and prints counters when stopped', async () => {

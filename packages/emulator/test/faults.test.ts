@@ -1,8 +1,8 @@
 /** Fault injection through the real SDK: TPS limit, server errors, drops, stalls, latency, counters. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { FaultInjector } from '../../src/emulator/faults.js';
+import { startEmulator, type RunningEmulator } from '../src/index.js';
+import { FaultInjector } from '../src/faults.js';
 import { DEMO, REGION, baseSeed, client } from './helpers.js';
 
 let emulator: RunningEmulator;

@@ -1,8 +1,8 @@
 /** Shared pieces of the emulator tests: a seed, SDK clients, error assertions. */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { expect } from 'vitest';
-import type { RunningEmulator, Seed } from '../../src/emulator/index.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import type { RunningEmulator, Seed } from '../src/index.js';
+import { DEMO_CREDENTIAL } from '../src/types.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 

@@ -11,7 +11,7 @@ import {
   type Parameter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../src/index.js';
 import { ACCOUNT, REGION, baseSeed, client, expectSsmError } from './helpers.js';
 
 let emulator: RunningEmulator;

@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
-import { SeedError } from '../../src/emulator/seed.js';
-import { loadSeedFile, startEmulator } from '../../src/emulator/index.js';
+import { SeedError } from '../src/seed.js';
+import { loadSeedFile, startEmulator } from '../src/index.js';
 import { client } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'emulator-seed-'));

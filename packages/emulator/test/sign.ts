@@ -1,6 +1,6 @@
 /** SigV4-sign a raw POST the way the SDK would, for tests that need to see (or tamper with) the wire. */
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from '../../src/emulator/sigv4.js';
+import { Sha256 } from '../src/sigv4.js';
 
 export interface SignOptions {
   service: string;

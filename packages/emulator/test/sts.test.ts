@@ -7,13 +7,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
 import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
-import { signedHeaders } from '../helpers/sign.js';
-import { emulatorCommand } from '../../src/emulator/command.js';
+import { signedHeaders } from './sign.js';
+import { emulatorCommand } from '../src/command.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
-import { SeedError } from '../../src/emulator/seed.js';
+import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../src/index.js';
+import { SeedError } from '../src/seed.js';
 import { ACCOUNT, DEMO, READER, REGION, baseSeed, expectSsmError } from './helpers.js';
 
 const DEPLOY = `arn:aws:iam::${ACCOUNT}:role/deploy`;

@@ -1,7 +1,7 @@
 /** The wire format, loopback rules, control endpoints and the log, with raw HTTP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../src/index.js';
 import { baseSeed, rawCall } from './helpers.js';
 
 let emulator: RunningEmulator;

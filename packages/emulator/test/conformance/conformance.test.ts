@@ -4,7 +4,7 @@
  * printed reason, and the emulator half still runs against the `aws` views.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../../src/index.js';
 import { call, motoAvailable, startMoto, type Moto, type Outcome } from './harness.js';
 import { scenarios, type Call } from './scenarios.js';
 
