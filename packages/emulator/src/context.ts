@@ -8,6 +8,7 @@ import type { Kms } from './kms.js';
 import type { SsmError } from './ssm-error.js';
 import type { ParameterState } from './state.js';
 import type { SecretStore } from './secrets.js';
+import type { Counters } from './types.js';
 import { storageKey } from './validate.js';
 
 export interface OpContext {
@@ -18,6 +19,8 @@ export interface OpContext {
   principal: Principal;
   region: string;
   account: string;
+  /** The server's counters: listings add what they looked at. */
+  counters: Counters;
 }
 
 export type Operation = (body: Body, ctx: OpContext) => unknown;

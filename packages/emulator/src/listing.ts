@@ -28,17 +28,18 @@ function decodeToken(token: string | undefined, scope: string): string | undefin
 /**
  * One page. Like AWS, a page scans `max` candidates and returns those that
  * pass the filters, so a filtered page may be short, even empty, and still
- * carry a NextToken.
+ * carry a NextToken. `candidates` gives those after a storage key, in order:
+ * one more than the page is asked for, to know whether another page follows.
  */
 export function paginate(
-  candidates: ParameterEntry[],
+  candidates: (after: string | undefined, limit: number) => ParameterEntry[],
   max: number,
   token: string | undefined,
   scope: string,
   keep: (p: ParameterEntry) => boolean,
 ): { page: ParameterEntry[]; next?: string } {
   const after = decodeToken(token, scope);
-  const rest = after === undefined ? candidates : candidates.filter((p) => storageKey(p.name) > after);
+  const rest = candidates(after, max + 1);
   const window = rest.slice(0, max);
   const last = window.at(-1);
   const page = window.filter(keep);

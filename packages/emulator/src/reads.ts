@@ -164,7 +164,7 @@ export const getParametersByPath: Operation = (body, ctx) => {
 
   const labels = filters.filter((f) => f.Key === 'Label').flatMap((f) => f.Values);
   const others = filters.filter((f) => f.Key !== 'Label');
-  const candidates = ctx.state.under(path, recursive);
+  const candidates = (after: string | undefined, limit: number) => ctx.state.scan(path, recursive, after, limit, () => (ctx.counters.scanned += 1));
   const scope = `path:${storageKey(own)}:${recursive}`;
   const { page, next } = paginate(candidates, max, optionalString(body, 'NextToken'), scope, (p) => {
     if (!others.every((f) => matchesFilter(p, f))) return false;
@@ -189,7 +189,8 @@ export const describeParameters: Operation = (body, ctx) => {
   raise(ctx.access.checkSsm(ctx.principal, 'DescribeParameters', `arn:aws:ssm:${ctx.region}:${ctx.account}:*`));
 
   const all = [...legacy, ...filters];
-  const { page, next } = paginate(ctx.state.all(), max, optionalString(body, 'NextToken'), 'describe', (p) => all.every((f) => matchesFilter(p, f)));
+  const candidates = (after: string | undefined, limit: number) => ctx.state.scan('', true, after, limit, () => (ctx.counters.scanned += 1));
+  const { page, next } = paginate(candidates, max, optionalString(body, 'NextToken'), 'describe', (p) => all.every((f) => matchesFilter(p, f)));
   const out = page.map((p) => {
     const v = p.versions.at(-1);
     if (!v) throw new SsmError('InternalServerError', 'parameter without versions', 500);

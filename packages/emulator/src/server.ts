@@ -50,7 +50,7 @@ interface Caller {
 }
 
 export function emptyCounters(): Counters {
-  return { requests: 0, operations: {}, throttled: 0, faulted: 0, dropped: 0, stalled: 0, denied: 0 };
+  return { requests: 0, operations: {}, throttled: 0, faulted: 0, dropped: 0, stalled: 0, denied: 0, scanned: 0 };
 }
 
 export class EmulatorServer {
@@ -158,7 +158,7 @@ export class EmulatorServer {
         this.counters.throttled += 1;
         throw new SsmError('ThrottlingException', 'Rate exceeded');
       }
-      const ctx: OpContext = { state: this.config.state, secrets: this.config.secrets, kms: this.config.kms, access: this.access, principal, region: this.config.region, account: this.config.account };
+      const ctx: OpContext = { state: this.config.state, secrets: this.config.secrets, kms: this.config.kms, access: this.access, principal, region: this.config.region, account: this.config.account, counters: this.counters };
       payload = op(input, ctx);
     } catch (err) {
       if (!(err instanceof SsmError)) throw err;

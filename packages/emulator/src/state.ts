@@ -37,6 +37,8 @@ export type NewVersion = Omit<Version, 'version' | 'labels' | 'modified'>;
 
 export class ParameterState {
   private readonly byKey = new Map<string, ParameterEntry>();
+  /** The storage keys in order, kept as parameters come and go, so that a listing page need not sort or scan the store. */
+  private readonly sorted: string[] = [];
 
   get size(): number {
     return this.byKey.size;
@@ -48,18 +50,48 @@ export class ParameterState {
 
   /** Sorted by name: the order GetParametersByPath and DescribeParameters list in. */
   all(): ParameterEntry[] {
-    return [...this.byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+    return this.sorted.map((key) => this.byKey.get(key) as ParameterEntry);
   }
 
-  /** Parameters below a path: `/a` and `/a/` alike; `/ab` is not under `/a`. */
-  under(path: string, recursive: boolean): ParameterEntry[] {
+  /**
+   * Up to `limit` parameters below a path (`/a` and `/a/` alike; `/ab` is
+   * not under `/a`; the empty path holds every parameter), in name order,
+   * after the storage key `after`: a listing page. It starts by binary
+   * search and looks at what it returns plus, not recursive, one key per
+   * deeper subtree it jumps over; `visit` is called for each key looked at.
+   */
+  scan(path: string, recursive: boolean, after: string | undefined, limit: number, visit: () => void): ParameterEntry[] {
     let prefix = storageKey(path);
     if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
-    return this.all().filter((p) => {
-      const key = storageKey(p.name);
-      if (!key.startsWith(prefix)) return false;
-      return recursive || !key.slice(prefix.length).includes('/');
-    });
+    // No name holds NUL: the first key at or after `after` + NUL is the first one after `after`.
+    let i = Math.max(this.firstAtOrAfter(prefix), after === undefined ? 0 : this.firstAtOrAfter(`${after}\u0000`));
+    const out: ParameterEntry[] = [];
+    while (out.length < limit && i < this.sorted.length) {
+      const key = this.sorted[i] as string;
+      visit();
+      if (!key.startsWith(prefix)) break;
+      const slash = recursive ? -1 : key.indexOf('/', prefix.length);
+      if (slash >= 0) {
+        // '0' is the character after '/': the first key past this whole subtree.
+        i = this.firstAtOrAfter(`${key.slice(0, slash)}0`);
+        continue;
+      }
+      out.push(this.byKey.get(key) as ParameterEntry);
+      i += 1;
+    }
+    return out;
+  }
+
+  /** Index in `sorted` of the first key at or after `key`. */
+  private firstAtOrAfter(key: string): number {
+    let low = 0;
+    let high = this.sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.sorted[mid] as string) < key) low = mid + 1;
+      else high = mid;
+    }
+    return low;
   }
 
   /** The version a selector names, the latest without one; undefined when there is none. */
@@ -74,7 +106,9 @@ export class ParameterState {
     let parameter = this.get(name);
     if (!parameter) {
       parameter = { name, versions: [], tags };
-      this.byKey.set(storageKey(name), parameter);
+      const key = storageKey(name);
+      this.byKey.set(key, parameter);
+      this.sorted.splice(this.firstAtOrAfter(key), 0, key);
     }
     const versions = parameter.versions;
     if (versions.length >= MAX_VERSIONS) {
@@ -94,7 +128,9 @@ export class ParameterState {
   }
 
   delete(name: string): void {
-    if (!this.byKey.delete(storageKey(name))) throw parameterNotFound();
+    const key = storageKey(name);
+    if (!this.byKey.delete(key)) throw parameterNotFound();
+    this.sorted.splice(this.firstAtOrAfter(key), 1);
   }
 
   /**

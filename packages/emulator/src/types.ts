@@ -127,6 +127,8 @@ export interface Counters {
   stalled: number;
   /** Refused: bad or unknown credentials, or an access rule / KMS grant said no. */
   denied: number;
+  /** Parameters that listings (GetParametersByPath, DescribeParameters) looked at: about what their pages returned, not the store's size. */
+  scanned: number;
 }
 
 export const DEFAULT_REGION = 'us-east-1';

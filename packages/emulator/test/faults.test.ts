@@ -169,6 +169,7 @@ describe('counters', () => {
       dropped: 0,
       stalled: 0,
       denied: 1,
+      scanned: 0,
     });
     emulator.resetCounters();
     expect(emulator.counters().requests).toBe(0);
