@@ -94,7 +94,8 @@ export async function startMoto(): Promise<Moto> {
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
   try {
-    await waitForPort(port, child, 20_000);
+    // Generous: moto imports for seconds of CPU, and a shared CI machine may be busy (a safety net, not a speed check).
+    await waitForPort(port, child, 60_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${stderr}`);
