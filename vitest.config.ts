@@ -25,7 +25,8 @@ export default defineConfig({
     // A scratch directory for the whole run, removed at its end (what outlives one test file in a shared worker).
     globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
-      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
+      // With the emulator package's own tests and its conformance suite (`npm test -w @ssm-materialize/emulator` runs those alone).
+      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
     ],
   },

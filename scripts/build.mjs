@@ -1,7 +1,8 @@
-// `npm run build`: the npm package's dist/, three files:
-//   ssm-materialize.bundle.cjs   the whole CLI in one CommonJS file (scripts/bundle.mjs)
+// `npm run build`: the npm package's dist/, four files:
+//   ssm-materialize.bundle.cjs   the whole CLI in one CommonJS file (scripts/bundle.mjs), without the emulator
 //   ssm-materialize.bundle.cache its V8 code cache, made here by this Node after a training run
 //   ssm-materialize.cjs          the bin: runs the bundle through the cache (src/launch.ts)
+//   ssm-materialize-emulator.cjs the emulator (packages/emulator), loaded by `ssm-materialize emulator` only
 // A single file loads ~100 ms faster than the unbundled module graph, and the
 // cache saves most of the bundle's compile time (BENCHMARKS.md has both).
 import { build } from 'esbuild';
@@ -9,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_OPTIONS, bundleCli } from './bundle.mjs';
+import { bundleEmulatorCommand } from '@ssm-materialize/emulator/bundle';
+import { BUNDLE_OPTIONS, EMULATOR_FILE, bundleCli } from './bundle.mjs';
 import { startEmulatorProcess } from './emulator-process.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -19,6 +21,7 @@ mkdirSync(dist);
 
 const bundle = join(dist, 'ssm-materialize.bundle.cjs');
 await bundleCli(bundle);
+await bundleEmulatorCommand(join(dist, EMULATOR_FILE));
 // The launcher reads the bundle as latin1, which is only right for ASCII
 // (esbuild's default charset escapes everything else).
 const nonAscii = readFileSync(bundle).findIndex((byte) => byte > 0x7f);
@@ -34,8 +37,7 @@ chmodSync(bin, 0o755);
 await writeTrainedCodeCache();
 
 /**
- * The training run: a `write` of a few formats against the bundle's own
- * emulator, on loopback, in a scratch directory, with demo credentials and
+ * The training run: a `write` of a few formats against the emulator, on loopback, in a scratch directory, with demo credentials and
  * no instance metadata. Should it fail, the cache of the top-level code is
  * written instead, with a warning: the tool is the same, only slower to start.
  */
@@ -55,7 +57,8 @@ async function writeTrainedCodeCache() {
   );
   let emulator;
   try {
-    emulator = await startEmulatorProcess(bundle, join(scratch, 'seed.json'));
+    // The emulator package's own bin (`npm run build` builds the workspaces first), not the product.
+    emulator = await startEmulatorProcess(join(root, 'packages', 'emulator', 'dist', 'ssm-emulator.cjs'), join(scratch, 'seed.json'), [], []);
     const env = {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',

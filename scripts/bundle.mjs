@@ -85,13 +85,34 @@ const deferStringWidth = {
   },
 };
 
-/** Bundles src/bin.ts into `outfile`. */
-export async function bundleCli(outfile) {
+/** The file beside the bundle that holds the emulator (packages/emulator), for `ssm-materialize emulator`. */
+export const EMULATOR_FILE = 'ssm-materialize-emulator.cjs';
+
+/**
+ * The emulator is no part of the product's bundle: src/commands/emulator.ts
+ * imports the workspace package, and here that import becomes a `require`
+ * of the emulator's own file beside the bundle.
+ */
+const emulatorBesideBundle = (file) => ({
+  name: 'emulator-beside-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^@ssm-materialize\/emulator(\/|$)/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || args.path !== '@ssm-materialize/emulator/command') {
+        return { errors: [{ text: `${args.importer}: the product may reach the emulator only through import('@ssm-materialize/emulator/command')` }] };
+      }
+      return { path: `./${file}`, external: true };
+    });
+  },
+});
+
+/** Bundles src/bin.ts into `outfile`; the esbuild result carries its metafile. */
+export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE } = {}) {
   return build({
     ...BUNDLE_OPTIONS,
     entryPoints: [join(root, 'src', 'bin.ts')],
     outfile,
-    plugins: [sdkPrebundle, deferStringWidth],
+    metafile: true,
+    plugins: [sdkPrebundle, deferStringWidth, emulatorBesideBundle(emulatorFile)],
     // yargs (ESM) locates itself through import.meta.url; CommonJS has no
     // import.meta. Inside the standalone executable there is no script file:
     // the executable itself stands in for it.

@@ -1,9 +1,10 @@
-// Start `ssm-materialize emulator` as a child process on a free port and
+// Start `ssm-materialize emulator` (or, with `command` [], the emulator
+// package's own `ssm-emulator`) as a child process on a free port and
 // resolve with its URL once it listens (for the demo and the benchmark).
 import { spawn } from 'node:child_process';
 
-export function startEmulatorProcess(cli, seedFile, extraArgs = []) {
-  const child = spawn(process.execPath, [cli, 'emulator', '--port', '0', '--seed', seedFile, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startEmulatorProcess(cli, seedFile, extraArgs = [], command = ['emulator']) {
+  const child = spawn(process.execPath, [cli, ...command, '--port', '0', '--seed', seedFile, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let seen = '';
     const timer = setTimeout(() => reject(new Error('emulator did not start within 10 s')), 10_000);

@@ -120,8 +120,8 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
       return initCommand(args as never, log);
     }
     case 'emulator': {
-      // Loaded only here: the product's commands never load emulator code.
-      const { emulatorCommand } = await import('./emulator/command.js');
+      // Loaded only here, from a file of its own: the product's commands never load emulator code.
+      const { emulatorCommand } = await import('./commands/emulator.js');
       return emulatorCommand(
         {
           port: args.port as number,
@@ -337,7 +337,7 @@ function parser(argv: string[]) {
         `Formats: ${formatNames.join(', ')}.`,
         'Exit codes: 0 ok | 1 check: would change | 2 usage or invalid manifest | 3 parameters missing |',
         '4 access denied or bad credentials | 5 store unavailable | 6 output not writable or value not representable | 70 bug.',
-        'Docs: README.md; the emulator: EMULATOR.md.',
+        'Docs: README.md; the emulator: packages/emulator/README.md.',
       ].join('\n'),
     )
     .help()

@@ -5,7 +5,7 @@
  * `record['__proto__'] = v` replaces its prototype instead of storing a key.
  * So a record built from such names has no prototype, and a record that may
  * have one is read through `own`. test/architecture/prototype-lookups.test.ts
- * keeps every lookup in src/ to these two forms (or a Map).
+ * keeps every lookup in src/ and the emulator package to these two forms (or a Map).
  */
 
 /** A record without a prototype: every key, `__proto__` included, is data. */

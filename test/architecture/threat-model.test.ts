@@ -47,7 +47,7 @@ function rows(text: string): Row[] {
 /** `path/to/x.test.ts` :: "name" pairs cited in a tests cell. */
 function citedTests(cell: string): Array<{ file: string; name: string }> {
   const cited: Array<{ file: string; name: string }> = [];
-  for (const m of cell.matchAll(/`(test\/[^`]+\.test\.ts)`\s*::\s*"((?:[^"\\]|\\.)+)"/g)) {
+  for (const m of cell.matchAll(/`((?:packages\/[^/`]+\/)?test\/[^`]+\.test\.ts)`\s*::\s*"((?:[^"\\]|\\.)+)"/g)) {
     cited.push({ file: m[1] as string, name: (m[2] as string).replace(/\\(.)/g, '$1') });
   }
   return cited;

@@ -20,8 +20,8 @@ import { useInProcessEmulator, runAgainst, useCanaryRuns } from '../helpers/inpr
 import { signedHeaders } from '../helpers/sign.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { CREDENTIALS, REGION, motoAvailable, startMoto, type Moto } from '../conformance/harness.js';
-import { loadSeedFile } from '../../src/emulator/index.js';
-import { SeedError } from '../../src/emulator/seed.js';
+import { loadSeedFile } from '@ssm-materialize/emulator';
+import { SeedError } from '@ssm-materialize/emulator';
 
 const CANARY = 'CANARY';
 const REF = '/aws/reference/secretsmanager';

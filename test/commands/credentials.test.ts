@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess as runCli } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSeedFile } from '../../src/emulator/seed.js';
+import { loadSeedFile } from '@ssm-materialize/emulator';
 import { readDotenv, readJson } from '../helpers/consumers.js';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSeedFile } from '../../src/emulator/seed.js';
+import { loadSeedFile } from '@ssm-materialize/emulator';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
 

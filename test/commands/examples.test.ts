@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSeedFile } from '../../src/emulator/seed.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { loadSeedFile } from '@ssm-materialize/emulator';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess as runCli } from '../helpers/main.js';
 import { readDotenv, readJson, readShell, readYaml } from '../helpers/consumers.js';

@@ -8,12 +8,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { readDotenv } from '../helpers/consumers.js';
 import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const CANARY = 'CANARY';
 const LIMITED = { access_key_id: 'AKIALIMITED', secret_access_key: 'limited-secret' };

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';

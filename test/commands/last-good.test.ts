@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const CANARY = 'CANARY';
 const LIMITED = { access_key_id: 'AKIALIMITED', secret_access_key: 'limited-secret' };

@@ -8,13 +8,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AccessRule } from '../../src/emulator/types.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
+import type { AccessRule } from '@ssm-materialize/emulator';
 import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess as runCli } from '../helpers/main.js';
 import { readDotenv } from '../helpers/consumers.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const tempDir = useTempDir();
 const running: RunningEmulator[] = [];

@@ -7,8 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { AccessRule } from '../../src/emulator/types.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
+import type { AccessRule } from '@ssm-materialize/emulator';
 import { readDotenv } from '../helpers/consumers.js';
 import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';

@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { cliEnv } from '../helpers/cli.js';
 import { runCliInProcess as runCli, type MainResult as CliResult } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readDotenv } from '../helpers/consumers.js';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const CANARY = 'CANARY';
 const REF = '/aws/reference/secretsmanager';

@@ -9,11 +9,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signedHeaders } from '../helpers/sign.js';
+import { signedHeaders } from '@ssm-materialize/emulator/testing';
 import { readDotenv } from '../helpers/consumers.js';
 import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { CREDENTIALS, REGION, call, motoAvailable, startMoto, type Moto } from './harness.js';
+import { CREDENTIALS, REGION, call, motoAvailable, startMoto, type Moto } from '@ssm-materialize/emulator/testing';
 
 const HAVE_MOTO = motoAvailable();
 if (!HAVE_MOTO && process.env.CI) throw new Error('CI: moto is required (python3 -m moto.server)');

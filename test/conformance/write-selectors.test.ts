@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { call, motoAvailable, startMoto, type Moto } from './harness.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
+import { call, motoAvailable, startMoto, type Moto } from '@ssm-materialize/emulator/testing';
 import { mainEnv, runCliInProcess as runMain } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 

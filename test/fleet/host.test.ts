@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { call, startMoto, type Moto } from '../conformance/harness.js';
 import { runMain } from '../helpers/main.js';
 import { useInstances, type Instance } from '../integrations/instance.js';

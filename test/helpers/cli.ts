@@ -1,6 +1,6 @@
 /** Run the built CLI (dist/ssm-materialize.cjs, the npm bin) as a child process, the way users and deploy hooks do. */
 import { join } from 'node:path';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 import { runCommand } from './spawn.js';
 
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'ssm-materialize.cjs');

@@ -6,10 +6,13 @@
  * the real SDK over HTTP to the emulator.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import type { SeedParameter } from '../../src/emulator/types.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
+import type { SeedParameter } from '@ssm-materialize/emulator';
 import { cliEnv, runCli, type CliResult } from './cli.js';
 import { runMain, type MainResult } from './main.js';
+
+// The emulator is the workspace package @ssm-materialize/emulator; product tests may import it from here too.
+export { DEMO_CREDENTIAL, loadSeedFile, resolveSeed, startEmulator, type RunningEmulator, type Seed, type SeedParameter } from '@ssm-materialize/emulator';
 
 export const APP_KEY_ALIAS = 'alias/MyApplicationKey';
 

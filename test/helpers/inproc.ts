@@ -5,7 +5,7 @@
  * asserts that no value (each seeded value carries `canary`) reached either.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
-import { startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator, type Seed } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIALS } from './cli.js';
 import { runMain, type MainResult } from './main.js';
 

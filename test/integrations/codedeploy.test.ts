@@ -12,8 +12,8 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } 
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml } from 'yaml';
-import { resolveSeed } from '../../src/emulator/seed.js';
-import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
+import { resolveSeed } from '@ssm-materialize/emulator';
+import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '@ssm-materialize/emulator';
 import { CLI } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Copy, DockerfileParser, Run, type Instruction } from 'dockerfile-ast';
-import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '../../src/emulator/index.js';
+import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIALS, type CliResult } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { EXAMPLES, useInstances, type Instance } from './instance.js';

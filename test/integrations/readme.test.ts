@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadSeedFile, startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { loadSeedFile, startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { CLI, DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { runMain } from '../helpers/main.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { loadSeedFile, startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { loadSeedFile, startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { CLI, DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { useTempDir } from '../helpers/tmp.js';

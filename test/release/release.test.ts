@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { createServer, type Server } from 'node:http';
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';
@@ -24,9 +25,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const EXE = `ssm-materialize-${version}-${process.platform}-${process.arch}`;
 const BUNDLE = `ssm-materialize-${version}.cjs`;
+const EMULATOR = `ssm-materialize-emulator-${version}.cjs`;
 const SECRET = 'CANARY-release-s3cr3t';
-/** The bin (src/launch.ts), the bundle it runs and the bundle's V8 code cache. */
-const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize.bundle.cache'];
+/** The bin (src/launch.ts), the bundle it runs, the bundle's V8 code cache, and the emulator's own file. */
+const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize.bundle.cache', 'dist/ssm-materialize-emulator.cjs'];
 
 let work: string;
 let releaseDir: string;
@@ -79,10 +81,10 @@ function expectWritten(dir: string, result: { code: number | null; stdout: strin
 }
 
 describe.concurrent('npm run release', () => {
-  it('produces the executable, the .cjs bundle and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
-    expect(readdirSync(releaseDir).sort()).toEqual([BUNDLE, EXE, 'SHA256SUMS'].sort());
+  it('produces the executable, the .cjs bundle, the emulator file and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
+    expect(readdirSync(releaseDir).sort()).toEqual([BUNDLE, EMULATOR, EXE, 'SHA256SUMS'].sort());
     const sums = readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8');
-    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual([BUNDLE, EXE].sort());
+    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual([BUNDLE, EMULATOR, EXE].sort());
     const check = await runCommand('sha256sum', ['-c', 'SHA256SUMS'], { env: { PATH: process.env.PATH }, cwd: releaseDir });
     expect(check.code).toBe(0);
     expect(check.stdout).toContain(`${EXE}: OK`);
@@ -109,6 +111,26 @@ describe.concurrent('npm run release', () => {
     copyFileSync(join(releaseDir, EXE), join(dir, 'ssm-materialize'));
     const r = await runCommand(join(dir, 'ssm-materialize'), ['write', '-m', 'materialize.yaml'], { env: awsEnv(emptyBin, dir), cwd: dir });
     expectWritten(dir, r);
+  });
+
+  it('the standalone executable, alone with no node on PATH, runs `emulator` from the copy embedded in it', async () => {
+    const dir = host('exe-emulator');
+    const emptyBin = join(dir, 'bin');
+    mkdirSync(emptyBin);
+    copyFileSync(join(releaseDir, EXE), join(dir, 'ssm-materialize'));
+    const stopped = await runEmulatorCommand(join(dir, 'ssm-materialize'), [], { PATH: emptyBin, HOME: dir }, dir);
+    expect(stopped.stdout).toMatch(/^ssm-materialize emulator listening on http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(stopped.stdout).toMatch(/ssm-materialize emulator stopping; counters: \{"requests":1,/);
+    expect(stopped.code).toBe(0);
+  });
+
+  it('the .cjs bundle runs `emulator` from the emulator file beside it', async () => {
+    const dir = host('bundle-emulator');
+    copyFileSync(join(releaseDir, BUNDLE), join(dir, BUNDLE));
+    copyFileSync(join(releaseDir, EMULATOR), join(dir, EMULATOR));
+    const stopped = await runEmulatorCommand(process.execPath, [join(dir, BUNDLE)], { PATH: '/nonexistent', HOME: dir }, dir);
+    expect(stopped.stdout).toMatch(/ssm-materialize emulator stopping; counters: \{"requests":1,/);
+    expect(stopped.code).toBe(0);
   });
 
   it('the .cjs bundle runs under node and writes the same file', async () => {
@@ -165,6 +187,30 @@ describe.concurrent('the npm package', () => {
     expectWritten(dir, r);
   }, 120_000);
 });
+
+/** Starts `emulator --port 0`, makes one request to it, stops it with SIGTERM; its exit code and output. */
+function runEmulatorCommand(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(file, [...args, 'emulator', '--port', '0'], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    let asked = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(stdout)?.[0];
+      if (!url || asked) return;
+      asked = true;
+      // One signed-less request: counted, refused (signatures are verified), then stop.
+      fetch(url, { method: 'POST', headers: { 'x-amz-target': 'AmazonSSM.GetParameter' }, body: '{}' }).then(
+        () => child.kill('SIGTERM'),
+        (err: unknown) => reject(err as Error),
+      );
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** A download site on loopback serving the release directory, standing in for the release page. */
 async function serveDirectory(dir: string): Promise<{ url: string; server: Server }> {

@@ -12,12 +12,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Faults, SeedCredential } from '../../src/emulator/index.js';
+import type { Faults, SeedCredential } from '@ssm-materialize/emulator';
 import { readDotenv, readJson } from '../helpers/consumers.js';
 import { cli, cliEnv, emulatorWith, expectCleanError, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
 import { runCliInProcess } from '../helpers/main.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const NAMES = Array.from({ length: 35 }, (_, i) => `/fault/app/k${String(i).padStart(2, '0')}`);
 const PATH_PARAMS = Array.from({ length: 25 }, (_, i) => `/fault/env/e${String(i).padStart(2, '0')}`);

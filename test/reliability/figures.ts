@@ -7,7 +7,7 @@
  *   RELIABILITY_FIGURES=/tmp/figures.jsonl npx vitest run test/reliability
  */
 import { appendFileSync } from 'node:fs';
-import { mulberry32 } from '../../src/prng.js';
+import { mulberry32 } from '@ssm-materialize/emulator/testing';
 
 export function recordFigure(suite: string, name: string, value: number | string): void {
   const line = JSON.stringify({ suite, name, value });

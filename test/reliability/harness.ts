@@ -9,8 +9,8 @@ import { cpSync, mkdirSync, readdirSync, writeFileSync, mkdtempSync, chmodSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, expect, inject } from 'vitest';
-import { startEmulator } from '../../src/emulator/index.js';
-import type { Seed } from '../../src/emulator/types.js';
+import { startEmulator } from '@ssm-materialize/emulator';
+import type { Seed } from '@ssm-materialize/emulator';
 import { CLI, cliEnv, type CliResult } from '../helpers/cli.js';
 import { isRoot, mustRunAsRoot } from './figures.js';
 

@@ -26,7 +26,7 @@ import type { CliResult } from '../helpers/cli.js';
 import { runMain, type MainResult } from '../helpers/main.js';
 import { cli, cliEnv, emulatorWith, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { recordFigure } from './figures.js';
-import { DEMO_CREDENTIAL } from '../../src/emulator/types.js';
+import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
 
 const token = (label: string) => `LEAK${label}Z${randomBytes(6).toString('hex')}`;
 /** Canary tokens by role; plain [A-Za-z0-9] so no escaping (JSON, shell, YAML) can disguise them. */

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { main } from '../../src/cli.js';
-import { DEMO, REGION } from '../emulator/helpers.js';
+import { DEMO, REGION } from '@ssm-materialize/emulator/testing';
 import { parse } from 'yaml';
 
 const NAMES = Array.from({ length: 25 }, (_, i) => `/budget/app/k${String(i).padStart(2, '0')}`);

@@ -6,10 +6,10 @@
  * concurrently.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { SsmStore } from '../../src/ssm.js';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { DEMO, REGION } from '../emulator/helpers.js';
+import { DEMO, REGION } from '@ssm-materialize/emulator/testing';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const NAMES = Array.from({ length: 200 }, (_, i) => `/pace/app/k${String(i).padStart(3, '0')}`);

@@ -29,5 +29,5 @@ it('start-up loads neither the AWS SDK, nor src/ssm.ts, nor the emulator: the co
   expect(loaded.some((p) => p.endsWith('src/cli.ts'))).toBe(true);
   expect(loaded.some((p) => p.includes('node_modules/yargs/'))).toBe(true);
   expect(loaded.filter((p) => p.includes('node_modules/@aws-sdk/') || p.includes('node_modules/@smithy/'))).toEqual([]);
-  expect(loaded.filter((p) => p.endsWith('src/ssm.ts') || p.includes('src/emulator/'))).toEqual([]);
+  expect(loaded.filter((p) => p.endsWith('src/ssm.ts') || p.includes('packages/emulator/'))).toEqual([]);
 });

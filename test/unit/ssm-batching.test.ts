@@ -1,6 +1,6 @@
 /** SsmStore's batching and paging, counted by the in-process emulator (the real SDK over HTTP). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { batchNames } from '../../src/batches.js';
 import { NAMES_PER_CALL, SsmStore } from '../../src/ssm.js';
 

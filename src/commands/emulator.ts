@@ -1,0 +1,69 @@
+/**
+ * `ssm-materialize emulator`: the emulator package's own command, loaded
+ * from its own file only when this command runs, so that the product's
+ * bundle holds no emulator code. Where that file is:
+ * - run from source (the tests): the workspace package @ssm-materialize/emulator;
+ * - the npm package: dist/ssm-materialize-emulator.cjs beside the bundle
+ *   (scripts/bundle.mjs points this import there);
+ * - the standalone executable: the same file, embedded as the SEA asset
+ *   named SEA_ASSET (scripts/release.mjs).
+ */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+import type * as EmulatorModule from '@ssm-materialize/emulator/command';
+import { ExitCode, ToolError, UsageError } from '../errors.js';
+
+/** The emulator module's key among the standalone executable's assets. */
+export const SEA_ASSET = 'ssm-materialize-emulator.cjs';
+
+export interface EmulatorArgs {
+  port: number;
+  seed: string | undefined;
+  tps: number | undefined;
+  latency: number | undefined;
+  errorRate: number | undefined;
+  dropRate: number | undefined;
+  anySignature: boolean;
+  verbose: boolean | undefined;
+}
+
+export async function emulatorCommand(args: EmulatorArgs, io: EmulatorModule.CommandIo): Promise<number> {
+  const emulator = await loadEmulator();
+  try {
+    return await emulator.emulatorCommand({ ...args, program: 'ssm-materialize emulator' }, io);
+  } catch (err) {
+    // The emulator's own errors (a bad seed file, a port in use) are the caller's input: usage errors here.
+    if (err instanceof emulator.EmulatorError) throw new ToolError(err.code, ExitCode.usage, err.message, { hint: err.hint, cause: err, details: err.details });
+    throw err;
+  }
+}
+
+async function loadEmulator(): Promise<typeof EmulatorModule> {
+  const sea = await import('node:sea');
+  if (sea.isSea()) return fromSeaAsset(sea);
+  try {
+    return await import('@ssm-materialize/emulator/command');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new UsageError(`the emulator's file is missing: ${(err as Error).message.split('\n')[0]}`, {
+      hint: 'the emulator ships as a file of its own: dist/ssm-materialize-emulator.cjs in the npm package, ssm-materialize-emulator-VERSION.cjs beside a release bundle',
+      cause: err,
+    });
+  }
+}
+
+/** Compiles the embedded module as CommonJS; the executable's require loads Node's built-ins, all it needs. */
+function fromSeaAsset(sea: typeof import('node:sea')): typeof EmulatorModule {
+  let source: string;
+  try {
+    source = sea.getAsset(SEA_ASSET, 'utf8');
+  } catch (err) {
+    throw new UsageError('this executable was built without the emulator', { hint: 'use the npm package or a release built by `npm run release`', cause: err });
+  }
+  const wrapped = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: SEA_ASSET });
+  const module = { exports: {} as typeof EmulatorModule };
+  const run = wrapped.runInThisContext() as (...args: unknown[]) => void;
+  run(module.exports, createRequire(process.execPath), module, SEA_ASSET, dirname(process.execPath));
+  return module.exports;
+}
