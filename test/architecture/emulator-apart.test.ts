@@ -81,7 +81,7 @@ describe('a bundle split at dynamic imports', () => {
         splitting: true,
         format: 'esm',
         platform: 'node',
-        target: 'node20',
+        target: 'node22',
         metafile: true,
         logLevel: 'silent',
         define: { SSM_MATERIALIZE_VERSION: '"0.0.0-test"' },
