@@ -67,7 +67,7 @@ beforeAll(async () => {
   // The real release command, into a directory of our own (dist/ and release/ stay untouched), with the key configured as a publisher would.
   const [built, startedMoto] = await Promise.all([
     runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir], { env: { ...process.env, GNUPGHOME: gnupgHome, SSM_MATERIALIZE_SIGNING_KEY: fingerprint }, cwd: ROOT }),
-    startMoto(),
+    startMotoPatiently(),
   ]);
   moto = startedMoto;
   if (built.code !== 0) throw new Error(`release failed (${built.code}):\n${built.stdout}\n${built.stderr}`);
@@ -79,6 +79,17 @@ afterAll(async () => {
   await moto?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
+
+/** moto imports for seconds; on a machine busy building the release beside it, that can outlast one start's wait. */
+async function startMotoPatiently(): Promise<Moto> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMoto();
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
 
 /** The bundled packages as the bundler reports them, worked out here independently of scripts/licenses.mjs: name@version of each node_modules package with code in the bundle. */
 async function bundledFromMetafile(): Promise<{ name: string; version: string; license: string }[]> {
