@@ -16,7 +16,7 @@ export async function loadSsmStore(root) {
   mkdirSync(join(root, '.tmp'), { recursive: true });
   const dir = mkdtempSync(join(root, '.tmp', 'bench-store-'));
   const outfile = join(dir, 'ssm.mjs');
-  await build({ entryPoints: [join(root, 'src', 'ssm.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({ entryPoints: [join(root, 'src', 'ssm.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node22', packages: 'external', logLevel: 'warning' });
   const mod = await import(pathToFileURL(outfile).href);
   rmSync(dir, { recursive: true, force: true });
   return mod.SsmStore;

@@ -10,7 +10,7 @@
 //            --heavy-runs N (1,000-name and latency runs), --no-moto,
 //            --no-per-name (skip the 100-call AWS CLI loop), --out FILE
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,6 @@ import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
 import { benchNames, benchValue, checkHostFiles, runFleet, writeHostDirs } from './fleet.mjs';
 import { startRateLimitProxy } from './rate-limit-proxy.mjs';
 import { inProcessFleet, loadSsmStore, sdkAdaptiveFleet } from './in-process-fleet.mjs';
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'ssm-materialize.cjs');
@@ -74,7 +72,6 @@ const baseEnv = (endpoint) => ({
   AWS_CONFIG_FILE: '/dev/null',
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
 
 function seedFile(name, names) {
@@ -136,8 +133,6 @@ const machine = {
   aws: spawnSync('aws', ['--version'], { encoding: 'utf8' }).stdout.trim() || spawnSync('aws', ['--version'], { encoding: 'utf8' }).stderr.trim(),
   moto: WITH_MOTO ? spawnSync('python3', ['-c', 'import moto; print(moto.__version__)'], { encoding: 'utf8' }).stdout.trim() : 'not run',
   loadBefore: loadavg().map(f2).join(' '),
-  // The bin runs the bundle through a V8 code cache made by `npm run build` (src/launch.ts); say whether this Node takes it.
-  codeCache: spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(cli)}).codeCacheAccepted()))`], { encoding: 'utf8' }).stdout === 'true' ? 'accepted' : 'rejected (start-up figures are without it)',
 };
 const results = {};
 const stopAll = [];
@@ -345,7 +340,6 @@ in the same run, because absolute times on a shared machine move with its load.
 | Node | ${machine.node} |
 | peer | ${machine.aws} |
 | moto | ${machine.moto} |
-| the bin's V8 code cache | ${machine.codeCache} |
 | run | ${new Date().toISOString()} |
 
 ## Targets (issue 11)
@@ -428,8 +422,9 @@ ${results.inProcess
 ## How to read this
 
 - Start-up (\`dist/ssm-materialize.cjs\`): one CommonJS bundle, whitespace-minified, with the AWS
-  SDK tree-shaken, compiled from a V8 code cache made at build time after a training \`write\`
-  against the bundled emulator (src/launch.ts), so it holds the functions a run compiles; each command
+  SDK tree-shaken, run with Node's compile cache on in the user's private cache directory
+  (src/launch.ts, src/compile-cache.ts; the start-up table runs it warm, as every run after a
+  host's first is); each command
   loads its own modules when it runs, so \`--version\` and \`validate\` load neither the SDK nor
   Node's network, crypto or child-process modules (test/e2e/bundle.test.ts checks that from inside
   the process); string-width, which only \`--help\` uses, loads on its first call. What is left
@@ -453,6 +448,8 @@ ${results.inProcess
 - \`--jitter\` for a fleet: \`ssm-materialize plan --fleet N\` prints the floor (N x calls / quota);
   a jitter about that long spreads the fleet's starts so the quota is rarely hit.
 `;
-writeFileSync(OUT, md);
+// The runtime section (bench/runtime.mjs, a paired run of its own) is kept as it was.
+const runtimeSection = existsSync(OUT) ? /<!-- runtime:start -->[\s\S]*<!-- runtime:end -->/.exec(readFileSync(OUT, 'utf8'))?.[0] : undefined;
+writeFileSync(OUT, runtimeSection ? `${md.trimEnd()}\n\n${runtimeSection}\n` : md);
 say(`wrote ${OUT}`);
 console.log(targets.join('\n'));

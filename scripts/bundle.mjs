@@ -13,7 +13,10 @@
 //   of it uses (http, crypto, zlib...) before it starts; here a `require`
 //   runs only when the code that needs it does.
 import { build } from 'esbuild';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleEmulatorCommand } from '@ssm-materialize/emulator/bundle';
+import { bundledPackages, thirdPartyNotices } from './licenses.mjs';
 
 const root = join(import.meta.dirname, '..');
 const sdkEntry = join(root, 'src', 'aws-sdk.ts');
@@ -24,7 +27,7 @@ export const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node20',
+  target: 'node22',
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
@@ -34,8 +37,8 @@ export const BUNDLE_OPTIONS = {
   ...minify,
 };
 
-/** Serves src/aws-sdk.ts as its own tree-shaken bundle. */
-const sdkPrebundle = {
+/** Serves src/aws-sdk.ts as its own tree-shaken bundle; `inputs` collects the files that went into it. */
+const sdkPrebundle = (inputs) => ({
   name: 'aws-sdk-prebundle',
   setup(b) {
     b.onResolve({ filter: /\/aws-sdk\.js$/ }, (args) =>
@@ -49,11 +52,21 @@ const sdkPrebundle = {
         format: 'esm',
         // The SDK's packages ship ES modules under "module"; only those tree-shake.
         mainFields: ['module', 'main'],
+        metafile: true,
       });
+      inputs.push(...bundledInputs(sdk.metafile));
       return { contents: sdk.outputFiles[0].text, loader: 'js', resolveDir: root };
     });
   },
-};
+});
+
+/** The source files whose code is in the output (esbuild's metafile), as absolute paths. */
+function bundledInputs(metafile) {
+  return Object.values(metafile.outputs)
+    .flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path))
+    .filter((path) => !path.includes(':'))
+    .map((path) => join(root, path));
+}
 
 /**
  * string-width (yargs and its help layout use it) builds an Intl.Segmenter
@@ -105,18 +118,50 @@ const emulatorBesideBundle = (file) => ({
   },
 });
 
-/** Bundles src/bin.ts into `outfile`; the esbuild result carries its metafile. */
+/**
+ * Bundles src/bin.ts into `outfile`; returns every source file whose code is
+ * in it (the licence notices and SBOMs are made from this list: scripts/licenses.mjs)
+ * and esbuild's metafile.
+ */
 export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE } = {}) {
-  return build({
+  const inputs = [];
+  const result = await build({
     ...BUNDLE_OPTIONS,
     entryPoints: [join(root, 'src', 'bin.ts')],
     outfile,
+    plugins: [sdkPrebundle(inputs), deferStringWidth, emulatorBesideBundle(emulatorFile)],
     metafile: true,
-    plugins: [sdkPrebundle, deferStringWidth, emulatorBesideBundle(emulatorFile)],
     // yargs (ESM) locates itself through import.meta.url; CommonJS has no
     // import.meta. Inside the standalone executable there is no script file:
     // the executable itself stands in for it.
     define: { 'import.meta.url': '__smImportMetaUrl' },
     banner: { js: "const __smImportMetaUrl = require('node:url').pathToFileURL(typeof __filename === 'string' && __filename ? __filename : process.execPath).href;" },
   });
+  return { inputs: [...new Set([...inputs, ...bundledInputs(result.metafile)])].sort(), metafile: result.metafile };
+}
+
+/**
+ * The emulator's own file (loaded only by `ssm-materialize emulator`); returns
+ * the source files whose code is in it, for the licence notices.
+ */
+export async function bundleEmulator(outfile) {
+  return { inputs: bundledInputs((await bundleEmulatorCommand(outfile)).metafile) };
+}
+
+/**
+ * The npm package's dist/ in `dir` (emptied first): the bundle, the bin that
+ * runs it (src/launch.ts), the emulator's own file and THIRD_PARTY_LICENSES
+ * for the packages bundled into either. Returns those packages (scripts/licenses.mjs).
+ */
+export async function buildDist(dir) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { inputs } = await bundleCli(join(dir, 'ssm-materialize.bundle.cjs'));
+  const emulator = await bundleEmulator(join(dir, EMULATOR_FILE));
+  const packages = bundledPackages([...new Set([...inputs, ...emulator.inputs])].sort());
+  writeFileSync(join(dir, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages));
+  const bin = join(dir, 'ssm-materialize.cjs');
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'launch.ts')], outfile: bin, banner: { js: '#!/usr/bin/env node' } });
+  chmodSync(bin, 0o755);
+  return packages;
 }

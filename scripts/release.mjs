@@ -1,65 +1,121 @@
 // `npm run release [-- --out DIR]`: the artifacts a release publishes, into release/ (or DIR).
-//   ssm-materialize-<version>-<platform>-<arch>  standalone executable (Node SEA): no Node needed on the host
-//   ssm-materialize-<version>.cjs                the single-file bundle, for hosts with Node >= 20.12
-//   ssm-materialize-emulator-<version>.cjs       the emulator, for that bundle's `emulator` command (beside it)
-//   SHA256SUMS                                   `sha256sum -c` format, for all three
+//   ssm-materialize-<version>-linux-x64     standalone executables (Node SEA): no Node needed on the host
+//   ssm-materialize-<version>-linux-arm64
+//   ssm-materialize-<version>.cjs           the single-file bundle, for hosts with Node >= 22 (runnable: shebang)
+//   ssm-materialize-emulator-<version>.cjs  the emulator, for that bundle's `emulator` command (beside it);
+//                                           the executables carry the same file inside, as an SEA asset
+//   ssm-materialize-<version>.tgz           the npm package (`npm i -g` it), THIRD_PARTY_LICENSES in its dist/
+//   THIRD_PARTY_LICENSES                    every bundled package's licence text, then Node's (the executables carry it)
+//   <artifact>.cdx.json                     a CycloneDX SBOM per artifact (the executables' list the embedded Node)
+//   SHA256SUMS                              `sha256sum -c` format, for every file above
+//   SHA256SUMS.asc                          its detached GnuPG signature, when the publisher's key is configured
+//                                           (scripts/sign.mjs: SSM_MATERIALIZE_SIGNING_KEY); never a key in this repository
 // The version is package.json's (src/cli.ts reads the same field).
 //
-// The SEA recipe for Node 20: the CommonJS bundle (SEA runs one CJS script;
+// The executables carry the Node of scripts/embedded-node.mjs (the current
+// LTS, from the npm registry, integrity checked), not the Node running this
+// script. The SEA recipe: the CommonJS bundle (SEA runs one CJS script;
 // scripts/bundle.mjs makes the same file for dist/), `node
-// --experimental-sea-config` turns it into a blob (with a V8 code cache:
-// faster start-up), and postject injects the blob into a copy of this node
-// binary. The blob embeds the code cache of *this* node build, so build
-// releases with the Node version they are meant to carry.
+// --experimental-sea-config` turns it into a blob with a V8 code cache, and
+// postject injects the blob into a copy of that Node. A code cache is only
+// valid for the Node build that made it, so each blob is made by the Node it
+// goes into: the arm64 one runs under qemu-user (Debian's qemu-user with the
+// arm64 C and C++ runtime from libc6-arm64-cross and libstdc++6-arm64-cross).
 import { inject } from 'postject';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bundleEmulatorCommand } from '@ssm-materialize/emulator/bundle';
-import { EMULATOR_FILE, bundleCli } from './bundle.mjs';
+import { EMULATOR_FILE, buildDist, bundleCli, bundleEmulator } from './bundle.mjs';
+import { EMBEDDED_NODE, embeddedNode } from './embedded-node.mjs';
+import { bundledPackages, cycloneDx, thirdPartyNotices } from './licenses.mjs';
+import { sign } from './sign.mjs';
 
 const root = join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outFlag = process.argv.indexOf('--out');
 const out = resolve(outFlag >= 0 && process.argv[outFlag + 1] ? process.argv[outFlag + 1] : join(root, 'release'));
 const work = `${out}.work`;
+const nodeCache = join(root, 'node_modules', '.cache', 'ssm-materialize-release');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+/** How to run each architecture's Node on this (x64) build machine. */
+const RUNNERS = { x64: [], arm64: ['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'] };
 
 // release/ is ours to empty; an --out directory given by the caller is only added to.
 if (outFlag < 0) rmSync(out, { recursive: true, force: true });
 rmSync(work, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 mkdirSync(work, { recursive: true });
+const artifacts = [];
 
 // 1. The bundle, made exactly as `npm run build` makes dist/'s (built apart
-// from dist/, which tests may be running at the same moment).
-const bundleName = `ssm-materialize-${version}.cjs`;
+// from dist/, which tests may be running at the same moment). The published
+// .cjs is the same script behind a shebang, so it runs as a command.
+const script = join(work, 'ssm-materialize.cjs');
 const emulatorName = `ssm-materialize-emulator-${version}.cjs`;
-const cjs = join(out, bundleName);
-await bundleCli(cjs, { emulatorFile: emulatorName });
-chmodSync(cjs, 0o755);
+const cli = await bundleCli(script, { emulatorFile: emulatorName });
 // The emulator is a file of its own: beside the bundle, and inside the
-// executable as an SEA asset (src/commands/emulator.ts loads it from there).
-await bundleEmulatorCommand(join(out, emulatorName));
+// executables as an SEA asset (src/commands/emulator.ts loads it from there).
+const emulator = await bundleEmulator(join(out, emulatorName));
+const packages = bundledPackages([...new Set([...cli.inputs, ...emulator.inputs])].sort());
+const bundleName = `ssm-materialize-${version}.cjs`;
+writeFileSync(join(out, bundleName), `#!/usr/bin/env node\n${readFileSync(script, 'utf8')}`, { mode: 0o755 });
+chmodSync(join(out, bundleName), 0o755);
+artifacts.push(bundleName);
+sbom(bundleName);
+artifacts.push(emulatorName);
 
-// 2. The blob, then a copy of node with the blob injected.
-const blob = join(work, 'sea-prep.blob');
-const seaConfig = join(work, 'sea-config.json');
-writeFileSync(
-  seaConfig,
-  JSON.stringify({ main: cjs, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { [EMULATOR_FILE]: join(out, emulatorName) } }),
-);
-execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
-const exeName = `ssm-materialize-${version}-${process.platform}-${process.arch}`;
-const exe = join(out, exeName);
-copyFileSync(process.execPath, exe);
-chmodSync(exe, 0o755);
-// postject may warn about a `.note.100` section on Linux: harmless.
-await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+// 2. One standalone executable per architecture.
+const nodeLicence = [];
+for (const arch of Object.keys(RUNNERS)) await standalone(arch);
 
-// 3. Checksums.
-const sums = [exeName, bundleName, emulatorName].map((name) => `${createHash('sha256').update(readFileSync(join(out, name))).digest('hex')}  ${name}\n`).join('');
+// 3. The npm package, packed from a staged copy (dist/ built afresh there, so
+// a dist/ in use by tests is left alone).
+const staged = join(work, 'package');
+mkdirSync(staged);
+for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(root, f), join(staged, f));
+cpSync(join(root, 'templates'), join(staged, 'templates'), { recursive: true });
+await buildDist(join(staged, 'dist'));
+const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: staged, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+artifacts.push(packed[0].filename);
+sbom(packed[0].filename);
+
+// 4. Notices: the bundled packages', then the embedded Node's own licence.
+writeFileSync(join(out, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages, nodeLicence.slice(0, 1)));
+artifacts.push('THIRD_PARTY_LICENSES');
+
+// 5. Checksums of everything, then the signature (or a plain word that there is none).
+const sums = artifacts.map((name) => `${createHash('sha256').update(readFileSync(join(out, name))).digest('hex')}  ${name}\n`).join('');
 writeFileSync(join(out, 'SHA256SUMS'), sums);
+sign(join(out, 'SHA256SUMS'));
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(`${out}: ${exeName}, ${bundleName}, ${emulatorName}, SHA256SUMS\n`);
+process.stdout.write(`${out}: ${[...artifacts, 'SHA256SUMS'].join(', ')}\n`);
+
+/** `<artifact>.cdx.json`, added to the artifacts. */
+function sbom(artifact, node) {
+  const name = `${artifact}.cdx.json`;
+  writeFileSync(join(out, name), `${JSON.stringify(cycloneDx({ artifact, file: join(out, artifact), version, packages, node }), null, 2)}\n`);
+  artifacts.push(name);
+}
+
+/** The blob made by the embedded Node of `arch` itself, injected into a copy of it; adds the executable and its SBOM to the artifacts. */
+async function standalone(arch) {
+  const dir = join(work, arch);
+  mkdirSync(dir);
+  const node = embeddedNode(arch, nodeCache, dir);
+  const blob = join(dir, 'sea-prep.blob');
+  const seaConfig = join(dir, 'sea-config.json');
+  writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { [EMULATOR_FILE]: join(out, emulatorName) } }));
+  const [runner, ...runnerArgs] = [...RUNNERS[arch], node.node, '--experimental-sea-config', seaConfig];
+  execFileSync(runner, runnerArgs, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const name = `ssm-materialize-${version}-linux-${arch}`;
+  const exe = join(out, name);
+  copyFileSync(node.node, exe);
+  chmodSync(exe, 0o755);
+  // postject may warn about a `.note.100` section on Linux: harmless.
+  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: SEA_FUSE });
+  process.stderr.write(`release: ${name} carries Node ${EMBEDDED_NODE.version} (${node.integrity})\n`);
+  artifacts.push(name);
+  sbom(name, { arch, version: EMBEDDED_NODE.version, integrity: node.integrity });
+  nodeLicence.push({ title: `Node.js ${EMBEDDED_NODE.version} (embedded in the standalone executables; its LICENSE, which covers its own bundled dependencies)`, text: readFileSync(node.license, 'utf8') });
+}

@@ -11,12 +11,9 @@ import { main } from './cli.js';
 import { YOUNG_GENERATION_FLAG } from './heap-flags.js';
 import { describeInternalError } from './redact.js';
 
-// Peak memory: see heap-flags.ts. The bundle is already compiled by now, so
-// the launcher's code cache is unaffected.
+// Peak memory: see heap-flags.ts. The bundle is already compiled by now, and
+// its compile cache made under V8's default flags, which a fresh start has.
 setFlagsFromString(YOUNG_GENERATION_FLAG);
-
-// The SDK warns on every run under Node 20; a deploy log does not need it.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // A throw outside main (an event handler, a stray rejection) would make Node
 // print the error with its message, which may quote a value: print it as

@@ -1,8 +1,4 @@
-/**
- * The one V8 flag the tool sets on itself (src/bin.ts), and V8's default for
- * it. The launcher's build step (src/launch.ts) puts the default back before
- * it serializes the code cache: V8 refuses a cache made under other flags.
- */
+/** The one V8 flag the tool sets on itself (src/bin.ts). */
 
 /**
  * Peak memory. V8 doubles the young generation each time most of it survives
@@ -13,5 +9,3 @@
  * considers growing, so setting it at start, not on the command line, works.
  */
 export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
-/** V8's own value (Node 20); test/e2e/bundle.test.ts fails if the cache stops being accepted. */
-export const YOUNG_GENERATION_DEFAULT = '--semi-space-growth-factor=2';

@@ -18,7 +18,6 @@ const SDK_ENV: Record<string, string> = {
   AWS_CONFIG_FILE: '/dev/null',
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 /** One in-process run against `endpoint`; store commands get `--endpoint-url` appended before any `--`. `env` overrides SDK_ENV (e.g. other credentials). */

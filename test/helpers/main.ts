@@ -43,7 +43,6 @@ export async function runMain(argv: string[], options: RunOptions = {}): Promise
  * several at once (Promise.all, concurrent tests), and each still runs with
  * its own settings, one after the other.
  */
-const SDK_NOTICE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 let previousRun: Promise<unknown> = Promise.resolve();
 
 function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
@@ -53,8 +52,7 @@ function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T
 }
 
 async function withAwsEnvNow<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
-  // The SDK's Node 20 notice stays silenced (vitest.config.ts): it is not the run's configuration.
-  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => (k.startsWith('AWS_') || k === 'HOME') && k !== SDK_NOTICE);
+  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => (k.startsWith('AWS_') || k === 'HOME'));
   const saved = keys.map((k) => [k, process.env[k]] as const);
   const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
   for (const k of keys) set(k, env[k]);
@@ -80,7 +78,6 @@ export function mainEnv(endpoint: string | undefined, extra: Record<string, stri
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...DEMO_CREDENTIALS,
     ...extra,
   };

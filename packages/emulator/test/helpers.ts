@@ -4,8 +4,6 @@ import { expect } from 'vitest';
 import type { RunningEmulator, Seed } from '../src/index.js';
 import { DEMO_CREDENTIAL } from '../src/types.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 export const APP_KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab';

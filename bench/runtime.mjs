@@ -1,0 +1,207 @@
+// The runtime change of issue 17, before and after, in paired runs on one
+// machine: the previous build (Node 20, trained V8 code cache, Node 20 SEA)
+// against this one (Node 24 LTS with Node's compile cache, Node 24 SEA), and
+// this one with its caches off, to show what each still pays. Every command
+// runs under `/usr/bin/time -v`; tools are interleaved (one run of each per
+// round) and figures are medians. Writes its section of BENCHMARKS.md
+// (between the runtime markers; bench/run.mjs keeps it).
+//
+//   node bench/runtime.mjs --before DIR [--before-node /usr/bin/node] [--runs N]
+// DIR is a built checkout of the previous version: `git worktree add DIR <commit> &&
+// cd DIR && npm ci && node scripts/release.mjs --out rel` (with the Node it ran on, 20).
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
+import { benchNames, benchValue } from './fleet.mjs';
+
+const root = join(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const option = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const BEFORE = option('before');
+if (!BEFORE) throw new Error('--before DIR: a built checkout of the previous version (see the header)');
+const BEFORE_NODE = option('before-node', '/usr/bin/node');
+const RUNS = Number(option('runs', 9));
+const RSS_RUNS = Number(option('rss-runs', 3));
+const OUT = option('out', join(root, 'BENCHMARKS.md'));
+const NODE = process.execPath;
+const NODE22 = join(root, 'node_modules', 'node22', 'bin', 'node');
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const COMMAND = `node bench/runtime.mjs ${argv.join(' ')}`;
+const say = (s) => process.stderr.write(`bench/runtime: ${s}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const nodeVersion = (node) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+// The artifacts: today's build (before) and this one (after), each as the npm bin and as the x64 executable.
+const work = mkdtempSync(join(tmpdir(), 'ssm-bench-runtime-'));
+chmodSync(work, 0o700);
+say('building this release (executables) into a scratch directory');
+const release = join(work, 'release');
+const built = spawnSync(NODE, [join(root, 'scripts', 'release.mjs'), '--out', release], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+if (built.status !== 0) throw new Error(`release failed: ${built.stderr}`);
+const after = { bin: join(root, 'dist', 'ssm-materialize.cjs'), exe: join(release, `ssm-materialize-${version}-linux-x64`) };
+const before = { bin: join(BEFORE, 'dist', 'ssm-materialize.cjs'), exe: join(BEFORE, 'rel', `ssm-materialize-${JSON.parse(readFileSync(join(BEFORE, 'package.json'), 'utf8')).version}-linux-x64`) };
+for (const f of [after.bin, after.exe, before.bin, before.exe]) if (!existsSync(f)) throw new Error(`missing ${f}`);
+
+// A private home (under this user's own home, so that the bin's compile cache is allowed there).
+const home = mkdtempSync(join(process.env.HOME ?? '/root', '.ssm-bench-home-'));
+chmodSync(home, 0o700);
+const CREDS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
+const envFor = (endpoint, extra = {}) => ({
+  PATH: process.env.PATH,
+  HOME: home,
+  ...CREDS,
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL_SSM: endpoint,
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  ...extra,
+});
+
+function seed(names) {
+  const file = join(work, `seed-${names.length}.json`);
+  writeFileSync(file, JSON.stringify({ region: 'us-east-1', credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }], parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })) }));
+  return file;
+}
+function manifestDir(name, names) {
+  const dir = join(work, name);
+  mkdirSync(dir, { mode: 0o700 });
+  writeFileSync(join(dir, 'm.yaml'), `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`);
+  return dir;
+}
+
+/** One command under `/usr/bin/time -v`: wall ms (measured here), peak RSS KiB and CPU ms from time's report. */
+function measure(argvOf, env, cwd) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', ...argvOf], { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${argvOf.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
+  const field = (label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(r.stderr)[1]);
+  return { ms, rss: field('Maximum resident set size \\(kbytes\\)'), cpuMs: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000 };
+}
+
+function interleaved(tools, rounds) {
+  const samples = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
+  for (let i = 0; i < rounds; i++) for (const [label, t] of Object.entries(tools)) samples[label].push(measure(t.argv, t.env, t.cwd));
+  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, { ms: median(xs.map((x) => x.ms)), cpuMs: median(xs.map((x) => x.cpuMs)), rss: median(xs.map((x) => x.rss)), maxRss: Math.max(...xs.map((x) => x.rss)) }]));
+}
+
+const machine = { cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`, memory: `${Math.round(totalmem() / 2 ** 30)} GiB`, loadBefore: loadavg().map((n) => n.toFixed(2)).join(' ') };
+const results = {};
+const stops = [];
+try {
+  // 1. Start-up: --version, validate, a cold 10-name write, one AWS CLI call.
+  const names = benchNames(10, '/bench/start');
+  const emu = await startEmulatorProcess(after.bin, seed(names));
+  stops.push(emu.stop);
+  const dir = manifestDir('start', names);
+  const env = envFor(emu.url);
+  const noCache = envFor(emu.url, { NODE_DISABLE_COMPILE_CACHE: '1' });
+  const variants = {
+    'before: Node 20 bin (trained V8 code cache)': { node: BEFORE_NODE, bin: before.bin, env },
+    'after: Node 24 bin (compile cache, warm)': { node: NODE, bin: after.bin, env },
+    'after: Node 24 bin, compile cache off': { node: NODE, bin: after.bin, env: noCache },
+    'after: Node 22 bin (compile cache, warm)': { node: NODE22, bin: after.bin, env },
+    'before: Node 20 executable': { exe: before.exe, env },
+    'after: Node 24 executable (SEA code cache)': { exe: after.exe, env },
+  };
+  // Warm each compile cache once, as every run after a host's first finds it.
+  for (const v of Object.values(variants)) if (v.bin) measure([v.node, v.bin, '--version'], v.env, dir);
+  const commands = { '--version': ['--version'], validate: ['validate', '-m', 'm.yaml'], 'write (cold process, 10 names)': ['write', '-m', 'm.yaml', '--quiet'] };
+  const tools = {
+    'node -e 0 (Node 20)': { argv: [BEFORE_NODE, '-e', '0'], env, cwd: dir },
+    'node -e 0 (Node 24)': { argv: [NODE, '-e', '0'], env, cwd: dir },
+    'node -e 0 (Node 22)': { argv: [NODE22, '-e', '0'], env, cwd: dir },
+    'aws ssm get-parameters (one call, 10 names)': { argv: ['aws', 'ssm', 'get-parameters', '--with-decryption', '--names', ...names, '--output', 'json'], env, cwd: dir },
+  };
+  for (const [label, v] of Object.entries(variants)) for (const [c, args] of Object.entries(commands)) tools[`${label} | ${c}`] = { argv: v.exe ? [v.exe, ...args] : [v.node, v.bin, ...args], env: v.env, cwd: dir };
+  say(`start-up: ${Object.keys(tools).length} commands x ${RUNS} rounds`);
+  results.startup = interleaved(tools, RUNS);
+  emu.stop();
+
+  // 2. Peak memory: 1,000 names in one process (no quota: this is about memory).
+  const big = benchNames(1000, '/bench/big');
+  const bigEmu = await startEmulatorProcess(after.bin, seed(big));
+  stops.push(bigEmu.stop);
+  const bigDir = manifestDir('big', big);
+  const bigEnv = envFor(bigEmu.url);
+  say(`peak RSS, 1,000 names x ${RSS_RUNS} rounds`);
+  results.rss = interleaved(
+    {
+      'before: Node 20 bin': { argv: [BEFORE_NODE, before.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
+      'after: Node 24 bin': { argv: [NODE, after.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
+      'after: Node 22 bin': { argv: [NODE22, after.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
+      'before: Node 20 executable': { argv: [before.exe, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
+      'after: Node 24 executable': { argv: [after.exe, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
+    },
+    RSS_RUNS,
+  );
+  bigEmu.stop();
+} finally {
+  for (const stop of stops) stop();
+  rmSync(work, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
+}
+
+// --- report --------------------------------------------------------------------------
+const s = results.startup;
+const f0 = (n) => n.toFixed(0);
+const f2 = (n) => n.toFixed(2);
+const mib = (kib) => (kib / 1024).toFixed(1);
+const row = (label) => `| ${label.replace(' | ', ' | `')}${label.includes(' | ') ? '`' : ''} | ${f0(s[label].ms)} | ${f0(s[label].cpuMs)} | ${mib(s[label].rss)} |`;
+// Each ratio twice: wall time (what the issue's targets name) and CPU time (user + system), which a
+// busy machine disturbs far less: there most of a short command's wall time is waiting for a core.
+const ratio = (a, b) => ({ wall: s[a].ms / s[b].ms, cpu: s[a].cpuMs / s[b].cpuMs });
+const verdict = (ok) => (ok ? 'met' : '**not met**');
+const targetRow = (what, wanted, limit, r) => `| ${what} | ${wanted} | ${f2(r.wall)}x | ${verdict(r.wall <= limit)} | ${f2(r.cpu)}x | ${verdict(r.cpu <= limit)} |`;
+const AWS = 'aws ssm get-parameters (one call, 10 names)';
+const targets = [];
+for (const [label, node] of [['after: Node 24 bin (compile cache, warm)', 24], ['after: Node 22 bin (compile cache, warm)', 22], ['after: Node 24 executable (SEA code cache)', 24]]) {
+  targets.push(targetRow(`${label}: cold 10-name \`write\` / one AWS CLI call`, '<= 0.30x', 0.3, ratio(`${label} | write (cold process, 10 names)`, AWS)));
+  const old = label.includes('executable') ? 'before: Node 20 executable' : 'before: Node 20 bin (trained V8 code cache)';
+  for (const c of ['--version', 'validate']) {
+    targets.push(targetRow(`${label}: \`${c}\` / \`node -e 0\` of Node ${node}`, '<= 2.5x', 2.5, ratio(`${label} | ${c}`, `node -e 0 (Node ${node})`)));
+    targets.push(targetRow(`${label}: \`${c}\` / the same command of today's build`, '<= 1x', 1, ratio(`${label} | ${c}`, `${old} | ${c}`)));
+  }
+}
+for (const label of ['after: Node 24 bin', 'after: Node 22 bin', 'after: Node 24 executable']) {
+  const peak = results.rss[label].maxRss / 1024;
+  targets.push(`| ${label}: peak RSS, 1,000 names | <= 95 MiB | ${peak.toFixed(1)} MiB | ${verdict(peak <= 95)} | | |`);
+}
+const section = `<!-- runtime:start -->
+## Runtime change (issue 17): before and after, paired
+
+Written by \`bench/runtime.mjs\`; command: \`${COMMAND}\` (after \`npm run build\`), ${new Date().toISOString()}.
+Machine: ${machine.cpu}, ${machine.memory}, load before ${machine.loadBefore}. Nodes: before ${nodeVersion(BEFORE_NODE)}; after ${nodeVersion(NODE)} and ${nodeVersion(NODE22)}.
+"Before" is the previous build (\`${dirname(dirname(before.bin))}\`: main before this change, built on Node 20 with its trained V8 code
+cache, and its Node 20 executable); "after" is this one. Each command runs under \`/usr/bin/time -v\`,
+all ${Object.keys(s).length} interleaved, ${RUNS} rounds, medians; a warm compile cache is the case of every run after a host's first.
+
+| target | wanted | wall | verdict | CPU | verdict |
+|---|---|---|---|---|---|
+${targets.join('\n')}
+
+| command | wall ms | CPU ms | peak RSS MiB |
+|---|---|---|---|
+${Object.keys(s).map(row).join('\n')}
+
+Peak RSS of a 1,000-name \`write\` in one process (emulator without a quota; ${RSS_RUNS} interleaved runs; max):
+
+| build | peak RSS MiB (max) | wall ms (median) |
+|---|---|---|
+${Object.entries(results.rss).map(([k, v]) => `| ${k} | ${mib(v.maxRss)} | ${f0(v.ms)} |`).join('\n')}
+<!-- runtime:end -->`;
+
+const current = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';
+const marked = /<!-- runtime:start -->[\s\S]*<!-- runtime:end -->/;
+writeFileSync(OUT, marked.test(current) ? current.replace(marked, section) : `${current.trimEnd()}\n\n${section}\n`);
+say(`wrote ${OUT}`);
