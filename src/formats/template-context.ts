@@ -148,7 +148,8 @@ function shPlaces(text: string, holes: ReadonlySet<number>, ansiQuotes: boolean)
       continue;
     }
     // Code.
-    frame.afterDollar = c === '$';
+    // A `$` that opens `$(`, `${` or `$'` is not left behind once that construct closes.
+    frame.afterDollar = c === '$' && !['(', '{', "'"].includes(text[i + 1] ?? '');
     if (c === ' ' || c === '\t') {
       if (frame.word === '--') frame.sawDashDash = true;
       frame.word = '';

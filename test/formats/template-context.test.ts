@@ -121,7 +121,7 @@ describe('template placeholders are read in their language across the whole temp
   });
 
   it('accepts the same filters in code, across multi-line strings, comments and here-documents, and the consumer reads the value back', () => {
-    const sh = "# it's a comment\nA='multi\nline \"x\"'\ncat <<'EOF' >/dev/null\n'\nEOF\nB='it'\\''s'\nV={{ X | sh }}\nprintf '%s' \"$V\" > out\n";
+    const sh = "# it's a comment\nA='multi\nline \"x\"'\ncat <<'EOF' >/dev/null\n'\nEOF\nB='it'\\''s'\nW=$(echo x){{ X | sh }}\nV={{ X | sh }}\nprintf '%s' \"$V\" > out\n";
     expect(templateKeys(sh, PATH)).toEqual(['X']);
     const php = "<?php\n// it's\n$a = 'it\\'s';\n$b = \"multi\nline ' \";\n$h = <<<EOT\n'\nEOT;\n$v = {{ X | php }};\nfile_put_contents('out', $v);\n";
     expect(templateKeys(php, PATH)).toEqual(['X']);

@@ -9,7 +9,7 @@
  * rewrite a signed Host. Instance metadata stays direct, on loopback.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -144,6 +144,17 @@ describe('through an egress proxy that is the only way to the store', () => {
     expect(r.code).toBe(0);
     expectWritten(dir);
     expect(new Set(proxy.seen)).toEqual(new Set([`CONNECT ${ssmTls}`]));
+  });
+
+  it("the endpoint's certificate is checked through the tunnel: an untrusted one is refused (exit 5), nothing written", async () => {
+    const dir = tempDir();
+    const env = cliEnv(SSM_HTTPS, { HTTPS_PROXY: proxyUrl() });
+    const r = await runCli(['write', '-m', manifest(dir), '--max-attempts', '1'], env);
+    runs.push(r);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/self[- ]signed certificate/i);
+    expect(proxy.seen).toEqual([`CONNECT ${ssmTls}`]);
+    expect(existsSync(join(dir, 'app.env'))).toBe(false);
   });
 
   it('http_proxy (lower case) for an http:// endpoint: requests are forwarded in absolute form', async () => {
