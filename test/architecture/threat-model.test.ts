@@ -65,8 +65,8 @@ describe('docs/threat-model.md', () => {
 
   it.each(table.map((r) => [r.line, r] as const))('row at line %i cites a gate in src/ and tests that exist', (_line, row) => {
     expect(row.controlledBy, `line ${row.line}: who controls it`).not.toBe('');
-    const sources = [...row.gate.matchAll(/`((?:src|scripts|packages)\/[^`:]+?)(?::[^`]*)?`/g)].map((m) => m[1] as string);
-    expect(sources.length, `line ${row.line}: the gate names its source file in backticks`).toBeGreaterThan(0);
+    const sources = [...row.gate.matchAll(/`((?:src|scripts|packages|examples)\/[^`:]+?)(?::[^`]*)?`/g)].map((m) => m[1] as string);
+    expect(sources.length, `line ${row.line}: the gate names its source file (src/, scripts/, packages/ or examples/) in backticks`).toBeGreaterThan(0);
     for (const s of sources) expect(existsSync(join(ROOT, s)), `line ${row.line}: ${s} exists`).toBe(true);
     const tests = citedTests(row.tests);
     expect(tests.length, `line ${row.line}: at least one test cited as \`file\` :: "name"`).toBeGreaterThan(0);
