@@ -95,7 +95,7 @@ it('a fleet of 4 hosts, 5 requests each at once, through the 40 TPS limit: no fa
   expect(emulator.counters().throttled - throttledBefore).toBe(0);
 });
 
-it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 TPS limit: every host succeeds, 0 throttled, one write each; a burst of 3 changes stays bounded", async () => {
+it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 TPS limit: every host succeeds, 0 throttled, one write each; a burst of 3 executions writes at most once per execution and skips without calls", async () => {
   // --calls-per-host 10 sizes the rollout as for a manifest of ten calls: MaxConcurrency 3 (30 calls/s kept for the refresh).
   const hosts = await Promise.all(Array.from({ length: 7 }, () => hostWithDocument(['--hosts', '7', '--calls-per-host', '10'])));
   const step = hosts[0]!.step;
@@ -111,7 +111,9 @@ it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 T
   expect(writesSince(before)).toBe(7);
   expect(emulator.counters().throttled - throttledBefore).toBe(0);
 
-  // A burst: three runbook executions, each one SendCommand to every host, at once.
+  // A burst: three runbook executions, each one SendCommand to every host, at once. Each send
+  // reaches a host at its own time (its own waves), and a request that arrives after a write
+  // began must write again: the bound is one write per execution, and skips make no call.
   const burstBefore = emulator.counters().operations.GetParameters ?? 0;
   const burst = await Promise.all(Array.from({ length: 3 }, () => sendCommand(targets, step)));
   let total = 0;
@@ -120,7 +122,7 @@ it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 T
     for (const r of runs) expect(r.status).toBe('Success');
     const writes = runs.filter((r) => /: writing/.test(r.stdout)).length;
     expect(writes).toBeGreaterThanOrEqual(1);
-    expect(writes).toBeLessThanOrEqual(2);
+    expect(writes).toBeLessThanOrEqual(3);
     total += writes;
   }
   expect(writesSince(burstBefore)).toBe(total);
