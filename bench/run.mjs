@@ -448,8 +448,9 @@ ${results.inProcess
 - \`--jitter\` for a fleet: \`ssm-materialize plan --fleet N\` prints the floor (N x calls / quota);
   a jitter about that long spreads the fleet's starts so the quota is rarely hit.
 `;
-// The runtime section (bench/runtime.mjs, a paired run of its own) is kept as it was.
-const runtimeSection = existsSync(OUT) ? /<!-- runtime:start -->[\s\S]*<!-- runtime:end -->/.exec(readFileSync(OUT, 'utf8'))?.[0] : undefined;
-writeFileSync(OUT, runtimeSection ? `${md.trimEnd()}\n\n${runtimeSection}\n` : md);
+// Sections other scripts write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own) are kept as they were.
+const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+const kept = ['runtime', 'fleet-rollout'].map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0]).filter(Boolean);
+writeFileSync(OUT, kept.length ? `${md.trimEnd()}\n\n${kept.join('\n\n')}\n` : md);
 say(`wrote ${OUT}`);
 console.log(targets.join('\n'));

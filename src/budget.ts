@@ -83,19 +83,43 @@ export function callBudget(counts: CallCounts, options: BudgetOptions): CallBudg
     );
   }
   if (options.everySeconds !== undefined) {
-    const perSecond = fleetCalls / options.everySeconds;
-    const share = perSecond / options.tps;
-    budget.periodic = { every_seconds: options.everySeconds, calls_per_second: round(perSecond), quota_share: round(share) };
-    if (share >= 1) {
-      advice.push(`running every ${seconds(options.everySeconds)} on ${options.fleet} hosts needs ${round(perSecond)} calls/s, over the ${options.tps} TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota`);
-    } else if (share > PERIODIC_SHARE_WARNING) {
-      advice.push(
-        `running every ${seconds(options.everySeconds)} on ${options.fleet} hosts takes ${percent(share)} of the quota all day, and deploys compete with it: ` +
-          `run less often (every ${seconds(Math.ceil(fleetCalls / (options.tps * PERIODIC_SHARE_WARNING)))} keeps it at ${percent(PERIODIC_SHARE_WARNING)}), or raise the quota`,
-      );
-    }
+    const cost = pollingCost(calls, { hosts: options.fleet, tps: options.tps, everySeconds: options.everySeconds });
+    budget.periodic = cost.periodic;
+    if (cost.advice) advice.push(cost.advice);
   }
   return budget;
+}
+
+export interface PollingOptions {
+  hosts: number;
+  tps: number;
+  /** Each host reads the store every this many seconds. */
+  everySeconds: number;
+}
+
+/**
+ * What a fleet's polling (a cron `check`, `exec --refresh-every`) costs the
+ * quota all day, and advice when that is too much. The one place this is
+ * judged: `plan --every` and `exec --refresh-every` print the same numbers.
+ */
+export function pollingCost(callsPerRun: number, options: PollingOptions): { periodic: NonNullable<CallBudget['periodic']>; advice?: string } {
+  const fleetCalls = callsPerRun * options.hosts;
+  const perSecond = fleetCalls / options.everySeconds;
+  const share = perSecond / options.tps;
+  const periodic = { every_seconds: options.everySeconds, calls_per_second: round(perSecond), quota_share: round(share) };
+  const on = `running every ${seconds(options.everySeconds)} on ${options.hosts} host${options.hosts === 1 ? '' : 's'}`;
+  if (share >= 1) {
+    return { periodic, advice: `${on} needs ${round(perSecond)} calls/s, over the ${options.tps} TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota` };
+  }
+  if (share > PERIODIC_SHARE_WARNING) {
+    return {
+      periodic,
+      advice:
+        `${on} takes ${percent(share)} of the quota all day, and deploys compete with it (${round(perSecond)} calls/s against ${options.tps} TPS): ` +
+        `run less often (every ${seconds(Math.ceil(fleetCalls / (options.tps * PERIODIC_SHARE_WARNING)))} keeps it at ${percent(PERIODIC_SHARE_WARNING)}), or raise the quota`,
+    };
+  }
+  return { periodic };
 }
 
 /** Share of the quota a fleet refresh leaves to the application's own Get* calls, by default. */

@@ -246,6 +246,8 @@ function parser(argv: string[]) {
           .option('refresh-signal', { type: 'string', describe: 'This signal (e.g. SIGHUP) means: read the store again, restart the child only if a value changed; it is then not forwarded' })
           .option('refresh-every', { type: 'string', describe: 'Read the store again about this often (e.g. 15m, with jitter); restart the child only if a value changed' })
           .option('refresh-notify', { type: 'string', describe: 'When a refresh changed a value, send the child this signal instead of restarting it' })
+          .option('hosts', { type: 'number', describe: 'With --refresh-every: hosts polling this manifest alike; warns when their polling takes too much of the quota' })
+          .option('tps', { type: 'number', default: DEFAULT_TPS, describe: "With --refresh-every: the account's GetParameter* quota, calls per second" })
           .example('$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk'),
     )
     .command(

@@ -5,14 +5,17 @@
  * changed is the child restarted with the new environment, or sent the
  * signal named by `--refresh-notify`. Nothing changed: the child is left
  * alone. A refresh that fails (store unavailable, a parameter missing or
- * denied) leaves the child running on the values it has and says so loudly;
- * the child never gets an empty value.
+ * denied) leaves the child running on the values it has and says so loudly,
+ * as the single failure decision classes it (reportRefreshFailure); the
+ * child never gets an empty or partial environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { CommandNotRunError, UsageError, exitCodeOf, ToolError } from './errors.js';
 import type { Logger } from './log.js';
 import { own } from './records.js';
+import { DEFAULT_TPS } from './budget.js';
+import { KeepLastGood } from './trust/failures.js';
 
 export interface RefreshOptions {
   /** This signal means "read the store again" and is not forwarded. */
@@ -21,6 +24,9 @@ export interface RefreshOptions {
   everySeconds?: number;
   /** Send this signal instead of restarting the child when a value changed. */
   notify?: NodeJS.Signals;
+  /** With everySeconds: the hosts polling alike and the account's quota, for the call budget's warning (budget.ts pollingCost). */
+  hosts: number;
+  tps: number;
 }
 
 /** Signals a process may take over for refreshing: not those that cannot be caught or that mean a fault. */
@@ -50,8 +56,13 @@ export function refreshOptions(args: Record<string, unknown>): RefreshOptions | 
     if (!(everySeconds! >= 1) || everySeconds! * 1000 > 2 ** 31 - 1) throw new UsageError(`--refresh-every ${JSON.stringify(every)}: expected a duration of at least 1 s, such as 30s, 15m, 1h`);
   }
   if (notify && !signal && everySeconds === undefined) throw new UsageError('--refresh-notify needs --refresh-signal or --refresh-every (what starts a refresh)');
+  const hosts = args.hosts as number | undefined;
+  const tps = (args.tps as number | undefined) ?? DEFAULT_TPS;
+  if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1)) throw new UsageError('--hosts must be a whole number of hosts >= 1');
+  if (!(tps > 0)) throw new UsageError('--tps must be > 0');
+  if (hosts !== undefined && everySeconds === undefined) throw new UsageError('--hosts sizes the polling of --refresh-every: give --refresh-every too');
   if (signal === undefined && everySeconds === undefined) return undefined;
-  return { signal, everySeconds, notify };
+  return { signal, everySeconds, notify, hosts: hosts ?? 1, tps };
 }
 
 type Environment = Record<string, string>;
@@ -62,7 +73,11 @@ export interface RefreshingChild {
   args: string[];
   baseEnv: NodeJS.ProcessEnv;
   values: Environment;
-  /** Reads the store again and returns the child's values, or throws (a ToolError with its exit code). */
+  /**
+   * Reads the store again and returns the child's values, or throws: a
+   * ToolError with its exit code, or KeepLastGood when the failure decision
+   * says the current values stand (the read must ask it with keepLastGood).
+   */
   load: () => Promise<Environment>;
   log: Logger;
 }
@@ -92,8 +107,7 @@ export function runRefreshing(c: RefreshingChild, options: RefreshOptions): Prom
       try {
         next = await c.load();
       } catch (err) {
-        const fields = err instanceof ToolError ? { code: err.code, exit_code: err.exitCode, message: err.message } : { exit_code: exitCodeOf(err) };
-        c.log.warn('refresh_failed', { trigger, ...fields }, `refresh (${trigger}) failed, the child keeps running on its values: ${err instanceof ToolError ? err.message : 'internal error'}`);
+        reportRefreshFailure(c.log, trigger, err);
         return;
       }
       // The child ended on its own while the store was read: nothing left to refresh.
@@ -167,6 +181,33 @@ export function runRefreshing(c: RefreshingChild, options: RefreshOptions): Prom
     start();
     schedule();
   });
+}
+
+/**
+ * A refresh that failed changes nothing: the child keeps the environment it
+ * has, whole (never an empty or partial one). How loudly, and as what, is the
+ * trust issue's single failure decision (trust/failures.ts), which the
+ * refresh's read asks with the child's environment as the last good values:
+ * - every failure an outage: KeepLastGood, a degraded run, as
+ *   `write --keep-last-good` reports it;
+ * - a parameter missing, denied or otherwise refused: "stop", the same
+ *   decision that makes `write` exit 3 or 4 and leave its files as they are.
+ *   Here the refresh stops, not the child: the child already holds the old
+ *   values, and killing it would add an outage without taking them back.
+ * Both are printed whatever --quiet says, and again on every failed refresh.
+ */
+function reportRefreshFailure(log: Logger, trigger: string, err: unknown): void {
+  if (err instanceof KeepLastGood) {
+    const cause = err.unavailable;
+    log.degraded('refresh_failed', { trigger, code: cause.code, exit_code: cause.exitCode, message: cause.message, kept: 'child' }, `refresh (${trigger}): the store is unavailable, the child keeps running on its values: ${cause.message}`);
+    return;
+  }
+  if (!(err instanceof ToolError)) {
+    log.failed('refresh_failed', { trigger, code: 'internal', exit_code: exitCodeOf(err), kept: 'child' }, `refresh (${trigger}) failed with an internal error (a bug; please report it); the child keeps running on its values`);
+    return;
+  }
+  const fields = { trigger, code: err.code, exit_code: err.exitCode, message: err.message, kept: 'child', ...(err.hint ? { hint: err.hint } : {}) };
+  log.failed('refresh_failed', fields, `refresh (${trigger}) refused (exit class ${err.exitCode}), nothing applied, the child keeps running on its old values: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
 }
 
 /** Keys added, removed or with another value; names only. */

@@ -60,6 +60,15 @@ export class Logger {
   }
 
   /**
+   * Something failed but the process goes on (a refresh that exec refused to
+   * apply): level error, stderr, always, --quiet included; the run itself
+   * reports its own end through error().
+   */
+  failed(event: string, fields: Fields, text: string): void {
+    this.emit(this.io.stderr, 'error', event, fields, `error: ${text}`);
+  }
+
+  /**
    * A failure: always printed, to stderr. Internal errors get their stack
    * frames, but not their message unless we wrote it (see src/redact.ts).
    */

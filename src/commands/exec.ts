@@ -12,6 +12,8 @@ import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
 import type { ResolvedOutput } from '../run.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { runRefreshing, type RefreshOptions } from '../exec-refresh.js';
+import { pollingCost } from '../budget.js';
+import type { Logger } from '../log.js';
 
 export interface ExecArgs {
   output?: string[];
@@ -23,8 +25,11 @@ export interface ExecArgs {
 export async function execCommand(options: PipelineOptions, args: ExecArgs): Promise<number> {
   if (args.command.length === 0) throw new UsageError('exec needs a command after --, e.g. ssm-materialize exec -m FILE -- node server.js');
   // Also how a refresh reads the store again: the same outputs, the same checks.
-  const load = async (): Promise<Record<string, string>> => {
-    const { outcome: resolved } = await runPipeline('resolve', options);
+  // A refresh has last good values (the child's), so an outage may keep them (trust/failures.ts).
+  let callsPerRun = 0;
+  const load = async (refresh = false): Promise<Record<string, string>> => {
+    const { outcome: resolved, stats } = await runPipeline('resolve', refresh ? { ...options, keepLastGood: true } : options);
+    callsPerRun = (stats.calls.GetParameters ?? 0) + (stats.calls.GetParametersByPath ?? 0);
     const loaded = environmentFrom(chooseOutputs(resolved, args.output));
     checkEnvironment(loaded);
     return loaded;
@@ -36,10 +41,21 @@ export async function execCommand(options: PipelineOptions, args: ExecArgs): Pro
   const program = findProgram(name, options.env.PATH);
   options.log.detail('exec', { command: name, keys: Object.keys(values).length }, `exec ${name} with ${Object.keys(values).length} keys`);
   if (program === undefined) throw new CommandNotRunError(name, { notFound: true, reason: 'not found in PATH' });
+  if (args.refresh?.everySeconds !== undefined) warnPollingCost(options.log, callsPerRun, args.refresh);
   if (args.refresh?.signal || args.refresh?.everySeconds !== undefined) {
-    return runRefreshing({ program, name, args: rest, baseEnv: options.env, values, load, log: options.log }, args.refresh);
+    return runRefreshing({ program, name, args: rest, baseEnv: options.env, values, load: () => load(true), log: options.log }, args.refresh);
   }
   return runChild(program, name, rest, { ...options.env, ...values });
+}
+
+/**
+ * Every host of a fleet polling with --refresh-every draws on one quota: the
+ * call budget's judgement of that (the same as `plan --every`), warned before
+ * the child starts. The calls are those the first read just made.
+ */
+function warnPollingCost(log: Logger, callsPerRun: number, refresh: RefreshOptions): void {
+  const cost = pollingCost(callsPerRun, { hosts: refresh.hosts, tps: refresh.tps, everySeconds: refresh.everySeconds! });
+  if (cost.advice) log.warn('refresh_budget', { calls_per_run: callsPerRun, hosts: refresh.hosts, tps: refresh.tps, ...cost.periodic, advice: cost.advice }, cost.advice);
 }
 
 /**

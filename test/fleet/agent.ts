@@ -70,3 +70,52 @@ export function documentsOf(templateYaml: string): { write: CommandDocument; che
   const template = parse(templateYaml) as Record<string, any>;
   return { write: template.Resources.WriteDocument.Properties.Content, check: template.Resources.CheckDocument.Properties.Content, template };
 }
+
+/** The runbook's `aws:runCommand` step: what it sends, and at what rate. */
+export interface RunCommandStep {
+  parameters: Record<string, string>;
+  maxConcurrency: number;
+  maxErrors: number;
+}
+
+/** The RefreshHosts step of a template's runbook, with its runbook parameters at their defaults (empty when none). */
+export function refreshStepOf(template: Record<string, any>): RunCommandStep {
+  const runbook = template.Resources.RefreshRunbook.Properties.Content;
+  const step = runbook.mainSteps.find((s: { action: string }) => s.action === 'aws:runCommand').inputs;
+  const defaults = (name: string) => String(runbook.parameters[name]?.default ?? '');
+  const parameters = Object.fromEntries(
+    Object.entries(step.Parameters as Record<string, string[]>).map(([name, [value]]) => [name, String(value).replace(PLACEHOLDER, (_m, p: string) => defaults(p))]),
+  );
+  // Absolute counts only here: a percentage would need the target count, which the template does not fix.
+  return { parameters, maxConcurrency: Number(step.MaxConcurrency), maxErrors: Number(step.MaxErrors) };
+}
+
+/**
+ * Run Command's rate control for one SendCommand to many hosts: at most
+ * `maxConcurrency` invocations in flight, the next host starting as one
+ * finishes, and no new host once more than `maxErrors` have failed. Each
+ * target is one host's document and environment.
+ */
+export async function sendCommand(
+  targets: Array<{ doc: CommandDocument; env: NodeJS.ProcessEnv }>,
+  step: RunCommandStep,
+): Promise<{ invocations: Array<Invocation | undefined>; mostInFlight: number }> {
+  const invocations: Array<Invocation | undefined> = new Array(targets.length).fill(undefined);
+  let next = 0;
+  let errors = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const lane = async () => {
+    while (next < targets.length && errors <= step.maxErrors) {
+      const i = next++;
+      const t = targets[i]!;
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      const r = await runDocument(t.doc, step.parameters, t.env);
+      inFlight--;
+      if (r.status !== 'Success') errors++;
+      invocations[i] = r;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, step.maxConcurrency) }, lane));
+  return { invocations, mostInFlight };
+}

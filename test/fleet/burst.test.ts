@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { runMain } from '../helpers/main.js';
 import { useInstances, type Instance } from '../integrations/instance.js';
-import { documentsOf, runDocument } from './agent.js';
+import { documentsOf, refreshStepOf, runDocument, sendCommand, type RunCommandStep } from './agent.js';
 import type { CommandDocument } from '../../src/fleet/documents.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/fleet-host';
@@ -38,15 +38,16 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-async function hostWithDocument(): Promise<{ host: Instance; write: CommandDocument }> {
+async function hostWithDocument(fleetFlags: string[] = []): Promise<{ host: Instance; write: CommandDocument; step: RunCommandStep }> {
   const host = newInstance();
   const dir = join(host.root, 'etc', 'app');
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, 'materialize.yaml');
   writeFileSync(manifest, `version: 1\noutputs:\n  - path: ${join(host.appRoot, 'app.env')}\n    format: dotenv\n    values:\n      A: /burst/app/a\n      B: /burst/app/b\n`);
-  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=burst', '--state-dir', join(host.root, 'var/lib/fleet')], { env: { PATH: process.env.PATH } });
+  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=burst', '--state-dir', join(host.root, 'var/lib/fleet'), ...fleetFlags], { env: { PATH: process.env.PATH } });
   expect(generated.code).toBe(0);
-  return { host, write: documentsOf(generated.stdout).write };
+  const { write, template } = documentsOf(generated.stdout);
+  return { host, write, step: refreshStepOf(template) };
 }
 
 const env = (host: Instance) => host.env(emulator.url, { AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
@@ -92,4 +93,39 @@ it('a fleet of 4 hosts, 5 requests each at once, through the 40 TPS limit: no fa
   }
   expect(writesSince(before)).toBe(total);
   expect(emulator.counters().throttled - throttledBefore).toBe(0);
+});
+
+it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 TPS limit: every host succeeds, 0 throttled, one write each; a burst of 3 executions writes at most once per execution and skips without calls", async () => {
+  // --calls-per-host 10 sizes the rollout as for a manifest of ten calls: MaxConcurrency 3 (30 calls/s kept for the refresh).
+  const hosts = await Promise.all(Array.from({ length: 7 }, () => hostWithDocument(['--hosts', '7', '--calls-per-host', '10'])));
+  const step = hosts[0]!.step;
+  expect(step).toEqual({ parameters: { Locked: '' }, maxConcurrency: 3, maxErrors: 3 });
+  const targets = hosts.map(({ host, write }) => ({ doc: write, env: env(host) }));
+
+  const throttledBefore = emulator.counters().throttled;
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  const change = await sendCommand(targets, step);
+  expect(change.invocations.map((r) => r?.status)).toEqual(Array(7).fill('Success'));
+  for (const r of change.invocations) expect(r!.stdout).toMatch(/: writing/);
+  expect(change.mostInFlight).toBe(3);
+  expect(writesSince(before)).toBe(7);
+  expect(emulator.counters().throttled - throttledBefore).toBe(0);
+
+  // A burst: three runbook executions, each one SendCommand to every host, at once. Each send
+  // reaches a host at its own time (its own waves), and a request that arrives after a write
+  // began must write again: the bound is one write per execution, and skips make no call.
+  const burstBefore = emulator.counters().operations.GetParameters ?? 0;
+  const burst = await Promise.all(Array.from({ length: 3 }, () => sendCommand(targets, step)));
+  let total = 0;
+  for (const [h] of hosts.entries()) {
+    const runs = burst.map((b) => b.invocations[h]!);
+    for (const r of runs) expect(r.status).toBe('Success');
+    const writes = runs.filter((r) => /: writing/.test(r.stdout)).length;
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(3);
+    total += writes;
+  }
+  expect(writesSince(burstBefore)).toBe(total);
+  expect(emulator.counters().throttled - throttledBefore).toBe(0);
+  for (const b of [change, ...burst]) for (const r of b.invocations) expect(r!.stdout + r!.stderr).not.toContain('burst-canary');
 });

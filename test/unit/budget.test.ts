@@ -1,6 +1,6 @@
 /** The call budget arithmetic and its advice (pure). */
 import { describe, expect, it } from 'vitest';
-import { budgetOptions, callBudget, describeBudget, describeRollout, parseInterval, rollout, rolloutOptions, DEFAULT_HOOK_TIMEOUT_S } from '../../src/budget.js';
+import { budgetOptions, callBudget, describeBudget, describeRollout, parseInterval, pollingCost, rollout, rolloutOptions, DEFAULT_HOOK_TIMEOUT_S } from '../../src/budget.js';
 import { UsageError } from '../../src/errors.js';
 
 const base = { fleet: 1, tps: 40, timeoutSeconds: 30, hookTimeoutSeconds: DEFAULT_HOOK_TIMEOUT_S };
@@ -123,5 +123,24 @@ describe('rollout: how many hosts Run Command may refresh at once', () => {
     expect(describeRollout(rollout(3, options))).toBe(
       'fleet refresh: at most 10 hosts at once (MaxConcurrency), MaxErrors 10, keeps 3 calls per host under 30 calls/s\n  200 hosts in 20 waves: about 20 s',
     );
+  });
+});
+
+describe('pollingCost (plan --every and exec --refresh-every)', () => {
+  it('is what plan reports for the same fleet: calls/s, quota share and the same advice', () => {
+    const cost = pollingCost(7, { hosts: 1000, tps: 40, everySeconds: 300 });
+    const b = callBudget({ GetParameters: 5, GetParametersByPath: 2 }, { ...base, fleet: 1000, everySeconds: 300, timeoutSeconds: 3600 });
+    expect(cost.periodic).toEqual(b.periodic);
+    expect(b.advice).toContain(cost.advice);
+    expect(cost.advice).toContain('(23.333 calls/s against 40 TPS)');
+  });
+
+  it('over the quota, over a quarter of it, and fitting', () => {
+    expect(pollingCost(1, { hosts: 2000, tps: 40, everySeconds: 30 })).toEqual({
+      periodic: { every_seconds: 30, calls_per_second: 66.667, quota_share: 1.667 },
+      advice: 'running every 30 s on 2000 hosts needs 66.667 calls/s, over the 40 TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota',
+    });
+    expect(pollingCost(1, { hosts: 400, tps: 40, everySeconds: 30 }).advice).toMatch(/^running every 30 s on 400 hosts takes 33% of the quota all day/);
+    expect(pollingCost(1, { hosts: 100, tps: 40, everySeconds: 30 })).toEqual({ periodic: { every_seconds: 30, calls_per_second: 3.333, quota_share: 0.083 } });
   });
 });
