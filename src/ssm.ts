@@ -21,7 +21,7 @@ import {
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
 import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
-import { regionOrInstanceRegion } from './instance-region.js';
+import { unnamedRegion } from './regions.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { batchNames, matchAnswer, NAMES_PER_CALL } from './batches.js';
 import { splitSelector } from './names.js';
@@ -94,9 +94,8 @@ export class SsmStore implements ParameterStore {
       config.credentialDefaultProvider = (init?: { requestHandler?: SSMClient['config']['requestHandler'] }) =>
         fromNodeProviderChain({ ...init, clientConfig: { requestHandler: init?.requestHandler ?? this.client.config.requestHandler } });
     }
-    // No region given: the SDK's own resolution (a client built without one:
-    // AWS_REGION, the profile), then the instance's, which the SDK never asks.
-    const region = options.region ?? regionOrInstanceRegion(new SSMClient(options.profile ? { profile: options.profile } : {}).config.region);
+    // No region named: the profile's, then the instance's (regions.ts).
+    const region = options.region ?? unnamedRegion(options.profile);
     config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {

@@ -5,6 +5,7 @@
  * mix), loudly; a denial or a missing parameter never falls back; `policy`
  * covers every region.
  */
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,17 @@ afterAll(async () => {
 
 /** Store commands without retries: a region that is down fails at once. */
 const run = async (args: string[], env: Record<string, string> = {}) => keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
+
+/** A new version of one parameter in one region only (straight to its emulator, as a regional write would be). */
+async function putIn(region: string, name: string, value: string): Promise<void> {
+  const endpoint = emulators[REGIONS.indexOf(region)]!.url;
+  const client = new SSMClient({ endpoint, region, credentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key } });
+  try {
+    await client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+  } finally {
+    client.destroy();
+  }
+}
 
 function manifest(dir: string, regions = 'regions: [us-east-1, us-west-2]', values = 'A: /app/a'): string {
   const file = join(dir, 'm.yaml');
@@ -125,5 +137,24 @@ describe('fallback region', () => {
     expect(sid('ReadNamedParameters').Resource).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/app/a', 'arn:aws:ssm:us-west-2:123456789012:parameter/app/a']);
     expect(sid('ReadParametersByPath').Resource).toContain('arn:aws:ssm:us-west-2:123456789012:parameter/app/env/*');
     expect(sid('DecryptParameters').Condition?.StringEquals).toEqual({ 'kms:ViaService': ['ssm.us-east-1.amazonaws.com', 'ssm.us-west-2.amazonaws.com'] });
+  });
+
+  it('plan --locked after a fallback asks the region the run read from for the latest versions, never the one that is down', async () => {
+    const dir = tempDir();
+    const m = manifest(dir);
+    const lockPath = join(dir, 'lock.json');
+    proxy.down.add('us-east-1');
+    try {
+      expect((await run(['write', '-m', m, '--lock', lockPath])).code).toBe(0);
+      await putIn('us-west-2', '/app/env/b', `${CANARY}-b-us-west-2-again`);
+      proxy.seen.clear();
+      const plan = await run(['plan', '-m', m, '--locked', lockPath, '--max-attempts', '1']);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain('locked /app/env/b: version 1, latest: version 2');
+      expect(plan.stdout).toContain('1 parameter moved on since the lock');
+      expect(proxy.seen.get('us-west-2')).toBeGreaterThan(0);
+    } finally {
+      proxy.down.delete('us-east-1');
+    }
   });
 });
