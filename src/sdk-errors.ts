@@ -166,28 +166,6 @@ export const UNAVAILABLE_ERRORS: ReadonlySet<string> = new Set([
 /** Node's network error codes: the endpoint could not be reached or dropped the connection. */
 export const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
 
-/** Names of a throttling answer, across AWS services (the SDK's own list). */
-const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
-/** Server faults worth another attempt. */
-const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-
-/** Whether an attempt's failure is worth another attempt, and why; the SDK's own classification, narrowed to what SSM answers. */
-export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | undefined {
-  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean } } | undefined;
-  if (!e || typeof e !== 'object' || e.name === 'AbortError') return undefined;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  if (status === 429 || THROTTLING_ERRORS.has(e.name ?? '')) return 'throttled';
-  if (
-    TRANSIENT_STATUS.has(status) ||
-    UNAVAILABLE_ERRORS.has(e.name ?? '') ||
-    NETWORK_CODES.has(e.code ?? '') ||
-    e.$metadata?.clockSkewCorrected === true ||
-    (e.name === 'InvalidSignatureException' && /Signature expired/.test(e.message ?? ''))
-  )
-    return 'transient';
-  return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
-}
-
 /** The table: AWS error name -> row. */
 export const SDK_ERRORS_BY_NAME: ReadonlyMap<string, SdkErrorRowName> = new Map<string, SdkErrorRowName>([
   ['AbortError', 'timedOut'],
@@ -262,4 +240,26 @@ export function mapSdkError(
   const row: SdkErrorRow = SDK_ERROR_ROWS[sdkErrorRow(facts)];
   const hint = row.hint(facts);
   return row.error(row.message(facts), hint === undefined ? { cause: err } : { hint, cause: err }, facts);
+}
+
+/** Names of a throttling answer, across AWS services. */
+const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
+/** Server faults worth another attempt. */
+const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
+
+/** Whether an attempt's failure is worth another attempt, and why; the SDK's own classification, narrowed to what SSM answers. */
+export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | undefined {
+  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean } } | undefined;
+  if (!e || typeof e !== 'object' || e.name === 'AbortError') return undefined;
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  if (status === 429 || THROTTLING_ERRORS.has(e.name ?? '')) return 'throttled';
+  if (
+    TRANSIENT_STATUS.has(status) ||
+    UNAVAILABLE_ERRORS.has(e.name ?? '') ||
+    NETWORK_CODES.has(e.code ?? '') ||
+    e.$metadata?.clockSkewCorrected === true ||
+    (e.name === 'InvalidSignatureException' && /Signature expired/.test(e.message ?? ''))
+  )
+    return 'transient';
+  return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
 }
