@@ -58,7 +58,7 @@ export interface PipelineRun<T> {
   /** What was asked for and what came back (names, versions; for `--lock`). */
   plan: FetchPlan;
   fetched: Fetched;
-  /** The region every parameter came from (a fallback after an outage); undefined: the environment's, the profile's or the instance's. */
+  /** The region every parameter came from (a fallback after an outage; the profile's or the instance's when they chose); undefined for a store without regions. */
   region: string | undefined;
 }
 
@@ -126,17 +126,27 @@ async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Pr
         case 'proceed':
           break;
       }
+      const readFrom = (await regionResolved(store)) ?? region;
       log.progress(
         'fetched',
-        { names: fetched!.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region },
+        { names: fetched!.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region: readFrom },
         `fetched ${fetched!.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
       );
-      return { resolved: resolved!, stats: store.stats, plan, fetched: fetched!, region };
+      return { resolved: resolved!, stats: store.stats, plan, fetched: fetched!, region: readFrom };
     } finally {
       store.close();
     }
   }
   throw new Error('internal: no region to read from');
+}
+
+/**
+ * The region the store's calls went to, as the SDK resolved it. A run that
+ * made no call never needed one: asking then could wait on instance metadata.
+ */
+async function regionResolved(store: OpenedStore): Promise<string | undefined> {
+  if (totalCalls(store.stats) === 0) return undefined;
+  return store.region?.().catch(() => undefined);
 }
 
 /** `--locked`: the pinned versions, with its failures (a lock that does not fit is one) for the same decision. */

@@ -116,6 +116,11 @@ export class SsmStore implements ParameterStore {
     this.limit = boundedConcurrency(options.concurrency);
   }
 
+  /** The region this client reads from (regions.ts decides; the SDK resolves a profile's on first use). */
+  region(): Promise<string> {
+    return this.client.config.region();
+  }
+
   /** Release sockets and the deadline timer. */
   close(): void {
     clearTimeout(this.timer);

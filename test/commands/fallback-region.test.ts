@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { readDotenv } from '../helpers/consumers.js';
 import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
+import { runMain } from '../helpers/main.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
@@ -156,5 +157,28 @@ describe('fallback region', () => {
     } finally {
       proxy.down.delete('us-east-1');
     }
+  });
+
+  it('when the profile chooses the region, the run says which one it read from (the fetched event)', async () => {
+    const dir = tempDir();
+    const m = manifest(dir, '');
+    const config = join(dir, 'aws-config');
+    writeFileSync(config, '[default]\nregion = us-west-2\n');
+    proxy.seen.clear();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      AWS_ACCESS_KEY_ID: DEMO_CREDENTIAL.access_key_id,
+      AWS_SECRET_ACCESS_KEY: DEMO_CREDENTIAL.secret_access_key,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const r = keep(await runMain(['write', '-m', m, '--endpoint-url', proxy.url, '--log-format', 'json', '--verbose'], { env }));
+    expect(r.code).toBe(0);
+    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.filter((e) => e.event === 'fetched')).toMatchObject([{ region: 'us-west-2' }]);
+    expect(proxy.seen.get('us-west-2')).toBe(2);
+    expect(proxy.seen.get('us-east-1')).toBeUndefined();
   });
 });
