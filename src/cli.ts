@@ -142,13 +142,17 @@ async function runCommand(command: string, args: ParsedArgs, { io, log, childCom
 }
 
 async function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise<number> {
-  const [{ loadManifest }, { buildPolicyForRegions, policyRegions, policyWarnings }] = await Promise.all([import('./manifest.js'), import('./commands/policy.js')]);
+  const [{ loadManifest }, { buildPolicyForRegions, policyWarnings }, { firstRegion, regionsMayRead }] = await Promise.all([
+    import('./manifest.js'),
+    import('./commands/policy.js'),
+    import('./regions.js'),
+  ]);
   const manifest = loadManifest(args.manifest, io.env);
-  const region = (args.region as string | undefined) ?? manifest.region;
+  const region = firstRegion(manifest, args.region as string | undefined);
   if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
   const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
   // Every region the manifest may fall back to is granted too.
-  const regions = policyRegions(manifest, region, args['fallback-region'] as string[] | undefined);
+  const regions = regionsMayRead(manifest, region, args['fallback-region'] as string[] | undefined);
   if (args['key-policy'] || args['deny-for'] !== undefined) {
     const { buildKeyPolicy, buildDenyPolicy } = await import('./commands/key-policy.js');
     if (args['key-policy'] && args['deny-for'] !== undefined) throw new UsageError('--key-policy and --deny-for print two different policies: one at a time');

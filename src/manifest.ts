@@ -16,6 +16,7 @@ import { chosenKeys, type JsonExpansion } from './expand.js';
 import { judgeUntrustedKey, untrustedKeyFamily } from './trust/keys.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
 import { own } from './records.js';
+import { isRegionName } from './regions.js';
 
 /** A value taken from one named parameter. */
 export interface ValueSpec {
@@ -80,7 +81,7 @@ export interface Manifest {
   file: string;
   /** The first of `regions:` when that is given. */
   region: string | undefined;
-  /** `regions:` after the first: read from the next when a region is unavailable (commands/common.ts). */
+  /** `regions:` after the first: read from the next when a region is unavailable (regions.ts). */
   fallbackRegions: string[];
   prefix: string | undefined;
   outputs: OutputSpec[];
@@ -246,7 +247,7 @@ function checkVersion(reader: ManifestReader, root: YAMLMap, version: AnyPair | 
 
 function readRegion(reader: ManifestReader, pair: AnyPair | undefined): string | undefined {
   const region = pair ? reader.str(pair.value, 'region') : undefined;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) reader.problem(pair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
+  if (region !== undefined && !isRegionName(region)) reader.problem(pair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
   return region;
 }
 
@@ -260,7 +261,7 @@ function readRegions(reader: ManifestReader, regionPair: AnyPair | undefined, re
   }
   const listed = regionsPair.value.items.map((item, i) => {
     const r = reader.str(item, `regions[${i}]`);
-    if (r !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(r)) reader.problem(item, `regions[${i}]`, `not an AWS region name: ${JSON.stringify(r)}`);
+    if (r !== undefined && !isRegionName(r)) reader.problem(item, `regions[${i}]`, `not an AWS region name: ${JSON.stringify(r)}`);
     return r;
   });
   if (new Set(listed).size !== listed.length) reader.problem(regionsPair, 'regions', 'a region is listed twice');

@@ -2,6 +2,7 @@
  * Parameter Store naming rules (from the AWS Systems Manager user guide, "Working with parameter hierarchies" and PutParameter's Name), shared by the manifest,
  * the policy generator and the key naming of `paths`.
  */
+import { REGION_PATTERN } from './regions.js';
 
 const NAME_CHARS = /^[a-zA-Z0-9_.\-/]+$/;
 const MAX_LEVELS = 15;
@@ -31,7 +32,7 @@ export interface ParameterArnParts {
   name: string;
 }
 
-const PARAMETER_ARN = /^arn:(aws|aws-cn|aws-us-gov):ssm:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):parameter\/(.+)$/;
+const PARAMETER_ARN = new RegExp(String.raw`^arn:(aws|aws-cn|aws-us-gov):ssm:(${REGION_PATTERN}):(\d{12}):parameter/(.+)$`);
 
 /** A full parameter ARN (required for parameters shared through AWS RAM), without selector. */
 export function parseParameterArn(raw: string): ParameterArnParts | undefined {

@@ -18,6 +18,7 @@ import { decideFailures, failuresOf, KeepLastGood, type Failure } from './trust/
 import { fetchLocked, readLock, type LockFile } from './lockfile.js';
 import { diffOutput, type OutputDiff } from './diff.js';
 import type { CallStats, OpenedStore, OpenStore } from './store.js';
+import { regionsToTry } from './regions.js';
 import type { WriteRequest } from './write.js';
 
 export interface PipelineOptions {
@@ -57,6 +58,8 @@ export interface PipelineRun<T> {
   /** What was asked for and what came back (names, versions; for `--lock`). */
   plan: FetchPlan;
   fetched: Fetched;
+  /** The region every parameter came from (a fallback after an outage; the profile's or the instance's when they chose); undefined for a store without regions. */
+  region: string | undefined;
 }
 
 export function runPipeline(ending: 'write', options: PipelineOptions): Promise<PipelineRun<OutputResult[]>>;
@@ -88,11 +91,11 @@ export async function runPipeline(ending: Ending, options: PipelineOptions): Pro
  * of that region's fetch (trust/failures.ts): only an outage on every failing
  * call moves on; a missing or denied parameter always stops.
  */
-async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Promise<{ resolved: ResolvedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched }> {
+async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Promise<{ resolved: ResolvedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched; region: string | undefined }> {
   const { openStore, log } = options;
   const lock = options.locked === undefined ? undefined : { file: options.locked, lock: readLock(options.locked) };
   const plan = planFetch(manifest);
-  const regions = [options.region ?? manifest.region, ...(options.fallbackRegions ?? manifest.fallbackRegions)];
+  const regions = regionsToTry(manifest, options.region, options.fallbackRegions);
   for (const [i, region] of regions.entries()) {
     const store = await openStore(region);
     try {
@@ -123,17 +126,27 @@ async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Pr
         case 'proceed':
           break;
       }
+      const readFrom = (await regionResolved(store)) ?? region;
       log.progress(
         'fetched',
-        { names: fetched!.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region },
+        { names: fetched!.byName.size, calls: store.stats.calls, retries: store.stats.retries, throttled: store.stats.throttled, region: readFrom },
         `fetched ${fetched!.byName.size} names in ${totalCalls(store.stats)} calls (${store.stats.retries} retries, ${store.stats.throttled} throttled)`,
       );
-      return { resolved: resolved!, stats: store.stats, plan, fetched: fetched! };
+      return { resolved: resolved!, stats: store.stats, plan, fetched: fetched!, region: readFrom };
     } finally {
       store.close();
     }
   }
   throw new Error('internal: no region to read from');
+}
+
+/**
+ * The region the store's calls went to, as the SDK resolved it. A run that
+ * made no call never needed one: asking then could wait on instance metadata.
+ */
+async function regionResolved(store: OpenedStore): Promise<string | undefined> {
+  if (totalCalls(store.stats) === 0) return undefined;
+  return store.region?.().catch(() => undefined);
 }
 
 /** `--locked`: the pinned versions, with its failures (a lock that does not fit is one) for the same decision. */

@@ -20,13 +20,13 @@ import {
 } from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
-import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, StoreUnavailableError, ToolError, UsageError, ExitCode } from './errors.js';
-import { regionOrInstanceRegion } from './instance-region.js';
+import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, ToolError } from './errors.js';
+import { unnamedRegion } from './regions.js';
 import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
 import { batchNames, matchAnswer, NAMES_PER_CALL } from './batches.js';
 import { splitSelector } from './names.js';
-import { quotableMessage } from './redact.js';
-import { ProxyConnectError, proxyAgents, type ProxySettings } from './proxy.js';
+import { proxyAgents, type ProxySettings } from './proxy.js';
+import { mapSdkError, retryKind } from './sdk-errors.js';
 import { own, setOwn } from './records.js';
 
 export { NAMES_PER_CALL };
@@ -94,9 +94,8 @@ export class SsmStore implements ParameterStore {
       config.credentialDefaultProvider = (init?: { requestHandler?: SSMClient['config']['requestHandler'] }) =>
         fromNodeProviderChain({ ...init, clientConfig: { requestHandler: init?.requestHandler ?? this.client.config.requestHandler } });
     }
-    // No region given: the SDK's own resolution (a client built without one:
-    // AWS_REGION, the profile), then the instance's, which the SDK never asks.
-    const region = options.region ?? regionOrInstanceRegion(new SSMClient(options.profile ? { profile: options.profile } : {}).config.region);
+    // No region named: the profile's, then the instance's (regions.ts).
+    const region = options.region ?? unnamedRegion(options.profile);
     config.region = region;
     if (options.endpoint) config.endpoint = options.endpoint;
     if (options.roleArn) {
@@ -115,6 +114,11 @@ export class SsmStore implements ParameterStore {
     this.timer = setTimeout(() => this.deadline.abort(), options.timeoutMs);
     this.timer.unref();
     this.limit = boundedConcurrency(options.concurrency);
+  }
+
+  /** The region this client reads from (regions.ts decides; the SDK resolves a profile's on first use). */
+  region(): Promise<string> {
+    return this.client.config.region();
   }
 
   /** Release sockets and the deadline timer. */
@@ -280,26 +284,6 @@ export class SsmStore implements ParameterStore {
 /** Attempts for server and network faults when --max-attempts is not given. */
 const DEFAULT_FAULT_ATTEMPTS = 5;
 
-const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
-const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-
-/** Whether an attempt's failure is worth another attempt, and why; the SDK's own classification, narrowed to what SSM answers. */
-export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | undefined {
-  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean } } | undefined;
-  if (!e || typeof e !== 'object' || e.name === 'AbortError') return undefined;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  if (status === 429 || THROTTLING_ERRORS.has(e.name ?? '')) return 'throttled';
-  if (
-    TRANSIENT_STATUS.has(status) ||
-    UNAVAILABLE_ERRORS.has(e.name ?? '') ||
-    NETWORK_CODES.has(e.code ?? '') ||
-    e.$metadata?.clockSkewCorrected === true ||
-    (e.name === 'InvalidSignatureException' && /Signature expired/.test(e.message ?? ''))
-  )
-    return 'transient';
-  return depth < 3 && e.cause !== undefined ? retryKind(e.cause, depth + 1) : undefined;
-}
-
 /** A store error as a ToolError; anything else is a bug, thrown again as it is. */
 function toolErrorOf(err: unknown): ToolError {
   if (err instanceof ToolError) return err;
@@ -377,123 +361,6 @@ function awsMessage(mapped: string, name: string): string {
 /** An IAM or KMS "no" (as opposed to bad or missing credentials). */
 function isIamOrKmsDenial(err: unknown): boolean {
   return err instanceof AccessDeniedError && (err.cause as { name?: string } | undefined)?.name === 'AccessDeniedException';
-}
-
-const ACCESS_ERRORS = new Set([
-  'AccessDeniedException',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'ExpiredTokenException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'AccessDenied',
-  'CredentialsProviderError',
-]);
-const UNAVAILABLE_ERRORS = new Set([
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const THROTTLING_HINT = 'the account is over its SSM API quota (40 TPS by default, shared by every host): use --jitter to spread a fleet, or enable higher throughput';
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
-
-/**
- * Turn an SDK error into a ToolError. The SDK's messages are safe to quote:
- * they carry names, ARNs and codes, never parameter values.
- */
-export function mapSdkError(err: unknown, operation: string, names: string[], timedOutAfterMs?: number): ToolError {
-  if (err instanceof ToolError) return err;
-  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const name = e.name ?? 'Error';
-  // A response the SDK could not parse is quoted in its SyntaxError: never print that.
-  const message = quotableMessage(e);
-  const what = names.length === 1 ? (names[0] ?? '') : `${names.length} parameters (${names.join(', ')})`;
-
-  if (timedOutAfterMs !== undefined || name === 'AbortError') {
-    const seconds = ((timedOutAfterMs ?? 0) / 1000).toFixed(1);
-    if (retryKind(err) === 'throttled') {
-      return new StoreUnavailableError(`timed out after ${seconds} s during ${operation} for ${what}, still throttled (${name}: ${message || 'Rate exceeded'})`, {
-        hint: `${THROTTLING_HINT}; or raise --timeout (\`ssm-materialize plan --fleet N\` estimates the time a fleet needs)`,
-        cause: err,
-      });
-    }
-    return new StoreUnavailableError(`timed out after ${seconds} s during ${operation} for ${what}`, {
-      hint: 'raise --timeout, or check network access to the SSM endpoint (VPC endpoint, proxy, security groups)',
-      cause: err,
-    });
-  }
-  const proxyProblem = proxyError(err, operation, what);
-  if (proxyProblem) return proxyProblem;
-  // TLS spoken to a plain-HTTP port: OpenSSL reads the HTTP answer as a bad record.
-  if (e.code === 'EPROTO' || /wrong version number|packet length too long/i.test(message)) {
-    return new UsageError(`TLS handshake with the SSM endpoint failed during ${operation}: the endpoint speaks plain HTTP? use http://`, {
-      hint: 'an emulator or a local proxy usually listens on http://, e.g. --endpoint-url http://127.0.0.1:4583',
-      cause: err,
-    });
-  }
-  if (/Region is missing/i.test(message)) {
-    return new UsageError('no AWS region configured', { hint: 'pass --region, set `region:` in the manifest, or export AWS_REGION', cause: err });
-  }
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
-    return new AccessDeniedError(`no AWS credentials found: ${message}`, names, {
-      hint: 'attach an instance role (instance profile), set AWS_PROFILE / --profile, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; in a container on EC2, the instance metadata (IMDSv2) answers only with the instance\'s HttpPutResponseHopLimit set to 2',
-      cause: err,
-    });
-  }
-  if (ACCESS_ERRORS.has(name)) {
-    const kms = /KMS|kms:|ciphertext|customer master key|KeyId/i.test(message);
-    const arn = /on resource: (\S+)/.exec(message)?.[1];
-    const action = /perform: (\S+)/.exec(message)?.[1] ?? `ssm:${operation}`;
-    const hint = action === 'sts:AssumeRole'
-      ? `the role ${arn ?? ''} must trust the caller (its trust policy allows sts:AssumeRole for this principal), and the caller needs sts:AssumeRole on it; check --role-arn`
-      : kms
-      ? `allow kms:Decrypt on the KMS key that encrypts ${what} (in the key policy or the role's policy); \`ssm-materialize policy\` prints the statement`
-      : name === 'AccessDeniedException'
-        ? `allow ${action} on ${arn ?? 'the parameter ARNs'} in the role's IAM policy; \`ssm-materialize policy -m FILE --account ID --region R\` prints a least-privilege policy`
-        : 'check the credentials in use (aws sts get-caller-identity), their region and clock';
-    return new AccessDeniedError(`${name} during ${operation} for ${what}: ${message || '(no message)'}`, names, { hint, cause: err });
-  }
-  if (name === 'ParameterNotFound' || name === 'ParameterVersionNotFound') {
-    return new MissingParametersError(names, { cause: err });
-  }
-  if (name === 'ValidationException' || name === 'ValidationError') {
-    return new UsageError(`${operation} rejected ${what}: ${message}`, { hint: 'check the parameter names and selectors in the manifest', cause: err });
-  }
-  if (name === 'ParameterAlreadyExists') {
-    return new ToolError('parameter_exists', ExitCode.usage, `${what} already exists`, { hint: 'pass --overwrite to store a new version', cause: err });
-  }
-  if (name === 'InvalidKeyId') {
-    return new AccessDeniedError(`KMS key not usable for ${what}: ${message}`, names, { hint: 'check --key-id (alias/NAME, key id or ARN) and that the key is enabled', cause: err });
-  }
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  if (UNAVAILABLE_ERRORS.has(name) || status >= 500 || (e.code !== undefined && NETWORK_CODES.has(e.code)) || NETWORK_CODES.has(name)) {
-    return new StoreUnavailableError(`Parameter Store unavailable during ${operation} for ${what}: ${name}${message ? `: ${message}` : ''} (after retries)`, {
-      hint:
-        retryKind(err) === 'throttled'
-          ? THROTTLING_HINT
-          : 'retry later; check the endpoint, network access and the AWS Health Dashboard',
-      cause: err,
-    });
-  }
-  return new StoreUnavailableError(`${operation} failed for ${what}: ${name}${message ? `: ${message}` : ''}`, { cause: err });
-}
-
-/**
- * The proxy, not the store, failed: our tunnel's own error (it names the
- * proxy without credentials), or a forwarding proxy's 407 answer.
- */
-function proxyError(err: unknown, operation: string, what: string): ToolError | undefined {
-  const hint = (variable: string): string =>
-    `check the proxy in ${variable} (and its credentials, as http://USER:PASSWORD@HOST:PORT), or list the endpoint's host in NO_PROXY to reach it directly`;
-  if (err instanceof ProxyConnectError) return new StoreUnavailableError(`${operation} failed for ${what}: ${err.message}`, { hint: hint(err.proxyVariable), cause: err });
-  if ((err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode === 407) {
-    return new StoreUnavailableError(`${operation} failed for ${what}: the proxy asked for credentials (407 Proxy Authentication Required)`, { hint: hint('HTTP_PROXY'), cause: err });
-  }
-  return undefined;
 }
 
 /** A tiny semaphore: at most `n` tasks run at once, the rest queue in order. */

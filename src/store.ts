@@ -47,6 +47,8 @@ export interface CallStats {
 export interface OpenedStore extends ParameterStore {
   readonly stats: CallStats;
   close(): void;
+  /** The region it reads from, as resolved (also when the profile or the instance chose it); stores without regions have none. */
+  region?(): Promise<string>;
 }
 
 /**

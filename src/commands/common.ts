@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
 import type { OpenStore, OpenedStore } from '../store.js';
+import { namedRegion } from '../regions.js';
 
 export interface StoreArgs {
   region?: string;
@@ -51,16 +52,10 @@ function checkEndpointUrl(raw: string): string | undefined {
 }
 
 /**
- * The region, as the AWS CLI resolves it: the flag, the manifest, AWS_REGION,
- * then AWS_DEFAULT_REGION. Undefined leaves the rest (the profile) to the SDK.
- */
-export function regionFrom(args: { region?: string }, manifestRegion: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  return args.region ?? manifestRegion ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined);
-}
-
-/**
- * The AWS SDK is loaded here, on first use, not at start-up: offline commands
- * (--version, validate, policy, init) never pay for it.
+ * The store in `region`, the one the command chose (regions.ts: the flag, the
+ * manifest's, a fallback; undefined lets the environment, the profile or the
+ * instance decide). The AWS SDK is loaded here, on first use, not at
+ * start-up: offline commands (--version, validate, policy, init) never pay for it.
  */
 export async function openStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
   checkStoreArgs(args);
@@ -73,7 +68,7 @@ export async function openStore(args: StoreArgs, region: string | undefined, log
   const { SsmStore } = await import('../ssm.js');
   return new SsmStore({
     proxy,
-    region: regionFrom(args, region, env),
+    region: namedRegion(region, env),
     profile: args.profile,
     endpoint: args['endpoint-url'] ?? profileEndpoint('ssm'),
     stsEndpoint: args['role-arn'] ? profileEndpoint('sts') : undefined,
@@ -100,7 +95,6 @@ export function storeOpener(args: StoreArgs, log: Logger, env: NodeJS.ProcessEnv
     // Once per run: a fallback region (or plan --locked's second look) opens another store.
     if (args.jitter > 0 && !waited) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
     waited = true;
-    // The pipeline has already chosen the region (--region first, then the manifest's, then fallbacks).
-    return open({ ...args, region: undefined }, region ?? args.region, log, env);
+    return open(args, region, log, env);
   };
 }

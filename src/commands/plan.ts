@@ -58,12 +58,16 @@ export async function planCommand(options: PipelineOptions, mode: 'plan' | 'chec
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
 }
 
-/** With --locked: which parameters have another latest version than the lock pins. Versions only. */
+/**
+ * With --locked: which parameters have another latest version than the lock
+ * pins. Versions only, from the region the run read from (after a fallback,
+ * versions in the region that is down are neither reachable nor comparable).
+ */
 async function reportLockDrift(options: PipelineOptions, run: PipelineRun<unknown>): Promise<void> {
-  const store = await options.openStore(options.region ?? run.manifest.region);
+  const store = await options.openStore(run.region);
   let latest: LockFile;
   try {
-    latest = lockFrom(run.plan, await fetchAll(store, run.plan));
+    latest = lockFrom(run.plan, await fetchAll(store, run.plan, run.region));
   } finally {
     store.close();
   }

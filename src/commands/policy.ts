@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import { baseName, parameterArn } from '../names.js';
 import { nullRecord, own } from '../records.js';
+import { isRegionName } from '../regions.js';
 
 export interface PolicyOptions {
   account: string;
@@ -34,7 +35,7 @@ const PUBLIC_PARAMETERS = '/aws/service/';
 
 export function buildPolicy(manifest: Manifest, options: PolicyOptions): { Version: '2012-10-17'; Statement: Statement[] } {
   if (!/^\d{12}$/.test(options.account)) throw new UsageError(`--account must be a 12-digit AWS account id, not ${JSON.stringify(options.account)}`);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) throw new UsageError(`--region ${JSON.stringify(options.region)} is not an AWS region name`);
+  if (!isRegionName(options.region)) throw new UsageError(`--region ${JSON.stringify(options.region)} is not an AWS region name`);
   const partition = options.partition ?? 'aws';
   const { region, account } = options;
   const arn = (name: string) => (baseName(name).startsWith(PUBLIC_PARAMETERS) ? parameterArn(name, region, '', partition) : parameterArn(name, region, account, partition));
@@ -179,13 +180,3 @@ export function buildPolicyForRegions(manifest: Manifest, options: PolicyOptions
   return first;
 }
 
-/**
- * Every region a run of this manifest may read from: the one given, the
- * `--fallback-region`s, and every region of the manifest's `regions:`. A
- * fallback region left out of the policy would be denied during exactly the
- * outage it exists for, so `--region R` adds R; it never narrows the list.
- */
-export function policyRegions(manifest: Manifest, region: string, fallbackFlags: string[] | undefined): string[] {
-  const listed = [manifest.region, ...manifest.fallbackRegions].filter((r): r is string => r !== undefined);
-  return [...new Set([region, ...(fallbackFlags ?? []), ...listed])];
-}

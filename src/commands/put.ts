@@ -44,7 +44,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
   if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
   if (args.manifest !== undefined) await warnUnwritable(args.name, value, args.manifest, env, log);
-  const store = await openStore(args, undefined, log);
+  const store = await openStore(args, args.region, log);
   try {
     const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
     log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['key-id'] ? `, ${args['key-id']}` : ''}), version ${version}`);

@@ -5,12 +5,14 @@
  * mix), loudly; a denial or a missing parameter never falls back; `policy`
  * covers every region.
  */
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { readDotenv } from '../helpers/consumers.js';
 import { runAgainst, useCanaryRuns } from '../helpers/inproc.js';
+import { runMain } from '../helpers/main.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
@@ -54,6 +56,17 @@ afterAll(async () => {
 
 /** Store commands without retries: a region that is down fails at once. */
 const run = async (args: string[], env: Record<string, string> = {}) => keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
+
+/** A new version of one parameter in one region only (straight to its emulator, as a regional write would be). */
+async function putIn(region: string, name: string, value: string): Promise<void> {
+  const endpoint = emulators[REGIONS.indexOf(region)]!.url;
+  const client = new SSMClient({ endpoint, region, credentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key } });
+  try {
+    await client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+  } finally {
+    client.destroy();
+  }
+}
 
 function manifest(dir: string, regions = 'regions: [us-east-1, us-west-2]', values = 'A: /app/a'): string {
   const file = join(dir, 'm.yaml');
@@ -125,5 +138,47 @@ describe('fallback region', () => {
     expect(sid('ReadNamedParameters').Resource).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/app/a', 'arn:aws:ssm:us-west-2:123456789012:parameter/app/a']);
     expect(sid('ReadParametersByPath').Resource).toContain('arn:aws:ssm:us-west-2:123456789012:parameter/app/env/*');
     expect(sid('DecryptParameters').Condition?.StringEquals).toEqual({ 'kms:ViaService': ['ssm.us-east-1.amazonaws.com', 'ssm.us-west-2.amazonaws.com'] });
+  });
+
+  it('plan --locked after a fallback asks the region the run read from for the latest versions, never the one that is down', async () => {
+    const dir = tempDir();
+    const m = manifest(dir);
+    const lockPath = join(dir, 'lock.json');
+    proxy.down.add('us-east-1');
+    try {
+      expect((await run(['write', '-m', m, '--lock', lockPath])).code).toBe(0);
+      await putIn('us-west-2', '/app/env/b', `${CANARY}-b-us-west-2-again`);
+      proxy.seen.clear();
+      const plan = await run(['plan', '-m', m, '--locked', lockPath, '--max-attempts', '1']);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toContain('locked /app/env/b: version 1, latest: version 2');
+      expect(plan.stdout).toContain('1 parameter moved on since the lock');
+      expect(proxy.seen.get('us-west-2')).toBeGreaterThan(0);
+    } finally {
+      proxy.down.delete('us-east-1');
+    }
+  });
+
+  it('when the profile chooses the region, the run says which one it read from (the fetched event)', async () => {
+    const dir = tempDir();
+    const m = manifest(dir, '');
+    const config = join(dir, 'aws-config');
+    writeFileSync(config, '[default]\nregion = us-west-2\n');
+    proxy.seen.clear();
+    const env = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      AWS_ACCESS_KEY_ID: DEMO_CREDENTIAL.access_key_id,
+      AWS_SECRET_ACCESS_KEY: DEMO_CREDENTIAL.secret_access_key,
+      AWS_CONFIG_FILE: config,
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const r = keep(await runMain(['write', '-m', m, '--endpoint-url', proxy.url, '--log-format', 'json', '--verbose'], { env }));
+    expect(r.code).toBe(0);
+    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.filter((e) => e.event === 'fetched')).toMatchObject([{ region: 'us-west-2' }]);
+    expect(proxy.seen.get('us-west-2')).toBe(2);
+    expect(proxy.seen.get('us-east-1')).toBeUndefined();
   });
 });
