@@ -65,10 +65,16 @@ function start(flags: string[], where: Where = {}): Started {
   running.push(cli);
   return {
     cli,
-    lines: () => (existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n').map((l) => l.split(' ')) : []),
+    // Complete lines only: the file exists (empty) between the child's open and its write.
+    lines: () => (existsSync(record) ? completeLines(readFileSync(record, 'utf8')).map((l) => l.split(' ')) : []),
     events: () => (stdout + stderr).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
     output: () => stdout + stderr,
   };
+}
+
+/** The lines a writer has finished (each ends with a newline); a line still being written is left out. */
+function completeLines(text: string): string[] {
+  return text.split('\n').slice(0, -1);
 }
 
 /** Polls until `done()`; the deadline is a safety net against a hang, not a speed check. */
