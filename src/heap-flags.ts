@@ -15,11 +15,10 @@ export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
  * optimized code to pay back its making: Maglev and TurboFan compile hot
  * functions on background threads, in memory of their own, and the run ends
  * before the result saves what it cost. The interpreter and the baseline
- * compiler (Sparkplug, which stays on) do the work for less: with both off a
- * 1,000-name write takes about a third less CPU and 16 MiB less peak RSS
- * (BENCHMARKS.md). V8 checks these flags each time it would tier a function
- * up, so setting them at start works; `--lite-mode` would not (its
- * implications apply only on the command line).
+ * compiler (Sparkplug, which stays on) do the work for less CPU and less
+ * peak memory (with and without: BENCHMARKS.md). V8 checks these flags each
+ * time it would tier a function up, so setting them at start works;
+ * `--lite-mode` would not (its implications apply only on the command line).
  */
 export const NO_OPTIMIZING_COMPILER_FLAGS = ['--no-maglev', '--no-turbofan'] as const;
 

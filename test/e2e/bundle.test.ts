@@ -96,7 +96,7 @@ function optimizedBundleFunctions(entry: string): string[] {
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('valid (1 output, 1000 named values');
   const bundle = readFileSync(join(DIST, BUNDLE), 'utf8');
-  const optimized = [...r.stdout.matchAll(/completed compiling \S+ <JSFunction ([\w$]+)/g)].map((m) => m[1]);
+  const optimized = [...r.stdout.matchAll(/completed compiling \S+ <JSFunction ([\w$]+)/g)].map((m) => m[1] ?? '');
   return [...new Set(optimized)].filter((name) => bundle.includes(`function ${name}(`));
 }
 
