@@ -433,6 +433,10 @@ ${results.inProcess
 - Memory: the tool keeps V8's young generation at its initial size
   (\`--semi-space-growth-factor=1\`, set in src/bin.ts); without it a 1,000-name run peaked about
   11 MiB higher, for the same time.
+- CPU and memory: V8's optimizing compilers (Maglev, TurboFan) are off for the tool's own
+  commands (\`--no-maglev --no-turbofan\`, src/heap-flags.ts, set by the bin before it loads the
+  bundle and by src/bin.ts in the executable; the emulator command turns them back on). A run ends
+  before optimized code pays back its making; the runtime section has figures with them on.
 
 - Pacing (src/pacing.ts): each process sends freely until the store first answers
   ThrottlingException, then holds a send rate of its own, cut by 0.7 on a throttling answer (at

@@ -8,12 +8,12 @@
 import { inheritedEnv } from './inherited-env.js';
 import { setFlagsFromString } from 'node:v8';
 import { main } from './cli.js';
-import { YOUNG_GENERATION_FLAG } from './heap-flags.js';
+import { NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_FLAG } from './heap-flags.js';
 import { describeInternalError } from './redact.js';
 
-// Peak memory: see heap-flags.ts. The bundle is already compiled by now, and
-// its compile cache made under V8's default flags, which a fresh start has.
-setFlagsFromString(YOUNG_GENERATION_FLAG);
+// Peak memory and CPU: see heap-flags.ts. The bundle is already compiled by
+// now, and its compile cache made under V8's default flags, which a fresh start has.
+for (const flag of [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS]) setFlagsFromString(flag);
 
 // A throw outside main (an event handler, a stray rejection) would make Node
 // print the error with its message, which may quote a value: print it as

@@ -1,4 +1,4 @@
-/** The one V8 flag the tool sets on itself (src/bin.ts). */
+/** The V8 flags the tool sets on itself (src/bin.ts); the emulator command turns the optimizing compilers back on. */
 
 /**
  * Peak memory. V8 doubles the young generation each time most of it survives
@@ -9,3 +9,18 @@
  * considers growing, so setting it at start, not on the command line, works.
  */
 export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
+/**
+ * CPU and peak memory. A run lives for a second or so, too short for
+ * optimized code to pay back its making: Maglev and TurboFan compile hot
+ * functions on background threads, in memory of their own, and the run ends
+ * before the result saves what it cost. The interpreter and the baseline
+ * compiler (Sparkplug, which stays on) do the work for less CPU and less
+ * peak memory (with and without: BENCHMARKS.md). V8 checks these flags each
+ * time it would tier a function up, so setting them at start works;
+ * `--lite-mode` would not (its implications apply only on the command line).
+ */
+export const NO_OPTIMIZING_COMPILER_FLAGS = ['--no-maglev', '--no-turbofan'] as const;
+
+/** The emulator is a server that runs for minutes: there optimized code pays. */
+export const OPTIMIZING_COMPILER_FLAGS = ['--maglev', '--turbofan'] as const;

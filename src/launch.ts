@@ -15,9 +15,15 @@
  */
 import { enableCompileCache } from 'node:module';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { privateCompileCacheDir } from './compile-cache.js';
+import { NO_OPTIMIZING_COMPILER_FLAGS } from './heap-flags.js';
 
 const BUNDLE = join(__dirname, 'ssm-materialize.bundle.cjs');
+
+// As early as can be (src/heap-flags.ts says why): before resolving and
+// loading the bundle, which makes Node's own path functions hot enough to optimize.
+for (const flag of NO_OPTIMIZING_COMPILER_FLAGS) setFlagsFromString(flag);
 
 const cacheDir = privateCompileCacheDir(process.env);
 if (cacheDir) enableCompileCache(cacheDir);

@@ -80,3 +80,29 @@ describe('start-up loads only what the command uses', () => {
     expect(exec.builtins).toContain('https');
   });
 });
+
+/**
+ * V8's optimizing compilers stay off for the tool's own commands
+ * (src/heap-flags.ts): `--trace-opt` names every function V8 optimizes, and
+ * none may be one the bundle defines. A 1,000-name manifest makes the YAML
+ * parser hot enough that V8 would optimize it otherwise.
+ */
+function optimizedBundleFunctions(entry: string): string[] {
+  const dir = tempDir();
+  const values = Array.from({ length: 1000 }, (_, i) => `      K${i}: /app/name-${i}`).join('\n');
+  writeFileSync(join(dir, 'm.yaml'), `version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n${values}\n`);
+  const r = spawnSync(process.execPath, ['--trace-opt', entry, 'validate', '-m', 'm.yaml'], { encoding: 'utf8', cwd: dir, env: { PATH: process.env.PATH } });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('valid (1 output, 1000 named values');
+  const bundle = readFileSync(join(DIST, BUNDLE), 'utf8');
+  const optimized = [...r.stdout.matchAll(/completed compiling \S+ <JSFunction ([\w$]+)/g)].map((m) => m[1] ?? '');
+  return [...new Set(optimized)].filter((name) => bundle.includes(`function ${name}(`));
+}
+
+describe('V8 flags', () => {
+  it('the bin and the bundle alone (as the executable runs it) optimize none of their own functions', () => {
+    expect(optimizedBundleFunctions(CLI)).toEqual([]);
+    expect(optimizedBundleFunctions(join(DIST, BUNDLE))).toEqual([]);
+  });
+});
