@@ -46,6 +46,18 @@ const OPTIONAL_ABSOLUTE_PATH = '^(/[A-Za-z0-9_./-]{0,1023})?$';
 const WHOLE_SECONDS = '^[0-9]{1,5}$';
 /** An age as `--keep-last-good` takes it (`90s`, `30m`, `24h`, `7d`), or empty for "off". */
 const OPTIONAL_AGE = '^([0-9]{1,6}[smhd]?)?$';
+/**
+ * When the change was requested, as EventBridge stamps an event's `time`
+ * (ISO 8601, UTC), or empty for "unknown". Digits and the fixed separators
+ * only: the host turns it into seconds by arithmetic.
+ */
+export const OPTIONAL_REQUEST_TIME = '^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z)?$';
+/**
+ * How much later than the request a successful write must have begun to
+ * serve it: the host's clock and EventBridge's may disagree by this much,
+ * and when in doubt the host writes.
+ */
+export const CLOCK_SKEW_SECONDS = 5;
 
 export const DEFAULT_STATE_DIRECTORY = '/var/lib/ssm-materialize/fleet';
 
@@ -87,9 +99,15 @@ export function writeDocument(d: DocumentDefaults): CommandDocument {
         default: d.keepLastGood,
         allowedPattern: OPTIONAL_AGE,
       },
+      RequestTime: {
+        type: 'String',
+        description: `When the change happened (the event's time, ISO 8601 UTC): a host whose last successful write began more than ${CLOCK_SKEW_SECONDS}s after it skips the request; empty: always write`,
+        default: '',
+        allowedPattern: OPTIONAL_REQUEST_TIME,
+      },
       StateDirectory: {
         type: 'String',
-        description: 'Where the host keeps the request counters and the lock that coalesce bursts (root only)',
+        description: 'Where the host keeps the request counters, the start of its last successful write and the lock that coalesce bursts (root only)',
         default: d.stateDirectory,
         allowedPattern: ABSOLUTE_PATH,
       },
@@ -144,6 +162,7 @@ const WRITE_SCRIPT = `${PRELUDE}
 jitter='{{ Jitter }}'
 lock_file='{{ LockFile }}'
 keep_last_good='{{ KeepLastGood }}'
+request_time='{{ RequestTime }}'
 state='{{ StateDirectory }}'
 if ! command -v flock >/dev/null 2>&1; then
   echo "ssm-materialize fleet: flock (util-linux) is not installed on this host" >&2
@@ -154,6 +173,21 @@ if ! mkdir -p "$state"; then
   exit 6
 fi
 counter() { n=$(cat "$1" 2>/dev/null) || n=0; case $n in ''|*[!0-9]*) n=0 ;; esac; echo "$n"; }
+epoch_of() (
+  IFS='-T:.Z'
+  set -f
+  set -- $1
+  y=$((1$1 - 10000)) m=$((1$2 - 100)) d=$((1$3 - 100))
+  if [ "$m" -le 2 ]; then y=$((y - 1)) m=$((m + 9)); else m=$((m - 3)); fi
+  era=$((y / 400))
+  yoe=$((y - era * 400))
+  doe=$((yoe * 365 + yoe / 4 - yoe / 100 + (153 * m + 2) / 5 + d - 1))
+  echo $(((era * 146097 + doe - 719468) * 86400 + (1$4 - 100) * 3600 + (1$5 - 100) * 60 + 1$6 - 100))
+)
+case $request_time in
+  [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z) requested_at=$(epoch_of "$request_time") ;;
+  *) requested_at='' ;;
+esac
 ticket=$( (
   flock 9 || exit 1
   n=$(counter "$state/requested")
@@ -174,6 +208,11 @@ if [ "$served" -ge "$ticket" ]; then
   echo "ssm-materialize fleet: request $ticket was served by a write that began after it arrived; nothing to do"
   exit 0
 fi
+last_began=$(counter "$state/last-write-began")
+if [ -n "$requested_at" ] && [ "$last_began" -gt 0 ] && [ "$last_began" -ge $((requested_at + ${CLOCK_SKEW_SECONDS})) ]; then
+  echo "ssm-materialize fleet: request $ticket (a change at $request_time) was served by the last successful write, which began after it; nothing to do"
+  exit 0
+fi
 serving=$(counter "$state/requested")
 set -- write -m "$manifest" --jitter "$jitter"
 if [ -n "$lock_file" ]; then set -- "$@" --lock "$lock_file"; fi
@@ -182,10 +221,12 @@ if [ -n "$locked" ]; then set -- "$@" --locked "$locked"; fi
 rm -f "$state/lock.before"
 if [ -n "$lock_file" ] && [ -z "$locked" ] && [ -f "$lock_file" ]; then cp -p "$lock_file" "$state/lock.before" || exit 6; fi
 echo "ssm-materialize fleet: request $ticket: writing (serves requests up to $serving)"
+began=$(epoch_of "$(date -u +%Y-%m-%dT%H:%M:%SZ)")
 ssm-materialize "$@"
 rc=$?
 if [ "$rc" -eq 0 ]; then
   echo "$serving" > "$state/served.new" && mv -f "$state/served.new" "$state/served"
+  echo "$began" > "$state/last-write-began.new" && mv -f "$state/last-write-began.new" "$state/last-write-began"
   if [ -f "$state/lock.before" ] && ! cmp -s "$state/lock.before" "$lock_file"; then
     mv -f "$state/lock.before" "$lock_file.previous" && echo "ssm-materialize fleet: the versions this write replaced are in $lock_file.previous (roll back: LockedVersions=$lock_file.previous)"
   fi

@@ -12,7 +12,7 @@
  */
 import type { Manifest } from '../manifest.js';
 import type { Rollout } from '../budget.js';
-import { checkDocument, writeDocument, type DocumentDefaults } from './documents.js';
+import { checkDocument, OPTIONAL_REQUEST_TIME, writeDocument, type DocumentDefaults } from './documents.js';
 import type { ChangeMatching } from './events.js';
 import { automationRole, denyPolicyDocument, eventsRole, instancePolicyDocument, keyPolicyDocument } from './iam.js';
 
@@ -151,8 +151,11 @@ function document(nameParameter: string, content: unknown): Record<string, unkno
 /**
  * The refresh: wait for a burst of changes to end, then the write document
  * on every tagged host, `max_concurrency` at a time. Every execution of a
- * burst sends; the hosts' tickets make all but one write per host a no-op
- * without an API call (documents.ts).
+ * burst sends, with the time of the change that started it: a host whose
+ * last successful write began after that time skips without an API call,
+ * so one write per host serves every change made before it began
+ * (documents.ts). The time is the event's own (Automation's variables offer
+ * no execution start time), passed by the rule's input transformer.
  */
 function runbook(s: FleetSettings): Record<string, unknown> {
   return {
@@ -164,6 +167,7 @@ function runbook(s: FleetSettings): Record<string, unknown> {
       WriteDocument: { type: 'String', description: 'The write command document', allowedPattern: DOCUMENT_NAME },
       TagValue: { type: 'String', description: `Hosts whose tag ${s.tagKey} has this value`, allowedPattern: '^[A-Za-z0-9 _.:/=+@-]{1,256}$' },
       Locked: { type: 'String', description: 'Rollback lock file on the hosts, or empty', default: '', allowedPattern: '^(/[A-Za-z0-9_./-]{0,1023})?$' },
+      RequestTime: { type: 'String', description: 'When the change happened (the event\'s time, ISO 8601 UTC), or empty: every host writes', default: '', allowedPattern: OPTIONAL_REQUEST_TIME },
     },
     mainSteps: [
       { name: 'SettleBurst', action: 'aws:sleep', inputs: { Duration: `PT${s.settleSeconds}S` } },
@@ -173,7 +177,7 @@ function runbook(s: FleetSettings): Record<string, unknown> {
         inputs: {
           DocumentName: '{{ WriteDocument }}',
           Targets: [{ Key: `tag:${s.tagKey}`, Values: ['{{ TagValue }}'] }],
-          Parameters: { Locked: ['{{ Locked }}'] },
+          Parameters: { Locked: ['{{ Locked }}'], RequestTime: ['{{ RequestTime }}'] },
           MaxConcurrency: String(s.rollout.max_concurrency),
           MaxErrors: String(s.rollout.max_errors),
           TimeoutSeconds: 900,
@@ -184,12 +188,16 @@ function runbook(s: FleetSettings): Record<string, unknown> {
   };
 }
 
+/** The event's field the input transformer places in the runbook's input, as `<time>`. */
+const EVENT_TIME = 'time';
+
 function changeRule(pattern: unknown, i: number): Record<string, unknown> {
   const input = JSON.stringify({
     AutomationAssumeRole: ['${AutomationRole.Arn}'],
     WriteDocument: ['${WriteDocumentName}'],
     TagValue: ['${TargetTagValue}'],
     Locked: ['${LockedVersions}'],
+    RequestTime: [`<${EVENT_TIME}>`],
   });
   return {
     Type: 'AWS::Events::Rule',
@@ -203,7 +211,7 @@ function changeRule(pattern: unknown, i: number): Record<string, unknown> {
           Id: 'RefreshRunbook',
           Arn: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/${RunbookName}:$DEFAULT' },
           RoleArn: { 'Fn::GetAtt': ['EventsRole', 'Arn'] },
-          Input: { 'Fn::Sub': input },
+          InputTransformer: { InputPathsMap: { [EVENT_TIME]: `$.${EVENT_TIME}` }, InputTemplate: { 'Fn::Sub': input } },
         },
       ],
     },

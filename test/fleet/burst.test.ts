@@ -51,6 +51,10 @@ async function hostWithDocument(fleetFlags: string[] = []): Promise<{ host: Inst
 }
 
 const env = (host: Instance) => host.env(emulator.url, { AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
+/** A change's time as EventBridge stamps it (ISO 8601 UTC, whole seconds), this many seconds ago (negative: ahead). */
+const changedSecondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+/** A burst's changes all happen before the runbook's settle time ends, so before any write it causes begins. */
+const SETTLE_SECONDS = 60;
 /** One write of this manifest is one GetParameters call (two names); a skipped request makes none. */
 const writesSince = (before: number) => (emulator.counters().operations.GetParameters ?? 0) - before;
 
@@ -78,6 +82,56 @@ it('a request that arrives after a write began is not skipped: it writes again',
   expect(writesSince(before)).toBe(1);
 });
 
+it('a request whose change happened after the last successful write began writes again; one from before it is served without a call', async () => {
+  const { host, write } = await hostWithDocument();
+  expect((await runDocument(write, { RequestTime: changedSecondsAgo(SETTLE_SECONDS) }, env(host))).stdout).toContain('request 1: writing');
+  // The first write has ended: a change stamped now happened after it began.
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  const later = await runDocument(write, { RequestTime: changedSecondsAgo(0) }, env(host));
+  expect([later.status, later.stdout]).toEqual(['Success', expect.stringContaining('request 2: writing')]);
+  expect(writesSince(before)).toBe(1);
+  const older = await runDocument(write, { RequestTime: changedSecondsAgo(SETTLE_SECONDS) }, env(host));
+  expect([older.status, older.stdout]).toEqual(['Success', expect.stringContaining('request 3 (a change at ')]);
+  expect(older.stdout).toContain('nothing to do');
+  expect(writesSince(before)).toBe(1);
+});
+
+it('a failed write serves no request: the next one with the same change time writes', async () => {
+  const { host, write } = await hostWithDocument();
+  const changed = changedSecondsAgo(SETTLE_SECONDS);
+  const failed = await runDocument(write, { RequestTime: changed, Locked: join(host.root, 'no-such.lock') }, env(host));
+  expect(failed.status).toBe('Failed');
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  const retried = await runDocument(write, { RequestTime: changed }, env(host));
+  expect([retried.status, retried.stdout]).toEqual(['Success', expect.stringContaining('request 2: writing')]);
+  expect(writesSince(before)).toBe(1);
+});
+
+it('a burst of 8 runbook executions, each stamped with a change made before the first write began, costs each of 7 hosts at most 2 writes; the skipped ones make no call', async () => {
+  const hosts = await Promise.all(Array.from({ length: 7 }, () => hostWithDocument(['--hosts', '7', '--calls-per-host', '10'])));
+  const step = hosts[0]!.step;
+  const targets = hosts.map(({ host, write }) => ({ doc: write, env: env(host) }));
+  const throttledBefore = emulator.counters().throttled;
+  const before = emulator.counters().operations.GetParameters ?? 0;
+  // Each execution carries its own change's time; every send reaches the hosts at its own pace.
+  const burst = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => sendCommand(targets, { ...step, parameters: { ...step.parameters, RequestTime: changedSecondsAgo(SETTLE_SECONDS + 8 - i) } })),
+  );
+  let total = 0;
+  for (const [h] of hosts.entries()) {
+    const runs = burst.map((b) => b.invocations[h]!);
+    for (const r of runs) expect([r.status, r.stderr]).toEqual(['Success', '']);
+    const writes = runs.filter((r) => /: writing/.test(r.stdout)).length;
+    expect(runs.filter((r) => r.stdout.includes('nothing to do')).length).toBe(8 - writes);
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(2);
+    total += writes;
+  }
+  expect(writesSince(before)).toBe(total);
+  expect(emulator.counters().throttled - throttledBefore).toBe(0);
+  for (const b of burst) for (const r of b.invocations) expect(r!.stdout + r!.stderr).not.toContain('burst-canary');
+});
+
 it('a fleet of 4 hosts, 5 requests each at once, through the 40 TPS limit: no failure, no throttling, at most 2 writes per host', async () => {
   const hosts = await Promise.all(Array.from({ length: 4 }, () => hostWithDocument()));
   const throttledBefore = emulator.counters().throttled;
@@ -99,7 +153,7 @@ it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 T
   // --calls-per-host 10 sizes the rollout as for a manifest of ten calls: MaxConcurrency 3 (30 calls/s kept for the refresh).
   const hosts = await Promise.all(Array.from({ length: 7 }, () => hostWithDocument(['--hosts', '7', '--calls-per-host', '10'])));
   const step = hosts[0]!.step;
-  expect(step).toEqual({ parameters: { Locked: '' }, maxConcurrency: 3, maxErrors: 3 });
+  expect(step).toEqual({ parameters: { Locked: '', RequestTime: '' }, maxConcurrency: 3, maxErrors: 3 });
   const targets = hosts.map(({ host, write }) => ({ doc: write, env: env(host) }));
 
   const throttledBefore = emulator.counters().throttled;
@@ -111,9 +165,9 @@ it("one change reaches 7 hosts through the runbook's MaxConcurrency and the 40 T
   expect(writesSince(before)).toBe(7);
   expect(emulator.counters().throttled - throttledBefore).toBe(0);
 
-  // A burst: three runbook executions, each one SendCommand to every host, at once. Each send
-  // reaches a host at its own time (its own waves), and a request that arrives after a write
-  // began must write again: the bound is one write per execution, and skips make no call.
+  // A burst of three executions without a request time (a runbook started by hand, or an older
+  // rule): each send reaches a host at its own time (its own waves), and a request that arrives
+  // after a write began must write again: the bound is one write per execution, and skips make no call.
   const burstBefore = emulator.counters().operations.GetParameters ?? 0;
   const burst = await Promise.all(Array.from({ length: 3 }, () => sendCommand(targets, step)));
   let total = 0;

@@ -179,10 +179,11 @@ describe('document parameters are pasted into shell text: each pattern refuses w
     '',
   ];
 
-  it.each(['ManifestPath', 'Locked', 'LockFile', 'StateDirectory', 'Jitter', 'KeepLastGood'])('write %s: every hostile value is refused before anything runs', async (name) => {
-    for (const value of hostile(canary())) {
+  it.each(['ManifestPath', 'Locked', 'LockFile', 'StateDirectory', 'Jitter', 'KeepLastGood', 'RequestTime'])('write %s: every hostile value is refused before anything runs', async (name) => {
+    const timeLike = name === 'RequestTime' ? [`2026-12-05T09:00:00Z;touch ${canary()}`, '2026-12-05T09:00:00Z$(id)', '2026-12-05 09:00:00Z', '2026-12-05T09:00:00+01:00', '1796461689'] : [];
+    for (const value of [...hostile(canary()), ...timeLike]) {
       // Empty is a valid "off" for the optional ones.
-      if (value === '' && ['Locked', 'LockFile', 'KeepLastGood'].includes(name)) continue;
+      if (value === '' && ['Locked', 'LockFile', 'KeepLastGood', 'RequestTime'].includes(name)) continue;
       const r = await run(write, { [name]: value });
       expect(r.status, `${name}=${JSON.stringify(value)}`).toBe('Refused');
     }

@@ -101,7 +101,12 @@ describe('the fleet template', () => {
     expect(t.Metadata.SsmMaterialize.Rollout).toEqual(r);
     // Every runbook parameter without a default is given by the rule's input, and nothing else is.
     const required = Object.entries(content.parameters as Record<string, any>).filter(([, p]) => p.default === undefined).map(([k]) => k);
-    const input = JSON.parse(t.Resources.ParameterChangeRule.Properties.Targets[0].Input['Fn::Sub'].replace(/\$\{[^}]+\}/g, 'x')) as Record<string, string[]>;
+    const transformer = t.Resources.ParameterChangeRule.Properties.Targets[0].InputTransformer;
+    // The change's own time reaches the hosts: the event's "time" field, through the input transformer.
+    expect(transformer.InputPathsMap).toEqual({ time: '$.time' });
+    const input = JSON.parse(transformer.InputTemplate['Fn::Sub'].replace(/\$\{[^}]+\}/g, 'x')) as Record<string, string[]>;
+    expect(input.RequestTime).toEqual(['<time>']);
+    expect(content.mainSteps[1].inputs.Parameters.RequestTime).toEqual(['{{ RequestTime }}']);
     expect(required.every((k) => k in input)).toBe(true);
     expect(Object.keys(input).every((k) => k in content.parameters)).toBe(true);
     const used = [...JSON.stringify(content.mainSteps).matchAll(/\{\{ ?([A-Za-z]+) ?\}\}/g)].map((m) => m[1]);
