@@ -18,7 +18,8 @@
  * Note: docker compose's `env_file:` is a different parser (it interprets
  * quotes and `$`); this format is for the docker CLI's `--env-file`.
  */
-import { HEADER, Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons, selfCheck } from './common.js';
+import { HEADER, Refusals, assertUniqueKeys, isWellFormed, reasons, selfCheck } from './common.js';
+import { nullRecord } from '../records.js';
 import type { Entries, Format } from './types.js';
 
 /**
@@ -42,7 +43,7 @@ const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f
  */
 export function parseDockerEnvFile(content: string): Record<string, string> | undefined {
   if (!isWellFormed(content)) return undefined;
-  const out = emptyRecord();
+  const out = nullRecord<string>();
   const lines = content.split('\n');
   // A final LF ends the last line; it does not start an empty one.
   if (lines[lines.length - 1] === '') lines.pop();

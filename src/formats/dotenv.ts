@@ -23,9 +23,9 @@
 import util from 'node:util';
 import dotenv from 'dotenv';
 import { UsageError } from '../errors.js';
-import { HEADER, Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons, selfCheck } from './common.js';
+import { HEADER, Refusals, assertUniqueKeys, isWellFormed, reasons, selfCheck } from './common.js';
+import { nullRecord, own } from '../records.js';
 import type { Entries, Format } from './types.js';
-import { own } from '../records.js';
 
 /**
  * dotenv itself reads keys matching `[A-Za-z0-9_.-]+`. We also require a
@@ -78,12 +78,12 @@ function readsBackExactly(parsed: Readonly<Record<string, string | undefined>>, 
 
 function parse(content: string): Record<string, string> {
   // Copy into a prototype-free record: same data, and callers can index it safely.
-  return Object.assign(emptyRecord(), dotenv.parse(content));
+  return Object.assign(nullRecord<string>(), dotenv.parse(content));
 }
 
 /** Node's own reader (`node --env-file`, `process.loadEnvFile`). */
 function parseWithNode(content: string): Record<string, string> {
-  return Object.assign(emptyRecord(), parseEnv(content) as Record<string, string>);
+  return Object.assign(nullRecord<string>(), parseEnv(content) as Record<string, string>);
 }
 
 /**

@@ -4,7 +4,8 @@
  * so the output follows the order of the entries (a plain object would move
  * integer-like keys such as `"10"` to the front).
  */
-import { Refusals, assertUniqueKeys, emptyRecord, isWellFormed, reasons } from './common.js';
+import { Refusals, assertUniqueKeys, isWellFormed, reasons } from './common.js';
+import { nullRecord } from '../records.js';
 import type { Entries } from './types.js';
 
 export type Tree = Map<string, Node>;
@@ -64,7 +65,7 @@ export function buildTree(entries: Entries, refusals: Refusals): Tree {
  * and a consumer would not read it as our values.
  */
 export function flattenParsed(value: unknown): Record<string, string> | undefined {
-  const out = emptyRecord();
+  const out = nullRecord<string>();
   const walk = (node: unknown, prefix: string): boolean => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) return false;
     const entries = node instanceof Map ? [...node.entries()] : Object.entries(node as Record<string, unknown>);

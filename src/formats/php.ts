@@ -19,7 +19,8 @@
  * key; `$config['10']` still finds it and `(string) $key` gives back `'10'`,
  * so such keys round-trip.
  */
-import { HEADER, emptyRecord, selfCheck } from './common.js';
+import { HEADER, selfCheck } from './common.js';
+import { nullRecord } from '../records.js';
 import { invalidNestedKeys, type Tree, nestedTree } from './nest.js';
 import type { Entries, Format } from './types.js';
 
@@ -43,7 +44,7 @@ function serialize(tree: Tree, indent: string): string[] {
  * verification runs `php` in the tests.
  */
 function parse(content: string): Record<string, string> | undefined {
-  const out = emptyRecord();
+  const out = nullRecord<string>();
   let i = 0;
   const n = content.length;
   const skip = (): void => {

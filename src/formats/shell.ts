@@ -9,7 +9,8 @@
  * quote, reopen). The shell never executes anything from a value. What the
  * shell cannot hold is a NUL byte (C strings), so values with NUL are refused.
  */
-import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, emptyRecord, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
+import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
+import { nullRecord } from '../records.js';
 import type { Entries, Format } from './types.js';
 import { shellSpecialFamily } from '../trust/keys.js';
 
@@ -27,7 +28,7 @@ export function shellQuote(value: string): string {
 const EXPORT = /export ([A-Za-z_][A-Za-z0-9_]*)=/y;
 
 function parse(content: string): Record<string, string> | undefined {
-  const out = emptyRecord();
+  const out = nullRecord<string>();
   let i = 0;
   const n = content.length;
   while (i < n) {

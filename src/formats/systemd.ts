@@ -21,7 +21,8 @@
  * characters other than TAB (env_value_is_valid); current releases, including
  * v252 that this was checked against, keep them.
  */
-import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, emptyRecord, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
+import { ENV_NAME, HEADER, Refusals, assertUniqueKeys, envStringTooLong, isWellFormed, reasons, selfCheck } from './common.js';
+import { nullRecord } from '../records.js';
 import type { Entries, Format } from './types.js';
 
 /** systemd's SHELL_NEED_ESCAPE: the characters a backslash un-escapes inside double quotes. */
@@ -57,7 +58,7 @@ const COMMENTS = '#;';
  */
 export function parseSystemdEnvFile(content: string): Record<string, string> | undefined {
   if (!isWellFormed(content)) return undefined;
-  const out = emptyRecord();
+  const out = nullRecord<string>();
   type State =
     | 'PRE_KEY' | 'KEY' | 'PRE_VALUE' | 'VALUE' | 'VALUE_ESCAPE' | 'SINGLE_QUOTE_VALUE'
     | 'DOUBLE_QUOTE_VALUE' | 'DOUBLE_QUOTE_VALUE_ESCAPE' | 'COMMENT' | 'COMMENT_ESCAPE';

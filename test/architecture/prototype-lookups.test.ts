@@ -7,7 +7,7 @@
  * The rule, checked here with the TypeScript compiler over every file in
  * src/: a lookup by a computed string key (`o[k]`, `k in o`) on anything but
  * an array is allowed only on a record this same file created without a
- * prototype (`Object.create(null)`, `nullRecord()`, `emptyRecord()`).
+ * prototype (`Object.create(null)`, `nullRecord()`).
  * Everything else reads through `own()` (src/records.ts) or uses a Map.
  * Fixed keys (`o['x']`, a union of literals) and numbers are not lookups by
  * a name from outside, and pass.
@@ -24,13 +24,13 @@ const SRC = join(ROOT, 'src');
 const EMULATOR_SRC = join(ROOT, 'packages', 'emulator', 'src');
 /** The places that read a record by a computed key, after checking the key is its own (the emulator package keeps its own copy). */
 const HELPERS = new Set([join(SRC, 'records.ts'), join(EMULATOR_SRC, 'records.ts')]);
-const NULL_PROTOTYPE_FACTORIES = new Set(['nullRecord', 'emptyRecord']);
+const NULL_PROTOTYPE_FACTORIES = new Set(['nullRecord']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
-/** `Object.create(null)`, `nullRecord()`, `emptyRecord()`, optionally cast. */
+/** `Object.create(null)` or `nullRecord()`, optionally cast. */
 function createsNullPrototype(expr: ts.Expression | undefined): boolean {
   while (expr && (ts.isAsExpression(expr) || ts.isParenthesizedExpression(expr) || ts.isSatisfiesExpression(expr))) expr = expr.expression;
   if (!expr || !ts.isCallExpression(expr)) return false;
