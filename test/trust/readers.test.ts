@@ -71,8 +71,10 @@ describe('make: MAKEFLAGS from the environment runs $(shell ...)', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'Makefile'), 'all:\n\t@true\n');
     writeFileSync(join(dir, 'env.sh'), shellFormat.render([['MAKEFLAGS', hostile]], ctx));
-    spawnSync('sh', ['-c', 'set -a; . ./env.sh; set +a; make -s'], { cwd: dir, stdio: 'ignore' });
-    expect(existsSync(join(dir, 'pwned'))).toBe(true);
+    // make runs an early --eval's $(shell) with $SHELL from the environment,
+    // as a login session has it; CI's runner starts with no SHELL at all.
+    const made = spawnSync('sh', ['-c', 'set -a; . ./env.sh; set +a; make -s'], { cwd: dir, encoding: 'utf8', env: { ...process.env, SHELL: '/bin/sh' } });
+    expect(existsSync(join(dir, 'pwned')), `make exited ${made.status}: ${made.stderr}`).toBe(true);
   });
 
   it('the gate refuses MAKEFLAGS, GNUMAKEFLAGS and MAKEFILES from a path', async () => {
