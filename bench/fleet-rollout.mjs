@@ -1,4 +1,4 @@
-// The fleet simulation (issue 19): N hosts, each a directory with its own
+// The fleet simulation: N hosts, each a directory with its own
 // manifest, state and instance credentials, refreshed by one parameter change
 // the way the generated stack does it: the runbook's `aws:runCommand` sends
 // the write document to every host, at most the template's MaxConcurrency at
@@ -168,7 +168,7 @@ try {
   const row = (r) =>
     `| ${r.executions === 1 ? 'one change' : `burst: ${r.executions} executions`} | ${f1(r.s)} | ${(r.s / predicted).toFixed(2)}x | ${f1(r.cpu)} | ${(r.cpu / r.s).toFixed(2)} | ${r.mostInFlight} | ${r.failed} | ${r.stale} | ${r.writesMin === r.writesMax ? r.writesMin : `${r.writesMin}..${r.writesMax}`} | ${r.getCalls} | ${r.throttled} |`;
   const section = `<!-- fleet-rollout:start -->
-## Fleet simulation (issue 19): one change through the runbook, 40 TPS
+## Fleet simulation: one change through the runbook, 40 TPS
 
 Written by \`bench/fleet-rollout.mjs\` (not by \`bench/run.mjs\`, which keeps this section). Command:
 \`npm run build && ${COMMAND}\`. Run ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'unknown'} x ${cores}, Node ${process.version},

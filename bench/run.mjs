@@ -1,4 +1,4 @@
-// The benchmark of issue 11, every scenario in one run, written to
+// The benchmark, every scenario in one run, written to
 // BENCHMARKS.md. Tools run side by side and interleaved (A, B, C, A, B, C...)
 // so that a busy machine slows all of them alike; figures are medians and the
 // verdicts use ratios measured in the same run, never absolute times.
@@ -342,7 +342,7 @@ in the same run, because absolute times on a shared machine move with its load.
 | moto | ${machine.moto} |
 | run | ${new Date().toISOString()} |
 
-## Targets (issue 11)
+## Targets
 
 | target | wanted | measured | verdict |
 |---|---|---|---|
@@ -405,7 +405,7 @@ ${startupRows.join('\n')}
 ## Fleet pacing without process start-up (interleaved runs: ${FLEET_RUNS} on the emulator, ${MOTO_RUNS} on moto; medians)
 
 The same fleets as N store clients in one Node process (\`bench/in-process-fleet.mjs\`: each
-with its own SDK client and pacing, as on N hosts), next to the baseline the issue describes:
+with its own SDK client and pacing, as on N hosts), next to a baseline of
 plain SDK clients in \`retryMode: 'adaptive'\` (10 attempts), 4 calls in flight each.
 
 | store | fleet | floor s | ours s | ours / floor | throttled | failed | SDK adaptive s | SDK / floor | throttled | failed |
@@ -452,9 +452,9 @@ ${results.inProcess
 - \`--jitter\` for a fleet: \`ssm-materialize plan --fleet N\` prints the floor (N x calls / quota);
   a jitter about that long spreads the fleet's starts so the quota is rarely hit.
 `;
-// Sections other scripts write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own) are kept as they were.
+// Sections other scripts or people write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own; the reliability suite's figures) are kept as they were.
 const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-const kept = ['runtime', 'fleet-rollout'].map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0]).filter(Boolean);
+const kept = ['runtime', 'fleet-rollout', 'reliability'].map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0]).filter(Boolean);
 writeFileSync(OUT, kept.length ? `${md.trimEnd()}\n\n${kept.join('\n\n')}\n` : md);
 say(`wrote ${OUT}`);
 console.log(targets.join('\n'));

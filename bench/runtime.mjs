@@ -201,7 +201,7 @@ for (const label of ['after: Node 24 bin', 'after: Node 22 bin', 'after: Node 24
   targets.push(`| ${label}: peak RSS, 1,000 names | <= 95 MiB | ${peak.toFixed(1)} MiB | ${verdict(peak <= 95)} | | |`);
 }
 const section = `<!-- runtime:start -->
-## Runtime change (issue 17): before and after, paired
+## Runtime change: before and after, paired
 
 Written by \`bench/runtime.mjs\`; command: \`${COMMAND}\` (after \`npm run build\`), ${new Date().toISOString()}.
 Machine: ${machine.cpu}, ${machine.memory}, load before ${machine.loadBefore}. Nodes: before ${nodeVersion(BEFORE_NODE)}; after ${nodeVersion(NODE)} and ${nodeVersion(NODE22)}.

@@ -3,7 +3,7 @@
 //   ssm-materialize.cjs          the bin: runs the bundle with Node's compile cache on (src/launch.ts)
 //   ssm-materialize-emulator.cjs the emulator (packages/emulator), loaded by `ssm-materialize emulator` only
 //   THIRD_PARTY_LICENSES         every package inside the bundle with its licence text
-// A single file loads ~100 ms faster than the unbundled module graph
+// A single file loads faster than the unbundled module graph
 // (BENCHMARKS.md). Nothing here runs the tool: the build only bundles. A
 // bundled package whose licence is not on the allow-list stops it
 // (scripts/licenses.mjs).

@@ -70,8 +70,8 @@ function bundledInputs(metafile) {
 
 /**
  * string-width (yargs and its help layout use it) builds an Intl.Segmenter
- * and several Unicode-property regular expressions as its module loads:
- * about 80 ms on a small machine, in every run, for a function that only
+ * and several Unicode-property regular expressions as its module loads,
+ * a visible share of start-up in every run, for a function that only
  * `--help` calls. Each import of it gets a stand-in that loads the real
  * module on the first call.
  */

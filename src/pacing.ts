@@ -113,7 +113,7 @@ export interface Backoff {
   capMs: number;
 }
 
-/** Throttling and transient faults: short first waits (the quota refills every 25 ms at 40 TPS), capped so no host idles long. */
+/** Throttling and transient faults: short first waits (the quota refills a call at a time, many times a second), capped so no host idles long. */
 export const RETRY_BACKOFF: Backoff = { baseMs: 50, capMs: 1000 };
 
 /**

@@ -50,7 +50,7 @@ function manifestIn(dir: string, text: string): string {
   return file;
 }
 
-describe('item 5: modes', () => {
+describe('modes', () => {
   it('refuses a world-writable mode offline, naming file and line', async () => {
     const dir = tempDir();
     const m = manifestIn(dir, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    mode: "0666"\n    values: { PLAIN: /app/plain }\n`);
@@ -83,7 +83,7 @@ describe('item 5: modes', () => {
   });
 });
 
-describe('item 11: input checks', () => {
+describe('input checks', () => {
   const simple = (dir: string) => manifestIn(dir, `version: 1\noutputs:\n  - { path: out.env, format: dotenv, values: { P: /app/plain } }\n`);
 
   it('an --endpoint-url without a scheme or otherwise invalid is a usage error with a hint', async () => {
@@ -131,7 +131,7 @@ describe('item 11: input checks', () => {
   });
 });
 
-describe('item 12: aliases, exec keys, hook hints', () => {
+describe('aliases, exec keys, hook hints', () => {
   it('two outputs that reach one file through a symlinked directory are refused offline', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'real'), { mode: 0o700 });
@@ -169,7 +169,7 @@ describe('item 12: aliases, exec keys, hook hints', () => {
   });
 });
 
-describe('item 7: on_change hooks are never lost', () => {
+describe('on_change hooks are never lost', () => {
   it('runs every changed output\'s hook, reports all failures, and retries a failed hook until it succeeds', async () => {
     const dir = tempDir();
     const a = join(dir, 'a.env');
@@ -228,7 +228,7 @@ describe('item 7: on_change hooks are never lost', () => {
   });
 });
 
-describe('item 10: users and groups through the name service', () => {
+describe('users and groups through the name service', () => {
   /** A getent that knows one directory (LDAP-like) user and group that /etc/passwd and /etc/group do not. */
   function fakeGetent(dir: string): string {
     const bin = join(dir, 'bin');
@@ -281,7 +281,7 @@ describe('item 10: users and groups through the name service', () => {
   });
 });
 
-describe('item 9: policy', () => {
+describe('policy', () => {
   it('says on stderr, without --kms-key, that SecureStrings under a customer key will be denied; stdout stays pure JSON', async () => {
     const m = manifestIn(tempDir(), `version: 1\noutputs:\n  - { path: out.env, format: dotenv, values: { P: /app/plain } }\n`);
     const r = await cli(['policy', '-m', m, '--account', '123456789012', '--region', 'us-east-1']);
@@ -293,7 +293,7 @@ describe('item 9: policy', () => {
   });
 });
 
-describe('item 6: template filters in unsafe places', () => {
+describe('template filters in unsafe places', () => {
   it('validate reports a quoting filter inside the template\'s own quotes, with template file and line', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'run.sh.tmpl'), '#!/bin/sh\nexport TOKEN="{{ P | sh }}"\n');
