@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import dotenv from 'dotenv';
 import { OutputError, UsageError } from '../errors.js';
+import { formatNames } from '../formats/index.js';
 import type { Logger } from '../log.js';
 import { checkPath } from '../names.js';
 
@@ -49,14 +50,14 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
 
 function starterManifest(prefix: string, keys: string[]): string {
   const values = keys.length ? keys.map((k) => `      ${k}: ${k}`).join('\n') : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
-  return `# ssm-materialize manifest. Reference: README.md ("The manifest").
+  return `# ssm-materialize manifest. Guide: docs/manifest-guide.md in the ssm-materialize repository.
 # Check it offline with: ssm-materialize validate -m materialize.yaml
 version: 1
 # region: us-east-1            # else --region, AWS_REGION or the profile
 prefix: ${prefix}                # names without a leading slash are relative to this
 outputs:
   - path: .env                 # relative to this file; absolute paths are fine
-    format: dotenv             # dotenv | shell | json | yaml (see README: Formats)
+    format: dotenv             # ${formatNames.join(' | ')} (docs/formats.md)
     mode: "0600"
     # owner: www-data
     # group: www-data

@@ -1,9 +1,10 @@
 /**
- * README.md's command lines and the examples' manifests, run or validated so
- * that none of them can rot: the manual refresh section and its cron line
- * against the emulator, every example manifest through `validate`, every
- * example seed through the emulator's loader. (The Install + CodeDeploy
- * walkthrough, which needs the release build, is in test/release/.)
+ * The docs' command lines and the examples' manifests, run or validated so
+ * that none of them can rot: README's first manifest through `validate`,
+ * docs/deploy.md's manual refresh section and its cron line against the
+ * emulator, every example manifest through `validate`, every example seed
+ * through the emulator's loader. (The Install + CodeDeploy walkthrough,
+ * which needs the release build, is in test/release/.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,11 +14,13 @@ import { loadSeedFile, startEmulator, type RunningEmulator } from '@ssm-material
 import { CLI, DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
 import { runMain } from '../helpers/main.js';
+import { useTempDir } from '../helpers/tmp.js';
 import { requireRoot } from '../reliability/harness.js';
 import { EXAMPLES, useInstances, type Instance } from './instance.js';
-import { readmeShellBlocks } from './readme.js';
+import { DEPLOY_GUIDE, README, sectionBlocks } from './readme.js';
 
 const newInstance = useInstances();
+const tempDir = useTempDir();
 let emulator: RunningEmulator;
 beforeAll(async () => {
   emulator = await startEmulator({ seed: loadSeedFile(join(EXAMPLES, 'systemd', 'seed.yaml')) });
@@ -41,8 +44,8 @@ function server(): { instance: Instance; etc: string; env: NodeJS.ProcessEnv; ca
 const onServer = (text: string, s: ReturnType<typeof server>): string =>
   text.replaceAll('/etc/myapp', s.etc).replaceAll('/usr/local/bin/ssm-materialize', join(s.instance.bin, 'ssm-materialize'));
 
-describe('README: Refreshing one server by hand', () => {
-  const [manual, cron] = readmeShellBlocks('Refreshing one server by hand');
+describe('docs/deploy.md: Refreshing one server by hand', () => {
+  const [manual, cron] = sectionBlocks(DEPLOY_GUIDE, 'Refreshing one server by hand');
 
   it('plan, write, check run as written: plan lists keys without values, write restarts the app once, check says up to date', async () => {
     requireRoot();
@@ -75,6 +78,20 @@ describe('README: Refreshing one server by hand', () => {
     expect(drift.code).toBe(0);
     expect(s.calls().filter((c) => c.startsWith('logger'))).toEqual(['logger -p user.warning -t ssm-materialize myapp: secrets differ from Parameter Store']);
   }, 120_000);
+});
+
+describe('README: A first manifest', () => {
+  it('passes validate offline, and its commands name that manifest', async () => {
+    const dir = tempDir();
+    const [manifest] = sectionBlocks(README, 'A first manifest', 'yaml');
+    const [commands] = sectionBlocks(README, 'A first manifest');
+    writeFileSync(join(dir, 'materialize.yaml'), manifest!);
+    const r = await runMain(['validate', '-m', join(dir, 'materialize.yaml')], { env: { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true' } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(commands).toMatch(/^ssm-materialize validate -m materialize\.yaml/m);
+    expect(commands).toMatch(/^ssm-materialize write -m materialize\.yaml/m);
+  });
 });
 
 /** Every YAML under examples/ that is a manifest (version + outputs). */

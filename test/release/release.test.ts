@@ -22,7 +22,7 @@ import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';
 import { call, startMoto, type Moto } from '../conformance/harness.js';
 import { EXAMPLES, installRevision, useInstances } from '../integrations/instance.js';
-import { readmeShellBlocks } from '../integrations/readme.js';
+import { DEPLOY_GUIDE, readmeShellBlocks, sectionBlocks } from '../integrations/readme.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -444,7 +444,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.concurrent("README: a fresh instance following only the Install and CodeDeploy sections", () => {
+describe.concurrent("README's Install and docs/deploy.md's CodeDeploy sections, followed on a fresh instance", () => {
   const newInstance = useInstances();
 
   it('installs the checked standalone executable, then runs the example hook as the agent would, credentials from instance metadata', async () => {
@@ -475,10 +475,10 @@ describe.concurrent("README: a fresh instance following only the Install and Cod
       expect(installed.stdout).toContain(`ssm-materialize-${version}-linux-x64: OK`);
       expect(installed.stdout.trim().split('\n').at(-1)).toBe(version);
 
-      // CodeDeploy: the README's "try the hook" block, from a copy of examples/codedeploy.
+      // CodeDeploy: docs/deploy.md's "try the hook" block, from a copy of examples/codedeploy.
       const revision = join(instance.root, 'revision');
       installRevision(join(EXAMPLES, 'codedeploy'), revision);
-      const blocks = readmeShellBlocks('In a CodeDeploy hook');
+      const blocks = sectionBlocks(DEPLOY_GUIDE, 'In a CodeDeploy hook');
       const tryHook = blocks.find((b) => b.includes('materialize.sh'));
       expect(tryHook).toBeDefined();
       const port = String(await freePort());
