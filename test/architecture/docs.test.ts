@@ -49,6 +49,20 @@ describe('Markdown links', () => {
     });
   }
 
+  it('a Markdown file named in code (`docs/formats.md`) exists, from the repository root or the naming file (CHANGELOG.md keeps history)', () => {
+    const missing = files
+      .filter((f) => f !== 'CHANGELOG.md')
+      .flatMap((file) =>
+        proseLines(read(file)).flatMap(({ line, text }) =>
+          [...text.matchAll(/`((?:[\w.-]+\/)*[\w.-]+\.md)`/g)]
+            .map((m) => m[1]!)
+            .filter((named) => ![named, join(dirname(file), named)].some((p) => existsSync(join(ROOT, p)) || PENDING.has(normalize(p))))
+            .map((named) => `${file}:${line}: ${named}`),
+        ),
+      );
+    expect(missing).toEqual([]);
+  });
+
   it('files listed as pending on other branches leave the list once they exist', () => {
     expect([...PENDING].filter((f) => existsSync(join(ROOT, f))), 'remove these from PENDING in test/architecture/docs.test.ts').toEqual([]);
   });
