@@ -105,6 +105,21 @@ describe('README is for users', () => {
   });
 });
 
+describe('RELIABILITY.md reads as tables, not essays', () => {
+  it('no table cell is over 300 characters', () => {
+    const long = proseLines(read('RELIABILITY.md'))
+      .filter(({ text }) => text.startsWith('|'))
+      .flatMap(({ line, text }) =>
+        text
+          .slice(1, -1)
+          .split(/(?<!\\)\|/)
+          .filter((cell) => cell.trim().length > 300)
+          .map((cell) => `RELIABILITY.md:${line}: ${cell.trim().length} characters: ${cell.trim().slice(0, 60)}`),
+      );
+    expect(long).toEqual([]);
+  });
+});
+
 /**
  * A measured figure: a duration in ms, a size in MiB/MB/GiB, seconds of CPU,
  * or a ratio such as 1.4x. Limits of formats and AWS (64 KiB lines, 8 KiB
