@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatNames } from '../../src/formats/index.js';
 import { anchors, markdownFiles, proseLines, read, relativeLinks, ROOT, slug, withoutCodeSpans } from './markdown.js';
 
 /**
@@ -63,6 +64,21 @@ describe('Markdown links', () => {
     expect(missing).toEqual([]);
   });
 
+  it('every page of docs/ can be reached from README by links', () => {
+    const reached = new Set<string>();
+    const queue = ['README.md'];
+    while (queue.length) {
+      const file = queue.shift()!;
+      if (reached.has(file) || !file.endsWith('.md') || !existsSync(join(ROOT, file))) continue;
+      reached.add(file);
+      for (const { target } of relativeLinks(read(file))) {
+        const path = target.split('#', 1)[0];
+        if (path) queue.push(normalize(join(dirname(file), decodeURIComponent(path))));
+      }
+    }
+    expect(files.filter((f) => f.startsWith('docs/') && !reached.has(f))).toEqual([]);
+  });
+
   it('files listed as pending on other branches leave the list once they exist', () => {
     expect([...PENDING].filter((f) => existsSync(join(ROOT, f))), 'remove these from PENDING in test/architecture/docs.test.ts').toEqual([]);
   });
@@ -87,6 +103,13 @@ describe('README is for users', () => {
 
   it('is at most 300 lines', () => {
     expect(readme.split('\n').length).toBeLessThanOrEqual(300);
+  });
+
+  it('names every format, and the manifest guide lists them all on its format line', () => {
+    const line = /^Formats: (.*?),\n?each written/ms.exec(readme)?.[1] ?? '';
+    expect([...line.matchAll(/`(\w+)`/g)].map((m) => m[1])).toEqual([...formatNames]);
+    const guide = /^\s+format: \w+\s+# (.*)$/m.exec(read('docs/manifest-guide.md'))?.[1] ?? '';
+    expect(guide.split(' | ')).toEqual([...formatNames]);
   });
 
   it('its first code block is the two commands that work on a fresh machine, and CI runs its test command exactly', () => {
