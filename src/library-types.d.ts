@@ -74,7 +74,7 @@ export type PlanOptions = RunOptions;
 /** One log entry: the fields `--log-format json` prints, and the line the text log would print. */
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
-  /** A stable name: `start`, `fetch_start`, `api_call`, `fetched`, `region_fallback`, ... */
+  /** A stable name: `start`, `fetch_start`, `api_call`, `fetched`, ... (a degraded run, such as a fallback to another region, logs at level `warn`). */
   event: string;
   fields: Record<string, unknown>;
   message: string;
