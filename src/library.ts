@@ -27,7 +27,6 @@ import { wouldChange } from './commands/plan.js';
 import { staleSince } from './lastgood.js';
 import { describeInternalError } from './redact.js';
 import { own } from './records.js';
-import type { OutputResult } from './run.js';
 import type { OutputDiff } from './diff.js';
 
 export { ExitCode, ToolError };
@@ -43,7 +42,8 @@ export async function materialize(options?: Api.MaterializeOptions): Promise<Api
     const run = await runPipeline('write', pipelineOptions('materialize', options));
     const hookFailure = failedHooksError(run.outcome);
     if (hookFailure) throw hookFailure;
-    return { outputs: run.outcome.map(writtenOutput), region: run.region };
+    const outputs = run.outcome.map(({ path, format, changed, reasons, keys, mode, owner, group, hook }): Api.WrittenOutput => ({ path, format, changed, reasons, keys, mode, owner, group, ...(hook ? { hook } : {}) }));
+    return { outputs, region: run.region };
   });
 }
 
@@ -147,10 +147,6 @@ class CallbackLogger extends Logger {
       // Documented: a logger that throws must not turn a good run into a failed one, or stop one midway.
     }
   }
-}
-
-function writtenOutput(r: OutputResult): Api.WrittenOutput {
-  return { path: r.path, format: r.format, changed: r.changed, reasons: r.reasons, keys: r.keys, mode: r.mode, owner: r.owner, group: r.group, ...(r.hook ? { hook: r.hook } : {}) };
 }
 
 function plannedOutput(d: OutputDiff): Api.PlannedOutput {
