@@ -13,7 +13,8 @@
 //   of it uses (http, crypto, zlib...) before it starts; here a `require`
 //   runs only when the code that needs it does.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bundleEmulatorCommand } from '@ssm-materialize/emulator/bundle';
 import { bundledPackages, thirdPartyNotices } from './licenses.mjs';
@@ -148,17 +149,54 @@ export async function bundleEmulator(outfile) {
   return { inputs: bundledInputs((await bundleEmulatorCommand(outfile)).metafile) };
 }
 
+/** The library's files in dist/ (package.json `exports` names them): one CommonJS bundle, its ES module face, and the types of each. */
+export const LIBRARY_FILES = { cjs: 'library.cjs', esm: 'library.mjs', cjsTypes: 'library.d.cts', esmTypes: 'library.d.mts' };
+
+/**
+ * The library (src/library.ts) into `dir`: `import { materialize, plan } from
+ * 'ssm-materialize'` and `require('ssm-materialize')`. One CommonJS bundle
+ * holds the code; the ES module only re-exports it, so that both faces share
+ * one copy of the code and of ToolError (`instanceof` holds whichever way
+ * the caller loaded it). The AWS SDK stays behind its dynamic import, as in
+ * the CLI's bundle: loading the library evaluates none of it. The types are
+ * src/library-types.d.ts (written to match the code: src/library.ts checks it),
+ * once per face. Returns the source files whose code is in the bundle.
+ */
+export async function bundleLibrary(dir) {
+  const inputs = [];
+  const cjs = join(dir, LIBRARY_FILES.cjs);
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [join(root, 'src', 'library.ts')],
+    outfile: cjs,
+    plugins: [sdkPrebundle(inputs), emulatorBesideBundle(EMULATOR_FILE)],
+    metafile: true,
+  });
+  // The names the bundle exports, read from the bundle itself: loading it defines functions and runs nothing.
+  const names = Object.keys(createRequire(import.meta.url)(cjs)).sort();
+  writeFileSync(
+    join(dir, LIBRARY_FILES.esm),
+    `// The ES module face of ${LIBRARY_FILES.cjs}: one copy of the code for import and require.\nimport library from './${LIBRARY_FILES.cjs}';\nexport const { ${names.join(', ')} } = library;\n`,
+  );
+  const types = readFileSync(join(root, 'src', 'library-types.d.ts'), 'utf8');
+  writeFileSync(join(dir, LIBRARY_FILES.cjsTypes), types);
+  writeFileSync(join(dir, LIBRARY_FILES.esmTypes), types);
+  return { inputs: [...new Set([...inputs, ...bundledInputs(result.metafile)])].sort(), metafile: result.metafile };
+}
+
 /**
  * The npm package's dist/ in `dir` (emptied first): the bundle, the bin that
- * runs it (src/launch.ts), the emulator's own file and THIRD_PARTY_LICENSES
- * for the packages bundled into either. Returns those packages (scripts/licenses.mjs).
+ * runs it (src/launch.ts), the emulator's own file, the library and
+ * THIRD_PARTY_LICENSES for the packages bundled into any of them. Returns
+ * those packages (scripts/licenses.mjs).
  */
 export async function buildDist(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const { inputs } = await bundleCli(join(dir, 'ssm-materialize.bundle.cjs'));
   const emulator = await bundleEmulator(join(dir, EMULATOR_FILE));
-  const packages = bundledPackages([...new Set([...inputs, ...emulator.inputs])].sort());
+  const library = await bundleLibrary(dir);
+  const packages = bundledPackages([...new Set([...inputs, ...emulator.inputs, ...library.inputs])].sort());
   writeFileSync(join(dir, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages));
   const bin = join(dir, 'ssm-materialize.cjs');
   await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'launch.ts')], outfile: bin, banner: { js: '#!/usr/bin/env node' } });

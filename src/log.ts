@@ -8,6 +8,7 @@ import { describeInternalError } from './redact.js';
 
 export type LogFormat = 'text' | 'json';
 export type Verbosity = 'quiet' | 'normal' | 'verbose';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -84,7 +85,8 @@ export class Logger {
     this.emit(this.io.stderr, 'error', 'error', { code: 'internal', exit_code: exitCodeOf(err), message: stack }, `ssm-materialize: internal error (a bug; please report it):\n${stack}`);
   }
 
-  private emit(write: (s: string) => void, level: string, event: string, fields: Fields, text: string): void {
+  /** Every entry passes here; the library's logger (src/library.ts) hands them to its caller instead of a stream. */
+  protected emit(write: (s: string) => void, level: LogLevel, event: string, fields: Fields, text: string): void {
     if (this.format === 'json') write(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }) + '\n');
     else write(text.endsWith('\n') ? text : text + '\n');
   }

@@ -11,7 +11,7 @@
  * in-memory store.
  */
 import type { Logger } from './log.js';
-import { loadManifest, type Manifest } from './manifest.js';
+import { loadManifest, parseManifest, type Manifest } from './manifest.js';
 import { fetchSettled, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type ResolvedOutput, type TargetIds } from './run.js';
 import { checkTemplates } from './template-files.js';
 import { decideFailures, failuresOf, KeepLastGood, type Failure } from './trust/failures.js';
@@ -24,6 +24,12 @@ import type { WriteRequest } from './write.js';
 export interface PipelineOptions {
   /** Path of the manifest file. */
   manifest: string;
+  /**
+   * The manifest's text, when it comes from the caller rather than from the
+   * file `manifest` (the library's `manifestText`): `manifest` then only names
+   * it in messages, and `baseDir` anchors its relative paths.
+   */
+  manifestText?: { text: string; baseDir: string } | undefined;
   /** For `${VAR}` in the manifest and for hooks. */
   env: NodeJS.ProcessEnv;
   log: Logger;
@@ -67,7 +73,7 @@ export function runPipeline(ending: 'diff', options: PipelineOptions): Promise<P
 export function runPipeline(ending: 'resolve', options: PipelineOptions): Promise<PipelineRun<ResolvedOutput[]>>;
 export async function runPipeline(ending: Ending, options: PipelineOptions): Promise<PipelineRun<unknown>> {
   const { log, env } = options;
-  const manifest = loadManifest(options.manifest, env);
+  const manifest = options.manifestText ? parseManifest(options.manifestText.text, options.manifest, env, options.manifestText.baseDir) : loadManifest(options.manifest, env);
   log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
   checkTemplates(manifest);
   // Owners and directories are checked before any API call: fail fast and cheap.

@@ -38,7 +38,7 @@ export async function planCommand(options: PipelineOptions, mode: 'plan' | 'chec
     return s ? [{ path: d.path, fetched_at: s.fetchedAt, stale_since: s.staleSince }] : [];
   });
   for (const s of stale) options.log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
-  const pending = diffs.filter((d) => d.status !== 'unchanged' || d.hookPending || stale.some((s) => s.path === d.path)).length;
+  const pending = diffs.filter((d) => wouldChange(d, stale.some((s) => s.path === d.path))).length;
   options.log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
@@ -56,6 +56,11 @@ export async function planCommand(options: PipelineOptions, mode: 'plan' | 'chec
     }
   }
   return mode === 'check' && pending > 0 ? ExitCode.changed : ExitCode.ok;
+}
+
+/** Whether `write` has work for this output: a change, an on_change still pending, or a file kept stale by --keep-last-good. */
+export function wouldChange(d: OutputDiff, stale: boolean): boolean {
+  return d.status !== 'unchanged' || d.hookPending || stale;
 }
 
 /**

@@ -53,13 +53,18 @@ export async function writeCommand(options: PipelineOptions, { lock, keepLastGoo
     { outputs: results.length, changed, api_calls: stats.calls, retries: stats.retries, throttled: stats.throttled, ms },
     `done: ${plural(results.length, 'output')}, ${changed} changed, ${plural(totalCalls(stats), 'API call')}, ${(ms / 1000).toFixed(2)} s`,
   );
-  const hookErrors = results.flatMap((r) => (r.hookError ? [r.hookError] : []));
-  if (hookErrors.length) {
-    throw new ToolError('on_change_failed', ExitCode.output, `${plural(hookErrors.length, 'on_change hook')} failed; the new files are in place and each failed hook runs again on the next run:\n${hookErrors.map((e) => `  ${e.message}`).join('\n')}`, {
-      hint: hookErrors.map((e) => e.hint).join('\n  '),
-    });
-  }
+  const hookFailure = failedHooksError(results);
+  if (hookFailure) throw hookFailure;
   return ExitCode.ok;
+}
+
+/** A run whose outputs were written but some on_change hook failed ends in this error (exit 6); undefined when every hook ran. */
+export function failedHooksError(results: readonly OutputResult[]): ToolError | undefined {
+  const hookErrors = results.flatMap((r) => (r.hookError ? [r.hookError] : []));
+  if (!hookErrors.length) return undefined;
+  return new ToolError('on_change_failed', ExitCode.output, `${plural(hookErrors.length, 'on_change hook')} failed; the new files are in place and each failed hook runs again on the next run:\n${hookErrors.map((e) => `  ${e.message}`).join('\n')}`, {
+    hint: hookErrors.map((e) => e.hint).join('\n  '),
+  });
 }
 
 function outputFields(r: OutputResult): Record<string, unknown> {

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
-import { bundleCli, EMULATOR_FILE } from '../../scripts/bundle.mjs';
+import { bundleCli, bundleLibrary, EMULATOR_FILE, LIBRARY_FILES } from '../../scripts/bundle.mjs';
 import { APP_KEY_ALIAS, useCanaryEmulator } from '../helpers/emulator.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
@@ -64,10 +64,18 @@ describe("the product's bundle", () => {
     expect(readFileSync(out, 'utf8')).toContain(`require("./${EMULATOR_FILE}")`);
   });
 
-  it('dist/ keeps the emulator in its own file: the bundle has none of its code, the emulator file has it', () => {
+  it('the library bundle holds no emulator source either', async () => {
+    const { metafile } = await bundleLibrary(tempDir());
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.some((i) => i.startsWith('src/library.ts'))).toBe(true);
+    expect(inputs.filter((i) => i.includes('packages/emulator/') || i.includes('@ssm-materialize/emulator'))).toEqual([]);
+  });
+
+  it('dist/ keeps the emulator in its own file: the bundle and the library have none of its code, the emulator file has it', () => {
     // The emulator's admin endpoints are its own: no product module names them.
     const marker = '/_emulator/counters';
     expect(readFileSync(join(DIST, 'ssm-materialize.bundle.cjs'), 'latin1')).not.toContain(marker);
+    expect(readFileSync(join(DIST, LIBRARY_FILES.cjs), 'latin1')).not.toContain(marker);
     expect(readFileSync(join(DIST, EMULATOR_FILE), 'latin1')).toContain(marker);
   });
 

@@ -37,7 +37,8 @@ const BUNDLE = `ssm-materialize-${version}.cjs`;
 const EMULATOR = `ssm-materialize-emulator-${version}.cjs`;
 const SECRET = 'CANARY-release-s3cr3t';
 /** The bin (src/launch.ts), the bundle it runs, the emulator's own file and the notices. */
-const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize-emulator.cjs', 'dist/THIRD_PARTY_LICENSES'];
+const LIBRARY_DIST_FILES = ['dist/library.cjs', 'dist/library.mjs', 'dist/library.d.cts', 'dist/library.d.mts'];
+const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize-emulator.cjs', 'dist/THIRD_PARTY_LICENSES', ...LIBRARY_DIST_FILES];
 const TARBALL = `ssm-materialize-${version}.tgz`;
 const ARTIFACTS = [BUNDLE, EXE, EXE_ARM64, TARBALL];
 /** What the release publishes: the artifacts, the emulator's file, an SBOM of each artifact, the notices, the sums and (here: a throwaway key's) signature. */
@@ -362,7 +363,7 @@ describe.concurrent('the npm package', () => {
     files = info!.files.map((f) => f.path).sort();
   }, 120_000);
 
-  it('holds the bin, its bundle, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
+  it('holds the bin, its bundle, the library and its types, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
     for (const f of DIST_FILES) expect(files).toContain(f);
     expect(files).toContain('README.md');
     expect(files).toContain('LICENSE');
@@ -375,6 +376,11 @@ describe.concurrent('the npm package', () => {
   it('declares no runtime dependencies (the bin is one bundle), so it installs with no network', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg.bin).toEqual({ 'ssm-materialize': 'dist/ssm-materialize.cjs' });
+    // The library's files (test/library/consumer.test.ts imports and requires them from an installed tarball).
+    expect(pkg.exports).toEqual({
+      '.': { import: { types: './dist/library.d.mts', default: './dist/library.mjs' }, require: { types: './dist/library.d.cts', default: './dist/library.cjs' } },
+      './package.json': './package.json',
+    });
     for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies']) expect(pkg[field]).toBeUndefined();
   });
 
