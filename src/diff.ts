@@ -5,8 +5,9 @@
  */
 import { statSync } from 'node:fs';
 import { formatNames, getFormat, type Format, type RenderContext } from './formats/index.js';
-import type { RenderedOutput } from './run.js';
-import { inspectTarget, isHookPending, type ChangeReason } from './write.js';
+import type { RenderedOutput } from './render.js';
+import { inspectTarget, type ChangeReason } from './write.js';
+import { onChangePending } from './hooks.js';
 import { own } from './records.js';
 
 export interface OutputDiff {
@@ -44,7 +45,7 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     opaque: false,
     reasons: inspection.reasons,
     mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
-    hookPending: out.spec.onChange !== undefined && (await isHookPending(out.spec.path)),
+    hookPending: await onChangePending(out.spec),
   };
   if (out.spec.format === 'file') {
     if (inspection.current === undefined) diff.added = out.keys;

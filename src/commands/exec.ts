@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { CommandNotRunError, ManifestError, UsageError } from '../errors.js';
 import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
-import type { ResolvedOutput } from '../run.js';
+import type { ResolvedOutput } from '../resolve.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { runRefreshing, type RefreshOptions } from '../exec-refresh.js';
 import { pollingCost } from '../budget.js';

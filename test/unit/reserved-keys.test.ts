@@ -8,7 +8,9 @@ import { ManifestError, ReservedKeyError } from '../../src/errors.js';
 import { formatNames } from '../../src/formats/index.js';
 import { parseManifest } from '../../src/manifest.js';
 import { shellSpecialFamily, untrustedKeyFamily } from '../../src/trust/keys.js';
-import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
+import { fetchAll, planFetch } from '../../src/fetch.js';
+import { resolveOutputs } from '../../src/resolve.js';
+import { renderOutputs } from '../../src/render.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 const CANARY = 'CANARY-reserved-7d1e';
