@@ -13,7 +13,7 @@ import type { ResolvedOutput } from './resolve.js';
 
 export interface RenderedOutput {
   spec: OutputSpec;
-  /** Text for every format; bytes for `file`, which may hold binary (decode: base64). */
+  /** Text for every format; bytes for a raw one (`file`), which may hold binary (decode: base64). */
   content: string | Buffer;
   keys: string[];
 }
@@ -48,7 +48,9 @@ export function renderOutputs(resolved: ResolvedOutput[]): RenderedOutput[] {
  * UnrepresentableValueError naming the keys a format cannot write.
  */
 export function renderOne(spec: OutputSpec, entries: Entries, bytes?: Buffer): string | Buffer {
+  const format = getFormat(spec.format);
+  if (format.kind === 'raw') return bytes ?? renderFileBytes(entries, spec.decode);
   const ctx: RenderContext = { outputPath: spec.path };
   if (spec.template) ctx.template = { path: spec.template, text: readTemplate(spec.template) };
-  return spec.format === 'file' ? (bytes ?? renderFileBytes(entries, spec.decode)) : getFormat(spec.format).render(entries, ctx);
+  return format.render(entries, ctx);
 }

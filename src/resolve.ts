@@ -17,7 +17,7 @@ import { pathKey, type Fetched } from './fetch.js';
 export interface ResolvedOutput {
   spec: OutputSpec;
   entries: Array<[string, string]>;
-  /** A `file` output whose parameter the store answered as bytes (a binary secret): exactly these. */
+  /** A raw output (`file`) whose parameter the store answered as bytes (a binary secret): exactly these. */
   bytes?: Buffer;
 }
 
@@ -140,7 +140,7 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
     if (v.json) continue;
     const p = fetched.byName.get(v.parameter);
     // Bytes become a file's content as they are, and nothing else: never text, never a decoded value.
-    if (p?.binary && spec.format === 'file' && spec.decode === undefined) bytes = p.binary;
+    if (p?.binary && getFormat(spec.format).kind === 'raw' && spec.decode === undefined) bytes = p.binary;
     else if (p?.binary) problems.binary.push(`${p.name} (${spec.path}, format ${spec.format}${spec.decode ? `, decode: ${spec.decode}` : ''})`);
     if (!p && !v.optional && !fetched.unanswered?.names.has(v.parameter)) problems.missing.add(v.parameter);
     keys.addNamed(v.key, p ? p.value : v.optional ? (v.default ?? '') : undefined, v.parameter, v.line, p?.type === 'SecureString');
