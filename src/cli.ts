@@ -2,7 +2,7 @@
  * The command line: the only module that knows argv and exit codes. yargs
  * parses; `runCommand` dispatches to src/commands/ (the store-backed ones
  * run src/pipeline.ts). `main` returns the exit code instead of exiting, and
- * takes its output, environment and, optionally, the store factory from
+ * takes its output, environment and, optionally, the StoreOpener from
  * `io`, so every command is testable in-process as well as through the
  * built binary.
  */
@@ -11,7 +11,8 @@ import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type LogFormat, type Verbosity } from './log.js';
 import { DEFAULT_HEADROOM, DEFAULT_HOOK_TIMEOUT_S, DEFAULT_RUN_SECONDS, DEFAULT_TPS } from './budget.js';
 import { formatNames } from './formats/index.js';
-import { storeOpener, type StoreArgs, type StoreFactory } from './commands/common.js';
+import { storeOpener, type StoreArgs } from './commands/common.js';
+import type { StoreOpener } from './store.js';
 import type { PipelineOptions } from './pipeline.js';
 import type { BudgetArgs } from './commands/plan.js';
 import type { FleetArgs } from './commands/fleet.js';
@@ -22,7 +23,7 @@ export interface MainIo extends Io {
   env: NodeJS.ProcessEnv;
   stdin?: PutIo['stdin'];
   /** Opens the store for write/plan/check/exec; default: the AWS store (src/ssm.ts). Tests inject an in-memory one. */
-  openStore?: StoreFactory;
+  openStore?: StoreOpener;
 }
 
 /** The one place the version lives is package.json; the bundles carry it from there. */

@@ -4,9 +4,10 @@
  * or a hash of one (a hash of a short secret is as good as the secret).
  */
 import { statSync } from 'node:fs';
-import { formatNames, getFormat, type Format, type RenderContext } from './formats/index.js';
-import type { RenderedOutput } from './run.js';
-import { inspectTarget, isHookPending, type ChangeReason } from './write.js';
+import { formatNamesOfKind, getFormat, type Format, type RenderContext } from './formats/index.js';
+import type { RenderedOutput } from './render.js';
+import { inspectTarget, type ChangeReason } from './write.js';
+import { onChangePending } from './hooks.js';
 import { own } from './records.js';
 
 export interface OutputDiff {
@@ -31,7 +32,7 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
   const inspection = await inspectTarget({ path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid });
   const format = getFormat(out.spec.format);
   const ctx = { outputPath: out.spec.path };
-  // A `file` output has no keys to compare: its one entry changes or not, by its bytes.
+  // A raw output has no keys to compare: its one entry changes or not, by its bytes.
   const next = typeof out.content === 'string' ? (format.parse(out.content, ctx) ?? {}) : {};
   const diff: OutputDiff = {
     path: out.spec.path,
@@ -44,9 +45,9 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
     opaque: false,
     reasons: inspection.reasons,
     mode: { from: currentMode(out.spec.path), to: modeString(out.spec.mode) },
-    hookPending: out.spec.onChange !== undefined && (await isHookPending(out.spec.path)),
+    hookPending: await onChangePending(out.spec),
   };
-  if (out.spec.format === 'file') {
+  if (format.kind === 'raw') {
     if (inspection.current === undefined) diff.added = out.keys;
     else if (inspection.reasons.includes('content')) diff.changed = out.keys;
     else diff.unchanged = out.keys.length;
@@ -54,10 +55,10 @@ export async function diffOutput(out: RenderedOutput, uid: number | undefined, g
   }
   if (inspection.current === undefined) {
     // A template has no key/value form to parse back; its keys are the rendered ones.
-    diff.added = out.spec.format === 'template' ? out.keys : Object.keys(next);
+    diff.added = format.kind === 'template' ? out.keys : Object.keys(next);
     return diff;
   }
-  if (out.spec.format === 'template') {
+  if (format.kind === 'template') {
     diff.opaque = inspection.reasons.includes('content');
     return diff;
   }
@@ -96,7 +97,7 @@ function keysWrittenBy(format: Format, text: string, ctx: RenderContext): Record
 
 /** Which other key/value format wrote this file, if one did (the manifest changed the output's format). */
 function otherWriter(formatName: string, text: string, ctx: RenderContext): string | undefined {
-  const candidates = formatNames.filter((name) => name !== formatName && name !== 'template' && name !== 'file');
+  const candidates = formatNamesOfKind('keys').filter((name) => name !== formatName);
   return candidates.find((name) => keysWrittenBy(getFormat(name), text, ctx) !== undefined);
 }
 

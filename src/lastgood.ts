@@ -8,15 +8,16 @@
  * output for every output of the manifest, the run fails as before.
  *
  * The time of the last successful fetch is recorded next to each output in
- * `.<name>.ssm-materialize.fetched` (a timestamp, never a value), written
+ * its `fetched` sidecar (sidecars.ts: a timestamp, never a value), written
  * only by runs that opted in, in the same transaction as the outputs.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import { StoreUnavailableError, UsageError, type ToolError } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { writeAll, type WriteRequest } from './write.js';
 import { own } from './records.js';
+import { fetchedSidecar } from './sidecars.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -28,10 +29,6 @@ export function parseMaxAge(text: string): number {
   return ms;
 }
 
-export function fetchedMarkerPath(outputPath: string): string {
-  return join(dirname(outputPath), `.${basename(outputPath)}.ssm-materialize.fetched`);
-}
-
 interface FetchedMarker {
   fetched_at: string;
   /** Set while the output is kept although the store was unavailable; cleared by the next good fetch. */
@@ -39,7 +36,7 @@ interface FetchedMarker {
 }
 
 function markerRequest(outputPath: string, marker: FetchedMarker): WriteRequest {
-  return { path: fetchedMarkerPath(outputPath), content: JSON.stringify(marker) + '\n', mode: 0o600, uid: undefined, gid: undefined };
+  return { path: fetchedSidecar(outputPath), content: JSON.stringify(marker) + '\n', mode: 0o600, uid: undefined, gid: undefined };
 }
 
 async function writeMarker(outputPath: string, marker: FetchedMarker): Promise<void> {
@@ -81,7 +78,7 @@ export function outputsToKeep(manifest: Manifest, maxAgeMs: number, now: Date, c
     const marker = readMarker(o.path);
     const fetchedAt = marker ? new Date(marker.fetched_at) : undefined;
     if (!exists(o.path)) refused.push(`${o.path} does not exist`);
-    else if (fetchedAt === undefined) refused.push(`${o.path} has no record of a successful fetch (${basename(fetchedMarkerPath(o.path))})`);
+    else if (fetchedAt === undefined) refused.push(`${o.path} has no record of a successful fetch (${basename(fetchedSidecar(o.path))})`);
     else if (now.getTime() - fetchedAt.getTime() > maxAgeMs) refused.push(`${o.path} was last fetched ${describeAge(now.getTime() - fetchedAt.getTime())} ago, more than --keep-last-good allows`);
     else kept.push({ path: o.path, fetchedAt: fetchedAt.toISOString(), ageMs: now.getTime() - fetchedAt.getTime(), staleSince: marker?.stale_since });
   }
@@ -93,7 +90,7 @@ export function outputsToKeep(manifest: Manifest, maxAgeMs: number, now: Date, c
 
 function readMarker(outputPath: string): FetchedMarker | undefined {
   try {
-    const m = JSON.parse(readFileSync(fetchedMarkerPath(outputPath), 'utf8')) as Partial<FetchedMarker>;
+    const m = JSON.parse(readFileSync(fetchedSidecar(outputPath), 'utf8')) as Partial<FetchedMarker>;
     if (typeof m.fetched_at !== 'string' || Number.isNaN(new Date(m.fetched_at).getTime())) return undefined;
     return { fetched_at: m.fetched_at, ...(typeof m.stale_since === 'string' ? { stale_since: m.stale_since } : {}) };
   } catch {

@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { ExitCode, MissingParametersError, ToolError, UsageError } from './errors.js';
 import { baseName } from './names.js';
 import { nullRecord, own } from './records.js';
-import type { Fetched, FetchPlan } from './run.js';
+import { pathKey, type Fetched, type FetchPlan } from './fetch.js';
 import type { ParameterStore, StoredParameter } from './store.js';
 
 export interface LockFile {
@@ -46,7 +46,7 @@ export function lockFrom(plan: FetchPlan, fetched: Fetched): LockFile {
   const paths = plan.paths.map((p) => ({
     path: p.path,
     recursive: p.recursive,
-    parameters: Object.fromEntries((fetched.byPath.get(`${p.path}\0${p.recursive}`) ?? []).map((q) => [q.name, q.version])),
+    parameters: Object.fromEntries((fetched.byPath.get(pathKey(p)) ?? []).map((q) => [q.name, q.version])),
   }));
   return { lock_version: 1, parameters, absent, paths };
 }
@@ -150,7 +150,7 @@ export async function fetchLocked(store: ParameterStore, plan: FetchPlan, lock: 
       continue;
     }
     const members = Object.entries(locked.parameters).map(([name, version]) => ({ name, asked: pinned(name, version) }));
-    pathMembers.set(`${p.path}\0${p.recursive}`, members);
+    pathMembers.set(pathKey(p), members);
   }
   if (notLocked.length) {
     throw new ToolError('not_locked', ExitCode.usage, `${file} has no version for ${notLocked.length} name${notLocked.length === 1 ? '' : 's'} the manifest reads:\n${notLocked.map((n) => `  ${n}`).join('\n')}`, {

@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { lineOfNode } from './yaml-lines.js';
 import { ManifestError, type ManifestProblem } from './errors.js';
-import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
+import { fileDecodings, formatNames, formatNamesOfKind, getFormat, type FileDecoding, type FormatKind, type FormatName } from './formats/index.js';
 import { chosenKeys, type JsonExpansion } from './expand.js';
 import { judgeUntrustedKey, untrustedKeyFamily } from './trust/keys.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
@@ -323,8 +323,9 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
 
   const templatePair = f.get('template');
   const templateRel = templatePair ? reader.str(templatePair.value, `${at}.template`) : undefined;
-  if (format === 'template' && !templatePair) reader.problem(node, at, 'format `template` needs `template: path/to/file.tmpl`');
-  if (format !== undefined && format !== 'template' && templatePair) reader.problem(templatePair, `${at}.template`, 'only used with `format: template`');
+  const kind = format === undefined ? undefined : getFormat(format).kind;
+  if (kind === 'template' && !templatePair) reader.problem(node, at, `format \`${format}\` needs \`template: path/to/file.tmpl\``);
+  if (kind !== undefined && kind !== 'template' && templatePair) reader.problem(templatePair, `${at}.template`, `only used with ${formatsOfKind('template')}`);
 
   const valuesPair = f.get('values');
   const pathsPair = f.get('paths');
@@ -332,7 +333,7 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
   const paths = pathsPair ? readPaths(reader, pathsPair, `${at}.paths`, scope) : [];
   const file = readFileOutput(reader, node, f, format, at, scope);
   if (file.value) values.push(file.value);
-  if (!valuesPair && !pathsPair && format !== 'file') reader.problem(node, at, 'an output needs `values`, `paths`, or both');
+  if (!valuesPair && !pathsPair && kind !== 'raw') reader.problem(node, at, 'an output needs `values`, `paths`, or both');
 
   const verifyPair = f.get('verify');
   const onChangePair = f.get('on_change');
@@ -345,7 +346,7 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
 }
 
 /**
- * `format: file` takes one `parameter` (and optionally `decode`) instead of
+ * A raw format (`format: file`) takes one `parameter` (and `decode`) instead of
  * `values`/`paths`; its one entry is keyed by the parameter's name, which
  * plans and messages show.
  */
@@ -359,15 +360,15 @@ function readFileOutput(
 ): { value?: ValueSpec; decode?: FileDecoding } {
   const parameterPair = f.get('parameter');
   const decodePair = f.get('decode');
-  if (format !== 'file') {
+  if (format === undefined || getFormat(format).kind !== 'raw') {
     for (const [pair, key] of [[parameterPair, 'parameter'], [decodePair, 'decode']] as const) {
-      if (pair && format !== undefined) reader.problem(pair, `${at}.${key}`, 'only used with `format: file` (other formats take `values` or `paths`)');
+      if (pair && format !== undefined) reader.problem(pair, `${at}.${key}`, `only used with ${formatsOfKind('raw')} (other formats take \`values\` or \`paths\`)`);
     }
     return {};
   }
   for (const key of ['values', 'paths'] as const) {
     const pair = f.get(key);
-    if (pair) reader.problem(pair, `${at}.${key}`, 'a `file` output holds exactly one parameter: give `parameter: NAME` instead');
+    if (pair) reader.problem(pair, `${at}.${key}`, `a \`${format}\` output holds exactly one parameter: give \`parameter: NAME\` instead`);
   }
   let decode: FileDecoding | undefined;
   if (decodePair) {
@@ -375,11 +376,18 @@ function readFileOutput(
     if (d !== undefined && !(fileDecodings as readonly string[]).includes(d)) reader.problem(decodePair, `${at}.decode`, `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})`);
     else decode = d as FileDecoding | undefined;
   }
-  if (!parameterPair) return reader.problem(node, at, 'format `file` needs `parameter: NAME` (the one parameter the file holds)'), { decode };
+  if (!parameterPair) return reader.problem(node, at, `format \`${format}\` needs \`parameter: NAME\` (the one parameter the file holds)`), { decode };
   const raw = reader.str(parameterPair.value, `${at}.parameter`);
   const full = raw === undefined ? undefined : resolveName(reader, raw, parameterPair, `${at}.parameter`, scope);
   if (full === undefined) return { decode };
   return { value: { key: full, parameter: full, optional: false, default: undefined, line: reader.lineOf(parameterPair.key as Node) }, decode };
+}
+
+/** "`format: template`", or each format of the kind, for messages about keys only that kind takes. */
+function formatsOfKind(kind: FormatKind): string {
+  return formatNamesOfKind(kind)
+    .map((name) => `\`format: ${name}\``)
+    .join(' or ');
 }
 
 function readFormat(reader: ManifestReader, node: YAMLMap, pair: AnyPair | undefined, at: string): FormatName | undefined {

@@ -5,21 +5,26 @@
  *   -> fetch -> resolve keys -> render -> write | diff | hand the values over
  *
  * `write` ends in one all-or-nothing transaction (write.ts) plus the
- * `on_change` hooks; `plan`/`check` end in a diff per output and touch
+ * hooks (hooks.ts); `plan`/`check` end in a diff per output and touch
  * nothing; `exec` takes the rendered outputs and needs no target on disk.
  * The CLI chooses the ending and prints; tests run the same function on an
  * in-memory store.
  */
 import type { Logger } from './log.js';
 import { loadManifest, parseManifest, type Manifest } from './manifest.js';
-import { fetchSettled, planFetch, prepareTargets, renderOutputs, resolveOutputs, writeOutputs, type Fetched, type FetchPlan, type OutputResult, type RenderedOutput, type ResolvedOutput, type TargetIds } from './run.js';
+import { fetchSettled, planFetch, type Fetched, type FetchPlan } from './fetch.js';
+import { resolveOutputs, type ResolvedOutput } from './resolve.js';
+import { renderOutputs, type RenderedOutput } from './render.js';
+import { prepareTargets, type TargetIds } from './targets.js';
+import { OnChangeHooks, verifyHook } from './hooks.js';
+import type { OutputError } from './errors.js';
 import { checkTemplates } from './template-files.js';
 import { decideFailures, failuresOf, KeepLastGood, type Failure } from './trust/failures.js';
 import { fetchLocked, readLock, type LockFile } from './lockfile.js';
 import { diffOutput, type OutputDiff } from './diff.js';
-import type { CallStats, OpenedStore, OpenStore } from './store.js';
+import type { CallStats, OpenedStore, StoreOpener } from './store.js';
 import { regionsToTry } from './regions.js';
-import type { WriteRequest } from './write.js';
+import { writeAll, type ChangeReason, type OutputWrite, type WriteRequest } from './write.js';
 
 export interface PipelineOptions {
   /** Path of the manifest file. */
@@ -33,7 +38,7 @@ export interface PipelineOptions {
   /** For `${VAR}` in the manifest and for hooks. */
   env: NodeJS.ProcessEnv;
   log: Logger;
-  openStore: OpenStore;
+  openStore: StoreOpener;
   /** `--region`: read from this region rather than the manifest's. */
   region?: string | undefined;
   /** `--fallback-region`: regions to read from, in order, when one is unavailable (else the manifest's `regions:`). */
@@ -162,6 +167,50 @@ async function fetchLockedSettled(store: OpenedStore, plan: FetchPlan, lock: { f
   } catch (err) {
     return { fetched: undefined, failures: failuresOf(err, region) };
   }
+}
+
+export interface OutputResult {
+  path: string;
+  format: string;
+  keys: number;
+  mode: number;
+  uid: number | undefined;
+  gid: number | undefined;
+  /** The owner and group as the manifest gives them (names or ids), for the summary. */
+  owner: string | undefined;
+  group: string | undefined;
+  changed: boolean;
+  reasons: ChangeReason[];
+  /** `retried`: the file did not change, but an earlier run's on_change had failed. */
+  hook?: 'ran' | 'retried' | 'failed';
+  /** Why the on_change hook failed (it stays pending for the next run). */
+  hookError?: OutputError;
+}
+
+/**
+ * Write every rendered output in one transaction (write.ts: all or none,
+ * each `verify` run on its staged file), then run `on_change` for each
+ * output that changed (hooks.ts). `targets[i]` belongs to `rendered[i]`.
+ * `companions` (the lock, markers) join the same transaction, committed
+ * after the outputs.
+ */
+async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv, companions: readonly WriteRequest[]): Promise<OutputResult[]> {
+  const specs = rendered.map((out) => out.spec);
+  const writes: OutputWrite[] = rendered.map((out, i) => {
+    const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
+    return { request: { path: out.spec.path, content: out.content, mode: out.spec.mode, uid, gid }, verify: verifyHook(specs, i, env) };
+  });
+  const onChange = new OnChangeHooks(specs, env);
+  const outcomes = await writeAll([...writes, ...companions.map((request) => ({ request }))], onChange.markPending);
+  const hooks = await onChange.run();
+  return outcomes.slice(0, rendered.length).map(({ request, changed, reasons }, i): OutputResult => {
+    const out = rendered[i] as RenderedOutput;
+    const result: OutputResult = { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, owner: out.spec.owner, group: out.spec.group, changed, reasons };
+    const hook = hooks.get(i);
+    if (hook) result.hook = hook.hook;
+    if (hook?.error) result.hookError = hook.error;
+    return result;
+  });
 }
 
 /** `targets[i]` belongs to `rendered[i]` (both in manifest order). */

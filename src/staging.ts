@@ -2,13 +2,15 @@
  * The file-level steps of the writer's transaction (src/write.ts): stage a
  * temp file, keep the old target, commit by rename, roll back, and the
  * registry of temp files a signal handler must remove. Only write.ts uses
- * these in the product; the reliability tests attack them one by one.
+ * these steps in the product (targets.ts and hooks.ts share the errno
+ * descriptions); the reliability tests attack them one by one.
  */
 import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises as fs, readFileSync, readlinkSync, writeFile } from 'node:fs';
 import { promisify } from 'node:util';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { OutputError } from './errors.js';
+import { tempSidecar, tempSidecarRest } from './sidecars.js';
 
 export interface WriteRequest {
   path: string;
@@ -35,8 +37,6 @@ export interface KeptTarget {
   /** false: there was no file, so rolling back means removing the new one. */
   existed: boolean;
 }
-
-export const TEMP_MARK = '.ssm-materialize.';
 
 /** The fd-based calls `stage` needs (there is no public way to wrap an fd in a FileHandle). */
 const fdOps = {
@@ -89,7 +89,6 @@ export function namespaceTag(): string {
  */
 export async function removeStaleTempFiles(path: string, now = Date.now()): Promise<string[]> {
   const dir = dirname(path);
-  const prefix = `.${basename(path)}${TEMP_MARK}`;
   const removed: string[] = [];
   let entries: string[];
   try {
@@ -98,10 +97,11 @@ export async function removeStaleTempFiles(path: string, now = Date.now()): Prom
     return removed;
   }
   for (const entry of entries) {
-    if (!entry.startsWith(prefix) || !entry.endsWith('.tmp')) continue;
+    const rest = tempSidecarRest(path, entry);
+    if (rest === undefined) continue;
     const file = join(dir, entry);
     const st = await fs.lstat(file).catch(() => undefined);
-    if (!st || !isAbandoned(entry.slice(prefix.length), st.ctimeMs, now)) continue;
+    if (!st || !isAbandoned(rest, st.ctimeMs, now)) continue;
     try {
       await fs.unlink(file);
       removed.push(file);
@@ -181,9 +181,9 @@ export async function stage(req: WriteRequest): Promise<StagedFile> {
   }
 }
 
-/** Our temp (and backup) file names: unpredictable, and recognisable by removeStaleTempFiles. */
+/** Our temp (and backup) file names (sidecars.ts): unpredictable, and recognisable by removeStaleTempFiles. */
 function tempNameFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${namespaceTag()}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  return tempSidecar(path, { namespace: namespaceTag(), pid: process.pid, random: randomBytes(6).toString('hex') });
 }
 
 /** Phase two: make it visible, durably. */

@@ -15,7 +15,7 @@ export interface StoredParameter {
   /**
    * The bytes, when the store answered bytes rather than text (a Secrets
    * Manager secret stored as SecretBinary). `value` then holds their base64,
-   * and only a `format: file` output may use the parameter (run.ts refuses
+   * and only a `format: file` output may use the parameter (resolve.ts refuses
    * any other use by name).
    */
   binary?: Buffer;
@@ -52,7 +52,9 @@ export interface OpenedStore extends ParameterStore {
 }
 
 /**
- * How the pipeline gets its store, once it knows the manifest's region. The
- * CLI passes one that opens the AWS store; tests pass an in-memory one.
+ * How a store is opened, the one name for it: given the region a run reads
+ * from (undefined: as the environment, the profile or the instance says),
+ * the store for it. The CLI's opens the AWS store (commands/common.ts:
+ * storeOpener); tests pass one that returns an in-memory store.
  */
-export type OpenStore = (region: string | undefined) => Promise<OpenedStore>;
+export type StoreOpener = (region: string | undefined) => Promise<OpenedStore>;

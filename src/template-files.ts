@@ -1,7 +1,7 @@
 /**
  * Template files: read for rendering, and checked offline (`validate` and
- * the start of every run). Apart from run.ts so that `validate` loads only
- * the manifest, the formats and this, not the writer and the hooks.
+ * the start of every run). Apart from render.ts so that `validate` loads only
+ * the manifest, the formats and this.
  */
 import { readFileSync } from 'node:fs';
 import { ManifestError, type ManifestProblem } from './errors.js';

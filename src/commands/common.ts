@@ -1,8 +1,8 @@
-/** What every command that talks to the store shares: its options and how the store is opened. */
+/** What every command that talks to the store shares: its options and its StoreOpener. */
 import type { Logger } from '../log.js';
 import type { SsmStore } from '../ssm.js';
 import { UsageError } from '../errors.js';
-import type { OpenStore, OpenedStore } from '../store.js';
+import type { StoreOpener } from '../store.js';
 import { namedRegion } from '../regions.js';
 
 export interface StoreArgs {
@@ -57,7 +57,7 @@ function checkEndpointUrl(raw: string): string | undefined {
  * instance decide). The AWS SDK is loaded here, on first use, not at
  * start-up: offline commands (--version, validate, policy, init) never pay for it.
  */
-export async function openStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
+export async function openAwsStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
   checkStoreArgs(args);
   const { proxySettings } = await import('../proxy.js');
   const { configuredEndpoint, retrySettings } = await import('../aws-config.js');
@@ -80,21 +80,20 @@ export async function openStore(args: StoreArgs, region: string | undefined, log
   });
 }
 
-/** How `main` opens the AWS store; tests inject another (e.g. an in-memory store) through `MainIo.openStore`. */
-export type StoreFactory = (args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv) => OpenedStore | Promise<OpenedStore>;
-
 /**
- * The pipeline's store opener for these options: numbers checked, then the
- * --jitter wait, then the store. The jitter comes before the store exists:
- * its wait must not count against --timeout.
+ * The pipeline's StoreOpener for these options: numbers checked, then the
+ * --jitter wait, then the store: the AWS one, or the one `open` gives (tests
+ * inject an in-memory store through `MainIo.openStore`). The jitter comes
+ * before the store exists: its wait must not count against --timeout.
  */
-export function storeOpener(args: StoreArgs, log: Logger, env: NodeJS.ProcessEnv, open: StoreFactory = openStore): OpenStore {
+export function storeOpener(args: StoreArgs, log: Logger, env: NodeJS.ProcessEnv, open?: StoreOpener): StoreOpener {
+  const openStore: StoreOpener = open ?? ((region) => openAwsStore(args, region, log, env));
   let waited = false;
   return async (region) => {
     checkStoreArgs(args);
     // Once per run: a fallback region (or plan --locked's second look) opens another store.
     if (args.jitter > 0 && !waited) await new Promise((r) => setTimeout(r, Math.random() * args.jitter * 1000));
     waited = true;
-    return open(args, region, log, env);
+    return openStore(region);
   };
 }

@@ -9,7 +9,8 @@ import { constants } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { CommandNotRunError, ManifestError, UsageError } from '../errors.js';
 import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
-import type { ResolvedOutput } from '../run.js';
+import { getFormat } from '../formats/index.js';
+import type { ResolvedOutput } from '../resolve.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { runRefreshing, type RefreshOptions } from '../exec-refresh.js';
 import { pollingCost } from '../budget.js';
@@ -93,8 +94,8 @@ export function findProgram(name: string, path: string | undefined): string | un
 }
 
 function chooseOutputs(rendered: ResolvedOutput[], wanted: string[] | undefined): ResolvedOutput[] {
-  // A `file` output (a certificate, a key) is no environment variable: left out unless asked for by --output.
-  if (!wanted?.length) return rendered.filter((r) => r.spec.format !== 'file');
+  // A raw output (`file`: a certificate, a key) is no environment variable: left out unless asked for by --output.
+  if (!wanted?.length) return rendered.filter((r) => getFormat(r.spec.format).kind !== 'raw');
   const chosen = rendered.filter((r) => wanted.some((w) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
   const unknown = wanted.filter((w) => !rendered.some((r) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
   if (unknown.length) throw new UsageError(`--output ${unknown.join(', ')} matches no output path in the manifest (outputs: ${rendered.map((r) => r.spec.path).join(', ')})`);
@@ -115,7 +116,7 @@ function environmentFrom(outputs: ResolvedOutput[]): Record<string, string> {
   const from = new Map<string, string>();
   const conflicts: string[] = [];
   for (const out of outputs) {
-    if (out.spec.format === 'file' || out.spec.format === 'template') throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
+    if (getFormat(out.spec.format).kind !== 'keys') throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
     for (const [key, value] of out.entries) {
       if (values.has(key) && values.get(key) !== value) conflicts.push(`key ${key} differs between ${from.get(key)} and ${out.spec.path}`);
       values.set(key, value);

@@ -10,7 +10,7 @@ import type { Io, Logger } from '../log.js';
 import { loadManifest, type Env } from '../manifest.js';
 import { batchNames, NAMES_PER_CALL } from '../batches.js';
 import { callBudget, rollout, rolloutOptions, DEFAULT_HOOK_TIMEOUT_S } from '../budget.js';
-import { planFetch } from '../run.js';
+import { planFetch } from '../fetch.js';
 import { DEFAULT_STATE_DIRECTORY } from '../fleet/documents.js';
 import { changeMatching } from '../fleet/events.js';
 import { fleetTemplate } from '../fleet/template.js';

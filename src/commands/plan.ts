@@ -9,7 +9,7 @@ import { staleSince } from '../lastgood.js';
 import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
 import type { Logger } from '../log.js';
 import { plural, runPipeline, type PipelineOptions, type PipelineRun } from '../pipeline.js';
-import { fetchAll } from '../run.js';
+import { fetchAll } from '../fetch.js';
 import { budgetOptions, callBudget, describeBudget, describeRollout, rollout, rolloutOptions, type BudgetOptions, type RolloutOptions } from '../budget.js';
 
 /** `plan`'s call-budget options (see budget.ts). */

@@ -7,7 +7,7 @@ import { UnrepresentableValueError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { baseName, checkParameterName, isArnName, isSecretReference, keyForPathParameter } from '../names.js';
 import type { ParameterType } from '../store.js';
-import { openStore, type StoreArgs } from './common.js';
+import { openAwsStore, type StoreArgs } from './common.js';
 
 export interface PutArgs extends StoreArgs {
   name: string;
@@ -44,7 +44,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
   if (value === '') throw new UsageError('empty value: Parameter Store does not store empty values');
   if (args.manifest !== undefined) await warnUnwritable(args.name, value, args.manifest, env, log);
-  const store = await openStore(args, args.region, log);
+  const store = await openAwsStore(args, args.region, log);
   try {
     const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
     log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['key-id'] ? `, ${args['key-id']}` : ''}), version ${version}`);
@@ -63,7 +63,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
  */
 async function warnUnwritable(name: string, value: string, manifestFile: string, env: NodeJS.ProcessEnv, log: Logger): Promise<void> {
   // Loaded only with -m: a plain put pays for no manifest reader or format.
-  const [{ loadManifest }, { renderOne }] = await Promise.all([import('../manifest.js'), import('../run.js')]);
+  const [{ loadManifest }, { renderOne }] = await Promise.all([import('../manifest.js'), import('../render.js')]);
   for (const spec of loadManifest(manifestFile, env).outputs) {
     // A template renders all of its placeholders at once: one value alone says nothing about it.
     if (spec.template !== undefined) continue;

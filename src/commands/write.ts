@@ -7,8 +7,9 @@ import { describeAge, fetchedMarkers, outputsToKeep, parseMaxAge, recordStale } 
 import { lockFrom, renderLock } from '../lockfile.js';
 import { loadManifest } from '../manifest.js';
 import { plural, runPipeline, totalCalls, type PipelineOptions } from '../pipeline.js';
-import type { OutputResult } from '../run.js';
-import { checkTargetDirectory, type WriteRequest } from '../write.js';
+import type { OutputResult } from '../pipeline.js';
+import type { WriteRequest } from '../write.js';
+import { checkTargetDirectory } from '../targets.js';
 
 export interface WriteOptions {
   /** `--lock FILE`: after writing, record the version of every parameter used (lockfile.ts). */

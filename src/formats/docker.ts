@@ -65,6 +65,7 @@ export function parseDockerEnvFile(content: string): Record<string, string> | un
 
 export const dockerFormat: Format = {
   name: 'docker',
+  kind: 'keys',
   consumer: 'docker run --env-file (docker CLI parseKeyValueFile)',
   nests: false,
   invalidKeys: (keys) => keys.filter((k) => !DOCKER_KEY.test(k)),

@@ -97,6 +97,7 @@ export function checkDotenvFile(entries: Entries, content: string): void {
 
 export const dotenvFormat: Format = {
   name: 'dotenv',
+  kind: 'keys',
   consumer: "node dotenv 16-18 (dotenv.parse / dotenv.config) and Node's own loader (node --env-file, process.loadEnvFile, util.parseEnv)",
   nests: false,
   invalidKeys: (keys) => keys.filter((k) => !DOTENV_KEY.test(k) || k === '__proto__'),

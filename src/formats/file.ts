@@ -53,6 +53,7 @@ export function renderFileBytes(entries: Entries, decode: FileDecoding | undefin
 
 export const fileFormat: Format = {
   name: 'file',
+  kind: 'raw',
   consumer: 'any program that reads one file as it is (TLS keys and certificates, keystores, tokens)',
   nests: false,
   // The one key is the parameter's name, only used in messages and plans.

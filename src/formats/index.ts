@@ -7,7 +7,7 @@ import { phpFormat } from './php.js';
 import { shellFormat } from './shell.js';
 import { systemdFormat } from './systemd.js';
 import { templateFormat } from './template.js';
-import type { Format } from './types.js';
+import type { Format, FormatKind } from './types.js';
 import { yamlFormat } from './yaml.js';
 
 export const formatNames = ['dotenv', 'shell', 'systemd', 'docker', 'json', 'yaml', 'php', 'template', 'file'] as const;
@@ -35,6 +35,11 @@ export function getFormat(name: FormatName | string): Format {
   return formats[name];
 }
 
+/** The formats of one kind, in table order (for messages such as "only used with `format: template`"). */
+export function formatNamesOfKind(kind: FormatKind): FormatName[] {
+  return formatNames.filter((name) => formats[name].kind === kind);
+}
+
 export { templateKeys } from './template.js';
 export { fileDecodings, renderFileBytes, type FileDecoding } from './file.js';
-export type { Entries, Format, RenderContext } from './types.js';
+export type { Entries, Format, FormatKind, RenderContext } from './types.js';

@@ -29,6 +29,7 @@ function parse(content: string): Record<string, string> | undefined {
 
 export const jsonFormat: Format = {
   name: 'json',
+  kind: 'keys',
   consumer: 'any JSON reader (JSON.parse, jq, json_decode, …)',
   nests: true,
   invalidKeys: invalidNestedKeys,

@@ -112,6 +112,7 @@ function parse(content: string): Record<string, string> | undefined {
 
 export const phpFormat: Format = {
   name: 'php',
+  kind: 'keys',
   consumer: "PHP: $config = require 'config.php';",
   nests: true,
   invalidKeys: invalidNestedKeys,

@@ -68,6 +68,7 @@ function parse(content: string): Record<string, string> | undefined {
 
 export const shellFormat: Format = {
   name: 'shell',
+  kind: 'keys',
   consumer: 'bash, dash, busybox ash, zsh, ksh93 or mksh: `set -a; . file` (or `. file`)',
   nests: false,
   invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k) || shellSpecialFamily(k) !== undefined),

@@ -170,6 +170,7 @@ export function parseSystemdEnvFile(content: string): Record<string, string> | u
 
 export const systemdFormat: Format = {
   name: 'systemd',
+  kind: 'keys',
   consumer: 'systemd EnvironmentFile= (systemd.exec(5))',
   nests: false,
   invalidKeys: (keys) => keys.filter((k) => !ENV_NAME.test(k)),

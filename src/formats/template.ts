@@ -281,6 +281,7 @@ export function renderTemplate(text: string, path: string, entries: Entries): st
 
 export const templateFormat: Format = {
   name: 'template',
+  kind: 'template',
   consumer: 'whatever reads the rendered template; values are quoted by the filter named in each placeholder',
   nests: false,
   // Keys only have to be referable from a placeholder.

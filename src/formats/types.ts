@@ -14,8 +14,25 @@ export interface RenderContext {
   template?: { path: string; text: string };
 }
 
+/**
+ * What a format's file is: the one thing code outside src/formats/ asks of a
+ * format (never its name).
+ *
+ *   keys      a file of keys and values, each value quoted by the format
+ *             itself; `parse` reads the keys back, so plan/check compare key
+ *             by key and `exec` can take the entries as an environment
+ *   template  the author's text, each value placed and quoted by the filter
+ *             its placeholder names; needs `template:`, keys cannot be read
+ *             back from the file
+ *   raw       one parameter's value as the file's bytes, unquoted (binary
+ *             included); takes `parameter:` (and `decode:`) instead of
+ *             `values`/`paths`, and has no keys to compare or export
+ */
+export type FormatKind = 'keys' | 'template' | 'raw';
+
 export interface Format {
   name: string;
+  kind: FormatKind;
   /** Who reads the file, for --help and docs. */
   consumer: string;
   /** Whether dotted keys (`db.host`) become nested objects (json, yaml, php). */
@@ -27,8 +44,8 @@ export interface Format {
   invalidKeys(keys: readonly string[]): string[];
   /**
    * Render entries to file content. Deterministic (same entries, same bytes)
-   * and ending with a newline, except `template`, which writes exactly its
-   * template. Throws UnrepresentableValueError naming every key whose value
+   * and ending with a newline, except a template, which writes exactly its
+   * text. Throws UnrepresentableValueError naming every key whose value
    * cannot be expressed, never the value itself (`template` also throws
    * ManifestError for template problems, with file and line).
    */
@@ -37,7 +54,7 @@ export interface Format {
    * Parse content the way the consumer would, back to flat key/value pairs
    * (dotted keys for nested formats). Used for round-trip verification and
    * plan diffs. Returns undefined when the content cannot be parsed, and
-   * always for `template` (a rendered template cannot be read back).
+   * always for the `template` and `raw` kinds (they cannot be read back).
    */
   parse(content: string, ctx: RenderContext): Record<string, string> | undefined;
 }

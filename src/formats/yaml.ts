@@ -81,6 +81,7 @@ function refuseYamlSpecialKeys(entries: Entries): void {
 
 export const yamlFormat: Format = {
   name: 'yaml',
+  kind: 'keys',
   consumer: 'any YAML 1.1 or 1.2 reader (yaml, PyYAML yaml.safe_load, Psych, SnakeYAML, Go yaml)',
   nests: true,
   invalidKeys: (keys) => [...new Set([...invalidNestedKeys(keys), ...keys.filter((k) => yamlSpecialFamily(k) !== undefined)])],

@@ -2,7 +2,7 @@
  * The one gate for keys: whether a key may be written, judged by families of
  * names, never by a remembered list of programs. docs/untrusted-keys.md
  * describes the model; every format and `exec` reach it through
- * resolveOutputs (src/run.ts) and the `shell` and `yaml` formats.
+ * resolveOutputs (src/resolve.ts) and the `shell` and `yaml` formats.
  *
  * Three questions, three rules:
  *

@@ -30,7 +30,7 @@ export async function runMain(argv: string[], options: RunOptions = {}): Promise
     stdin: Readable.from([options.input ?? '']),
   };
   const store = options.store;
-  if (store) io.openStore = () => store;
+  if (store) io.openStore = async () => store;
   const code = await withAwsEnv(io.env, () => main(argv, io));
   return { code, stdout, stderr };
 }

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError, ReservedKeyError } from '../../src/errors.js';
 import { parseManifest } from '../../src/manifest.js';
-import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
+import { fetchAll, planFetch } from '../../src/fetch.js';
+import { resolveOutputs } from '../../src/resolve.js';
+import { renderOutputs } from '../../src/render.js';
 import { judgeUntrustedKey, nestedSpecialFamily, untrustedKeyFamily } from '../../src/trust/keys.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 

@@ -15,7 +15,9 @@ import { jsonFormat } from '../../src/formats/json.js';
 import { shellFormat } from '../../src/formats/shell.js';
 import { yamlFormat } from '../../src/formats/yaml.js';
 import { parseManifest } from '../../src/manifest.js';
-import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
+import { fetchAll, planFetch } from '../../src/fetch.js';
+import { resolveOutputs } from '../../src/resolve.js';
+import { renderOutputs } from '../../src/render.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 let dirs: string[] = [];

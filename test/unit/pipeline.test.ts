@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/manifest.js';
-import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
+import { fetchAll, planFetch } from '../../src/fetch.js';
+import { resolveOutputs } from '../../src/resolve.js';
+import { renderOutputs } from '../../src/render.js';
 import { ManifestError, MissingParametersError, ToolError, UnrepresentableValueError } from '../../src/errors.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 

@@ -5,10 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ManifestError, ReservedKeyError } from '../../src/errors.js';
-import { formatNames } from '../../src/formats/index.js';
+import { formatNames, formats } from '../../src/formats/index.js';
 import { parseManifest } from '../../src/manifest.js';
 import { shellSpecialFamily, untrustedKeyFamily } from '../../src/trust/keys.js';
-import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
+import { fetchAll, planFetch } from '../../src/fetch.js';
+import { resolveOutputs } from '../../src/resolve.js';
+import { renderOutputs } from '../../src/render.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 const CANARY = 'CANARY-reserved-7d1e';
@@ -37,8 +39,8 @@ describe('reserved keys from paths', () => {
     expect(['CDPATH', 'GLOBIGNORE', 'FPATH', 'ZDOTDIR'].every((k) => shellSpecialFamily(k) !== undefined && untrustedKeyFamily(k) !== undefined)).toBe(true);
   });
 
-  // A `file` output takes one named parameter, never `paths:`.
-  for (const format of formatNames.filter((f) => f !== 'template' && f !== 'file')) {
+  // A raw output (`file`) takes one named parameter, never `paths:`; a template needs its template file.
+  for (const format of formatNames.filter((f) => formats[f].kind === 'keys')) {
     it(`refuses them in format ${format}: exit 6 naming every parameter and key, never a value`, async () => {
       const err = await failure(
         resolve(`version: 1\noutputs:\n  - { path: out.${format}, format: ${format}, paths: [ { path: /app/env, recursive: true } ] }\n`, {
