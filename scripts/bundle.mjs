@@ -17,6 +17,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleEmulatorCommand } from '@ssm-materialize/emulator/bundle';
 import { bundledPackages, thirdPartyNotices } from './licenses.mjs';
+import { writeCliReference } from './cli-docs.mjs';
 
 const root = join(import.meta.dirname, '..');
 const sdkEntry = join(root, 'src', 'aws-sdk.ts');
@@ -150,8 +151,9 @@ export async function bundleEmulator(outfile) {
 
 /**
  * The npm package's dist/ in `dir` (emptied first): the bundle, the bin that
- * runs it (src/launch.ts), the emulator's own file and THIRD_PARTY_LICENSES
- * for the packages bundled into either. Returns those packages (scripts/licenses.mjs).
+ * runs it (src/launch.ts), the emulator's own file, THIRD_PARTY_LICENSES
+ * for the packages bundled into either, and the shell completions and man
+ * page (scripts/cli-docs.mjs). Returns those packages (scripts/licenses.mjs).
  */
 export async function buildDist(dir) {
   rmSync(dir, { recursive: true, force: true });
@@ -160,6 +162,7 @@ export async function buildDist(dir) {
   const emulator = await bundleEmulator(join(dir, EMULATOR_FILE));
   const packages = bundledPackages([...new Set([...inputs, ...emulator.inputs])].sort());
   writeFileSync(join(dir, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages));
+  await writeCliReference(dir);
   const bin = join(dir, 'ssm-materialize.cjs');
   await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'launch.ts')], outfile: bin, banner: { js: '#!/usr/bin/env node' } });
   chmodSync(bin, 0o755);

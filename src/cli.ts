@@ -38,13 +38,28 @@ export const SUMMARY = [
   'atomically and with restricted permissions, at deploy time.',
 ];
 
-/** The end of `--help`, also in the man page. */
-export const EPILOGUE = [
-  `Formats: ${formatNames.join(', ')}.`,
-  'Exit codes: 0 ok | 1 check: would change | 2 usage or invalid manifest | 3 parameters missing |',
-  '4 access denied or bad credentials | 5 store unavailable | 6 output not writable or value not representable | 70 bug.',
-  'Docs: README.md; the emulator: packages/emulator/README.md.',
+/** The exit codes, as `--help` and the man page list them (errors.ts `ExitCode` defines them). */
+export const EXIT_CODES: ReadonlyArray<readonly [code: number, meaning: string]> = [
+  [0, 'ok'],
+  [1, 'check: would change'],
+  [2, 'usage or invalid manifest'],
+  [3, 'parameters missing'],
+  [4, 'access denied or bad credentials'],
+  [5, 'store unavailable'],
+  [6, 'output not writable or value not representable'],
+  [70, 'bug'],
 ];
+
+/** The notes at the end of `--help`, also in the man page. */
+export const NOTES = {
+  formats: `Formats: ${formatNames.join(', ')}.`,
+  docs: 'Docs: README.md; the emulator: packages/emulator/README.md.',
+};
+
+const exitCodes = (codes: typeof EXIT_CODES): string => codes.map(([code, meaning]) => `${code} ${meaning}`).join(' | ');
+
+/** The end of `--help`. */
+const EPILOGUE = [NOTES.formats, `Exit codes: ${exitCodes(EXIT_CODES.slice(0, 4))} |`, `${exitCodes(EXIT_CODES.slice(4))}.`, NOTES.docs];
 
 export async function main(argv: string[], io: MainIo): Promise<number> {
   let log = new Logger(io);
