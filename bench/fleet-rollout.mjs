@@ -99,7 +99,7 @@ try {
   const targets = hosts.map((h) => ({ doc: JSON.parse(JSON.stringify(write).split(hosts[0].root).join(h.root)), env: h.env }));
 
   // The prediction: `plan --hosts N` on a host (its run also measures the calls per host).
-  const plan = spawnSync(process.execPath, [cli, 'plan', '-m', hosts[0].manifest, '--hosts', String(HOSTS), '--tps', String(TPS), '--log-format', 'json'], { encoding: 'utf8', env: hosts[0].env });
+  const plan = spawnSync(process.execPath, [cli, 'plan', '-m', hosts[0].manifest, '--hosts', String(HOSTS), '--quota', String(TPS), '--log-format', 'json'], { encoding: 'utf8', env: hosts[0].env });
   if (plan.status !== 0) throw new Error(`plan failed: ${plan.stderr}`);
   const events = (plan.stdout + plan.stderr).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   const rollout = events.find((e) => e.event === 'rollout');

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bundleEmulatorCommand } from '@ssm-materialize/emulator/bundle';
 import { bundledPackages, thirdPartyNotices } from './licenses.mjs';
+import { writeCliReference } from './cli-docs.mjs';
 
 const root = join(import.meta.dirname, '..');
 const sdkEntry = join(root, 'src', 'aws-sdk.ts');
@@ -186,9 +187,10 @@ export async function bundleLibrary(dir) {
 
 /**
  * The npm package's dist/ in `dir` (emptied first): the bundle, the bin that
- * runs it (src/launch.ts), the emulator's own file, the library and
- * THIRD_PARTY_LICENSES for the packages bundled into any of them. Returns
- * those packages (scripts/licenses.mjs).
+ * runs it (src/launch.ts), the emulator's own file, the library,
+ * THIRD_PARTY_LICENSES for the packages bundled into any of them, and the
+ * shell completions and man page (scripts/cli-docs.mjs). Returns those
+ * packages (scripts/licenses.mjs).
  */
 export async function buildDist(dir) {
   rmSync(dir, { recursive: true, force: true });
@@ -198,6 +200,7 @@ export async function buildDist(dir) {
   const library = await bundleLibrary(dir);
   const packages = bundledPackages([...new Set([...inputs, ...emulator.inputs, ...library.inputs])].sort());
   writeFileSync(join(dir, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages));
+  await writeCliReference(dir);
   const bin = join(dir, 'ssm-materialize.cjs');
   await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'launch.ts')], outfile: bin, banner: { js: '#!/usr/bin/env node' } });
   chmodSync(bin, 0o755);

@@ -6,6 +6,8 @@
 //                                           the executables carry the same file inside, as an SEA asset
 //   ssm-materialize-<version>.tgz           the npm package (`npm i -g` it), THIRD_PARTY_LICENSES in its dist/
 //   THIRD_PARTY_LICENSES                    every bundled package's licence text, then Node's (the executables carry it)
+//   ssm-materialize.bash, _ssm-materialize  the bash and zsh completions (scripts/cli-docs.mjs; docs/commands.md says where they go)
+//   ssm-materialize.1                       the man page
 //   <artifact>.cdx.json                     a CycloneDX SBOM per artifact (the executables' list the embedded Node)
 //   SHA256SUMS                              `sha256sum -c` format, for every file above
 //   SHA256SUMS.asc                          its detached GnuPG signature, when the publisher's key is configured
@@ -29,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { EMULATOR_FILE, buildDist, bundleCli, bundleEmulator } from './bundle.mjs';
 import { EMBEDDED_NODE, embeddedNode } from './embedded-node.mjs';
 import { bundledPackages, cycloneDx, thirdPartyNotices } from './licenses.mjs';
+import { writeCliReference } from './cli-docs.mjs';
 import { sign } from './sign.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -64,6 +67,9 @@ chmodSync(join(out, bundleName), 0o755);
 artifacts.push(bundleName);
 sbom(bundleName);
 artifacts.push(emulatorName);
+
+// The shell completions and the man page, from the same command definitions as --help.
+artifacts.push(...(await writeCliReference(out, { flat: true })));
 
 // 2. One standalone executable per architecture.
 const nodeLicence = [];

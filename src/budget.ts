@@ -188,7 +188,7 @@ export function rolloutOptions(args: { tps: number; headroom: number; 'run-secon
   const bad: string[] = [];
   if (!(args.headroom >= 0 && args.headroom < 1)) bad.push('--headroom must be a share of the quota, 0 <= h < 1 (e.g. 0.25)');
   if (!(args['run-seconds'] > 0)) bad.push('--run-seconds must be > 0');
-  if (!(args.tps > 0)) bad.push('--tps must be > 0');
+  if (!(args.tps > 0)) bad.push('--quota must be > 0');
   if (!Number.isInteger(args.hosts) || args.hosts < 1) bad.push('--hosts must be a whole number of hosts >= 1');
   if (bad.length) throw new UsageError(bad.join('; '));
   return { tps: args.tps, headroom: args.headroom, runSeconds: args['run-seconds'], hosts: args.hosts };
@@ -227,7 +227,7 @@ export function parseInterval(text: string): number {
 export function budgetOptions(args: { fleet: number; tps: number; every?: string; 'hook-timeout': number; timeout: number }): BudgetOptions {
   const bad: string[] = [];
   if (!Number.isInteger(args.fleet) || args.fleet < 1) bad.push('--hosts must be a whole number of hosts >= 1');
-  if (!(args.tps > 0)) bad.push('--tps must be > 0');
+  if (!(args.tps > 0)) bad.push('--quota must be > 0');
   if (!(args['hook-timeout'] > 0)) bad.push('--hook-timeout must be > 0');
   if (bad.length) throw new UsageError(bad.join('; '));
   return {

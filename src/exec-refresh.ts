@@ -45,10 +45,19 @@ export function refreshSignal(flag: string, raw: string | undefined): NodeJS.Sig
 }
 
 /** The refresh flags, checked before the store is read; undefined when none is given. */
-export function refreshOptions(args: Record<string, unknown>): RefreshOptions | undefined {
-  const signal = refreshSignal('--refresh-signal', args['refresh-signal'] as string | undefined);
-  const notify = refreshSignal('--refresh-notify', args['refresh-notify'] as string | undefined);
-  const every = args['refresh-every'] as string | undefined;
+/** `exec`'s refresh flags, as parsed (commands/exec.command.ts). */
+export interface RefreshArgs {
+  'refresh-signal'?: string | undefined;
+  'refresh-notify'?: string | undefined;
+  'refresh-every'?: string | undefined;
+  hosts?: number | undefined;
+  quota?: number | undefined;
+}
+
+export function refreshOptions(args: RefreshArgs): RefreshOptions | undefined {
+  const signal = refreshSignal('--refresh-signal', args['refresh-signal']);
+  const notify = refreshSignal('--refresh-notify', args['refresh-notify']);
+  const every = args['refresh-every'];
   let everySeconds: number | undefined;
   if (every !== undefined) {
     const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(every.trim());
@@ -56,10 +65,10 @@ export function refreshOptions(args: Record<string, unknown>): RefreshOptions | 
     if (!(everySeconds! >= 1) || everySeconds! * 1000 > 2 ** 31 - 1) throw new UsageError(`--refresh-every ${JSON.stringify(every)}: expected a duration of at least 1 s, such as 30s, 15m, 1h`);
   }
   if (notify && !signal && everySeconds === undefined) throw new UsageError('--refresh-notify needs --refresh-signal or --refresh-every (what starts a refresh)');
-  const hosts = args.hosts as number | undefined;
-  const tps = (args.tps as number | undefined) ?? DEFAULT_TPS;
+  const hosts = args.hosts;
+  const tps = args.quota ?? DEFAULT_TPS;
   if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1)) throw new UsageError('--hosts must be a whole number of hosts >= 1');
-  if (!(tps > 0)) throw new UsageError('--tps must be > 0');
+  if (!(tps > 0)) throw new UsageError('--quota must be > 0');
   if (hosts !== undefined && everySeconds === undefined) throw new UsageError('--hosts sizes the polling of --refresh-every: give --refresh-every too');
   if (signal === undefined && everySeconds === undefined) return undefined;
   return { signal, everySeconds, notify, hosts: hosts ?? 1, tps };

@@ -135,7 +135,7 @@ export const SDK_ERROR_ROWS = {
     exitCode: ExitCode.accessDenied,
     error: denied,
     message: (f) => `KMS key not usable for ${f.what}: ${f.message}`,
-    hint: () => 'check --key-id (alias/NAME, key id or ARN) and that the key is enabled',
+    hint: () => 'check --kms-key (alias/NAME, key id or ARN) and that the key is enabled',
   },
   unavailable: {
     exitCode: ExitCode.unavailable,

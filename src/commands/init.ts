@@ -12,10 +12,10 @@ import type { Logger } from '../log.js';
 import { checkPath } from '../names.js';
 
 export interface InitArgs {
-  output: string;
+  manifest: string;
   from?: string;
   prefix: string;
-  'key-id': string;
+  'kms-key': string;
   force: boolean;
 }
 
@@ -32,19 +32,19 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
   const text = starterManifest(args.prefix, keys);
   try {
     // wx: never overwrite an existing manifest unless --force.
-    await fs.writeFile(args.output, text, { flag: args.force ? 'w' : 'wx', mode: 0o644 });
+    await fs.writeFile(args.manifest, text, { flag: args.force ? 'w' : 'wx', mode: 0o644 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${args.output} exists; pass --force to replace it`);
-    throw new OutputError(args.output, `cannot write (${(err as NodeJS.ErrnoException).code})`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${args.manifest} exists; pass --force to replace it`);
+    throw new OutputError(args.manifest, `cannot write (${(err as NodeJS.ErrnoException).code})`, { cause: err });
   }
-  const lines = [`wrote ${args.output}`];
+  const lines = [`wrote ${args.manifest}`];
   if (keys.length) {
     lines.push('', 'Upload the values (each command reads the value from a hidden prompt, or from stdin):');
-    for (const key of keys) lines.push(`  ssm-materialize put ${args.prefix}/${key} --type SecureString --key-id ${args['key-id']}`);
+    for (const key of keys) lines.push(`  ssm-materialize put ${args.prefix}/${key} --type SecureString --kms-key ${args['kms-key']}`);
     lines.push('', `For example, from the existing file without typing:`);
-    lines.push(`  node -e 'process.stdout.write(require("dotenv").parse(require("fs").readFileSync(process.argv[1])).${keys[0]})' ${args.from} | ssm-materialize put ${args.prefix}/${keys[0]} --key-id ${args['key-id']}`);
+    lines.push(`  node -e 'process.stdout.write(require("dotenv").parse(require("fs").readFileSync(process.argv[1])).${keys[0]})' ${args.from} | ssm-materialize put ${args.prefix}/${keys[0]} --kms-key ${args['kms-key']}`);
   }
-  log.result('init', { path: args.output, keys: keys.length }, lines.join('\n'));
+  log.result('init', { path: args.manifest, keys: keys.length }, lines.join('\n'));
   return 0;
 }
 

@@ -12,11 +12,11 @@ import { openAwsStore, type StoreArgs } from './common.js';
 export interface PutArgs extends StoreArgs {
   name: string;
   /** Words after the name: a value typed on the command line, refused unread. */
-  value?: unknown[];
+  value?: string[] | undefined;
   /** `-m MANIFEST`: warn before storing a value an output of this manifest cannot write. */
   manifest?: string;
   type: ParameterType;
-  'key-id'?: string;
+  'kms-key'?: string | undefined;
   overwrite: boolean;
   'keep-trailing-newline': boolean;
 }
@@ -38,7 +38,7 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
       hint: `run \`ssm-materialize put ${args.name}\` and paste the value at the prompt (end with Ctrl-D), or pipe it in; the value is now in your shell history: remove it there, and rotate it if others can read that history`,
     });
   }
-  if (args['key-id'] && args.type !== 'SecureString') throw new UsageError('--key-id only applies to --type SecureString');
+  if (args['kms-key'] && args.type !== 'SecureString') throw new UsageError('--kms-key only applies to --type SecureString');
   let value = io.stdin.isTTY ? await promptHidden(io, `Value for ${args.name} (input hidden; may span lines; end with Ctrl-D): `) : await readAll(io.stdin);
   // `echo secret | ssm-materialize put` must store "secret", not "secret\n".
   if (!args['keep-trailing-newline']) value = value.replace(/\r?\n$/, '');
@@ -46,8 +46,8 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
   if (args.manifest !== undefined) await warnUnwritable(args.name, value, args.manifest, env, log);
   const store = await openAwsStore(args, args.region, log);
   try {
-    const version = await store.put(args.name, value, args.type, args['key-id'], args.overwrite);
-    log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['key-id'] ? `, ${args['key-id']}` : ''}), version ${version}`);
+    const version = await store.put(args.name, value, args.type, args['kms-key'], args.overwrite);
+    log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['kms-key'] ? `, ${args['kms-key']}` : ''}), version ${version}`);
     return 0;
   } finally {
     store.close();

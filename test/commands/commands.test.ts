@@ -176,7 +176,7 @@ describe('policy', () => {
 describe('put', () => {
   it('stores a value read from stdin, refuses to overwrite without --overwrite', async () => {
     const secret = 'CANARY-put-value';
-    const first = await cli(['put', '/cmd/new', '--key-id', 'alias/MyApplicationKey'], `${secret}\n`);
+    const first = await cli(['put', '/cmd/new', '--kms-key', 'alias/MyApplicationKey'], `${secret}\n`);
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('version 1');
     const again = await cli(['put', '/cmd/new'], `${secret}-2`);
@@ -210,11 +210,11 @@ describe('init', () => {
     const dotenvFile = join(dir, '.env');
     writeFileSync(dotenvFile, 'API_KEY=CANARY-init\nDB_PASSWORD=CANARY-init2\n');
     const manifest = join(dir, 'materialize.yaml');
-    const result = await cli(['init', '--from', dotenvFile, '-o', manifest, '--prefix', '/myapp/prod']);
+    const result = await cli(['init', '--from', dotenvFile, '-m', manifest, '--prefix', '/myapp/prod']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('ssm-materialize put /myapp/prod/API_KEY --type SecureString');
     expect(statSync(manifest).isFile()).toBe(true);
     expect((await cli(['validate', '-m', manifest])).code).toBe(0);
-    expect((await cli(['init', '-o', manifest])).code).toBe(2);
+    expect((await cli(['init', '-m', manifest])).code).toBe(2);
   });
 });

@@ -113,7 +113,7 @@ describe('input checks', () => {
 
   it('a stray -- is refused before the command runs', async () => {
     const dir = tempDir();
-    const r = await cli(['init', '-o', join(dir, 'm.yaml'), '--', 'x']);
+    const r = await cli(['init', '-m', join(dir, 'm.yaml'), '--', 'x']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('only for `exec`');
     expect(existsSync(join(dir, 'm.yaml'))).toBe(false);

@@ -153,14 +153,14 @@ describe('write, end to end', () => {
   it('exits 2 on an unknown option and prints usage help on --help', async () => {
     const bad = await cli(['write', '--no-such-flag']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/Unknown argument/);
+    expect(bad.stderr).toMatch(/unknown argument at position 2 of the command line/);
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes');
   });
 
   it("prints each command's own help, also after parsing a command by name (yargs' help cache is skipped, not the help)", async () => {
-    for (const [command, option] of [['write', '--keep-last-good'], ['plan', '--fleet'], ['validate', '--manifest'], ['put', '--key-id']] as const) {
+    for (const [command, option] of [['write', '--keep-last-good'], ['plan', '--fleet'], ['validate', '--manifest'], ['put', '--kms-key']] as const) {
       const help = await cli([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stderr).toBe('');

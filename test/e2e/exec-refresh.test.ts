@@ -279,7 +279,7 @@ describe('exec --refresh-every: the call budget', () => {
     heavy.cli.kill('SIGTERM');
     await new Promise((r) => heavy.cli.on('close', r));
 
-    const share = start(['--refresh-every', '30s', '--hosts', '400', '--tps', '40']);
+    const share = start(['--refresh-every', '30s', '--hosts', '400', '--quota', '40']);
     await until(() => share.lines().length === 1, 'the child to start');
     expect(budgetWarnings(share)).toEqual([expect.objectContaining({ calls_per_second: 13.333, quota_share: 0.333 })]);
     expect(share.output()).toContain('takes 33% of the quota all day, and deploys compete with it (13.333 calls/s against 40 TPS)');
@@ -295,7 +295,7 @@ describe('exec --refresh-every: the call budget', () => {
 
   it('--hosts without --refresh-every, or a bad --hosts or --tps, is a usage error before the store is read', async () => {
     emulator().resetCounters();
-    for (const flags of [['--hosts', '5'], ['--refresh-every', '30s', '--hosts', '0'], ['--refresh-every', '30s', '--tps', '0']]) {
+    for (const flags of [['--hosts', '5'], ['--refresh-every', '30s', '--hosts', '0'], ['--refresh-every', '30s', '--quota', '0']]) {
       const s = start(flags);
       const code = await new Promise<number | null>((r) => s.cli.on('close', (c) => r(c)));
       expect(code).toBe(2);

@@ -198,7 +198,7 @@ describe('examples/fleet/', () => {
 
 describe('plan --hosts and fleet share one rollout', () => {
   it('the same calls, quota and headroom give the same MaxConcurrency, MaxErrors and wall time', async () => {
-    const g = await generate(['--hosts', '1000', '--calls-per-host', '7', '--tps', '100', '--headroom', '0.5']);
+    const g = await generate(['--hosts', '1000', '--calls-per-host', '7', '--quota', '100', '--headroom', '0.5']);
     expect(g.t.Metadata.SsmMaterialize.Rollout).toEqual(rollout(7, { tps: 100, headroom: 0.5, runSeconds: 1, hosts: 1000 }));
     expect(g.t.Metadata.SsmMaterialize.Rollout).toMatchObject({ max_concurrency: 7, waves: 143, wall_seconds: 143 });
   });

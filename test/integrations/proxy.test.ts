@@ -135,7 +135,7 @@ describe('through an egress proxy that is the only way to the store', () => {
 
   it('HTTPS_PROXY with credentials: put and write go through CONNECT tunnels, TLS checked end to end', async () => {
     const dir = tempDir();
-    const put = await cli(['put', '/app/db/password', '--type', 'SecureString', '--key-id', KEY_ALIAS, '--overwrite'], SSM_HTTPS, { HTTPS_PROXY: proxyUrl() }, `${CANARY}-db`);
+    const put = await cli(['put', '/app/db/password', '--type', 'SecureString', '--kms-key', KEY_ALIAS, '--overwrite'], SSM_HTTPS, { HTTPS_PROXY: proxyUrl() }, `${CANARY}-db`);
     expect(put.stderr).toBe('');
     expect(put.code).toBe(0);
     expect(emulator.counters().operations.PutParameter).toBe(1);

@@ -190,7 +190,7 @@ describe("examples/systemd: the refresh service's command line against the emula
     expect(second.restarts).toEqual(['try-restart myapp.service']);
 
     // A rotated secret: the next timer run rewrites the file and restarts the app.
-    const put = await runCommand(process.execPath, [CLI, 'put', '/myapp/production/api-key', '--type', 'SecureString', '--key-id', 'alias/MyApplicationKey', '--overwrite'], {
+    const put = await runCommand(process.execPath, [CLI, 'put', '/myapp/production/api-key', '--type', 'SecureString', '--kms-key', 'alias/MyApplicationKey', '--overwrite'], {
       env: instance.env(emulator.url, { ...DEMO_CREDENTIALS, AWS_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' }),
       input: 'rotated-api-key',
     });

@@ -36,13 +36,24 @@ const EMBEDDED_NODE = JSON.parse(readFileSync(join(ROOT, 'scripts', 'embedded-no
 const BUNDLE = `ssm-materialize-${version}.cjs`;
 const EMULATOR = `ssm-materialize-emulator-${version}.cjs`;
 const SECRET = 'CANARY-release-s3cr3t';
-/** The bin (src/launch.ts), the bundle it runs, the emulator's own file and the notices. */
+/** The shell completions and the man page (scripts/cli-docs.mjs). */
+const CLI_REFERENCE = ['ssm-materialize.bash', '_ssm-materialize', 'ssm-materialize.1'];
 const LIBRARY_DIST_FILES = ['dist/library.cjs', 'dist/library.mjs', 'dist/library.d.cts', 'dist/library.d.mts'];
-const DIST_FILES = ['dist/ssm-materialize.cjs', 'dist/ssm-materialize.bundle.cjs', 'dist/ssm-materialize-emulator.cjs', 'dist/THIRD_PARTY_LICENSES', ...LIBRARY_DIST_FILES];
+/** The bin (src/launch.ts), the bundle it runs, the emulator's own file, the notices, the completions, the man page and the library. */
+const DIST_FILES = [
+  'dist/ssm-materialize.cjs',
+  'dist/ssm-materialize.bundle.cjs',
+  'dist/ssm-materialize-emulator.cjs',
+  'dist/THIRD_PARTY_LICENSES',
+  'dist/completions/ssm-materialize.bash',
+  'dist/completions/_ssm-materialize',
+  'dist/man/ssm-materialize.1',
+  ...LIBRARY_DIST_FILES,
+];
 const TARBALL = `ssm-materialize-${version}.tgz`;
 const ARTIFACTS = [BUNDLE, EXE, EXE_ARM64, TARBALL];
-/** What the release publishes: the artifacts, the emulator's file, an SBOM of each artifact, the notices, the sums and (here: a throwaway key's) signature. */
-const RELEASE_FILES = [...ARTIFACTS, EMULATOR, ...ARTIFACTS.map((a) => `${a}.cdx.json`), 'THIRD_PARTY_LICENSES', 'SHA256SUMS', 'SHA256SUMS.asc'];
+/** What the release publishes: the artifacts, the emulator's file, an SBOM of each artifact, the notices, the completions and man page, the sums and (here: a throwaway key's) signature. */
+const RELEASE_FILES = [...ARTIFACTS, EMULATOR, ...ARTIFACTS.map((a) => `${a}.cdx.json`), 'THIRD_PARTY_LICENSES', ...CLI_REFERENCE, 'SHA256SUMS', 'SHA256SUMS.asc'];
 
 let work: string;
 let releaseDir: string;
@@ -138,6 +149,8 @@ function expectWritten(dir: string, result: { code: number | null; stdout: strin
 describe.concurrent('npm run release', () => {
   it('produces the executables, the .cjs bundle, the emulator file and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
     expect(readdirSync(releaseDir).sort()).toEqual([...RELEASE_FILES].sort());
+    // The completions and the man page are the npm package's, byte for byte.
+    for (const f of CLI_REFERENCE) expect(readFileSync(join(releaseDir, f), 'utf8'), f).toBe(readFileSync(join(ROOT, DIST_FILES.find((d) => d.endsWith(`/${f}`))!), 'utf8'));
     const sums = readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8');
     const summed = RELEASE_FILES.filter((f) => !f.startsWith('SHA256SUMS'));
     expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual(summed.sort());
@@ -398,6 +411,8 @@ describe.concurrent('the npm package', () => {
     const path = [join(prefix, 'bin'), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
     const v = await runCommand('ssm-materialize', ['--version'], { env: { PATH: path, HOME: dir }, cwd: dir });
     expect(v.stdout.trim()).toBe(version);
+    // package.json `man`: npm links the page where `man ssm-materialize` finds it.
+    expect(readFileSync(join(prefix, 'share', 'man', 'man1', 'ssm-materialize.1'), 'utf8')).toContain('.TH SSM\\-MATERIALIZE 1');
     const r = await runCommand('ssm-materialize', ['write', '-m', 'materialize.yaml'], { env: awsEnv(path, dir), cwd: dir });
     expectWritten(dir, r);
   }, 120_000);

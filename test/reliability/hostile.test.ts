@@ -580,7 +580,7 @@ describe('the starter manifest', () => {
     cases++;
     const dir = mkdtempSync(join(scratch, 'init-'));
     const file = join(dir, 'materialize.yaml');
-    const init = await runCliInProcess(['init', '-o', file], cliEnv('http://127.0.0.1:9'));
+    const init = await runCliInProcess(['init', '-m', file], cliEnv('http://127.0.0.1:9'));
     expect(init.code, init.stderr).toBe(0);
     const validate = await runCliInProcess(['validate', '-m', file], cliEnv('http://127.0.0.1:9', { STAGE: 'prod' }));
     expect(validate.code, validate.stderr).toBe(0);

@@ -201,8 +201,8 @@ describe('no canary outside its output', () => {
     for (const [i, variant] of VARIANTS.entries()) {
       const name = `/leak/put/v${i}`;
       const via = i === 0 ? 'spawn' : 'main';
-      const r = await once(via, `put ${variant}`, ['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}\n`);
-      const again = await once(via, `put again ${variant}`, ['put', name, '--key-id', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}-again\n`);
+      const r = await once(via, `put ${variant}`, ['put', name, '--kms-key', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}\n`);
+      const again = await once(via, `put again ${variant}`, ['put', name, '--kms-key', KMS_ALIAS, ...variant], cliEnv(emulator.url), `${C.put}-again\n`);
       expect(r.code, r.stderr).toBe(0);
       expect(again.code).not.toBe(0);
     }
@@ -216,7 +216,7 @@ describe('no canary outside its output', () => {
     for (const [i, variant] of VARIANTS.entries()) {
       const initDir = outputsDir();
       writeFileSync(join(initDir, 'input.env'), `API_KEY=${C.initEnv}\nDB_PASSWORD="${C.initEnv} x"\n`);
-      const r = await once('main', `init ${variant}`, ['init', '--from', join(initDir, 'input.env'), '--prefix', '/leak/init', '-o', join(initDir, `init${i}.yaml`), ...variant], cliEnv(emulator.url));
+      const r = await once('main', `init ${variant}`, ['init', '--from', join(initDir, 'input.env'), '--prefix', '/leak/init', '-m', join(initDir, `init${i}.yaml`), ...variant], cliEnv(emulator.url));
       expect(r.code, r.stderr).toBe(0);
     }
 

@@ -1,4 +1,4 @@
-/** `plan --fleet/--tps/--every` through main(argv, io), against the in-process emulator: the budget counts the calls really made. */
+/** `plan --hosts/--quota/--every` through main(argv, io), against the in-process emulator: the budget counts the calls really made. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -74,7 +74,7 @@ describe('parseInterval and budgetOptions', () => {
     expect(() => parseInterval(text)).toThrow(UsageError);
   });
 
-  it('bad --hosts (--fleet), --tps and --hook-timeout are reported together, exit 2', () => {
+  it('bad --hosts (--fleet), --quota and --hook-timeout are reported together, exit 2', () => {
     let err: unknown;
     try {
       budgetOptions({ fleet: 0.5, tps: 0, 'hook-timeout': -1, timeout: 30 });
@@ -83,7 +83,7 @@ describe('parseInterval and budgetOptions', () => {
     }
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).exitCode).toBe(2);
-    expect((err as UsageError).message).toBe('--hosts must be a whole number of hosts >= 1; --tps must be > 0; --hook-timeout must be > 0');
+    expect((err as UsageError).message).toBe('--hosts must be a whole number of hosts >= 1; --quota must be > 0; --hook-timeout must be > 0');
   });
 });
 
@@ -115,7 +115,7 @@ describe('rollout: how many hosts Run Command may refresh at once', () => {
 
   it('bad rollout numbers are reported together', () => {
     expect(() => rolloutOptions({ tps: 0, headroom: 1, 'run-seconds': 0, hosts: 0 })).toThrow(
-      '--headroom must be a share of the quota, 0 <= h < 1 (e.g. 0.25); --run-seconds must be > 0; --tps must be > 0; --hosts must be a whole number of hosts >= 1',
+      '--headroom must be a share of the quota, 0 <= h < 1 (e.g. 0.25); --run-seconds must be > 0; --quota must be > 0; --hosts must be a whole number of hosts >= 1',
     );
   });
 

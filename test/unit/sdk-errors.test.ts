@@ -49,7 +49,7 @@ const BY_NAME: Record<string, [SdkErrorRowName, ErrorClass, number, RegExp | und
   ValidationException: ['rejected', UsageError, ExitCode.usage, /^check the parameter names and selectors/],
   ValidationError: ['rejected', UsageError, ExitCode.usage, /^check the parameter names and selectors/],
   ParameterAlreadyExists: ['exists', ToolError, ExitCode.usage, /^pass --overwrite/],
-  InvalidKeyId: ['badKey', AccessDeniedError, ExitCode.accessDenied, /^check --key-id/],
+  InvalidKeyId: ['badKey', AccessDeniedError, ExitCode.accessDenied, /^check --kms-key/],
   ThrottlingException: ['unavailable', StoreUnavailableError, ExitCode.unavailable, QUOTA_HINT],
   TooManyRequestsException: ['unavailable', StoreUnavailableError, ExitCode.unavailable, QUOTA_HINT],
   InternalServerError: ['unavailable', StoreUnavailableError, ExitCode.unavailable, RETRY_HINT],
