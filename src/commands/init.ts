@@ -5,9 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import dotenv from 'dotenv';
+import packageJson from '../../package.json' with { type: 'json' };
 import { OutputError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { formatNames } from '../formats/index.js';
 import { checkPath } from '../names.js';
 
 export interface InitArgs {
@@ -28,7 +31,7 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
     keys = Object.keys(dotenv.parse(readFileSync(args.from)));
     if (keys.length === 0) throw new UsageError(`--from ${args.from}: no KEY=value lines found`);
   }
-  const text = starterManifest(args.prefix, keys);
+  const text = starterManifest(args.prefix, keys, schemaReference(args.output));
   try {
     // wx: never overwrite an existing manifest unless --force.
     await fs.writeFile(args.output, text, { flag: args.force ? 'w' : 'wx', mode: 0o644 });
@@ -47,16 +50,38 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
   return 0;
 }
 
-function starterManifest(prefix: string, keys: string[]): string {
+/** The JSON Schema inside the npm package (package.json `files`), as `npm run schema` writes it. */
+const PACKAGED_SCHEMA = 'schema/materialize.schema.json';
+
+/**
+ * Where an editor finds the manifest's JSON Schema (docs/manifest.md, "Editor
+ * support"): the copy an npm install put in a node_modules beside the manifest
+ * or above it, as a path relative to the manifest, which works offline and
+ * matches the installed tool; else (a global install, npx, the standalone
+ * executable) the npm CDN's copy of this version's package.
+ */
+export function schemaReference(manifestPath: string): string {
+  const from = dirname(resolve(manifestPath));
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', packageJson.name, PACKAGED_SCHEMA);
+    if (existsSync(candidate)) return relative(from, candidate).split(sep).join('/');
+    if (dirname(dir) === dir) break;
+  }
+  return `https://cdn.jsdelivr.net/npm/${packageJson.name}@${packageJson.version}/${PACKAGED_SCHEMA}`;
+}
+
+function starterManifest(prefix: string, keys: string[], schema: string): string {
   const values = keys.length ? keys.map((k) => `      ${k}: ${k}`).join('\n') : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
-  return `# ssm-materialize manifest. Reference: README.md ("The manifest").
+  // The modeline must be the first line: yaml-language-server reads it there (VS Code's YAML extension).
+  return `# yaml-language-server: $schema=${schema}
+# ssm-materialize manifest. Reference: docs/manifest.md (every key, type and default).
 # Check it offline with: ssm-materialize validate -m materialize.yaml
 version: 1
 # region: us-east-1            # else --region, AWS_REGION or the profile
 prefix: ${prefix}                # names without a leading slash are relative to this
 outputs:
   - path: .env                 # relative to this file; absolute paths are fine
-    format: dotenv             # dotenv | shell | json | yaml (see README: Formats)
+    format: dotenv             # ${formatNames.join(' | ')} (docs/formats.md)
     mode: "0600"
     # owner: www-data
     # group: www-data
