@@ -12,7 +12,11 @@ import { keyPaths, manifestSchema, type Condition, type Field, type ObjectShape,
 /** The modeline's file inside an npm install, and in the published package. */
 export const JSON_SCHEMA_FILE = 'schema/materialize.schema.json';
 
-/** A JSON Schema (draft-07: the newest draft yaml-language-server supports). */
+/**
+ * A JSON Schema, draft-07: every yaml-language-server release reads it (2019-09 and
+ * 2020-12 only from its 2.x), and so does every JSON Schema validator. `errorMessage`
+ * is yaml-language-server's (and VS Code's) own keyword for the message it shows.
+ */
 export type JsonSchema = { [key: string]: JsonValue };
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -107,19 +111,25 @@ function perhaps(shape: ObjectShape, c: Condition): JsonSchema {
 
 const given = (key: string): JsonSchema => ({ required: [key] });
 
+/**
+ * Keys refused here, with the reader's message: yaml-language-server shows a
+ * `false` property schema's `errorMessage` on the key itself, where a `not`
+ * would only say "Matches a schema that is not allowed".
+ */
+const refused = (keys: readonly string[], message: string): JsonSchema => ({ properties: Object.fromEntries(keys.map((k) => [k, false])), errorMessage: message });
+
 function ruleSchema(shape: ObjectShape, rule: Rule): JsonSchema {
-  const comment = { $comment: rule.message };
   switch (rule.rule) {
     case 'requires':
-      return { ...comment, if: surely(rule.when), then: given(rule.key) };
+      return { $comment: rule.message, if: surely(rule.when), then: given(rule.key) };
     case 'onlyWith':
-      return { ...comment, if: { anyOf: rule.keys.map(given) }, then: perhaps(shape, rule.when) };
+      return { if: { not: perhaps(shape, rule.when) }, then: refused(rule.keys, rule.message) };
     case 'notWith':
-      return { ...comment, if: surely(rule.when), then: { not: { anyOf: rule.keys.map(given) } } };
+      return { if: surely(rule.when), then: refused(rule.keys, rule.message) };
     case 'excludes':
-      return { ...comment, if: given(rule.key), then: { not: { anyOf: rule.others.map(given) } } };
+      return { if: given(rule.key), then: refused(rule.others, rule.message) };
     case 'anyOf':
-      return { ...comment, if: { not: perhaps(shape, rule.unless) }, then: { anyOf: rule.keys.map(given) } };
+      return { $comment: rule.message, if: { not: perhaps(shape, rule.unless) }, then: { anyOf: rule.keys.map(given) } };
   }
 }
 

@@ -8,18 +8,18 @@
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import packageJson from '../../package.json' with { type: 'json' };
 import { runMain } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { jsonSchemaValidator } from '../helpers/json-schema.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const SCHEMA = join(root, 'schema', 'materialize.schema.json');
 const tempDir = useTempDir();
 
 const modeline = (manifest: string): string | undefined => /^# yaml-language-server: \$schema=(\S+)$/.exec(readFileSync(manifest, 'utf8').split('\n')[0] ?? '')?.[1];
-const validateWithJsonSchema = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false }).compile(JSON.parse(readFileSync(SCHEMA, 'utf8')));
+const validateWithJsonSchema = jsonSchemaValidator(JSON.parse(readFileSync(SCHEMA, 'utf8'))).validate;
 
 describe('init: the JSON Schema modeline', () => {
   it('points into node_modules/ssm-materialize when the project installed it, relative to the manifest, even from a subdirectory', async () => {
