@@ -98,14 +98,14 @@ function objectSchema(shape: ObjectShape): JsonSchema {
 
 /** The condition surely holds (an editor may then refuse). */
 function surely(c: Condition): JsonSchema {
-  return { properties: { [c.key]: { const: c.equals } }, required: [c.key] };
+  return { properties: { [c.key]: { enum: [...c.values] } }, required: [c.key] };
 }
 
 /** The condition may hold: the value is the one named, or filled in from `${VAR}` at run time. */
 function perhaps(shape: ObjectShape, c: Condition): JsonSchema {
   const field = own(shape.fields, c.key);
   const interpolated = field?.shape.type === 'text' && field.shape.interpolated;
-  const value: JsonSchema = interpolated ? { anyOf: [{ const: c.equals }, { type: 'string', pattern: INTERPOLATED }] } : { const: c.equals };
+  const value: JsonSchema = interpolated ? { anyOf: [{ enum: [...c.values] }, { type: 'string', pattern: INTERPOLATED }] } : { enum: [...c.values] };
   return { properties: { [c.key]: value }, required: [c.key] };
 }
 
@@ -138,7 +138,7 @@ function ruleSchema(shape: ObjectShape, rule: Rule): JsonSchema {
 /** The reference tables of docs/manifest.md, between its generated-section markers. */
 export function toMarkdownReference(): string {
   const rows = keyPaths().map(({ path, field }) => `| \`${path}\` | ${typeOf(field.shape)} | ${defaultOf(field)} | ${escapeCell(field.description)} |`);
-  const rules = rulesOf(manifestSchema, '');
+  const rules = declaredRules();
   return [
     '| key | type | default | description |',
     '|---|---|---|---|',
@@ -152,16 +152,17 @@ export function toMarkdownReference(): string {
   ].join('\n');
 }
 
-function rulesOf(shape: Shape, at: string): Array<{ at: string; rule: Rule }> {
+/** Every rule between keys the schema declares, with where it applies (`outputs[]`). */
+export function declaredRules(shape: Shape = manifestSchema, at = ''): Array<{ at: string; rule: Rule }> {
   switch (shape.type) {
     case 'object':
-      return [...shape.rules.map((rule) => ({ at, rule })), ...Object.entries(shape.fields).flatMap(([key, f]) => rulesOf(f.shape, at ? `${at}.${key}` : key))];
+      return [...shape.rules.map((rule) => ({ at, rule })), ...Object.entries(shape.fields).flatMap(([key, f]) => declaredRules(f.shape, at ? `${at}.${key}` : key))];
     case 'list':
-      return rulesOf(shape.items, `${at}[]`);
+      return declaredRules(shape.items, `${at}[]`);
     case 'map':
-      return rulesOf(shape.values, `${at}.${shape.keyName}`);
+      return declaredRules(shape.values, `${at}.${shape.keyName}`);
     case 'either':
-      return shape.of.flatMap((s) => rulesOf(s, at));
+      return shape.of.flatMap((s) => declaredRules(s, at));
     default:
       return [];
   }
@@ -169,7 +170,8 @@ function rulesOf(shape: Shape, at: string): Array<{ at: string; rule: Rule }> {
 
 const code = (keys: readonly string[], joiner = ', '): string => keys.map((k) => `\`${k}\``).join(joiner);
 /** As a manifest writes it: `format: file`, `optional: true`, `json: "*"` (a plain `*` would be an alias). */
-const condition = (c: Condition): string => `\`${c.key}: ${typeof c.equals === 'string' && /^[a-z]+$/.test(c.equals) ? c.equals : JSON.stringify(c.equals)}\``;
+const written = (v: string | boolean): string => (typeof v === 'string' && /^[a-z]+$/.test(v) ? v : JSON.stringify(v));
+const condition = (c: Condition): string => c.values.map((v) => `\`${c.key}: ${written(v)}\``).join(' or ');
 
 function ruleText(rule: Rule): string {
   switch (rule.rule) {

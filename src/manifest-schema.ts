@@ -118,7 +118,8 @@ export type Fields = Readonly<Record<string, Field>>;
 /** The value of a sibling key a rule depends on. */
 export interface Condition {
   key: string;
-  equals: string | boolean;
+  /** The condition holds when the key has one of these values (the formats of one kind, say). */
+  values: ReadonlyArray<string | boolean>;
 }
 
 /**
@@ -199,8 +200,8 @@ const valueEntry = {
   },
   rules: [
     { rule: 'excludes', key: 'json', others: ['optional', 'default'], message: 'a `json` expansion needs its parameter: `optional` and `default` are not supported with it' },
-    { rule: 'onlyWith', keys: ['allow_keys'], when: { key: 'json', equals: '*' }, message: 'only used with `json: "*"` (keys you name yourself need no opt-in)' },
-    { rule: 'onlyWith', keys: ['default'], when: { key: 'optional', equals: true }, message: 'a default is only used with `optional: true`' },
+    { rule: 'onlyWith', keys: ['allow_keys'], when: { key: 'json', values: ['*'] }, message: 'only used with `json: "*"` (keys you name yourself need no opt-in)' },
+    { rule: 'onlyWith', keys: ['default'], when: { key: 'optional', values: [true] }, message: 'a default is only used with `optional: true`' },
   ],
 } as const satisfies ObjectShape;
 
@@ -266,12 +267,12 @@ const output = {
     world_readable_secrets: { shape: bool(), description: 'Yes to a SecureString value in a file others can read (a mode with o+r).', default: false },
   },
   rules: [
-    { rule: 'requires', key: 'template', when: { key: 'format', equals: 'template' }, message: 'format `template` needs `template: path/to/file.tmpl`' },
-    { rule: 'onlyWith', keys: ['template'], when: { key: 'format', equals: 'template' }, message: 'only used with `format: template`' },
-    { rule: 'anyOf', keys: ['values', 'paths'], unless: { key: 'format', equals: 'file' }, message: 'an output needs `values`, `paths`, or both' },
-    { rule: 'onlyWith', keys: ['parameter', 'decode'], when: { key: 'format', equals: 'file' }, message: 'only used with `format: file` (other formats take `values` or `paths`)' },
-    { rule: 'notWith', keys: ['values', 'paths'], when: { key: 'format', equals: 'file' }, message: 'a `file` output holds exactly one parameter: give `parameter: NAME` instead' },
-    { rule: 'requires', key: 'parameter', when: { key: 'format', equals: 'file' }, message: 'format `file` needs `parameter: NAME` (the one parameter the file holds)' },
+    { rule: 'requires', key: 'template', when: { key: 'format', values: ['template'] }, message: 'format `template` needs `template: path/to/file.tmpl`' },
+    { rule: 'onlyWith', keys: ['template'], when: { key: 'format', values: ['template'] }, message: 'only used with `format: template`' },
+    { rule: 'anyOf', keys: ['values', 'paths'], unless: { key: 'format', values: ['file'] }, message: 'an output needs `values`, `paths`, or both' },
+    { rule: 'onlyWith', keys: ['parameter', 'decode'], when: { key: 'format', values: ['file'] }, message: 'only used with `format: file` (other formats take `values` or `paths`)' },
+    { rule: 'notWith', keys: ['values', 'paths'], when: { key: 'format', values: ['file'] }, message: 'a `file` output holds exactly one parameter: give `parameter: NAME` instead' },
+    { rule: 'requires', key: 'parameter', when: { key: 'format', values: ['file'] }, message: 'format `file` needs `parameter: NAME` (the one parameter the file holds)' },
   ],
 } as const satisfies ObjectShape;
 

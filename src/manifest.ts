@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, isAlias, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { lineOfNode } from './yaml-lines.js';
 import { ManifestError, type ManifestProblem } from './errors.js';
-import { fileDecodings, getFormat, isFormatName, type FileDecoding, type FormatName } from './formats/index.js';
+import { fileDecodings, formatNames, getFormat, type FileDecoding, type FormatName } from './formats/index.js';
 import { chosenKeys, type JsonExpansion } from './expand.js';
 import { judgeUntrustedKey, untrustedKeyFamily } from './trust/keys.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
@@ -337,8 +337,8 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
 
   const templatePair = f.get('template');
   const templateRel = templatePair ? reader.str(templatePair.value, `${at}.template`) : undefined;
-  if (format === 'template' && !templatePair) reader.problem(node, at, ruleMessage(outputSchema, 'requires', 'template'));
-  if (format !== undefined && format !== 'template' && templatePair) reader.problem(templatePair, `${at}.template`, ruleMessage(outputSchema, 'onlyWith', 'template'));
+  if (format === 'template' && !templatePair) reader.problem(node, at, 'format `template` needs `template: path/to/file.tmpl`');
+  if (format !== undefined && format !== 'template' && templatePair) reader.problem(templatePair, `${at}.template`, 'only used with `format: template`');
 
   const valuesPair = f.get('values');
   const pathsPair = f.get('paths');
@@ -346,7 +346,7 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
   const paths = pathsPair ? readPaths(reader, pathsPair, `${at}.paths`, scope) : [];
   const file = readFileOutput(reader, node, f, format, at, scope);
   if (file.value) values.push(file.value);
-  if (!valuesPair && !pathsPair && format !== 'file') reader.problem(node, at, ruleMessage(outputSchema, 'anyOf', 'values'));
+  if (!valuesPair && !pathsPair && format !== 'file') reader.problem(node, at, 'an output needs `values`, `paths`, or both');
 
   const verifyPair = f.get('verify');
   const onChangePair = f.get('on_change');
@@ -375,29 +375,26 @@ function readFileOutput(
   const decodePair = f.get('decode');
   if (format !== 'file') {
     for (const [pair, key] of [[parameterPair, 'parameter'], [decodePair, 'decode']] as const) {
-      if (pair && format !== undefined) reader.problem(pair, `${at}.${key}`, ruleMessage(outputSchema, 'onlyWith', key));
+      if (pair && format !== undefined) reader.problem(pair, `${at}.${key}`, 'only used with `format: file` (other formats take `values` or `paths`)');
     }
     return {};
   }
   for (const key of ['values', 'paths'] as const) {
     const pair = f.get(key);
-    if (pair) reader.problem(pair, `${at}.${key}`, ruleMessage(outputSchema, 'notWith', key));
+    if (pair) reader.problem(pair, `${at}.${key}`, 'a `file` output holds exactly one parameter: give `parameter: NAME` instead');
   }
   let decode: FileDecoding | undefined;
   if (decodePair) {
     const d = reader.str(decodePair.value, `${at}.decode`);
-    const shape = outputSchema.fields.decode.shape;
-    if (d !== undefined && !isFileDecoding(d)) reader.problem(decodePair, `${at}.decode`, mismatchOf(shape, d));
-    else decode = d;
+    if (d !== undefined && !(fileDecodings as readonly string[]).includes(d)) reader.problem(decodePair, `${at}.decode`, `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})`);
+    else decode = d as FileDecoding | undefined;
   }
-  if (!parameterPair) return reader.problem(node, at, ruleMessage(outputSchema, 'requires', 'parameter')), { decode };
+  if (!parameterPair) return reader.problem(node, at, 'format `file` needs `parameter: NAME` (the one parameter the file holds)'), { decode };
   const raw = reader.str(parameterPair.value, `${at}.parameter`);
   const full = raw === undefined ? undefined : resolveName(reader, raw, parameterPair, `${at}.parameter`, scope);
   if (full === undefined) return { decode };
   return { value: { key: full, parameter: full, optional: false, default: undefined, line: reader.lineOf(parameterPair.key as Node) }, decode };
 }
-
-const isFileDecoding = (d: string): d is FileDecoding => fileDecodings.some((known) => known === d);
 
 function readFormat(reader: ManifestReader, node: YAMLMap, pair: AnyPair | undefined, at: string): FormatName | undefined {
   const { shape, missing } = outputSchema.fields.format;
@@ -406,11 +403,11 @@ function readFormat(reader: ManifestReader, node: YAMLMap, pair: AnyPair | undef
     return undefined;
   }
   const name = reader.str(pair.value, `${at}.format`);
-  if (name !== undefined && !isFormatName(name)) {
+  if (name !== undefined && !(formatNames as readonly string[]).includes(name)) {
     reader.problem(pair.value, `${at}.format`, mismatchOf(shape, name));
     return undefined;
   }
-  return name;
+  return name as FormatName | undefined;
 }
 
 function readMode(reader: ManifestReader, pair: AnyPair | undefined, at: string): number {

@@ -86,12 +86,12 @@ describe('init: the manifest in an editor (yaml-language-server)', () => {
     const { service } = editor();
     const bad = text
       .replace('version: 1\n', 'version: 1\nregion: us-east-1\nregions: [us-west-2]\n')
-      .replace(/format: dotenv[^\n]*/, 'format: toml')
+      .replace(/format: dotenv[^\n]*/, 'format: xml')
       .replace('    mode: "0600"\n', '    mode: "0600"\n    colour: blue\n');
     const diagnostics = (await service.doValidation(document(manifest, bad), false)).map((d) => ({ line: d.range.start.line, message: d.message }));
     expect(diagnostics).toEqual(
       expect.arrayContaining([
-        { line: lineOf(bad, 'format: toml'), message: expect.stringMatching(/dotenv/) },
+        { line: lineOf(bad, 'format: xml'), message: expect.stringMatching(/dotenv/) },
         { line: lineOf(bad, 'colour: blue'), message: expect.stringMatching(/colour/) },
         // The reader's own message, on the key it refuses.
         { line: lineOf(bad, 'region: us-east-1'), message: ruleFor(manifestSchema, 'excludes', 'regions').message },

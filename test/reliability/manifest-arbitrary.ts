@@ -40,7 +40,7 @@ const POOLS: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   regions: fc.array(fc.constantFrom('us-east-1', 'us-west-2', 'mars', '${AWS_REGION}'), { maxLength: 3 }),
   prefix: fc.constantFrom('/app', '/app/${STAGE}', 'app', '/', '/aws', '/app/'),
   'outputs[].path': fc.constantFrom('a.env', '/abs/out.json', 'sub/x.yaml', '', '${HOME}/x', '$${LIT}', '../up', '.'),
-  'outputs[].format': fc.constantFrom(...formatNames, 'toml', 'DOTENV'),
+  'outputs[].format': fc.constantFrom(...formatNames, 'xml', 'DOTENV'),
   'outputs[].mode': fc.constantFrom('0600', '0640', '600', 600, 384, '0999', '10600', '', 'rw', 0.5, -1, '0644', '0666'),
   'outputs[].owner': fc.constantFrom('www-data', '33', 'root', 'bad name', '-1', ''),
   'outputs[].group': fc.constantFrom('www-data', '0', 'x y'),

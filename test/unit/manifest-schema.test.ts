@@ -14,7 +14,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { parseManifest } from '../../src/manifest.js';
 import { ManifestError, type ManifestProblem } from '../../src/errors.js';
 import { keyPaths, manifestSchema, type Shape } from '../../src/manifest-schema.js';
-import { JSON_SCHEMA_FILE, REFERENCE_END, REFERENCE_START, toJsonSchema, toMarkdownReference } from '../../src/manifest-schema-export.js';
+import { declaredRules, JSON_SCHEMA_FILE, REFERENCE_END, REFERENCE_START, toJsonSchema, toMarkdownReference } from '../../src/manifest-schema-export.js';
 import { hostileManifest, POOLED_KEYS } from '../reliability/manifest-arbitrary.js';
 import { jsonSchemaValidator } from '../helpers/json-schema.js';
 
@@ -178,7 +178,7 @@ const REFUSED: Array<{ name: string; text: string; problem: RegExp; jsonSchema: 
   { name: 'a region twice', text: `regions: [us-east-1, us-east-1]\n${VALID}`, problem: /listed twice/, jsonSchema: 'refuses' },
   { name: 'no regions listed', text: `regions: []\n${VALID}`, problem: /expected a list of regions/, jsonSchema: 'refuses' },
   { name: 'not a region', text: `region: mars\n${VALID}`, problem: /not an AWS region name/, jsonSchema: 'refuses' },
-  { name: 'unknown format', text: VALID.replace('format: dotenv', 'format: toml'), problem: /unknown format "toml"/, jsonSchema: 'refuses' },
+  { name: 'unknown format', text: VALID.replace('format: dotenv', 'format: xml'), problem: /unknown format "xml"/, jsonSchema: 'refuses' },
   { name: 'no format', text: VALID.replace('    format: dotenv\n', ''), problem: /missing `format`/, jsonSchema: 'refuses' },
   { name: 'no path', text: VALID.replace('  - path: /srv/app/.env\n    format', '  - format'), problem: /missing `path`/, jsonSchema: 'refuses' },
   { name: 'a mode that is not octal', text: withOutput('    mode: "0999"\n    values: { A: /a }\n'), problem: /octal mode/, jsonSchema: 'refuses' },
@@ -207,6 +207,11 @@ const REFUSED: Array<{ name: string; text: string; problem: RegExp; jsonSchema: 
   { name: 'a key twice', text: withOutput('    values: { A: /a, B: { parameter: /b, json: { A: x } } }\n'), problem: /key A is defined twice/, jsonSchema: 'beyond a JSON Schema' },
   { name: 'a relative name without a prefix', text: withOutput('    values: { A: a/b }\n'), problem: /no leading slash/, jsonSchema: 'beyond a JSON Schema' },
 ];
+
+it('every rule between keys is broken by one of these manifests, and the reader says the rule\'s declared message', () => {
+  const said = new Set(REFUSED.flatMap(({ text }) => problemsOf(text).map((p) => p.message)));
+  for (const { at, rule } of declaredRules()) expect(said.has(rule.message), `${at}: ${rule.message}`).toBe(true);
+});
 
 describe('the JSON Schema refuses what the reader refuses, where a JSON Schema can say it', () => {
   it.each(REFUSED)('$name', ({ text, problem, jsonSchema }) => {
