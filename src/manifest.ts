@@ -232,7 +232,7 @@ function readWithPositions(text: string, file: string, env: Env): { reader: Mani
   const root = doc.contents;
   if (!isMap(root)) {
     // An empty document has no node to point at: line 1 is where it should start.
-    throw new ManifestError([{ file, line: reader.lineOf(root as Node | null) || 1, message: manifestSchema.expected }]);
+    throw new ManifestError([{ file, line: reader.lineOf(root as Node | null) || 1, message: 'expected a mapping with `version: 1` and `outputs:`' }]);
   }
   return { reader, root };
 }
@@ -460,7 +460,7 @@ function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: Nam
     }
     const a = f.get('allow_keys');
     if (a && json?.kind !== 'all') reader.problem(a, `${here}.allow_keys`, ruleMessage(entry, 'onlyWith', 'allow_keys'));
-    else if (a) allowKeys = readKeyList(reader, a, `${here}.allow_keys`, entry.fields.allow_keys.shape.items);
+    else if (a) allowKeys = readKeyList(reader, a, `${here}.allow_keys`, ANY_KEY);
     const p = f.get('parameter');
     if (!p) reader.problem(pair, here, entry.fields.parameter.missing);
     else parameter = reader.str(p.value, `${here}.parameter`);
@@ -532,9 +532,9 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
     const o = f.get('optional');
     if (o) optional = reader.bool(o.value, `${at}.optional`) ?? false;
     const a = f.get('allow_keys');
-    if (a) allowKeys = readKeyList(reader, a, `${at}.allow_keys`, entry.fields.allow_keys.shape.items);
+    if (a) allowKeys = readKeyList(reader, a, `${at}.allow_keys`, PATH_KEY);
     const k = f.get('keys');
-    if (k) keys = readKeyList(reader, k, `${at}.keys`, entry.fields.keys.shape.items);
+    if (k) keys = readKeyList(reader, k, `${at}.keys`, PATH_KEY);
     const kp = f.get('key_prefix');
     if (kp) keyPrefix = readKeyPrefix(reader, kp, `${at}.key_prefix`);
     checkKeyPolicy(reader, node, at, { allowKeys, keys, keyPrefix });
@@ -549,16 +549,22 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
   return { path, recursive, optional, allowKeys, keys, keyPrefix, line: reader.lineOf(node as Node) };
 }
 
-/**
- * `allow_keys: [PATH, NODE_OPTIONS]` or `keys: [DB_HOST]`: final keys, as they appear in the output.
- * What a key may be is the schema's: path keys are upper case (A-Z, 0-9, _); a json "*" key keeps its fields' case and dots.
- */
-function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: TextShape): string[] {
+/** What a key list may hold, as the schema declares it: path keys are upper case (A-Z, 0-9, _); a json "*" key keeps its fields' case and dots. */
+interface KeyShape {
+  test: RegExp;
+  problem: string;
+}
+const keyShape = (item: TextShape): KeyShape => ({ test: new RegExp(item.pattern ?? '', 'u'), problem: item.expected });
+const PATH_KEY: KeyShape = keyShape(pathEntrySchema.fields.keys.shape.items);
+const ANY_KEY: KeyShape = keyShape(valueEntrySchema.fields.allow_keys.shape.items);
+
+/** `allow_keys: [PATH, NODE_OPTIONS]` or `keys: [DB_HOST]`: final keys, as they appear in the output. */
+function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: KeyShape): string[] {
   if (!isSeq(pair.value)) return reader.problem(pair, at, pathEntrySchema.fields.keys.shape.expected), [];
   const keys: string[] = [];
   for (const item of pair.value.items) {
-    if (!isScalar(item) || typeof item.value !== 'string' || !textFits(shape, item.value)) {
-      reader.problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} ${shape.expected}`);
+    if (!isScalar(item) || typeof item.value !== 'string' || !shape.test.test(item.value)) {
+      reader.problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} ${shape.problem}`);
     } else keys.push(item.value);
   }
   return keys;

@@ -10,7 +10,6 @@ import dotenv from 'dotenv';
 import packageJson from '../../package.json' with { type: 'json' };
 import { OutputError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { formatNames } from '../formats/index.js';
 import { checkPath } from '../names.js';
 
 export interface InitArgs {
@@ -31,7 +30,8 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
     keys = Object.keys(dotenv.parse(readFileSync(args.from)));
     if (keys.length === 0) throw new UsageError(`--from ${args.from}: no KEY=value lines found`);
   }
-  const text = starterManifest(args.prefix, keys, schemaReference(args.output));
+  // The modeline must be the first line: yaml-language-server (VS Code's YAML extension) reads it there.
+  const text = `# yaml-language-server: $schema=${schemaReference(args.output)}\n${starterManifest(args.prefix, keys)}`;
   try {
     // wx: never overwrite an existing manifest unless --force.
     await fs.writeFile(args.output, text, { flag: args.force ? 'w' : 'wx', mode: 0o644 });
@@ -48,6 +48,28 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
   }
   log.result('init', { path: args.output, keys: keys.length }, lines.join('\n'));
   return 0;
+}
+
+function starterManifest(prefix: string, keys: string[]): string {
+  const values = keys.length ? keys.map((k) => `      ${k}: ${k}`).join('\n') : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
+  return `# ssm-materialize manifest. Reference: README.md ("The manifest").
+# Check it offline with: ssm-materialize validate -m materialize.yaml
+version: 1
+# region: us-east-1            # else --region, AWS_REGION or the profile
+prefix: ${prefix}                # names without a leading slash are relative to this
+outputs:
+  - path: .env                 # relative to this file; absolute paths are fine
+    format: dotenv             # dotenv | shell | json | yaml (see README: Formats)
+    mode: "0600"
+    # owner: www-data
+    # group: www-data
+    values:
+${values}
+    # paths:
+    #   - { path: env, recursive: true }   # every parameter below ${prefix}/env becomes a key
+    # verify: "test -s \\"$1\\""           # runs against the new file before it replaces the old one
+    # on_change: "systemctl reload php-fpm"
+`;
 }
 
 /** The JSON Schema inside the npm package (package.json `files`), as `npm run schema` writes it. */
@@ -68,28 +90,4 @@ export function schemaReference(manifestPath: string): string {
     if (dirname(dir) === dir) break;
   }
   return `https://cdn.jsdelivr.net/npm/${packageJson.name}@${packageJson.version}/${PACKAGED_SCHEMA}`;
-}
-
-function starterManifest(prefix: string, keys: string[], schema: string): string {
-  const values = keys.length ? keys.map((k) => `      ${k}: ${k}`).join('\n') : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
-  // The modeline must be the first line: yaml-language-server reads it there (VS Code's YAML extension).
-  return `# yaml-language-server: $schema=${schema}
-# ssm-materialize manifest. Reference: docs/manifest.md (every key, type and default).
-# Check it offline with: ssm-materialize validate -m materialize.yaml
-version: 1
-# region: us-east-1            # else --region, AWS_REGION or the profile
-prefix: ${prefix}                # names without a leading slash are relative to this
-outputs:
-  - path: .env                 # relative to this file; absolute paths are fine
-    format: dotenv             # ${formatNames.join(' | ')} (docs/formats.md)
-    mode: "0600"
-    # owner: www-data
-    # group: www-data
-    values:
-${values}
-    # paths:
-    #   - { path: env, recursive: true }   # every parameter below ${prefix}/env becomes a key
-    # verify: "test -s \\"$1\\""           # runs against the new file before it replaces the old one
-    # on_change: "systemctl reload php-fpm"
-`;
 }

@@ -169,6 +169,7 @@ const withOutput = (lines: string): string => VALID.replace('    values: { A: /a
 
 /** Manifests the reader refuses, each with the reader's problem and whether a JSON Schema can say it. */
 const REFUSED: Array<{ name: string; text: string; problem: RegExp; jsonSchema: 'refuses' | 'beyond a JSON Schema' }> = [
+  { name: 'a list, not a mapping', text: '- version: 1\n', problem: new RegExp(`^${manifestSchema.expected}$`), jsonSchema: 'refuses' },
   { name: 'no version', text: VALID.replace('version: 1\n', ''), problem: /missing `version: 1`/, jsonSchema: 'refuses' },
   { name: 'version 2', text: VALID.replace('version: 1', 'version: 2'), problem: /only `version: 1`/, jsonSchema: 'refuses' },
   { name: 'version as a string', text: VALID.replace('version: 1', 'version: "1"'), problem: /only `version: 1`/, jsonSchema: 'refuses' },
