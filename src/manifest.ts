@@ -4,7 +4,10 @@
  * and line before anything fails, so one run shows the user all there is to fix.
  *
  * The manifest is walked as a YAML syntax tree (JSON is parsed the same way)
- * because only the tree knows line numbers.
+ * because only the tree knows line numbers. Which keys exist, their types,
+ * allowed values and the problems reported about them are declared once in
+ * manifest-schema.ts; this reader adds what needs names, the environment or
+ * other outputs.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
