@@ -4,7 +4,10 @@
  * and line before anything fails, so one run shows the user all there is to fix.
  *
  * The manifest is walked as a YAML syntax tree (JSON is parsed the same way)
- * because only the tree knows line numbers.
+ * because only the tree knows line numbers. Which keys exist, their types,
+ * allowed values and the problems reported about them are declared once in
+ * manifest-schema.ts; this reader adds what needs names, the environment or
+ * other outputs.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
@@ -16,7 +19,7 @@ import { chosenKeys, type JsonExpansion } from './expand.js';
 import { judgeUntrustedKey, untrustedKeyFamily } from './trust/keys.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
 import { own } from './records.js';
-import { isRegionName } from './regions.js';
+import { manifestSchema, mismatchOf, NON_EMPTY_STRING, TRUE_OR_FALSE, outputSchema, pathEntrySchema, ruleFor, textFits, valueEntrySchema, type Fields, type ObjectShape, type Rule, type TextShape } from './manifest-schema.js';
 
 /** A value taken from one named parameter. */
 export interface ValueSpec {
@@ -132,7 +135,7 @@ export function loadManifest(file: string, env: Env): Manifest {
  */
 export function parseManifest(text: string, file: string, env: Env, baseDir: string): Manifest {
   const { reader, root } = readWithPositions(text, file, env);
-  const top = reader.fields(root, '', ['version', 'region', 'regions', 'prefix', 'outputs']);
+  const top = reader.fields(root, '', manifestSchema);
   checkVersion(reader, root, top.get('version'));
   const [region, ...fallbackRegions] = readRegions(reader, top.get('region'), top.get('regions'));
   const names = readPrefix(reader, top.get('prefix'));
@@ -165,7 +168,7 @@ class ManifestReader {
   /** A non-empty string field, with `${VAR}` filled in from the environment. */
   str(node: unknown, at: string): string | undefined {
     if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number') || node.value === '') {
-      this.problem(node, at, 'expected a non-empty string');
+      this.problem(node, at, NON_EMPTY_STRING);
       return undefined;
     }
     return this.interpolate(asWritten(node), node, at);
@@ -182,19 +185,20 @@ class ManifestReader {
 
   bool(node: unknown, at: string): boolean | undefined {
     if (!isScalar(node) || typeof node.value !== 'boolean') {
-      this.problem(node, at, 'expected true or false');
+      this.problem(node, at, TRUE_OR_FALSE);
       return undefined;
     }
     return node.value;
   }
 
-  /** The pairs of a mapping by key; an unknown key is a problem. */
-  fields(map: unknown, at: string, allowed: readonly string[]): Map<string, AnyPair> {
-    const out = new Map<string, AnyPair>();
+  /** The pairs of a mapping by key; a key the schema does not declare is a problem. */
+  fields<F extends Fields>(map: unknown, at: string, shape: ObjectShape<F>): Map<keyof F & string, AnyPair> {
+    const out = new Map<keyof F & string, AnyPair>();
     if (!isMap(map)) return out;
+    const allowed = Object.keys(shape.fields);
     for (const pair of map.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-      if (key === undefined || !allowed.includes(key)) {
+      if (key === undefined || !isDeclared(shape, key)) {
         this.problem(pair, at, `unknown key ${JSON.stringify(key ?? '?')} (expected one of: ${allowed.join(', ')})`);
         continue;
       }
@@ -202,6 +206,15 @@ class ManifestReader {
     }
     return out;
   }
+}
+
+function isDeclared<F extends Fields>(shape: ObjectShape<F>, key: string): key is keyof F & string {
+  return Object.hasOwn(shape.fields, key);
+}
+
+/** The message of a rule between keys of one mapping, as declared in the schema. */
+function ruleMessage(shape: ObjectShape, rule: Rule['rule'], key: string): string {
+  return ruleFor(shape, rule, key).message;
 }
 
 /** Parse the YAML/JSON text; syntax errors, aliases and a non-mapping root end the parse here. */
@@ -241,27 +254,30 @@ function findAliases(reader: ManifestReader, node: unknown, at: string): void {
 }
 
 function checkVersion(reader: ManifestReader, root: YAMLMap, version: AnyPair | undefined): void {
-  if (!version) reader.problem(root, '', 'missing `version: 1`');
-  else if (!isScalar(version.value) || version.value.value !== 1) reader.problem(version, 'version', 'only `version: 1` is supported');
+  const { shape, missing } = manifestSchema.fields.version;
+  if (!version) reader.problem(root, '', missing);
+  else if (!isScalar(version.value) || version.value.value !== shape.value) reader.problem(version, 'version', shape.expected);
 }
 
 function readRegion(reader: ManifestReader, pair: AnyPair | undefined): string | undefined {
   const region = pair ? reader.str(pair.value, 'region') : undefined;
-  if (region !== undefined && !isRegionName(region)) reader.problem(pair, 'region', `not an AWS region name: ${JSON.stringify(region)}`);
+  const shape = manifestSchema.fields.region.shape;
+  if (region !== undefined && !textFits(shape, region)) reader.problem(pair, 'region', mismatchOf(shape, region));
   return region;
 }
 
 /** `region: R`, or `regions: [R1, R2, ...]`: the first read first, the others when it is unavailable. */
 function readRegions(reader: ManifestReader, regionPair: AnyPair | undefined, regionsPair: AnyPair | undefined): Array<string | undefined> {
   if (!regionsPair) return [readRegion(reader, regionPair)];
-  if (regionPair) reader.problem(regionsPair, 'regions', 'give `region` or `regions`, not both');
+  if (regionPair) reader.problem(regionsPair, 'regions', ruleMessage(manifestSchema, 'excludes', 'regions'));
+  const list = manifestSchema.fields.regions.shape;
   if (!isSeq(regionsPair.value) || regionsPair.value.items.length === 0) {
-    reader.problem(regionsPair, 'regions', 'expected a list of regions, the first read first: [us-east-1, us-west-2]');
+    reader.problem(regionsPair, 'regions', list.expected);
     return [undefined];
   }
   const listed = regionsPair.value.items.map((item, i) => {
     const r = reader.str(item, `regions[${i}]`);
-    if (r !== undefined && !isRegionName(r)) reader.problem(item, `regions[${i}]`, `not an AWS region name: ${JSON.stringify(r)}`);
+    if (r !== undefined && !textFits(list.items, r)) reader.problem(item, `regions[${i}]`, mismatchOf(list.items, r));
     return r;
   });
   if (new Set(listed).size !== listed.length) reader.problem(regionsPair, 'regions', 'a region is listed twice');
@@ -295,12 +311,13 @@ function readPrefix(reader: ManifestReader, pair: AnyPair | undefined): NameScop
 
 function readOutputs(reader: ManifestReader, root: YAMLMap, pair: AnyPair | undefined, scope: OutputScope): OutputSpec[] {
   const outputs: OutputSpec[] = [];
-  if (!pair) reader.problem(root, '', 'missing `outputs:` (a list of files to write)');
-  else if (!isSeq(pair.value) || pair.value.items.length === 0) reader.problem(pair, 'outputs', 'expected a non-empty list of outputs');
+  const { shape, missing } = manifestSchema.fields.outputs;
+  if (!pair) reader.problem(root, '', missing);
+  else if (!isSeq(pair.value) || pair.value.items.length === 0) reader.problem(pair, 'outputs', shape.expected);
   else {
     pair.value.items.forEach((node, i) => {
       const at = `outputs[${i}]`;
-      if (!isMap(node)) return reader.problem(node, at, 'expected a mapping with path, format and values or paths');
+      if (!isMap(node)) return reader.problem(node, at, outputSchema.expected);
       const output = readOutput(reader, node, at, scope);
       if (output) outputs.push(output);
     });
@@ -309,17 +326,17 @@ function readOutputs(reader: ManifestReader, root: YAMLMap, pair: AnyPair | unde
 }
 
 function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: OutputScope): OutputSpec | undefined {
-  const f = reader.fields(node, at, ['path', 'format', 'mode', 'owner', 'group', 'template', 'values', 'paths', 'parameter', 'decode', 'verify', 'on_change', 'world_readable_secrets']);
+  const f = reader.fields(node, at, outputSchema);
   const pathPair = f.get('path');
-  const path = pathPair ? reader.str(pathPair.value, `${at}.path`) : (reader.problem(node, at, 'missing `path`'), undefined);
+  const path = pathPair ? reader.str(pathPair.value, `${at}.path`) : (reader.problem(node, at, outputSchema.fields.path.missing), undefined);
   const format = readFormat(reader, node, f.get('format'), at);
   const mode = readMode(reader, f.get('mode'), at);
   const worldReadablePair = f.get('world_readable_secrets');
   const worldReadableSecrets = worldReadablePair ? (reader.bool(worldReadablePair.value, `${at}.world_readable_secrets`) ?? false) : false;
   const ownerPair = f.get('owner');
   const groupPair = f.get('group');
-  const owner = ownerPair ? readId(reader, ownerPair, `${at}.owner`) : undefined;
-  const group = groupPair ? readId(reader, groupPair, `${at}.group`) : undefined;
+  const owner = ownerPair ? readId(reader, ownerPair, `${at}.owner`, outputSchema.fields.owner.shape) : undefined;
+  const group = groupPair ? readId(reader, groupPair, `${at}.group`, outputSchema.fields.group.shape) : undefined;
 
   const templatePair = f.get('template');
   const templateRel = templatePair ? reader.str(templatePair.value, `${at}.template`) : undefined;
@@ -353,7 +370,7 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
 function readFileOutput(
   reader: ManifestReader,
   node: YAMLMap,
-  f: Map<string, AnyPair>,
+  f: Map<keyof typeof outputSchema.fields, AnyPair>,
   format: FormatName | undefined,
   at: string,
   scope: NameScope,
@@ -391,13 +408,14 @@ function formatsOfKind(kind: FormatKind): string {
 }
 
 function readFormat(reader: ManifestReader, node: YAMLMap, pair: AnyPair | undefined, at: string): FormatName | undefined {
+  const { shape, missing } = outputSchema.fields.format;
   if (!pair) {
-    reader.problem(node, at, `missing \`format\` (one of: ${formatNames.join(', ')})`);
+    reader.problem(node, at, missing);
     return undefined;
   }
   const name = reader.str(pair.value, `${at}.format`);
   if (name !== undefined && !(formatNames as readonly string[]).includes(name)) {
-    reader.problem(pair.value, `${at}.format`, `unknown format ${JSON.stringify(name)} (one of: ${formatNames.join(', ')})`);
+    reader.problem(pair.value, `${at}.format`, mismatchOf(shape, name));
     return undefined;
   }
   return name as FormatName | undefined;
@@ -407,8 +425,9 @@ function readMode(reader: ManifestReader, pair: AnyPair | undefined, at: string)
   if (!pair) return DEFAULT_MODE;
   // Read the source text: YAML 1.2 reads a plain 0600 as decimal 600.
   const source = isScalar(pair.value) ? (pair.value.source ?? String(pair.value.value)) : '';
-  if (!/^0?[0-7]{3}$/.test(source)) {
-    reader.problem(pair, `${at}.mode`, 'expected an octal mode such as "0600" or "0640"');
+  const shape = outputSchema.fields.mode.shape;
+  if (!textFits(shape, source)) {
+    reader.problem(pair, `${at}.mode`, shape.expected);
     return DEFAULT_MODE;
   }
   const mode = parseInt(source, 8);
@@ -417,15 +436,15 @@ function readMode(reader: ManifestReader, pair: AnyPair | undefined, at: string)
   return mode;
 }
 
-function readId(reader: ManifestReader, pair: AnyPair, at: string): string | undefined {
+function readId(reader: ManifestReader, pair: AnyPair, at: string, shape: TextShape): string | undefined {
   const v = reader.str(pair.value, at);
-  if (v !== undefined && !/^[a-z_][a-z0-9_.-]*\$?$|^\d+$/i.test(v)) reader.problem(pair, at, 'expected a user/group name or a numeric id');
+  if (v !== undefined && !textFits(shape, v)) reader.problem(pair, at, mismatchOf(shape, v));
   return v;
 }
 
 function readValues(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): ValueSpec[] {
   if (!isMap(pair.value)) {
-    reader.problem(pair, at, 'expected a mapping of KEY: parameter-name');
+    reader.problem(pair, at, outputSchema.fields.values.shape.expected);
     return [];
   }
   return pair.value.items.flatMap((item) => readValue(reader, item, at, scope) ?? []);
@@ -433,7 +452,7 @@ function readValues(reader: ManifestReader, pair: AnyPair, at: string, scope: Na
 
 function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): ValueSpec | undefined {
   const key = isScalar(pair.key) ? asWritten(pair.key) : undefined;
-  if (!key) return reader.problem(pair, at, 'expected a key name'), undefined;
+  if (!key) return reader.problem(pair, at, outputSchema.fields.values.shape.keyExpected), undefined;
   const here = `${at}.${key}`;
   let parameter: string | undefined;
   let optional = false;
@@ -443,24 +462,25 @@ function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: Nam
   if (isScalar(pair.value)) {
     parameter = reader.str(pair.value, here);
   } else if (isMap(pair.value)) {
-    const f = reader.fields(pair.value, here, ['parameter', 'optional', 'default', 'json', 'allow_keys']);
+    const entry = valueEntrySchema;
+    const f = reader.fields(pair.value, here, entry);
     const j = f.get('json');
     if (j) {
       json = readJsonExpansion(reader, j, `${here}.json`);
-      if (f.get('optional') || f.get('default')) reader.problem(j, `${here}.json`, 'a `json` expansion needs its parameter: `optional` and `default` are not supported with it');
+      if (f.get('optional') || f.get('default')) reader.problem(j, `${here}.json`, ruleMessage(entry, 'excludes', 'json'));
     }
     const a = f.get('allow_keys');
-    if (a && json?.kind !== 'all') reader.problem(a, `${here}.allow_keys`, 'only used with `json: "*"` (keys you name yourself need no opt-in)');
+    if (a && json?.kind !== 'all') reader.problem(a, `${here}.allow_keys`, ruleMessage(entry, 'onlyWith', 'allow_keys'));
     else if (a) allowKeys = readKeyList(reader, a, `${here}.allow_keys`, ANY_KEY);
     const p = f.get('parameter');
-    if (!p) reader.problem(pair, here, 'missing `parameter`');
+    if (!p) reader.problem(pair, here, entry.fields.parameter.missing);
     else parameter = reader.str(p.value, `${here}.parameter`);
     const o = f.get('optional');
     if (o) optional = reader.bool(o.value, `${here}.optional`) ?? false;
     const d = f.get('default');
     if (d) dflt = readDefault(reader, d, `${here}.default`, optional);
   } else {
-    reader.problem(pair, here, 'expected a parameter name or { parameter, optional, default }');
+    reader.problem(pair, here, valueEntrySchema.expected);
   }
   if (parameter === undefined) return undefined;
   const full = resolveName(reader, parameter, pair, here, scope);
@@ -470,16 +490,18 @@ function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: Nam
 
 /** `json: { KEY: field.path, ... }` (chosen fields) or `json: "*"` (every field, keyed by the entry's key). */
 function readJsonExpansion(reader: ManifestReader, pair: AnyPair, at: string): JsonExpansion | undefined {
-  if (isScalar(pair.value) && pair.value.value === '*') return { kind: 'all' };
+  const shape = valueEntrySchema.fields.json.shape;
+  const [all, byField] = shape.of;
+  if (isScalar(pair.value) && typeof pair.value.value === 'string' && textFits(all, pair.value.value)) return { kind: 'all' };
   if (!isMap(pair.value) || pair.value.items.length === 0) {
-    return reader.problem(pair, at, 'expected `"*"` (every field) or a mapping of KEY: field (a dotted path for nested fields)'), undefined;
+    return reader.problem(pair, at, shape.expected), undefined;
   }
   const chosen: Array<{ key: string; field: string }> = [];
   for (const item of pair.value.items) {
     const key = isScalar(item.key) ? asWritten(item.key) : undefined;
     const field = isScalar(item.value) && (typeof item.value.value === 'string' || typeof item.value.value === 'number') ? asWritten(item.value) : undefined;
-    if (!key) reader.problem(item, at, 'expected a key name');
-    else if (!field || field.split('.').some((s) => s === '')) reader.problem(item, `${at}.${key}`, 'expected a field name, or a dotted path such as conn.port');
+    if (!key) reader.problem(item, at, byField.keyExpected);
+    else if (!field || !textFits(byField.values, field)) reader.problem(item, `${at}.${key}`, byField.values.expected);
     else chosen.push({ key, field });
   }
   return { kind: 'fields', fields: chosen };
@@ -488,15 +510,15 @@ function readJsonExpansion(reader: ManifestReader, pair: AnyPair, at: string): J
 /** A default may legitimately be empty; anything else must be a string. */
 function readDefault(reader: ManifestReader, pair: AnyPair, at: string, optional: boolean): string | undefined {
   let value: string | undefined;
-  if (!isScalar(pair.value) || (pair.value.value !== null && typeof pair.value.value === 'object')) reader.problem(pair, at, 'expected a string');
+  if (!isScalar(pair.value) || (pair.value.value !== null && typeof pair.value.value === 'object')) reader.problem(pair, at, valueEntrySchema.fields.default.shape.expected);
   else value = reader.interpolate(pair.value.value === null ? '' : asWritten(pair.value), pair, at);
-  if (!optional) reader.problem(pair, at, 'a default is only used with `optional: true`');
+  if (!optional) reader.problem(pair, at, ruleMessage(valueEntrySchema, 'onlyWith', 'default'));
   return value;
 }
 
 function readPaths(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): PathSpec[] {
   if (!isSeq(pair.value)) {
-    reader.problem(pair, at, 'expected a list of { path: /prefix, recursive: true }');
+    reader.problem(pair, at, outputSchema.fields.paths.shape.expected);
     return [];
   }
   return pair.value.items.flatMap((item, j) => readPathEntry(reader, item, `${at}[${j}]`, scope) ?? []);
@@ -511,9 +533,10 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
   let keyPrefix: string | undefined;
   if (isScalar(node)) raw = reader.str(node, at);
   else if (isMap(node)) {
-    const f = reader.fields(node, at, ['path', 'recursive', 'optional', 'allow_keys', 'keys', 'key_prefix']);
+    const entry = pathEntrySchema;
+    const f = reader.fields(node, at, entry);
     const p = f.get('path');
-    if (!p) reader.problem(node, at, 'missing `path`');
+    if (!p) reader.problem(node, at, entry.fields.path.missing);
     else raw = reader.str(p.value, `${at}.path`);
     const r = f.get('recursive');
     if (r) recursive = reader.bool(r.value, `${at}.recursive`) ?? false;
@@ -526,7 +549,7 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
     const kp = f.get('key_prefix');
     if (kp) keyPrefix = readKeyPrefix(reader, kp, `${at}.key_prefix`);
     checkKeyPolicy(reader, node, at, { allowKeys, keys, keyPrefix });
-  } else reader.problem(node, at, 'expected a path or { path, recursive }');
+  } else reader.problem(node, at, pathEntrySchema.expected);
   if (raw === undefined) return undefined;
   let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
   if (path === undefined && prefixBroken) return undefined;
@@ -537,17 +560,18 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
   return { path, recursive, optional, allowKeys, keys, keyPrefix, line: reader.lineOf(node as Node) };
 }
 
-/** What a key list may hold: path keys are upper case (A-Z, 0-9, _); a json "*" key keeps its fields' case and dots. */
+/** What a key list may hold, as the schema declares it: path keys are upper case (A-Z, 0-9, _); a json "*" key keeps its fields' case and dots. */
 interface KeyShape {
   test: RegExp;
   problem: string;
 }
-const PATH_KEY: KeyShape = { test: /^[A-Z0-9_]+$/, problem: 'never matches a key from a path (those are upper case: A-Z, 0-9, _)' };
-const ANY_KEY: KeyShape = { test: /^[^\u0000-\u001f]+$/, problem: 'is not a key name' };
+const keyShape = (item: TextShape): KeyShape => ({ test: new RegExp(item.pattern ?? '', 'u'), problem: item.expected });
+const PATH_KEY: KeyShape = keyShape(pathEntrySchema.fields.keys.shape.items);
+const ANY_KEY: KeyShape = keyShape(valueEntrySchema.fields.allow_keys.shape.items);
 
 /** `allow_keys: [PATH, NODE_OPTIONS]` or `keys: [DB_HOST]`: final keys, as they appear in the output. */
 function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: KeyShape): string[] {
-  if (!isSeq(pair.value)) return reader.problem(pair, at, 'expected a list of keys, e.g. [PATH]'), [];
+  if (!isSeq(pair.value)) return reader.problem(pair, at, pathEntrySchema.fields.keys.shape.expected), [];
   const keys: string[] = [];
   for (const item of pair.value.items) {
     if (!isScalar(item) || typeof item.value !== 'string' || !shape.test.test(item.value)) {
@@ -561,7 +585,8 @@ function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: K
 function readKeyPrefix(reader: ManifestReader, pair: AnyPair, at: string): string | undefined {
   const prefix = reader.str(pair.value, at);
   if (prefix === undefined) return undefined;
-  if (!/^[A-Z][A-Z0-9_]*$/.test(prefix)) return reader.problem(pair, at, `${JSON.stringify(prefix)} is not a key prefix (upper case A-Z, 0-9, _, starting with a letter, e.g. APP_)`), undefined;
+  const shape = pathEntrySchema.fields.key_prefix.shape;
+  if (!textFits(shape, prefix)) return reader.problem(pair, at, mismatchOf(shape, prefix)), undefined;
   const family = untrustedKeyFamily(`${prefix}X`);
   if (family !== undefined && untrustedKeyFamily(`${prefix}XYZZY`) !== undefined) {
     return reader.problem(pair, at, `key_prefix ${prefix} puts every key from this path in the refused family "${family}"; choose a neutral prefix such as APP_`), undefined;

@@ -5,7 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import dotenv from 'dotenv';
+import packageJson from '../../package.json' with { type: 'json' };
 import { OutputError, UsageError } from '../errors.js';
 import { formatNames } from '../formats/index.js';
 import type { Logger } from '../log.js';
@@ -29,7 +31,8 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
     keys = Object.keys(dotenv.parse(readFileSync(args.from)));
     if (keys.length === 0) throw new UsageError(`--from ${args.from}: no KEY=value lines found`);
   }
-  const text = starterManifest(args.prefix, keys);
+  // The modeline must be the first line: yaml-language-server (VS Code's YAML extension) reads it there.
+  const text = `# yaml-language-server: $schema=${schemaReference(args.manifest)}\n${starterManifest(args.prefix, keys)}`;
   try {
     // wx: never overwrite an existing manifest unless --force.
     await fs.writeFile(args.manifest, text, { flag: args.force ? 'w' : 'wx', mode: 0o644 });
@@ -68,4 +71,24 @@ ${values}
     # verify: "test -s \\"$1\\""           # runs against the new file before it replaces the old one
     # on_change: "systemctl reload php-fpm"
 `;
+}
+
+/** The JSON Schema inside the npm package (package.json `files`), as `npm run schema` writes it. */
+const PACKAGED_SCHEMA = 'schema/materialize.schema.json';
+
+/**
+ * Where an editor finds the manifest's JSON Schema (docs/manifest.md, "Editor
+ * support"): the copy an npm install put in a node_modules beside the manifest
+ * or above it, as a path relative to the manifest, which works offline and
+ * matches the installed tool; else (a global install, npx, the standalone
+ * executable) the npm CDN's copy of this version's package.
+ */
+export function schemaReference(manifestPath: string): string {
+  const from = dirname(resolve(manifestPath));
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', packageJson.name, PACKAGED_SCHEMA);
+    if (existsSync(candidate)) return relative(from, candidate).split(sep).join('/');
+    if (dirname(dir) === dir) break;
+  }
+  return `https://cdn.jsdelivr.net/npm/${packageJson.name}@${packageJson.version}/${PACKAGED_SCHEMA}`;
 }

@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIALS } from '../helpers/cli.js';
 import { runCommand } from '../helpers/spawn.js';
+import { JSON_SCHEMA_FILE } from '../../src/manifest-schema-export.js';
 import { requireRoot } from '../reliability/harness.js';
 import { call, startMoto, type Moto } from '../conformance/harness.js';
 import { EXAMPLES, installRevision, useInstances } from '../integrations/instance.js';
@@ -383,7 +384,8 @@ describe.concurrent('the npm package', () => {
     expect(files).toContain('package.json');
     const templates = readdirSync(join(ROOT, 'templates')).map((f) => `templates/${f}`);
     for (const t of templates) expect(files).toContain(t);
-    expect(files.filter((f) => ![...DIST_FILES, 'README.md', 'LICENSE', 'package.json', ...templates].includes(f))).toEqual([]);
+    // And the manifest's JSON Schema, which init's modeline names (the project-install test below reads it).
+    expect(files.filter((f) => ![...DIST_FILES, 'README.md', 'LICENSE', 'package.json', JSON_SCHEMA_FILE, ...templates].includes(f))).toEqual([]);
   });
 
   it('declares no runtime dependencies (the bin is one bundle), so it installs with no network', () => {
@@ -415,6 +417,23 @@ describe.concurrent('the npm package', () => {
     expect(readFileSync(join(prefix, 'share', 'man', 'man1', 'ssm-materialize.1'), 'utf8')).toContain('.TH SSM\\-MATERIALIZE 1');
     const r = await runCommand('ssm-materialize', ['write', '-m', 'materialize.yaml'], { env: awsEnv(path, dir), cwd: dir });
     expectWritten(dir, r);
+  }, 120_000);
+
+  it('installed into a project, its init points editors at the JSON Schema the install holds', async () => {
+    const project = host('npm-project');
+    // A project of its own, so that npm installs here and not into a directory above.
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+    const installed = await runCommand('npm', ['install', '--offline', '--cache', join(work, 'empty-npm-cache'), '--no-audit', '--no-fund', tarball], {
+      env: { PATH: process.env.PATH, HOME: work },
+      cwd: project,
+    });
+    expect(installed.code, installed.stderr).toBe(0);
+    const path = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
+    const r = await runCommand(join(project, 'node_modules', '.bin', 'ssm-materialize'), ['init', '-o', 'starter.yaml'], { env: { PATH: path, HOME: project }, cwd: project });
+    expect(r.code, r.stderr).toBe(0);
+    const first = readFileSync(join(project, 'starter.yaml'), 'utf8').split('\n')[0];
+    expect(first).toBe(`# yaml-language-server: $schema=node_modules/ssm-materialize/${JSON_SCHEMA_FILE}`);
+    expect(readFileSync(join(project, 'node_modules', 'ssm-materialize', JSON_SCHEMA_FILE), 'utf8')).toBe(readFileSync(join(ROOT, JSON_SCHEMA_FILE), 'utf8'));
   }, 120_000);
 });
 

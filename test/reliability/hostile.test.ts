@@ -30,6 +30,7 @@ import { MemoryStore } from '../helpers/memory-store.js';
 import { readDotenv, readJson, readYaml } from '../helpers/consumers.js';
 import { runCliInProcess } from '../helpers/main.js';
 import { cli, cliEnv, emulatorWith, expectCleanError } from './harness.js';
+import { hostileManifest } from './manifest-arbitrary.js';
 import { FUZZ_SEED, fuzzRuns, recordFigure } from './figures.js';
 
 const FILE = '/fuzz/materialize.yaml';
@@ -97,61 +98,7 @@ const parse = (text: string, env: Record<string, string> = {}) => () => parseMan
 
 // ---------------------------------------------------------------- generators
 
-const junk = fc.oneof(
-  fc.anything({ maxDepth: 2, maxKeys: 3 }),
-  fc.string({ maxLength: 12 }),
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant([]),
-  fc.constant({}),
-);
-/** Mostly the right kind of thing, sometimes anything at all. */
-const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 5, arbitrary: arb }, { weight: 1, arbitrary: junk });
-
-const parameterName = fc.oneof(
-  fc.constantFrom('/app/db', 'api-key', '/app/cert:3', '/app/cert:prod', 'x', '/aws/service/ami', '/awsx', 'ssm-x', '/a//b', '/a/', 'a/b', '/a/b:0', '/a:b:c', '', '${STAGE}/x', '/a/${NOPE}'),
-  fc.stringMatching(/^\/?[a-zA-Z0-9_.\-/]{1,24}(:[a-z0-9]{1,4})?$/),
-  fc.string({ maxLength: 16 }),
-);
-const keyName = fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.constantFrom('db.host', 'a.b.c', '1BAD', 'with space', '', '<<', '__proto__', 'constructor'), fc.string({ maxLength: 8 }));
-const valueSpec = fc.oneof(
-  parameterName,
-  fc.record({ parameter: maybe(parameterName), optional: maybe(fc.boolean()), default: maybe(fc.string({ maxLength: 8 })), extra: junk }, { requiredKeys: [] }),
-  junk,
-);
-const pathEntry = fc.oneof(parameterName, fc.record({ path: maybe(parameterName), recursive: maybe(fc.boolean()), optional: maybe(fc.boolean()), depth: junk }, { requiredKeys: [] }));
-const output = fc.record(
-  {
-    path: maybe(fc.constantFrom('a.env', '/abs/out.json', 'sub/x.yaml', '', '${HOME}/x', '$${LIT}', '../up', '.')),
-    format: maybe(fc.constantFrom(...formatNames, 'xml', 'DOTENV')),
-    mode: maybe(fc.constantFrom('0600', '0640', '600', 600, 384, '0999', '10600', '', 'rw', 0.5, -1)),
-    owner: maybe(fc.constantFrom('www-data', '33', 'root', 'bad name', '-1', '')),
-    group: maybe(fc.constantFrom('www-data', '0', 'x y')),
-    template: maybe(fc.constantFrom('t.tmpl', '')),
-    values: maybe(fc.dictionary(keyName, valueSpec, { maxKeys: 5 })),
-    paths: maybe(fc.array(pathEntry, { maxLength: 3 })),
-    verify: maybe(fc.constantFrom('test -s "$1"', 'echo ${FILE}')),
-    on_change: maybe(fc.constantFrom('systemctl reload php-fpm', '')),
-    extra: junk,
-  },
-  { requiredKeys: [] },
-);
-const manifestObject = fc
-  .tuple(
-    fc.record(
-      {
-        version: maybe(fc.constantFrom(1, 2, '1')),
-        region: maybe(fc.constantFrom('us-east-1', 'eu-west-3', 'US-EAST-1', 'mars', '${AWS_REGION}')),
-        prefix: maybe(fc.constantFrom('/app', '/app/${STAGE}', 'app', '/', '/aws', '/app/')),
-        outputs: maybe(fc.array(output, { maxLength: 3 })),
-      },
-      { requiredKeys: [] },
-    ),
-    fc.dictionary(fc.string({ maxLength: 6 }), junk, { maxKeys: 2 }),
-  )
-  .map(([known, unknown]) => ({ ...unknown, ...known }));
+// Every key the manifest schema declares, drawn from the schema itself (manifest-arbitrary.ts).
 
 /** YAML's special characters and constructs, to build token soup and to splice into documents. */
 const TOKENS = [
@@ -203,7 +150,7 @@ const nearlyValid = fc.record({
   ),
 });
 const serialized = fc
-  .tuple(fc.oneof(manifestObject, nearlyValid), fc.constantFrom('yaml', 'yaml-flow', 'json', 'json-pretty'), fc.array(mutation, { maxLength: 3 }))
+  .tuple(fc.oneof(hostileManifest, nearlyValid), fc.constantFrom('yaml', 'yaml-flow', 'json', 'json-pretty'), fc.array(mutation, { maxLength: 3 }))
   .map(([obj, how, mutations]) => {
     const text =
       how === 'json' ? JSON.stringify(obj) : how === 'json-pretty' ? JSON.stringify(obj, null, 2) : toYaml(obj, how === 'yaml-flow' ? { collectionStyle: 'flow' } : {});
