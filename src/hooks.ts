@@ -39,7 +39,7 @@ export interface OnChangeOutcome {
  * after the commit (`run`).
  */
 export class OnChangeHooks {
-  private readonly due: Array<{ index: number; retry: boolean }> = [];
+  private readonly due: Array<{ index: number; spec: OutputSpec; retry: boolean }> = [];
 
   constructor(
     private readonly outputs: readonly OutputSpec[],
@@ -63,7 +63,7 @@ export class OnChangeHooks {
         if (!spec.onChange) continue;
         const changed = staged[index]?.changed ?? false;
         if (!changed && !(await isHookPending(spec.path))) continue;
-        this.due.push({ index, retry: !changed });
+        this.due.push({ index, spec, retry: !changed });
         if (await markHookPending(spec.path)) created.push(spec.path);
       }
     } catch (err) {
@@ -76,8 +76,7 @@ export class OnChangeHooks {
   /** After the commit: every due hook runs, whatever happened to the others; a failed one stays pending. By output index. */
   async run(): Promise<Map<number, OnChangeOutcome>> {
     const outcomes = new Map<number, OnChangeOutcome>();
-    for (const { index, retry } of this.due) {
-      const spec = this.outputs[index] as OutputSpec;
+    for (const { index, spec, retry } of this.due) {
       try {
         await runHook('on_change', spec.onChange ?? '', spec.path, spec.path, this.env);
         await clearHookPending(spec.path);
