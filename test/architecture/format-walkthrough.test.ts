@@ -1,5 +1,5 @@
 /**
- * docs/contributing-formats.md promises that adding a format touches at most
+ * CONTRIBUTING.md ("Adding a format") promises that adding a format touches at most
  * four files, and names them. This keeps the promise checkable: the list has
  * at most four entries, each names a file that exists (a `<name>` path exists
  * for every format of the table, as it would for a new one), and nothing
@@ -13,7 +13,7 @@ import { formatNames } from '../../src/formats/index.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SRC = join(ROOT, 'src');
-const GUIDE = join(ROOT, 'docs', 'contributing-formats.md');
+const GUIDE = join(ROOT, 'CONTRIBUTING.md');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
@@ -40,7 +40,7 @@ export function formatLists(text: string): string[] {
     .filter((list) => [...list.matchAll(/['"]([^'"\n]*)['"]/g)].filter((s) => names.has(s[1] as string)).length >= 2);
 }
 
-describe('adding a format (docs/contributing-formats.md)', () => {
+describe('adding a format (CONTRIBUTING.md)', () => {
   const files = walkthroughFiles(readFileSync(GUIDE, 'utf8'));
 
   it('names at most four files', () => {
