@@ -293,7 +293,7 @@ describe('exec --refresh-every: the call budget', () => {
     await new Promise((r) => light.cli.on('close', r));
   });
 
-  it('--hosts without --refresh-every, or a bad --hosts or --tps, is a usage error before the store is read', async () => {
+  it('--hosts without --refresh-every, or a bad --hosts or --quota, is a usage error before the store is read', async () => {
     emulator().resetCounters();
     for (const flags of [['--hosts', '5'], ['--refresh-every', '30s', '--hosts', '0'], ['--refresh-every', '30s', '--quota', '0']]) {
       const s = start(flags);
