@@ -148,7 +148,7 @@ async function policyCommand(args: ParsedArgs, io: MainIo, log: Logger): Promise
     import('./regions.js'),
   ]);
   const manifest = loadManifest(args.manifest, io.env);
-  const region = firstRegion(manifest, args.region as string | undefined);
+  const region = firstRegion(manifest, args.region);
   if (!region) throw new UsageError('policy needs --region (or `region:` in the manifest)');
   const options = { account: String(args.account), region, kmsKey: args['kms-key'] as string | undefined, partition: args.partition as string };
   // Every region the manifest may fall back to is granted too.
@@ -393,9 +393,7 @@ function storeOptions<T>(y: Argv<T>): Argv<T & StoreArgs> {
     .option('timeout', { type: 'number', default: 30, describe: 'Overall deadline for all API calls, in seconds' })
     .option('max-attempts', { type: 'number', describe: 'Attempts per API call (default: 5 on faults; on throttling, until --timeout)' })
     .option('concurrency', { type: 'number', default: 4, describe: 'API calls in flight at once' })
-    .option('jitter', { type: 'number', default: 0, describe: 'Wait a random 0..N seconds before the first call (spreads a fleet)' }) as unknown as Argv<
-    T & StoreArgs
-  >;
+    .option('jitter', { type: 'number', default: 0, describe: 'Wait a random 0..N seconds before the first call (spreads a fleet)' });
 }
 
 function loggerFor(args: { quiet?: boolean; verbose?: boolean; 'log-format'?: string }, io: Io): Logger {

@@ -237,7 +237,7 @@ describe.concurrent('npm run release', () => {
     writeFileSync(probe, 'process.stderr.write(JSON.stringify({ version: process.version, lts: process.release.lts, arch: process.arch }));');
     for (const [exe, runner, arch] of [[EXE, [], 'x64'], [EXE_ARM64, QEMU_ARM64, 'arm64']] as const) {
       const [cmd, ...args] = [...runner, join(releaseDir, exe), '--version'];
-      const r = await runCommand(cmd!, args, { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require=${probe}` }, cwd: dir });
+      const r = await runCommand(cmd, args, { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require=${probe}` }, cwd: dir });
       expect(r.stdout.trim()).toBe(version);
       const inside = JSON.parse(r.stderr) as { version: string; lts: string | undefined; arch: string };
       expect(inside).toEqual({ version: `v${EMBEDDED_NODE.version}`, lts: expect.any(String), arch });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/manifest.js';
 import { fetchAll, planFetch, renderOutputs, resolveOutputs } from '../../src/run.js';
-import { ManifestError, MissingParametersError, ToolError, UnrepresentableValueError } from '../../src/errors.js';
+import { ManifestError, MissingParametersError, type ToolError, UnrepresentableValueError } from '../../src/errors.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 const manifest = (text: string) => parseManifest(text, 'm.yaml', {}, '/out');
