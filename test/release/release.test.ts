@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
-import { DEMO_CREDENTIALS } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';
 import { call, startMoto, type Moto } from '../conformance/harness.js';
@@ -112,16 +112,7 @@ function host(name: string): string {
 
 /** What an AWS host gives the tool: keys and a region, here aimed at the emulator. */
 function awsEnv(path: string, home: string): NodeJS.ProcessEnv {
-  return {
-    PATH: path,
-    HOME: home,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_SSM: emulator.url,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...DEMO_CREDENTIALS,
-  };
+  return isolatedAwsEnv({ PATH: path, HOME: home, AWS_ENDPOINT_URL_SSM: emulator.url });
 }
 
 function expectWritten(dir: string, result: { code: number | null; stdout: string; stderr: string }): void {
