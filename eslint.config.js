@@ -13,9 +13,9 @@ const TYPED_RULES = {
   '@typescript-eslint/no-misused-promises': 'error',
   '@typescript-eslint/await-thenable': 'error',
   '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
-  // `typeof import('node:sea')` stays allowed: it names a module's type without loading it.
   // A cast that changes nothing hides the one that matters (the code declares types rather than casting).
   '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+  // `typeof import('node:sea')` stays allowed: it names a module's type without loading it.
   '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false, fixStyle: 'inline-type-imports' }],
 };
 
