@@ -25,7 +25,11 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     projects: [
       // With the emulator package's own tests and its conformance suite (`npm test -w @ssm-materialize/emulator` runs those alone).
-      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
+      // test/helpers/env-guard.ts fails a shared file that leaves process.env changed.
+      {
+        extends: true,
+        test: { name: 'shared', include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'], exclude: ISOLATED, isolate: false, setupFiles: ['test/helpers/env-guard.ts'] },
+      },
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
     ],
   },

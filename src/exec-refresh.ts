@@ -62,7 +62,7 @@ export function refreshOptions(args: RefreshArgs): RefreshOptions | undefined {
   if (every !== undefined) {
     const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(every.trim());
     everySeconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'] : NaN;
-    if (!(everySeconds! >= 1) || everySeconds! * 1000 > 2 ** 31 - 1) throw new UsageError(`--refresh-every ${JSON.stringify(every)}: expected a duration of at least 1 s, such as 30s, 15m, 1h`);
+    if (!(everySeconds >= 1) || everySeconds * 1000 > 2 ** 31 - 1) throw new UsageError(`--refresh-every ${JSON.stringify(every)}: expected a duration of at least 1 s, such as 30s, 15m, 1h`);
   }
   if (notify && !signal && everySeconds === undefined) throw new UsageError('--refresh-notify needs --refresh-signal or --refresh-every (what starts a refresh)');
   const hosts = args.hosts;

@@ -235,7 +235,7 @@ function readWithPositions(text: string, file: string, env: Env): { reader: Mani
   const root = doc.contents;
   if (!isMap(root)) {
     // An empty document has no node to point at: line 1 is where it should start.
-    throw new ManifestError([{ file, line: reader.lineOf(root as Node | null) || 1, message: 'expected a mapping with `version: 1` and `outputs:`' }]);
+    throw new ManifestError([{ file, line: reader.lineOf(root) || 1, message: 'expected a mapping with `version: 1` and `outputs:`' }]);
   }
   return { reader, root };
 }
@@ -575,7 +575,7 @@ function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: K
   const keys: string[] = [];
   for (const item of pair.value.items) {
     if (!isScalar(item) || typeof item.value !== 'string' || !shape.test.test(item.value)) {
-      reader.problem(item as Node, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} ${shape.problem}`);
+      reader.problem(item, at, `${JSON.stringify(isScalar(item) ? item.value : '?')} ${shape.problem}`);
     } else keys.push(item.value);
   }
   return keys;

@@ -4,7 +4,7 @@
  * answers `constructor`, `toString` or `__proto__` from Object.prototype, and
  * `record['__proto__'] = v` replaces its prototype instead of storing a key.
  * So a record built from such names has no prototype, and a record that may
- * have one is read through `own`. test/architecture/prototype-lookups.test.ts
+ * have one is read through `own`. The lint rule eslint-rules/prototype-lookups.ts
  * keeps every lookup in src/ and the emulator package to these two forms (or a Map).
  */
 

@@ -309,7 +309,7 @@ function throwIfFailed(failed: ToolError[], missing: string[]): void {
  * name (NoValueError).
  */
 function toStored(p: Parameter, name: string): StoredParameter | NoValueError {
-  const stored = { name, type: (p.Type ?? 'String') as ParameterType, version: p.Version ?? 0 };
+  const stored = { name, type: p.Type ?? 'String', version: p.Version ?? 0 };
   if (typeof p.Value === 'string') return { ...stored, value: p.Value };
   const binary = secretBinary(p.SourceResult);
   return binary ? { ...stored, value: binary.toString('base64'), binary } : new NoValueError([name]);

@@ -381,7 +381,7 @@ function genericPlaces(text: string, holes: ReadonlySet<number>, escapes: boolea
       continue;
     }
     const afterBlank = prev === undefined || prev === ' ' || prev === '\t' || prev === '\n';
-    if (text.startsWith('/*', i) && (afterBlank || /[;,(=:[{]/.test(prev!))) {
+    if (text.startsWith('/*', i) && (afterBlank || /[;,(=:[{]/.test(prev))) {
       // A JavaScript block comment: a value holding `*/` would end it.
       const end = text.indexOf('*/', i + 2);
       const stop = end === -1 ? text.length : end + 2;

@@ -176,6 +176,7 @@ const SHELL_PREFIXES = /^(?:BASH|KSH_|MKSH_|ZSH_|ZLE_|HIST|PS\d*$|PROMPT|RPROMPT
  * names them under `values:` means them. Keys from a writer never reach them
  * (untrustedKeyFamily refuses them by their own families).
  */
+// prettier-ignore
 const SHELL_NAMES: Record<string, readonly string[]> = {
   // Run code later: ENV names a file interactive sh, ksh, mksh and dash
   // source; FPATH autoloads functions; ZDOTDIR picks zsh's startup files;

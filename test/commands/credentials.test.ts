@@ -25,10 +25,7 @@ function manifest(dir: string): string {
 
 /** The CLI environment without any credentials or region. */
 function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = cliEnv(emulator.url, extra);
-  delete env.AWS_ACCESS_KEY_ID;
-  delete env.AWS_SECRET_ACCESS_KEY;
-  return env;
+  return cliEnv(emulator.url, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, ...extra });
 }
 
 describe('credentials and region', () => {
@@ -62,9 +59,7 @@ describe('credentials and region', () => {
 
   it('exits 2 with a hint when no region is configured', async () => {
     const dir = tempDir();
-    const env = cliEnv(emulator.url);
-    delete env.AWS_REGION;
-    const result = await runCli(['write', '-m', manifest(dir)], env);
+    const result = await runCli(['write', '-m', manifest(dir)], cliEnv(emulator.url, { AWS_REGION: undefined }));
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('no AWS region configured');
     expect(result.stderr).toContain('--region');

@@ -16,6 +16,7 @@ import { runMain } from '../helpers/main.js';
 import { startRegionProxy, type RegionProxy } from '../helpers/region-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 
 const CANARY = 'CANARY';
 const LIMITED = { access_key_id: 'AKIALIMITED', secret_access_key: 'limited-secret' };
@@ -165,15 +166,8 @@ describe('fallback region', () => {
     const config = join(dir, 'aws-config');
     writeFileSync(config, '[default]\nregion = us-west-2\n');
     proxy.seen.clear();
-    const env = {
-      PATH: process.env.PATH,
-      HOME: dir,
-      AWS_ACCESS_KEY_ID: DEMO_CREDENTIAL.access_key_id,
-      AWS_SECRET_ACCESS_KEY: DEMO_CREDENTIAL.secret_access_key,
-      AWS_CONFIG_FILE: config,
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    };
+    // The region comes from the config file alone.
+    const env = isolatedAwsEnv({ HOME: dir, AWS_CONFIG_FILE: config, AWS_REGION: undefined });
     const r = keep(await runMain(['write', '-m', m, '--endpoint-url', proxy.url, '--log-format', 'json', '--verbose'], { env }));
     expect(r.code).toBe(0);
     const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

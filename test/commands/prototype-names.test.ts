@@ -3,7 +3,7 @@
  * `constructor`, `toString`, ...) arrive from outside as manifest keys,
  * JSON field names under `json: "*"`, chosen `json:` fields and parameter
  * names: each is only a name (in-process main, emulator; Python's json
- * module reads the result). test/architecture/prototype-lookups.test.ts
+ * module reads the result). The lint rule eslint-rules/prototype-lookups.ts
  * keeps the code that way; this checks the behaviour end to end.
  */
 import { execFileSync } from 'node:child_process';

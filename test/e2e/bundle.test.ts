@@ -7,6 +7,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CLI } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { useTempDir } from '../helpers/tmp.js';
 
 const tempDir = useTempDir();
@@ -51,7 +52,7 @@ function loadedBy(args: string[]): { builtins: string[]; segmenters: number; sta
   );
   writeFileSync(join(dir, 'm.yaml'), 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      A: /app/a\n');
   // Loopback only: no instance metadata, no shared config (exec below fails at the store, as meant).
-  const env = { PATH: process.env.PATH, AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ACCESS_KEY_ID: 'AKIAPROBE', AWS_SECRET_ACCESS_KEY: 'probe' };
+  const env = isolatedAwsEnv({ HOME: undefined, AWS_REGION: undefined, AWS_ACCESS_KEY_ID: 'AKIAPROBE', AWS_SECRET_ACCESS_KEY: 'probe' });
   const r = spawnSync(process.execPath, ['-r', probe, CLI, ...args], { encoding: 'utf8', cwd: dir, env });
   const line = r.stderr.split('\n').find((l) => l.startsWith('PROBE '));
   if (!line) throw new Error(`no probe output: ${r.stderr}`);

@@ -60,8 +60,8 @@ function start(flags: string[], where: Where = {}): Started {
     env: where.env ?? cliEnv(emulator().url),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  cli.stdout!.on('data', (d) => (stdout += d));
-  cli.stderr!.on('data', (d) => (stderr += d));
+  cli.stdout.on('data', (d) => (stdout += d));
+  cli.stderr.on('data', (d) => (stderr += d));
   running.push(cli);
   return {
     cli,

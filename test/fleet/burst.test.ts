@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runMain } from '../helpers/main.js';
 import { useInstances, type Instance } from '../integrations/instance.js';
 import { documentsOf, refreshStepOf, runDocument, sendCommand, type RunCommandStep } from './agent.js';
@@ -50,7 +51,7 @@ async function hostWithDocument(fleetFlags: string[] = []): Promise<{ host: Inst
   return { host, write, step: refreshStepOf(template) };
 }
 
-const env = (host: Instance) => host.env(emulator.url, { AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
+const env = (host: Instance) => isolatedAwsEnv(host.env(emulator.url), 'local instance metadata');
 /** A change's time as EventBridge stamps it (ISO 8601 UTC, whole seconds), this many seconds ago (negative: ahead). */
 const changedSecondsAgo = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 /** A burst's changes all happen before the runbook's settle time ends, so before any write it causes begins. */

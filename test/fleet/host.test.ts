@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { call, startMoto, type Moto } from '../conformance/harness.js';
 import { runMain } from '../helpers/main.js';
 import { useInstances, type Instance } from '../integrations/instance.js';
@@ -74,7 +75,7 @@ function writeManifest(instance: Instance, name: string, parameters: string[]): 
 
 /** What the agent runs with: no keys, no region; the metadata endpoint is the emulator's, Parameter Store is moto unless told. */
 function agentEnv(ssmEndpoint = moto.url): NodeJS.ProcessEnv {
-  return host.env(emulator.url, { AWS_ENDPOINT_URL_SSM: ssmEndpoint, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' });
+  return isolatedAwsEnv(host.env(emulator.url, { AWS_ENDPOINT_URL_SSM: ssmEndpoint }), 'local instance metadata');
 }
 
 async function run(doc: CommandDocument, params: Record<string, string> = {}, ssmEndpoint?: string): Promise<Invocation> {

@@ -15,6 +15,7 @@ import { startMoto, type Moto } from '../conformance/harness.js';
 import { runCommand } from '../helpers/spawn.js';
 import { runMain } from '../helpers/main.js';
 import { signedHeaders } from '../helpers/sign.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { parse } from 'yaml';
 
 let moto: Moto;
@@ -48,8 +49,7 @@ async function boto(calls: Array<[service: string, method: string, params: Recor
     '    out.append(getattr(client, method)(**params))',
     'json.dump(out, sys.stdout, default=str)',
   ].join('\n');
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
-  const r = await runCommand('python3', ['-c', script], { env, input: JSON.stringify(calls) });
+  const r = await runCommand('python3', ['-c', script], { env: isolatedAwsEnv(), input: JSON.stringify(calls) });
   if (r.code !== 0) throw new Error(`boto3 ${calls.map((c) => c[1]).join(', ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as any[];
 }

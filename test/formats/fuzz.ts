@@ -33,6 +33,7 @@ const PEM = [
 ].join('\n');
 
 /** Values that broke real-world writers, plus YAML 1.1 and shell traps. */
+// prettier-ignore
 export const nastyCorpus: string[] = [
   '', ' ', 'plain', 'no', 'yes', 'on', 'off', 'y', 'n', 'true', 'False', 'null', '~', 'NULL', '0x1F', '0o17', '017',
   '1e3', '1_000', '.inf', '-.Inf', '.NaN', '12:30:00', '2001-12-14', '<<', '=', '==', 'a=b', '=a',

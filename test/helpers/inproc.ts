@@ -6,28 +6,20 @@
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { startEmulator, type RunningEmulator, type Seed } from '@ssm-materialize/emulator';
-import { DEMO_CREDENTIALS } from './cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runMain, type MainResult } from './main.js';
 
 export type InProcessResult = MainResult;
 
-/** An environment isolated from the developer's own AWS config; `runMain` (./main.ts) hands its AWS_* to the SDK for the run. */
-const SDK_ENV: Record<string, string> = {
-  ...DEMO_CREDENTIALS,
-  AWS_REGION: 'us-east-1',
-  AWS_CONFIG_FILE: '/dev/null',
-  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
-
-/** One in-process run against `endpoint`; store commands get `--endpoint-url` appended before any `--`. `env` overrides SDK_ENV (e.g. other credentials). */
+/** One in-process run against `endpoint`, off the real AWS (isolatedAwsEnv); store commands get `--endpoint-url` appended before any `--`. `env` overrides (e.g. other credentials). */
 export async function runAgainst(args: string[], endpoint: string, env: Record<string, string> = {}, input?: string): Promise<InProcessResult> {
   const needsStore = ['write', 'plan', 'check', 'exec', 'put'].includes(args[0] ?? '');
   const dashDash = args.indexOf('--');
   const own = dashDash < 0 ? args : args.slice(0, dashDash);
   const rest = dashDash < 0 ? [] : args.slice(dashDash);
   const argv = needsStore ? [...own, '--endpoint-url', endpoint, ...rest] : args;
-  return runMain(argv, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...SDK_ENV, ...env }, ...(input === undefined ? {} : { input }) });
+  // `runMain` (./main.ts) hands the environment's AWS_* to the SDK for the run.
+  return runMain(argv, { env: isolatedAwsEnv(env), ...(input === undefined ? {} : { input }) });
 }
 
 /** Runs kept for a canary check at the end of the file. */

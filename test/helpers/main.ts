@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { main, type MainIo } from '../../src/cli.js';
 import type { OpenedStore } from '../../src/store.js';
-import { DEMO_CREDENTIALS } from './cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 
 export interface MainResult {
   code: number;
@@ -45,7 +45,7 @@ export async function runMain(argv: string[], options: RunOptions = {}): Promise
  */
 let previousRun: Promise<unknown> = Promise.resolve();
 
-function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
+export function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
   const result = previousRun.then(() => withAwsEnvNow(env, run));
   previousRun = result.catch(() => undefined);
   return result;
@@ -68,17 +68,7 @@ export function runCliInProcess(args: string[], env: NodeJS.ProcessEnv, input?: 
   return runMain(args, { env, input });
 }
 
-/** AWS settings isolated from the developer's own config; never the instance metadata service. */
+/** The in-process run's environment kept off the real AWS (isolatedAwsEnv), with Parameter Store at `endpoint` if given. */
 export function mainEnv(endpoint: string | undefined, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_REGION: 'us-east-1',
-    ...(endpoint ? { AWS_ENDPOINT_URL_SSM: endpoint } : {}),
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...DEMO_CREDENTIALS,
-    ...extra,
-  };
+  return isolatedAwsEnv({ ...(endpoint ? { AWS_ENDPOINT_URL_SSM: endpoint } : {}), ...extra });
 }

@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { resolveSeed } from '@ssm-materialize/emulator';
 import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '@ssm-materialize/emulator';
 import { CLI } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
 import { requireRoot } from '../reliability/harness.js';
 import { EXAMPLES, installRevision, useInstances, type Instance } from './instance.js';
@@ -114,7 +115,8 @@ describe.concurrent('examples/codedeploy: the AfterInstall hook as the agent run
 
   it('without instance metadata there are no credentials: exit 4, the hint names the IMDSv2 hop limit for containers', async () => {
     const instance = newInstance();
-    const env = { ...agentEnv(instance, emulator.url, 'staging'), AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1' };
+    // No keys, and no instance metadata to get them from.
+    const env = isolatedAwsEnv({ ...agentEnv(instance, emulator.url, 'staging'), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     const archive = join(instance.root, 'rev');
     installRevision(REVISION, archive);
     installRevision(archive, instance.appRoot);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Copy, DockerfileParser, Run, type Instruction } from 'dockerfile-ast';
 import { loadSeedFile, startEmulator, type RunningEmulator, type Seed } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIALS, type CliResult } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
 import { EXAMPLES, useInstances, type Instance } from './instance.js';
 
@@ -49,7 +50,7 @@ function container(): { instance: Instance; entrypoint: string; manifest: string
 }
 
 function containerEnv(c: ReturnType<typeof container>, url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return c.instance.env(url, { ...DEMO_CREDENTIALS, AWS_EC2_METADATA_DISABLED: 'true', SSM_MATERIALIZE_MANIFEST: c.manifest, ...extra });
+  return isolatedAwsEnv(c.instance.env(url, { SSM_MATERIALIZE_MANIFEST: c.manifest, ...extra }));
 }
 
 /** An app that reports a digest of what it received (never the values themselves). */
@@ -203,9 +204,11 @@ describe('examples/docker Dockerfiles, parsed', () => {
     expect(target).toBe('/root/.aws/credentials');
     mkdirSync(join(instance.root, 'root', '.aws'), { recursive: true });
     writeFileSync(join(instance.root, 'root', '.aws', 'credentials'), `[default]\naws_access_key_id = ${DEMO_CREDENTIALS.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${DEMO_CREDENTIALS.AWS_SECRET_ACCESS_KEY}\n`);
+    // The keys come from the mounted file alone.
+    const buildEnv = isolatedAwsEnv({ ...instance.env(emulator.url), AWS_SHARED_CREDENTIALS_FILE: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     // In place of `npm ci`: a step that checks it got the token.
     const check = ['node', '-e', "process.exit(process.env.NPM_TOKEN === 'npm_build_token' ? 0 : 9)"];
-    const r = await runCommand(command[0]!, [...command.slice(1, dashDash + 1), ...check], { env: instance.env(emulator.url, { AWS_EC2_METADATA_DISABLED: 'true' }), cwd: src });
+    const r = await runCommand(command[0]!, [...command.slice(1, dashDash + 1), ...check], { env: buildEnv, cwd: src });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readdirNames(src)).toEqual(['build.yaml']);

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { cliEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { deadPort, startEgressProxy, startTlsFront, type EgressProxy, type TlsFront } from '../helpers/egress-proxy.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -191,8 +192,7 @@ describe('through an egress proxy that is the only way to the store', () => {
       `[profile base]\naws_access_key_id = ${DEMO_CREDENTIAL.access_key_id}\naws_secret_access_key = ${DEMO_CREDENTIAL.secret_access_key}\n\n` +
         `[profile deploy]\nregion = us-east-1\nrole_arn = ${DEPLOY_ROLE}\nsource_profile = base\n`,
     );
-    const env = cliEnv(SSM_HTTPS, { NODE_EXTRA_CA_CERTS: front.caFile, HTTPS_PROXY: proxyUrl(), AWS_ENDPOINT_URL_STS: STS_HTTPS, AWS_CONFIG_FILE: config });
-    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) delete env[k];
+    const env = cliEnv(SSM_HTTPS, { NODE_EXTRA_CA_CERTS: front.caFile, HTTPS_PROXY: proxyUrl(), AWS_ENDPOINT_URL_STS: STS_HTTPS, AWS_CONFIG_FILE: config, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
     const before = emulator.counters().operations.AssumeRole ?? 0;
     const r = await runCli(['write', '-m', manifest(dir), '--profile', 'deploy'], env);
     runs.push(r);
@@ -227,8 +227,9 @@ describe('through an egress proxy that is the only way to the store', () => {
       writeFileSync(join(home, '.aws', 'config'), `[profile sso]\nregion = us-east-1\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = deploy\n\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n`);
       const cacheName = `${createHash('sha1').update('corp').digest('hex')}.json`;
       writeFileSync(join(home, '.aws', 'sso', 'cache', cacheName), JSON.stringify({ accessToken: 'sso-access-token', expiresAt: new Date(Date.now() + 3600_000).toISOString(), region: 'us-east-1', startUrl: 'https://corp.awsapps.com/start' }));
-      const env = cliEnv(SSM_HTTPS, { HTTPS_PROXY: ssoProxy.url, AWS_ENDPOINT_URL_SSO: `https://${portalHost}`, HOME: home });
-      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete env[k];
+      // The profile and its SSO token cache are under HOME, where the SDK looks by default.
+      const noKeysOrFiles = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: undefined, AWS_SHARED_CREDENTIALS_FILE: undefined };
+      const env = cliEnv(SSM_HTTPS, { HTTPS_PROXY: ssoProxy.url, AWS_ENDPOINT_URL_SSO: `https://${portalHost}`, HOME: home, ...noKeysOrFiles });
       env.NODE_EXTRA_CA_CERTS = join(dir, 'cas.pem');
       writeFileSync(env.NODE_EXTRA_CA_CERTS, readFileSync(front.caFile, 'utf8') + readFileSync(portalFront.caFile, 'utf8'));
       const r = await runCli(['write', '-m', manifest(dir), '--profile', 'sso'], env);
@@ -247,14 +248,10 @@ describe('through an egress proxy that is the only way to the store', () => {
 
   it('instance metadata (credentials and region) is never sent to the proxy', async () => {
     const dir = tempDir();
-    const env = cliEnv(SSM_HTTPS, {
-      NODE_EXTRA_CA_CERTS: front.caFile,
-      HTTPS_PROXY: proxyUrl(),
-      HTTP_PROXY: proxyUrl(),
-      AWS_EC2_METADATA_DISABLED: 'false',
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: `${emulator.url}/`,
-    });
-    for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) delete env[k];
+    const env = isolatedAwsEnv(
+      { AWS_ENDPOINT_URL_SSM: SSM_HTTPS, NODE_EXTRA_CA_CERTS: front.caFile, HTTPS_PROXY: proxyUrl(), HTTP_PROXY: proxyUrl(), AWS_EC2_METADATA_SERVICE_ENDPOINT: `${emulator.url}/` },
+      'local instance metadata',
+    );
     const r = await runCli(['write', '-m', manifest(dir)], env);
     runs.push(r);
     expect(r.stderr).toBe('');

@@ -11,7 +11,8 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFi
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadSeedFile, startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
-import { CLI, DEMO_CREDENTIALS } from '../helpers/cli.js';
+import { CLI } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
 import { runMain } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -37,7 +38,7 @@ function server(): { instance: Instance; etc: string; env: NodeJS.ProcessEnv; ca
   copyFileSync(join(EXAMPLES, 'systemd', 'materialize.yaml'), join(etc, 'materialize.yaml'));
   const log = join(instance.root, 'calls.log');
   for (const tool of ['systemctl', 'logger']) writeFileSync(join(instance.bin, tool), `#!/bin/sh\necho "${tool} $*" >> "${log}"\n`, { mode: 0o755 });
-  const env = instance.env(emulator.url, { ...DEMO_CREDENTIALS, AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' });
+  const env = isolatedAwsEnv(instance.env(emulator.url));
   return { instance, etc, env, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : []) };
 }
 
@@ -117,7 +118,7 @@ describe('examples: every manifest and seed', () => {
     it(`${relative(EXAMPLES, manifest)} passes validate offline`, async () => {
       const r = await runMain(['validate', '-m', manifest], {
         // The variables each one's environment sets: CodeDeploy's group, the demo's STAGE and OUT_DIR.
-        env: { PATH: process.env.PATH, HOME: '/nonexistent', DEPLOYMENT_GROUP_NAME: 'staging', STAGE: 'prod', OUT_DIR: '/tmp/out', AWS_EC2_METADATA_DISABLED: 'true' },
+        env: isolatedAwsEnv({ HOME: '/nonexistent', DEPLOYMENT_GROUP_NAME: 'staging', STAGE: 'prod', OUT_DIR: '/tmp/out' }),
       });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);

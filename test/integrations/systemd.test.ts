@@ -9,7 +9,8 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync,
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadSeedFile, startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
-import { CLI, DEMO_CREDENTIALS } from '../helpers/cli.js';
+import { CLI } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
 import { useTempDir } from '../helpers/tmp.js';
 import { readWithSystemdGenerator } from '../formats/real-consumers.js';
@@ -130,7 +131,7 @@ async function refresh(instance: Instance): Promise<{ code: number | null; stdou
   const argv = unitSetting(join(UNITS, 'myapp-secrets.service'), 'ExecStart').split(/\s+/);
   expect(argv.join(' ')).not.toMatch(/["'\\]/);
   const [program, ...args] = argv.map((a) => (a === INSTALLED_BINARY ? join(instance.bin, 'ssm-materialize') : a === INSTALLED_MANIFEST ? join(instance.root, INSTALLED_MANIFEST) : a));
-  const env = instance.env(emulator.url, { ...DEMO_CREDENTIALS, AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', SYSTEMCTL_LOG: join(instance.root, 'systemctl.log') });
+  const env = isolatedAwsEnv(instance.env(emulator.url, { SYSTEMCTL_LOG: join(instance.root, 'systemctl.log') }));
   const r = await runCommand(program!, args, { env, cwd: '/' });
   const log = join(instance.root, 'systemctl.log');
   return { ...r, restarts: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [] };
@@ -149,7 +150,7 @@ describe("examples/systemd: the refresh service's command line against the emula
       writeFileSync(join(instance.bin, 'systemctl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
       const argv = unitSetting(join(UNITS, 'myapp-secrets.service'), 'ExecStart').split(/\s+/);
       const args = argv.slice(1).map((a) => (a === INSTALLED_MANIFEST ? join(instance.root, INSTALLED_MANIFEST) : a));
-      const env = instance.env(emulator.url, { ...DEMO_CREDENTIALS, AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' });
+      const env = isolatedAwsEnv(instance.env(emulator.url));
       const setpriv = ['--bounding-set', ['-all', ...caps.map((c) => `+${c}`)].join(','), '--no-new-privs', '--', join(instance.bin, 'ssm-materialize'), ...args];
       const r = await runCommand('setpriv', setpriv, { env, cwd: '/' });
       return { code: r.code, stderr: r.stderr, file: join(etc, 'app.env') };
@@ -191,7 +192,7 @@ describe("examples/systemd: the refresh service's command line against the emula
 
     // A rotated secret: the next timer run rewrites the file and restarts the app.
     const put = await runCommand(process.execPath, [CLI, 'put', '/myapp/production/api-key', '--type', 'SecureString', '--kms-key', 'alias/MyApplicationKey', '--overwrite'], {
-      env: instance.env(emulator.url, { ...DEMO_CREDENTIALS, AWS_REGION: 'us-east-1', AWS_CONFIG_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' }),
+      env: isolatedAwsEnv(instance.env(emulator.url)),
       input: 'rotated-api-key',
     });
     expect(put.code).toBe(0);

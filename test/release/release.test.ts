@@ -17,7 +17,7 @@ import { createServer, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
-import { DEMO_CREDENTIALS } from '../helpers/cli.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
 import { JSON_SCHEMA_FILE } from '../../src/manifest-schema-export.js';
 import { requireRoot } from '../reliability/harness.js';
@@ -125,16 +125,7 @@ function host(name: string): string {
 
 /** What an AWS host gives the tool: keys and a region, here aimed at the emulator. */
 function awsEnv(path: string, home: string): NodeJS.ProcessEnv {
-  return {
-    PATH: path,
-    HOME: home,
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL_SSM: emulator.url,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...DEMO_CREDENTIALS,
-  };
+  return isolatedAwsEnv({ PATH: path, HOME: home, AWS_ENDPOINT_URL_SSM: emulator.url });
 }
 
 function expectWritten(dir: string, result: { code: number | null; stdout: string; stderr: string }): void {
@@ -252,7 +243,7 @@ describe.concurrent('npm run release', () => {
     writeFileSync(probe, 'process.stderr.write(JSON.stringify({ version: process.version, lts: process.release.lts, arch: process.arch }));');
     for (const [exe, runner, arch] of [[EXE, [], 'x64'], [EXE_ARM64, QEMU_ARM64, 'arm64']] as const) {
       const [cmd, ...args] = [...runner, join(releaseDir, exe), '--version'];
-      const r = await runCommand(cmd!, args, { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require=${probe}` }, cwd: dir });
+      const r = await runCommand(cmd, args, { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require=${probe}` }, cwd: dir });
       expect(r.stdout.trim()).toBe(version);
       const inside = JSON.parse(r.stderr) as { version: string; lts: string | undefined; arch: string };
       expect(inside).toEqual({ version: `v${EMBEDDED_NODE.version}`, lts: expect.any(String), arch });

@@ -13,7 +13,6 @@ export function recordFigure(suite: string, name: string, value: number | string
   const line = JSON.stringify({ suite, name, value });
   const file = process.env.RELIABILITY_FIGURES;
   if (file) appendFileSync(file, line + '\n');
-  // eslint-disable-next-line no-console
   console.log(`[reliability] ${suite}: ${name} = ${value}`);
 }
 

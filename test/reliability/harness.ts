@@ -65,7 +65,7 @@ export async function emulatorWith(
       parameters: Object.entries(values).map(([name, value]) => ({ name, type: 'SecureString' as const, key_id: keyOf(name), value })),
       ...seed,
     },
-  } as Parameters<typeof startEmulator>[0]);
+  });
 }
 
 /** A private (0700) scratch directory; remove with `rmScratch`. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { main } from '../../src/cli.js';
-import { DEMO, REGION } from '@ssm-materialize/emulator/testing';
+import { DEMO, REGION, isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { parse } from 'yaml';
 
 const NAMES = Array.from({ length: 25 }, (_, i) => `/budget/app/k${String(i).padStart(2, '0')}`);
@@ -13,9 +13,8 @@ const UNDER_PATH = Array.from({ length: 12 }, (_, i) => `/budget/env/e${String(i
 let emulator: RunningEmulator;
 let dir: string;
 beforeAll(async () => {
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
-  process.env.AWS_ACCESS_KEY_ID = DEMO.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = DEMO.secretAccessKey;
+  // This file has a worker of its own (vitest.config.ts): the SDK takes its credentials from process.env.
+  Object.assign(process.env, isolatedAwsEnv());
   emulator = await startEmulator({
     port: 0,
     seed: {

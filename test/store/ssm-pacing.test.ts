@@ -9,15 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { SsmStore } from '../../src/ssm.js';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { DEMO, REGION } from '@ssm-materialize/emulator/testing';
+import { DEMO, REGION, isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 
-process.env.AWS_EC2_METADATA_DISABLED = 'true';
 const NAMES = Array.from({ length: 200 }, (_, i) => `/pace/app/k${String(i).padStart(3, '0')}`);
 
 const emulators: RunningEmulator[] = [];
 beforeAll(() => {
-  process.env.AWS_ACCESS_KEY_ID = DEMO.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = DEMO.secretAccessKey;
+  // This file has a worker of its own (vitest.config.ts): the SDK takes its credentials from process.env.
+  Object.assign(process.env, isolatedAwsEnv());
 });
 afterAll(async () => {
   await Promise.all(emulators.map((e) => e.close()));

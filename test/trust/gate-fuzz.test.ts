@@ -45,9 +45,9 @@ function readBack(format: string, contents: string[]): Array<Record<string, stri
       return contents.map((c) => flattenParsed(JSON.parse(c)));
     case 'yaml':
       // A reader's error comes back as { error }, which equals no expected record.
-      return readWithPyYaml(contents) as Array<Record<string, string>>;
+      return readWithPyYaml(contents);
     case 'php':
-      return requireWithPhp(contents) as Array<Record<string, string>>;
+      return requireWithPhp(contents);
     default:
       // shell is sourced by bash below; systemd and docker by their own format's reader here.
       return contents.map((c) => getFormat(format).parse(c, { outputPath: 'x' }));

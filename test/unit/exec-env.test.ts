@@ -8,10 +8,10 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { findProgram } from '../../src/commands/exec.js';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { cliEnv } from '../helpers/cli.js';
+import { runMain } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const CANARY = 'CANARY-exec-3b9f';
@@ -33,28 +33,15 @@ beforeAll(async () => {
       ],
     },
   });
-  // The SDK reads its region, endpoint and credentials from process.env, not from io.env.
-  for (const [k, v] of Object.entries(cliEnv(emulator.url))) {
-    if (k === 'PATH' || k === 'HOME') continue;
-    savedEnv.set(k, process.env[k]);
-    process.env[k] = v;
-  }
 });
-const savedEnv = new Map<string, string | undefined>();
 afterAll(async () => {
-  for (const [k, v] of savedEnv) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
   await emulator.close();
   rmSync(evil, { recursive: true, force: true });
 });
 
-async function run(argv: string[], extraEnv: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env: { ...cliEnv(emulator.url), ...extraEnv } });
-  return { code, stdout, stderr };
+/** runMain hands the environment's AWS_* to the SDK for the run (the SDK reads process.env, not io.env). */
+function run(argv: string[], extraEnv: Record<string, string> = {}) {
+  return runMain(argv, { env: cliEnv(emulator.url, extraEnv) });
 }
 
 describe('exec', () => {

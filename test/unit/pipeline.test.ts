@@ -3,7 +3,7 @@ import { parseManifest } from '../../src/manifest.js';
 import { fetchAll, planFetch } from '../../src/fetch.js';
 import { resolveOutputs } from '../../src/resolve.js';
 import { renderOutputs } from '../../src/render.js';
-import { ManifestError, MissingParametersError, ToolError, UnrepresentableValueError } from '../../src/errors.js';
+import { ManifestError, MissingParametersError, type ToolError, UnrepresentableValueError } from '../../src/errors.js';
 import { MemoryStore } from '../helpers/memory-store.js';
 
 const manifest = (text: string) => parseManifest(text, 'm.yaml', {}, '/out');

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { AccessPolicy, type Principal } from './access.js';
-import { FaultInjector } from './faults.js';
+import type { FaultInjector } from './faults.js';
 import type { Kms } from './kms.js';
 import { OPERATIONS, THROTTLED_OPERATIONS, type OpContext } from './ops.js';
 import { parseAuthorization, verifySignature } from './sigv4.js';

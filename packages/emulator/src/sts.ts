@@ -8,7 +8,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { AccessPolicy, Principal } from './access.js';
 import { ROLE_ARN } from './seed.js';
-import { SsmError } from './ssm-error.js';
+import type { SsmError } from './ssm-error.js';
 import type { AccessRule, SeedRole } from './types.js';
 import { own } from './records.js';
 

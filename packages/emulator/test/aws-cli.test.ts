@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
+import { isolatedAwsEnv } from './aws-env.js';
 import { DEMO, REGION, baseSeed } from './helpers.js';
 
 const run = promisify(execFile);
@@ -24,17 +25,9 @@ afterAll(async () => {
   await emulator?.close();
 });
 
+/** The AWS CLI v1 reads its region from AWS_DEFAULT_REGION. */
 function env(secret = DEMO.secretAccessKey): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    AWS_ACCESS_KEY_ID: DEMO.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secret,
-    AWS_DEFAULT_REGION: REGION,
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
+  return isolatedAwsEnv({ AWS_SECRET_ACCESS_KEY: secret, AWS_DEFAULT_REGION: REGION });
 }
 
 async function aws(args: string[], secret?: string, endpoint = emulator.url): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -19,5 +19,5 @@ export async function signedHeaders(endpoint: string, o: SignOptions): Promise<R
     { method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {}, headers: { host: url.host, ...o.headers }, body: o.body },
     o.date ? { signingDate: o.date } : {},
   );
-  return req.headers as Record<string, string>;
+  return req.headers;
 }
