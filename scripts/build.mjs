@@ -1,6 +1,6 @@
 // `npm run build`: the npm package's dist/ (scripts/bundle.mjs, buildDist):
 //   ssm-materialize.bundle.cjs   the whole CLI in one CommonJS file
-//   ssm-materialize.cjs          the bin: runs the bundle with Node's compile cache on (src/launch.ts)
+//   ssm-materialize.cjs          the bin: runs the bundle through its code cache (src/launch.ts)
 //   ssm-materialize-emulator.cjs the emulator (packages/emulator), loaded by `ssm-materialize emulator` only
 //   THIRD_PARTY_LICENSES         every package inside the bundle with its licence text
 // A single file loads ~100 ms faster than the unbundled module graph
