@@ -74,14 +74,16 @@ function usable(dir: string, uid: number): boolean {
 
 /**
  * The cache file for a run of `bundle` with `argv`, in `dir`: one per
- * install (its path) and command, so that each is trained by the command
- * that uses it, and an upgrade overwrites its predecessor's files rather
- * than adding to them. Only a fixed word becomes part of the name.
+ * install (its path), Node and V8 flags (two Nodes running the same install
+ * would otherwise replace each other's cache at every run), and command, so
+ * that each is trained by the command that uses it; an upgrade of the tool
+ * overwrites its predecessor's files rather than adding to them. Only a
+ * word made of a fixed set of characters becomes part of the name.
  */
 export function codeCacheFile(dir: string, bundle: string, argv: readonly string[]): string {
   const first = argv[0] ?? '';
   const command = /^[a-z][a-z-]{0,31}$/.test(first) ? first : 'default';
-  return join(dir, `${fnv1a(bundle)}-${command}.v8cache`);
+  return join(dir, `${fnv1a(bundle)}-${process.version}-${cachedDataVersionTag().toString(16)}-${command}.v8cache`);
 }
 
 /** 32-bit FNV-1a of a string's UTF-16 code units, in hex: a short fixed-length name for a path. */
