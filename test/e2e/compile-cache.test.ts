@@ -14,6 +14,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 import { requireRoot } from '../reliability/harness.js';
+import { codeCacheFile } from '../../src/compile-cache.js';
 
 const NOBODY = 65534;
 const made: string[] = [];
@@ -148,6 +149,18 @@ describe('the code cache of the npm bin', () => {
     expect(after.stdout).toContain(': VALID (');
     expect(after.cacheLog[0]).toContain('no usable ');
     expect(runBin(home, {}, bin).cacheLog).toEqual([expect.stringContaining('using ')]);
+  });
+
+  it('a cache file is named by a command word only: any other first argument stays out of the name, and the file stays in the directory', () => {
+    const dir = '/cache/dir';
+    expect(codeCacheFile(dir, '/a/bundle.cjs', ['validate', '-m', 'x'])).toMatch(/^\/cache\/dir\/[0-9a-f]{8}-v[\d.]+-[0-9a-f]+-validate\.v8cache$/);
+    for (const first of ['../../etc/passwd', '--help', '-m', 'A/b', '', 'x'.repeat(40)]) {
+      const file = codeCacheFile(dir, '/a/bundle.cjs', first ? [first] : []);
+      expect(dirname(file)).toBe(dir);
+      expect(file.endsWith('-default.v8cache')).toBe(true);
+    }
+    // Two installs of the tool keep caches of their own.
+    expect(codeCacheFile(dir, '/a/bundle.cjs', ['write'])).not.toBe(codeCacheFile(dir, '/b/bundle.cjs', ['write']));
   });
 
   it('a run that fails writes no cache', () => {
