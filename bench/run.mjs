@@ -422,9 +422,9 @@ ${results.inProcess
 ## How to read this
 
 - Start-up (\`dist/ssm-materialize.cjs\`): one CommonJS bundle, whitespace-minified, with the AWS
-  SDK tree-shaken, run with Node's compile cache on in the user's private cache directory
-  (src/launch.ts, src/compile-cache.ts; the start-up table runs it warm, as every run after a
-  host's first is); each command
+  SDK tree-shaken, run through a V8 code cache that each command's first run trains, in the
+  user's private cache directory (src/launch.ts, src/compile-cache.ts; the start-up table's
+  medians are of warm runs, as every run after a host's first is); each command
   loads its own modules when it runs, so \`--version\` and \`validate\` load neither the SDK nor
   Node's network, crypto or child-process modules (test/e2e/bundle.test.ts checks that from inside
   the process); string-width, which only \`--help\` uses, loads on its first call. What is left

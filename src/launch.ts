@@ -1,30 +1,79 @@
 /**
  * The npm package's bin: runs the bundle beside it (ssm-materialize.bundle.cjs)
- * with Node's compile cache on, in the running user's private cache directory.
+ * through a V8 code cache kept in the running user's private cache directory.
  *
- * Why: Node reads and compiles the whole bundle before the first line of the
- * tool runs, and a deploy hook on every host of a fleet pays that at each
- * run. Node >= 22 keeps the compiled code between runs itself
- * (module.enableCompileCache), checked against the source and Node's version.
- * The directory is chosen by src/compile-cache.ts: never Node's shared
- * default under the temp dir; when no private one is usable, the bundle
- * compiles as it would without us. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ * Why: before a command's first line runs, Node reads and compiles the whole
+ * bundle, and each function the command calls is compiled again when first
+ * called; a deploy hook on every host of a fleet pays that at each run.
+ * Node's own compile cache (module.enableCompileCache) keeps only the first
+ * part: it makes its cache right after compiling the file, before anything
+ * runs. This bin makes its cache when a run ends, so it also holds every
+ * function that run compiled, and the next run of the same command compiles
+ * next to nothing (with and without, and Node's: BENCHMARKS.md, runtime section).
+ *
+ * One cache per command (the first argument), made by the first run of it
+ * that succeeds, in the directory src/compile-cache.ts chooses (none: the
+ * bundle compiles as it would without us). A cache is used only with the
+ * very bundle file, Node and V8 flags it was made with (its stamp, and V8's
+ * own check); anything else is made anew. NODE_DISABLE_COMPILE_CACHE=1 turns
+ * it off; NODE_DEBUG=ssm-materialize-cache says what it reads and writes.
+ * `--version` alone never loads the bundle (src/version-flag.ts).
  *
  * The bundle needs none of this: `node ssm-materialize.bundle.cjs` runs it
  * as plain CommonJS, and the release ships it that way.
  */
-import { enableCompileCache } from 'node:module';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { privateCompileCacheDir } from './compile-cache.js';
-import { NO_OPTIMIZING_COMPILER_FLAGS } from './heap-flags.js';
+import { debuglog } from 'node:util';
+import { cachedDataVersionTag, setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
+import { codeCacheFile, codeCacheStamp, privateCompileCacheDir, readCodeCache, writeCodeCache } from './compile-cache.js';
+import { NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_FLAG } from './heap-flags.js';
+import { versionOnly } from './version-flag.js';
 
 const BUNDLE = join(__dirname, 'ssm-materialize.bundle.cjs');
+const debug = debuglog('ssm-materialize-cache');
 
-// As early as can be (src/heap-flags.ts says why): before resolving and
-// loading the bundle, which makes Node's own path functions hot enough to optimize.
-for (const flag of NO_OPTIMIZING_COMPILER_FLAGS) setFlagsFromString(flag);
+const argv = process.argv.slice(2);
+const version = versionOnly(argv);
+if (version === undefined) runBundle(argv);
+else process.stdout.write(version);
 
-const cacheDir = privateCompileCacheDir(process.env);
-if (cacheDir) enableCompileCache(cacheDir);
-require(BUNDLE);
+function runBundle(args: string[]): void {
+  // V8 accepts a code cache only under the flags it was made with, and this
+  // one is made at exit: so every flag the tool sets on itself is set before
+  // compiling (src/bin.ts sets the same values again). Early, too, for what
+  // src/heap-flags.ts says.
+  for (const flag of [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS]) setFlagsFromString(flag);
+  const fd = openSync(BUNDLE, 'r');
+  const identity = fstatSync(fd, { bigint: true });
+  const source = readFileSync(fd, 'utf8');
+  closeSync(fd);
+
+  const dir = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : privateCompileCacheDir(process.env);
+  const file = dir && codeCacheFile(dir, BUNDLE, args);
+  const stamp = codeCacheStamp(identity);
+  const cached = file ? readCodeCache(file, stamp) : undefined;
+  // The wrapper Node puts around a CommonJS file, on the line before it.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, { filename: BUNDLE, lineOffset: -1, cachedData: cached });
+  if (file) {
+    if (cached && !script.cachedDataRejected) debug('using %s', file);
+    else {
+      debug('%s %s; making it when this run ends', cached ? 'V8 rejected' : 'no usable', file);
+      writeWhenDone(script, file, stamp);
+    }
+  }
+  const bundleModule = { exports: {} };
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run.call(bundleModule.exports, bundleModule.exports, createRequire(BUNDLE), bundleModule, BUNDLE, __dirname);
+}
+
+/** Caches what this run compiled, if it succeeded under the flags it compiled with (the emulator changes them). */
+function writeWhenDone(script: Script, file: string, stamp: string): void {
+  const tag = cachedDataVersionTag();
+  process.once('exit', (code) => {
+    if (code !== 0 || cachedDataVersionTag() !== tag) return;
+    debug(writeCodeCache(file, stamp, script.createCachedData()) ? 'wrote %s' : 'could not write %s', file);
+  });
+}

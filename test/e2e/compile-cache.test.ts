@@ -1,18 +1,20 @@
 /**
- * The npm bin keeps Node's compile cache only in a directory the running
- * user alone can write (src/compile-cache.ts). Seen from outside: what the
- * real bin, run by the real Node, creates on disk, and what Node itself
- * reports loading (NODE_DEBUG_NATIVE=COMPILE_CACHE prints each cache it reads).
+ * The npm bin keeps its V8 code cache only in a directory the running user
+ * alone can write (src/compile-cache.ts), and uses a cache only with the
+ * bundle file it was made for (src/launch.ts). Seen from outside: what the
+ * real bin, run by the real Node, creates on disk, and what it reports
+ * reading and writing (NODE_DEBUG=ssm-materialize-cache).
  * Runs as root, as a deploy hook does; another user's directories are made
  * with chown.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 import { requireRoot } from '../reliability/harness.js';
+import { codeCacheFile } from '../../src/compile-cache.js';
 
 const NOBODY = 65534;
 const made: string[] = [];
@@ -28,13 +30,21 @@ function trustedDir(): string {
   return d;
 }
 
-function runBin(home: string, extra: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, '--version'], {
+const MANIFEST = 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      A: /app/a\n';
+const cacheLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('SSM-MATERIALIZE-CACHE '));
+
+/** `validate` through the bin `cli` with HOME `home`: its output, and what it says of its cache. */
+function runBin(home: string, extra: Record<string, string> = {}, cli = CLI) {
+  const cwd = mkdtempSync(join(tmpdir(), 'ssm-mat-cc-cwd-'));
+  made.push(cwd);
+  writeFileSync(join(cwd, 'm.yaml'), MANIFEST);
+  const r = spawnSync(process.execPath, [cli, 'validate', '-m', 'm.yaml'], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, HOME: home, NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...extra },
+    cwd,
+    env: { PATH: process.env.PATH, HOME: home, NODE_DEBUG: 'ssm-materialize-cache', ...extra },
   });
   expect(r.status).toBe(0);
-  return { stdout: r.stdout, cacheLog: r.stderr.split('\n').filter((l) => l.startsWith('[compile cache]')) };
+  return { stdout: r.stdout, cacheLog: cacheLines(r.stderr) };
 }
 
 /** Every file under `dir`, relative. */
@@ -42,18 +52,21 @@ function filesUnder(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }) : [];
 }
 
-describe('the compile cache of the npm bin', () => {
-  it('lives in HOME/.cache/ssm-materialize, mode 0700, owned by the user; the next run loads what the first wrote', () => {
+describe('the code cache of the npm bin', () => {
+  it('lives in HOME/.cache/ssm-materialize, mode 0700, owned by the user, files 0600; the next run uses what the first wrote', () => {
     requireRoot();
     const home = trustedDir();
     runBin(home);
     const dir = join(home, '.cache', 'ssm-materialize');
     const st = statSync(dir);
     expect([st.uid, st.mode & 0o777]).toEqual([process.geteuid!(), 0o700]);
-    expect(filesUnder(dir).length).toBeGreaterThan(0);
+    const files = filesUnder(dir);
+    expect(files).toHaveLength(1);
+    const file = join(dir, files[0]!);
+    expect([statSync(file).uid, statSync(file).mode & 0o777]).toEqual([process.geteuid!(), 0o600]);
     const second = runBin(home);
-    expect(second.cacheLog.some((l) => l.includes(`reading cache from ${dir}/`))).toBe(true);
-    expect(second.cacheLog.some((l) => /was accepted/.test(l))).toBe(true);
+    expect(second.cacheLog).toEqual([expect.stringContaining(`using ${file}`)]);
+    expect(filesUnder(dir)).toEqual(files);
   });
 
   it('XDG_CACHE_HOME, when set, is used instead of HOME/.cache', () => {
@@ -107,9 +120,55 @@ describe('the compile cache of the npm bin', () => {
   });
 
   it('without HOME and XDG_CACHE_HOME there is no cache, and the bin runs all the same', () => {
-    const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+    const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8', env: { PATH: process.env.PATH, NODE_DEBUG: 'ssm-materialize-cache' } });
     expect(r.status).toBe(0);
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('[compile cache]'))).toEqual([]);
+    expect(cacheLines(r.stderr)).toEqual([]);
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const cwd = trustedDir();
+    writeFileSync(join(cwd, 'm.yaml'), MANIFEST);
+    const validate = spawnSync(process.execPath, [CLI, 'validate', '-m', 'm.yaml'], { encoding: 'utf8', cwd, env: { PATH: process.env.PATH, NODE_DEBUG: 'ssm-materialize-cache' } });
+    expect([validate.status, cacheLines(validate.stderr)]).toEqual([0, []]);
+  });
+
+  it('a changed bundle never runs an old cache, even at the same length (V8 itself checks only the length)', () => {
+    requireRoot();
+    const home = trustedDir();
+    // A copy of dist/ whose bundle can be changed.
+    const dist = trustedDir();
+    for (const f of readdirSync(dirname(CLI))) copyFileSync(join(dirname(CLI), f), join(dist, f));
+    const bin = join(dist, 'ssm-materialize.cjs');
+    const bundle = join(dist, 'ssm-materialize.bundle.cjs');
+    expect(runBin(home, {}, bin).stdout).toContain(': valid (');
+    expect(runBin(home, {}, bin).cacheLog).toEqual([expect.stringContaining('using ')]);
+    const source = readFileSync(bundle, 'utf8');
+    const changed = source.replace('valid (${', 'VALID (${');
+    expect(changed).not.toBe(source);
+    expect(changed.length).toBe(source.length);
+    writeFileSync(bundle, changed);
+    const after = runBin(home, {}, bin);
+    expect(after.stdout).toContain(': VALID (');
+    expect(after.cacheLog[0]).toContain('no usable ');
+    expect(runBin(home, {}, bin).cacheLog).toEqual([expect.stringContaining('using ')]);
+  });
+
+  it('a cache file is named by a command word only: any other first argument stays out of the name, and the file stays in the directory', () => {
+    const dir = '/cache/dir';
+    expect(codeCacheFile(dir, '/a/bundle.cjs', ['validate', '-m', 'x'])).toMatch(/^\/cache\/dir\/[0-9a-f]{8}-v[\d.]+-[0-9a-f]+-validate\.v8cache$/);
+    for (const first of ['../../etc/passwd', '--help', '-m', 'A/b', '', 'x'.repeat(40)]) {
+      const file = codeCacheFile(dir, '/a/bundle.cjs', first ? [first] : []);
+      expect(dirname(file)).toBe(dir);
+      expect(file.endsWith('-default.v8cache')).toBe(true);
+    }
+    // Two installs of the tool keep caches of their own.
+    expect(codeCacheFile(dir, '/a/bundle.cjs', ['write'])).not.toBe(codeCacheFile(dir, '/b/bundle.cjs', ['write']));
+  });
+
+  it('a run that fails writes no cache', () => {
+    requireRoot();
+    const home = trustedDir();
+    const cwd = trustedDir();
+    const r = spawnSync(process.execPath, [CLI, 'validate', '-m', 'missing.yaml'], { encoding: 'utf8', cwd, env: { PATH: process.env.PATH, HOME: home } });
+    expect(r.status).not.toBe(0);
+    expect(filesUnder(join(home, '.cache', 'ssm-materialize'))).toEqual([]);
   });
 });
