@@ -452,9 +452,10 @@ ${results.inProcess
 - \`--jitter\` for a fleet: \`ssm-materialize plan --fleet N\` prints the floor (N x calls / quota);
   a jitter about that long spreads the fleet's starts so the quota is rarely hit.
 `;
-// Sections other scripts or people write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own; the reliability suite's figures) are kept as they were.
+// Sections other scripts or people write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own; the reliability suite's figures;
+// the emulator package's listing bench) are kept as they were.
 const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-const kept = ['runtime', 'fleet-rollout', 'reliability'].map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0]).filter(Boolean);
+const kept = ['runtime', 'fleet-rollout', 'reliability', 'listing'].map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0]).filter(Boolean);
 writeFileSync(OUT, kept.length ? `${md.trimEnd()}\n\n${kept.join('\n\n')}\n` : md);
 say(`wrote ${OUT}`);
 console.log(targets.join('\n'));

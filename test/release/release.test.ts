@@ -368,7 +368,7 @@ describe.concurrent('the npm package', () => {
     files = info!.files.map((f) => f.path).sort();
   }, 120_000);
 
-  it('holds the bin, its bundle, the library and its types, templates, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
+  it('holds the bin, its bundle, the library and its types, templates, the docs, README, LICENSE and package.json, and nothing else (no tests, sources or maps)', () => {
     for (const f of DIST_FILES) expect(files).toContain(f);
     expect(files).toContain('README.md');
     expect(files).toContain('LICENSE');
@@ -376,7 +376,10 @@ describe.concurrent('the npm package', () => {
     const templates = readdirSync(join(ROOT, 'templates')).map((f) => `templates/${f}`);
     for (const t of templates) expect(files).toContain(t);
     // And the manifest's JSON Schema, which init's modeline names (the project-install test below reads it).
-    expect(files.filter((f) => ![...DIST_FILES, 'README.md', 'LICENSE', 'package.json', JSON_SCHEMA_FILE, ...templates].includes(f))).toEqual([]);
+    // And docs/, which error hints and init's starter name (docs/untrusted-keys.md, docs/formats.md, ...).
+    const docs = readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`);
+    for (const d of docs) expect(files).toContain(d);
+    expect(files.filter((f) => ![...DIST_FILES, 'README.md', 'LICENSE', 'package.json', JSON_SCHEMA_FILE, ...templates, ...docs].includes(f))).toEqual([]);
   });
 
   it('declares no runtime dependencies (the bin is one bundle), so it installs with no network', () => {
