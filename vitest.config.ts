@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/helpers/sequencer.js';
 
 /**
  * Most files share a worker's module graph (isolate: false) instead of
@@ -18,6 +19,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Spawned CLIs and emulators compete for 2 cores; keep parallelism modest.
     maxWorkers: 2,
+    // So that the two workers finish together (test/helpers/sequencer.ts).
+    sequence: { sequencer: LongestFirst },
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line;
     // the run on Node 22 (npm run test:node22) names a report of its own.
     reporters: ['default', ['json', { outputFile: process.env.SSM_MATERIALIZE_TEST_REPORT ?? '.tmp/test-results.json' }]],

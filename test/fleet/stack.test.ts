@@ -7,12 +7,13 @@
  * AWS::SSM::Association is not modelled by moto (accepted as a placeholder):
  * its properties are checked in template.test.ts against AWS's reference.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type Moto } from '../conformance/harness.js';
-import { runCommand } from '../helpers/spawn.js';
 import { runMain } from '../helpers/main.js';
 import { signedHeaders } from '../helpers/sign.js';
 import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
@@ -32,26 +33,71 @@ beforeAll(async () => {
   moto = await startMoto();
 });
 afterAll(async () => {
+  botoServer?.stop();
   await moto?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 /**
- * Calls through boto3 (installed with moto), several per python3 start:
- * CloudFormation and IAM speak the query protocol, which boto3 reads for us.
+ * Calls through boto3 (installed with moto): CloudFormation and IAM speak the
+ * query protocol, which boto3 reads for us. One python3 serves the whole file
+ * (importing boto3 costs about a second of CPU each start), a line of JSON
+ * calls in, a line of their results out, in the order sent.
  */
+const BOTO_SERVER = [
+  'import boto3, json, sys, traceback',
+  'for line in sys.stdin:',
+  '    out = []',
+  '    try:',
+  '        for service, method, params in json.loads(line):',
+  '            client = boto3.client(service, endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")',
+  '            out.append(getattr(client, method)(**params))',
+  '        reply = {"results": out}',
+  '    except Exception:',
+  '        reply = {"error": traceback.format_exc()}',
+  '    sys.stdout.write(json.dumps(reply, default=str) + "\\n")',
+  '    sys.stdout.flush()',
+].join('\n');
+
+interface BotoReply {
+  results?: any[];
+  error?: string;
+}
+
+interface BotoServer {
+  send(calls: string): Promise<BotoReply>;
+  stop(): void;
+}
+
+let botoServer: BotoServer | undefined;
+
+function startBoto(): BotoServer {
+  const child = spawn('python3', ['-c', BOTO_SERVER, moto.url], { env: isolatedAwsEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
+  const waiting: Array<(reply: BotoReply) => void> = [];
+  const exited = () => {
+    for (const resolve of waiting.splice(0)) resolve({ error: `python3 exited: ${stderr}` });
+  };
+  child.on('error', (err) => (stderr += String(err)));
+  child.on('close', exited);
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(JSON.parse(line) as BotoReply));
+  return {
+    send: (calls) =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve({ error: `python3 exited: ${stderr}` });
+        waiting.push(resolve);
+        child.stdin.write(`${calls}\n`);
+      }),
+    stop: () => child.stdin.end(),
+  };
+}
+
 async function boto(calls: Array<[service: string, method: string, params: Record<string, unknown>]>): Promise<any[]> {
-  const script = [
-    'import boto3, json, sys',
-    'out = []',
-    'for service, method, params in json.load(sys.stdin):',
-    `    client = boto3.client(service, endpoint_url=${JSON.stringify(moto.url)}, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")`,
-    '    out.append(getattr(client, method)(**params))',
-    'json.dump(out, sys.stdout, default=str)',
-  ].join('\n');
-  const r = await runCommand('python3', ['-c', script], { env: isolatedAwsEnv(), input: JSON.stringify(calls) });
-  if (r.code !== 0) throw new Error(`boto3 ${calls.map((c) => c[1]).join(', ')} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as any[];
+  botoServer ??= startBoto();
+  const reply = await botoServer.send(JSON.stringify(calls));
+  if (!reply.results) throw new Error(`boto3 ${calls.map((c) => c[1]).join(', ')} failed: ${reply.error}`);
+  return reply.results;
 }
 
 /**

@@ -106,8 +106,16 @@ async function startMotoPatiently(): Promise<Moto> {
   }
 }
 
+/** Bundled once for the tests that ask: the bundler's answer for one source tree does not change within the run. */
+let bundledOnce: Promise<{ name: string; version: string; license: string }[]> | undefined;
+
 /** The bundled packages as the bundler reports them, worked out here independently of scripts/licenses.mjs: name@version of each node_modules package with code in the bundle. */
-async function bundledFromMetafile(): Promise<{ name: string; version: string; license: string }[]> {
+function bundledFromMetafile(): Promise<{ name: string; version: string; license: string }[]> {
+  bundledOnce ??= bundleAndList();
+  return bundledOnce;
+}
+
+async function bundleAndList(): Promise<{ name: string; version: string; license: string }[]> {
   const { bundleCli } = (await import(join(ROOT, 'scripts', 'bundle.mjs'))) as { bundleCli: (out: string) => Promise<{ inputs: string[] }> };
   const { inputs } = await bundleCli(join(work, 'metafile-check.cjs'));
   const dirs = new Set(inputs.map((f) => /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((d): d is string => d !== undefined));
