@@ -46,7 +46,10 @@ export default defineConfig(
       parser: tseslint.parser,
       parserOptions: {
         // Scripts are JavaScript outside tsconfig.json: they get a default program (types inferred, no errors reported).
-        projectService: { allowDefaultProject: ['*.js', '*.ts', 'scripts/*.mjs', 'packages/emulator/scripts/*.mjs'], maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16 },
+        projectService: {
+          allowDefaultProject: ['*.js', '*.ts', 'scripts/*.mjs', 'packages/emulator/scripts/*.mjs'],
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -67,7 +70,14 @@ export default defineConfig(
     files: ['src/records.ts', 'packages/emulator/src/records.ts'],
     rules: { 'local/prototype-lookups': 'off' },
   },
-  { files: ['src/**/*.ts'], ignores: ['src/aws-sdk.ts', ...SDK_IMPORTERS], rules: restrictImports([...SDK_PACKAGES, SDK_GATE], 'Only the store adapter (src/ssm.ts) and region resolution (src/regions.ts) load the AWS SDK, through src/aws-sdk.ts.') },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/aws-sdk.ts', ...SDK_IMPORTERS],
+    rules: restrictImports(
+      [...SDK_PACKAGES, SDK_GATE],
+      'Only the store adapter (src/ssm.ts) and region resolution (src/regions.ts) load the AWS SDK, through src/aws-sdk.ts.',
+    ),
+  },
   { files: SDK_IMPORTERS, rules: restrictImports(SDK_PACKAGES, 'Import the AWS SDK through src/aws-sdk.ts only.') },
   {
     // The emulator signs as AWS does with smithy's signer, in one module, and depends on no SDK client.

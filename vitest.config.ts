@@ -31,7 +31,13 @@ export default defineConfig({
       // test/helpers/env-guard.ts fails a shared file that leaves process.env changed.
       {
         extends: true,
-        test: { name: 'shared', include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'], exclude: ISOLATED, isolate: false, setupFiles: ['test/helpers/env-guard.ts'] },
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          exclude: ISOLATED,
+          isolate: false,
+          setupFiles: ['test/helpers/env-guard.ts'],
+        },
       },
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
     ],

@@ -52,7 +52,16 @@ function childrenCpuSeconds() {
 async function loadAgent() {
   const outfile = join(root, '.tmp', `bench-agent-${process.pid}.mjs`);
   mkdirSync(dirname(outfile), { recursive: true });
-  await build({ entryPoints: [join(root, 'test', 'fleet', 'agent.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node22', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'test', 'fleet', 'agent.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const mod = await import(pathToFileURL(outfile).href);
   rmSync(outfile, { force: true });
   return mod;
@@ -64,7 +73,10 @@ try {
   const agent = await loadAgent();
   const names = benchNames(NAMES, '/bench/rollout');
   const seed = join(work, 'seed.json');
-  writeFileSync(seed, JSON.stringify({ roles: [{ arn: ROLE }], instance_role: ROLE, parameters: names.map((name, i) => ({ name, type: 'SecureString', value: benchValue(i) })) }));
+  writeFileSync(
+    seed,
+    JSON.stringify({ roles: [{ arn: ROLE }], instance_role: ROLE, parameters: names.map((name, i) => ({ name, type: 'SecureString', value: benchValue(i) })) }),
+  );
   const emu = await startEmulatorProcess(cli, seed, ['--tps', String(TPS)]);
   stops.push(emu.stop);
   const counters = async () => (await fetch(`${emu.url}/_emulator/counters`, { headers: { connection: 'close' } })).json();
@@ -73,10 +85,14 @@ try {
   const hosts = Array.from({ length: HOSTS }, (_, h) => {
     const hostRoot = join(work, `host${String(h).padStart(4, '0')}`);
     const bin = join(hostRoot, 'usr', 'local', 'bin');
-    for (const d of [bin, join(hostRoot, 'etc', 'app'), join(hostRoot, 'var', 'www', 'app'), join(hostRoot, 'root')]) mkdirSync(d, { recursive: true, mode: 0o755 });
+    for (const d of [bin, join(hostRoot, 'etc', 'app'), join(hostRoot, 'var', 'www', 'app'), join(hostRoot, 'root')])
+      mkdirSync(d, { recursive: true, mode: 0o755 });
     symlinkSync(cli, join(bin, 'ssm-materialize'));
     const manifest = join(hostRoot, 'etc', 'app', 'materialize.yaml');
-    writeFileSync(manifest, `version: 1\noutputs:\n  - path: ${join(hostRoot, 'var', 'www', 'app', 'app.env')}\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`);
+    writeFileSync(
+      manifest,
+      `version: 1\noutputs:\n  - path: ${join(hostRoot, 'var', 'www', 'app', 'app.env')}\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
+    );
     const env = {
       PATH: [bin, dirname(process.execPath), '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':'),
       HOME: join(hostRoot, 'root'),
@@ -92,18 +108,29 @@ try {
   });
 
   // One template (host 0's paths), its documents rewritten per host: what differs is the host's root.
-  const fleet = spawnSync(process.execPath, [cli, 'fleet', '-m', hosts[0].manifest, '--target', 'tag:App=bench', '--hosts', String(HOSTS), '--state-dir', join(hosts[0].root, 'var', 'lib', 'fleet')], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  const fleet = spawnSync(
+    process.execPath,
+    [cli, 'fleet', '-m', hosts[0].manifest, '--target', 'tag:App=bench', '--hosts', String(HOSTS), '--state-dir', join(hosts[0].root, 'var', 'lib', 'fleet')],
+    { encoding: 'utf8', env: { PATH: process.env.PATH } },
+  );
   if (fleet.status !== 0) throw new Error(`fleet failed: ${fleet.stderr}`);
   const { write, template } = agent.documentsOf(fleet.stdout);
   const step = agent.refreshStepOf(template);
   const targets = hosts.map((h) => ({ doc: JSON.parse(JSON.stringify(write).split(hosts[0].root).join(h.root)), env: h.env }));
 
   // The prediction: `plan --hosts N` on a host (its run also measures the calls per host).
-  const plan = spawnSync(process.execPath, [cli, 'plan', '-m', hosts[0].manifest, '--hosts', String(HOSTS), '--quota', String(TPS), '--log-format', 'json'], { encoding: 'utf8', env: hosts[0].env });
+  const plan = spawnSync(process.execPath, [cli, 'plan', '-m', hosts[0].manifest, '--hosts', String(HOSTS), '--quota', String(TPS), '--log-format', 'json'], {
+    encoding: 'utf8',
+    env: hosts[0].env,
+  });
   if (plan.status !== 0) throw new Error(`plan failed: ${plan.stderr}`);
-  const events = (plan.stdout + plan.stderr).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const events = (plan.stdout + plan.stderr)
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
   const rollout = events.find((e) => e.event === 'rollout');
-  if (rollout.max_concurrency !== step.maxConcurrency) throw new Error(`plan says MaxConcurrency ${rollout.max_concurrency}, the template ${step.maxConcurrency}`);
+  if (rollout.max_concurrency !== step.maxConcurrency)
+    throw new Error(`plan says MaxConcurrency ${rollout.max_concurrency}, the template ${step.maxConcurrency}`);
   say(`plan: ${rollout.calls_per_host} calls/host, MaxConcurrency ${rollout.max_concurrency}, ${rollout.waves} waves, ${rollout.wall_seconds} s`);
   await sleep(1100);
 
@@ -172,7 +199,9 @@ try {
 
 Written by \`bench/fleet-rollout.mjs\` (not by \`bench/run.mjs\`, which keeps this section). Command:
 \`npm run build && ${COMMAND}\`. Run ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'unknown'} x ${cores}, Node ${process.version},
-load average before the runs ${loadavg().map((x) => x.toFixed(2)).join(' ')}.
+load average before the runs ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}.
 
 ${HOSTS} hosts (processes: the SSM agent stand-in of \`test/fleet/agent.ts\` runs the write document's
 shell script with \`sh\`, which takes the host's lock and runs \`ssm-materialize write\` with the

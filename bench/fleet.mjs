@@ -28,7 +28,11 @@ export function writeHostDirs(root, hosts, names) {
 function runOne(cli, dir, env, extraArgs) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [cli, 'write', '-m', 'm.yaml', '--log-format', 'json', ...extraArgs], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'write', '-m', 'm.yaml', '--log-format', 'json', ...extraArgs], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -40,7 +44,14 @@ function runOne(cli, dir, env, extraArgs) {
         .map((l) => JSON.parse(l));
       const at = (name) => Date.parse(events.find((e) => e.event === name)?.time ?? '');
       const done = events.find((e) => e.event === 'done');
-      resolve({ code, ms: performance.now() - started, throttled: done?.throttled ?? 0, fetchStart: at('fetch_start'), fetched: at('fetched'), stderr: err.slice(-2000) });
+      resolve({
+        code,
+        ms: performance.now() - started,
+        throttled: done?.throttled ?? 0,
+        fetchStart: at('fetch_start'),
+        fetched: at('fetched'),
+        stderr: err.slice(-2000),
+      });
     });
   });
 }

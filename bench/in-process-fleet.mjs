@@ -16,7 +16,16 @@ export async function loadSsmStore(root) {
   mkdirSync(join(root, '.tmp'), { recursive: true });
   const dir = mkdtempSync(join(root, '.tmp', 'bench-store-'));
   const outfile = join(dir, 'ssm.mjs');
-  await build({ entryPoints: [join(root, 'src', 'ssm.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node22', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'src', 'ssm.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const mod = await import(pathToFileURL(outfile).href);
   rmSync(dir, { recursive: true, force: true });
   return mod.SsmStore;
@@ -64,5 +73,9 @@ export async function sdkAdaptiveFleet({ hosts, names, endpoint, maxAttempts = 1
     }),
   );
   const rejected = outcomes.filter((o) => o.status === 'rejected');
-  return { ms: performance.now() - started, failed: rejected.length, firstFailure: rejected[0] ? `${rejected[0].reason?.name}: ${rejected[0].reason?.message}` : undefined };
+  return {
+    ms: performance.now() - started,
+    failed: rejected.length,
+    firstFailure: rejected[0] ? `${rejected[0].reason?.name}: ${rejected[0].reason?.message}` : undefined,
+  };
 }

@@ -26,7 +26,11 @@ export async function startRateLimitProxy({ target, tps, burst = tps }) {
       counters.throttled++;
       req.resume();
       const body = JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' });
-      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `throttled-${counters.throttled}`, 'content-length': Buffer.byteLength(body) });
+      res.writeHead(400, {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-requestid': `throttled-${counters.throttled}`,
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
       return;
     }

@@ -89,7 +89,10 @@ function seedFile(name, names) {
 
 function manifest(dir, names) {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(join(dir, 'm.yaml'), `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'm.yaml'),
+    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
+  );
   return dir;
 }
 
@@ -112,7 +115,12 @@ function interleaved(tools, rounds, between = () => {}) {
       samples[label].push(measure(t.command, t.env, t.cwd));
     }
   }
-  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, { ms: median(xs.map((x) => x.ms)), rss: median(xs.map((x) => x.rss)), cpuMs: median(xs.map((x) => x.cpuMs)), runs: xs.length, last: xs.at(-1) }]));
+  return Object.fromEntries(
+    Object.entries(samples).map(([k, xs]) => [
+      k,
+      { ms: median(xs.map((x) => x.ms)), rss: median(xs.map((x) => x.rss)), cpuMs: median(xs.map((x) => x.cpuMs)), runs: xs.length, last: xs.at(-1) },
+    ]),
+  );
 }
 
 const awsBatches = (names) => {
@@ -124,7 +132,8 @@ const peerBatched = (names) =>
   `umask 077; : > peer.env; ${awsBatches(names)
     .map((b) => `aws ssm get-parameters --with-decryption --names ${b.join(' ')} --output json | jq -r '.Parameters[] | "\\(.Name)=\\(.Value)"' >> peer.env`)
     .join('; ')}`;
-const peerPerName = (names) => `umask 077; : > peer.env; for n in ${names.join(' ')}; do aws ssm get-parameter --with-decryption --name "$n" --query Parameter.Value --output text >> peer.env; done`;
+const peerPerName = (names) =>
+  `umask 077; : > peer.env; for n in ${names.join(' ')}; do aws ssm get-parameter --with-decryption --name "$n" --query Parameter.Value --output text >> peer.env; done`;
 
 const machine = {
   cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
@@ -169,12 +178,23 @@ try {
     for (let i = 0; i < HEAVY_RUNS; i++) {
       await sleep(1100); // a full bucket for each run
       const m = measure(`node ${cli} write -m m.yaml --log-format json 2>/dev/null`, env, dir);
-      const done = m.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((e) => e.event === 'done');
+      const done = m.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((e) => e.event === 'done');
       const failed = checkHostFiles([dir], names);
       rmSync(join(dir, 'out.env'), { force: true });
       runs.push({ ms: m.ms, rss: m.rss, throttled: done?.throttled ?? NaN, failed });
     }
-    results.big = { ms: median(runs.map((r) => r.ms)), rss: Math.max(...runs.map((r) => r.rss)), throttled: median(runs.map((r) => r.throttled)), failed: runs.reduce((a, r) => a + r.failed, 0), runs: runs.length, floor: 100 / TPS };
+    results.big = {
+      ms: median(runs.map((r) => r.ms)),
+      rss: Math.max(...runs.map((r) => r.rss)),
+      throttled: median(runs.map((r) => r.throttled)),
+      failed: runs.reduce((a, r) => a + r.failed, 0),
+      runs: runs.length,
+      floor: 100 / TPS,
+    };
     emu.stop();
   }
 
@@ -222,7 +242,11 @@ try {
         await sleep(100);
       }
     }
-    const ssm = new SSMClient({ endpoint: motoUrl, region: 'us-east-1', credentials: { accessKeyId: CREDS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDS.AWS_SECRET_ACCESS_KEY } });
+    const ssm = new SSMClient({
+      endpoint: motoUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: CREDS.AWS_ACCESS_KEY_ID, secretAccessKey: CREDS.AWS_SECRET_ACCESS_KEY },
+    });
     for (const [i, name] of fleetNames.entries()) await ssm.send(new PutParameterCommand({ Name: name, Value: benchValue(i), Type: 'SecureString' }));
     ssm.destroy();
     const proxy = await startRateLimitProxy({ target: motoUrl, tps: TPS });
@@ -255,8 +279,18 @@ try {
         const r = await runFleet({ cli, dirs, env: baseEnv(store.url), extraArgs: ['--timeout', String(HOST_TIMEOUT_S)] });
         const after = await store.counters();
         const wrongFiles = r.failed ? hosts : checkHostFiles(dirs, fleetNames);
-        runs.push({ s: r.ms / 1000, window: r.fetchWindowMs / 1000, failed: r.failed, wrongFiles, throttled: after.throttled - before.throttled, calls: after.requests - before.requests, firstFailure: r.firstFailure });
-        say(`  run ${i + 1}: ${f1(r.ms / 1000)} s, fetch window ${f1(r.fetchWindowMs / 1000)} s, ${r.failed} failed, ${after.throttled - before.throttled} throttled${r.firstFailure ? `\n${r.firstFailure}` : ''}`);
+        runs.push({
+          s: r.ms / 1000,
+          window: r.fetchWindowMs / 1000,
+          failed: r.failed,
+          wrongFiles,
+          throttled: after.throttled - before.throttled,
+          calls: after.requests - before.requests,
+          firstFailure: r.firstFailure,
+        });
+        say(
+          `  run ${i + 1}: ${f1(r.ms / 1000)} s, fetch window ${f1(r.fetchWindowMs / 1000)} s, ${r.failed} failed, ${after.throttled - before.throttled} throttled${r.firstFailure ? `\n${r.firstFailure}` : ''}`,
+        );
       }
       results.fleets.push({ kind, hosts, floor: (hosts * 10) / TPS, runs });
       say(`in-process fleet ${hosts} x 100 on ${kind}: ours and the SDK's adaptive mode, interleaved`);
@@ -265,7 +299,10 @@ try {
         for (const who of ['ours', 'sdk']) {
           await store.refill();
           const before = await store.counters();
-          const r = who === 'ours' ? await inProcessFleet(SsmStore, { hosts, names: fleetNames, endpoint: store.url }) : await sdkAdaptiveFleet({ hosts, names: fleetNames, endpoint: store.url });
+          const r =
+            who === 'ours'
+              ? await inProcessFleet(SsmStore, { hosts, names: fleetNames, endpoint: store.url })
+              : await sdkAdaptiveFleet({ hosts, names: fleetNames, endpoint: store.url });
           const after = await store.counters();
           inProcess[who].push({ s: r.ms / 1000, failed: r.failed, throttled: after.throttled - before.throttled });
         }
@@ -304,17 +341,25 @@ const targets = [
     const limit = fl.hosts >= 50 ? 1.3 : 1.4;
     const ratio = median(fl.runs.map((r) => r.s)) / fl.floor;
     const allOk = fl.runs.every((r) => r.failed === 0 && r.wrongFiles === 0);
-    return [`fleet ${fl.hosts} x 100 on ${fl.kind} / floor (${fl.floor} s), every process succeeds`, `<= ${limit}x, ${fl.runs.length} runs all ok`, ratio, limit, allOk];
+    return [
+      `fleet ${fl.hosts} x 100 on ${fl.kind} / floor (${fl.floor} s), every process succeeds`,
+      `<= ${limit}x, ${fl.runs.length} runs all ok`,
+      ratio,
+      limit,
+      allOk,
+    ];
   }),
-].map(([what, target, value, limit, extraOk = true, kind = 'max']) => `| ${what} | ${target} | ${f2(value)}${what.includes('RSS') ? ' MiB' : 'x'} | ${verdict((kind === 'max' ? value <= limit : value >= limit) && extraOk)} |`);
+].map(
+  ([what, target, value, limit, extraOk = true, kind = 'max']) =>
+    `| ${what} | ${target} | ${f2(value)}${what.includes('RSS') ? ' MiB' : 'x'} | ${verdict((kind === 'max' ? value <= limit : value >= limit) && extraOk)} |`,
+);
 
 const row = (label, r) => `| ${label} | ${r.ms.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${f1(mib(r.rss))} |`;
 // Why a process fleet's wall time exceeds its fetch window on this machine: every host's start-up
 // competes for the same cores before the last host can make its first call.
 const cores = cpus().length;
 const startupRows = results.fleets.map(
-  (fl) =>
-    `| ${fl.kind} | ${fl.hosts} x 100 | ${f1(median(fl.runs.map((r) => r.s - r.window)))} | ${f1((fl.hosts * s.write.cpuMs) / 1000 / cores)} |`,
+  (fl) => `| ${fl.kind} | ${fl.hosts} x 100 | ${f1(median(fl.runs.map((r) => r.s - r.window)))} | ${f1((fl.hosts * s.write.cpuMs) / 1000 / cores)} |`,
 );
 const fleetRows = results.fleets.flatMap((fl) =>
   fl.runs.map(
@@ -455,7 +500,9 @@ ${results.inProcess
 // Sections other scripts or people write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own; the reliability suite's figures;
 // the emulator package's listing bench) are kept as they were.
 const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-const kept = ['runtime', 'fleet-rollout', 'reliability', 'listing'].map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0]).filter(Boolean);
+const kept = ['runtime', 'fleet-rollout', 'reliability', 'listing']
+  .map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0])
+  .filter(Boolean);
 writeFileSync(OUT, kept.length ? `${md.trimEnd()}\n\n${kept.join('\n\n')}\n` : md);
 say(`wrote ${OUT}`);
 console.log(targets.join('\n'));

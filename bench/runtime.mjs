@@ -48,7 +48,10 @@ say('building this release (executables) into a scratch directory');
 const release = join(work, 'release');
 const built = spawnSync(NODE, [join(root, 'scripts', 'release.mjs'), '--out', release], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
 if (built.status !== 0) throw new Error(`release failed: ${built.stderr}`);
-const asBuilt = { after: join(release, `ssm-materialize-${version}-linux-x64`), before: join(BEFORE, 'rel', `ssm-materialize-${JSON.parse(readFileSync(join(BEFORE, 'package.json'), 'utf8')).version}-linux-x64`) };
+const asBuilt = {
+  after: join(release, `ssm-materialize-${version}-linux-x64`),
+  before: join(BEFORE, 'rel', `ssm-materialize-${JSON.parse(readFileSync(join(BEFORE, 'package.json'), 'utf8')).version}-linux-x64`),
+};
 for (const f of Object.values(asBuilt)) if (!existsSync(f)) throw new Error(`missing ${f}`);
 // Each executable is measured as a host has it: put in place by `install` (README's install
 // block), not as the build left it. Part of a process's peak RSS is its executable's pages,
@@ -73,7 +76,10 @@ const nodeWrittenAtOnce = join(work, 'node-written-at-once');
 writeFileSync(nodeWrittenAtOnce, readFileSync(NODE), { mode: 0o755 });
 // This build with V8's optimizing compilers left on (src/heap-flags.ts): the flags it sets are dropped.
 const keepOptimizing = join(work, 'keep-optimizing.cjs');
-writeFileSync(keepOptimizing, "const v8 = require('node:v8'); const set = v8.setFlagsFromString; v8.setFlagsFromString = (f) => (/^--no-(maglev|turbofan)$/.test(f) ? undefined : set(f));\n");
+writeFileSync(
+  keepOptimizing,
+  "const v8 = require('node:v8'); const set = v8.setFlagsFromString; v8.setFlagsFromString = (f) => (/^--no-(maglev|turbofan)$/.test(f) ? undefined : set(f));\n",
+);
 // This build's bundle run as 0.2.0's bin ran it: Node's compile cache (module.enableCompileCache,
 // which caches the top level only) in a private directory, instead of src/launch.ts's trained cache.
 const nodeCompileCache = join(afterDist, 'node-compile-cache.cjs');
@@ -108,13 +114,23 @@ const envFor = (endpoint, extra = {}) => ({
 
 function seed(names) {
   const file = join(work, `seed-${names.length}.json`);
-  writeFileSync(file, JSON.stringify({ region: 'us-east-1', credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }], parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })) }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      region: 'us-east-1',
+      credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }],
+      parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })),
+    }),
+  );
   return file;
 }
 function manifestDir(name, names) {
   const dir = join(work, name);
   mkdirSync(dir, { mode: 0o700 });
-  writeFileSync(join(dir, 'm.yaml'), `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`);
+  writeFileSync(
+    join(dir, 'm.yaml'),
+    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
+  );
   return dir;
 }
 
@@ -135,12 +151,29 @@ function interleaved(tools, rounds) {
   return Object.fromEntries(
     Object.entries(samples).map(([k, xs]) => {
       const cpu = xs.map((x) => x.cpuMs);
-      return [k, { ms: median(xs.map((x) => x.ms)), cpuMs: median(cpu), cpuQ1: quartile(cpu, 0.25), cpuQ3: quartile(cpu, 0.75), rss: median(xs.map((x) => x.rss)), maxRss: Math.max(...xs.map((x) => x.rss)), cpuSamples: cpu }];
+      return [
+        k,
+        {
+          ms: median(xs.map((x) => x.ms)),
+          cpuMs: median(cpu),
+          cpuQ1: quartile(cpu, 0.25),
+          cpuQ3: quartile(cpu, 0.75),
+          rss: median(xs.map((x) => x.rss)),
+          maxRss: Math.max(...xs.map((x) => x.rss)),
+          cpuSamples: cpu,
+        },
+      ];
     }),
   );
 }
 
-const machine = { cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`, memory: `${Math.round(totalmem() / 2 ** 30)} GiB`, loadBefore: loadavg().map((n) => n.toFixed(2)).join(' ') };
+const machine = {
+  cpu: `${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}`,
+  memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+  loadBefore: loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' '),
+};
 const results = {};
 const stops = [];
 try {
@@ -161,17 +194,28 @@ try {
     'before: Node 20 executable': { exe: before.exe, env },
     'after: Node 24 executable (SEA code cache)': { exe: after.exe, env },
   };
-  const commands = { '--version': ['--version'], validate: ['validate', '-m', 'm.yaml'], 'write (cold process, 10 names)': ['write', '-m', 'm.yaml', '--quiet'] };
+  const commands = {
+    '--version': ['--version'],
+    validate: ['validate', '-m', 'm.yaml'],
+    'write (cold process, 10 names)': ['write', '-m', 'm.yaml', '--quiet'],
+  };
   // Warm each cache once per command (the trained one is per command), as every run after a host's first finds it.
-  for (const v of Object.values(variants)) if (v.bin) for (const args of Object.values(commands)) measure([v.node, ...(v.preload ? ['-r', v.preload] : []), v.bin, ...args], v.env, dir);
+  for (const v of Object.values(variants))
+    if (v.bin) for (const args of Object.values(commands)) measure([v.node, ...(v.preload ? ['-r', v.preload] : []), v.bin, ...args], v.env, dir);
   const tools = {
     'node -e 0 (Node 20)': { argv: [BEFORE_NODE, '-e', '0'], env, cwd: dir },
     'node -e 0 (Node 24)': { argv: [NODE, '-e', '0'], env, cwd: dir },
     'node -e 0 (Node 22)': { argv: [NODE22, '-e', '0'], env, cwd: dir },
     'node -e 0 (Node 24, the binary written in one call)': { argv: [nodeWrittenAtOnce, '-e', '0'], env, cwd: dir },
-    'aws ssm get-parameters (one call, 10 names)': { argv: ['aws', 'ssm', 'get-parameters', '--with-decryption', '--names', ...names, '--output', 'json'], env, cwd: dir },
+    'aws ssm get-parameters (one call, 10 names)': {
+      argv: ['aws', 'ssm', 'get-parameters', '--with-decryption', '--names', ...names, '--output', 'json'],
+      env,
+      cwd: dir,
+    },
   };
-  for (const [label, v] of Object.entries(variants)) for (const [c, args] of Object.entries(commands)) tools[`${label} | ${c}`] = { argv: v.exe ? [v.exe, ...args] : [v.node, ...(v.preload ? ['-r', v.preload] : []), v.bin, ...args], env: v.env, cwd: dir };
+  for (const [label, v] of Object.entries(variants))
+    for (const [c, args] of Object.entries(commands))
+      tools[`${label} | ${c}`] = { argv: v.exe ? [v.exe, ...args] : [v.node, ...(v.preload ? ['-r', v.preload] : []), v.bin, ...args], env: v.env, cwd: dir };
   say(`start-up: ${Object.keys(tools).length} commands x ${RUNS} rounds`);
   results.startup = interleaved(tools, RUNS);
   emu.stop();
@@ -187,7 +231,11 @@ try {
     {
       'before: Node 20 bin': { argv: [BEFORE_NODE, before.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
       'after: Node 24 bin': { argv: [NODE, after.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
-      'after: Node 24 bin, optimizing compilers on': { argv: [NODE, '-r', keepOptimizing, after.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
+      'after: Node 24 bin, optimizing compilers on': {
+        argv: [NODE, '-r', keepOptimizing, after.bin, 'write', '-m', 'm.yaml', '--quiet'],
+        env: bigEnv,
+        cwd: bigDir,
+      },
       'after: Node 22 bin': { argv: [NODE22, after.bin, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
       'before: Node 20 executable': { argv: [before.exe, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
       'after: Node 24 executable': { argv: [after.exe, 'write', '-m', 'm.yaml', '--quiet'], env: bigEnv, cwd: bigDir },
@@ -207,16 +255,22 @@ const s = results.startup;
 const f0 = (n) => n.toFixed(0);
 const f2 = (n) => n.toFixed(2);
 const mib = (kib) => (kib / 1024).toFixed(1);
-const row = (label) => `| ${label.replace(' | ', ' | `')}${label.includes(' | ') ? '`' : ''} | ${f0(s[label].ms)} | ${f0(s[label].cpuMs)} | ${f0(s[label].cpuQ1)}-${f0(s[label].cpuQ3)} | ${mib(s[label].rss)} |`;
+const row = (label) =>
+  `| ${label.replace(' | ', ' | `')}${label.includes(' | ') ? '`' : ''} | ${f0(s[label].ms)} | ${f0(s[label].cpuMs)} | ${f0(s[label].cpuQ1)}-${f0(s[label].cpuQ3)} | ${mib(s[label].rss)} |`;
 // Each ratio twice: wall time (what the issue's targets name) and CPU time (user + system), which a
 // busy machine disturbs far less: there most of a short command's wall time is waiting for a core.
 // Also the median of the per-round CPU ratios: each round runs both within seconds of each other.
 const ratio = (a, b) => ({ wall: s[a].ms / s[b].ms, cpu: s[a].cpuMs / s[b].cpuMs, paired: median(s[a].cpuSamples.map((x, i) => x / s[b].cpuSamples[i])) });
 const verdict = (ok) => (ok ? 'met' : '**not met**');
-const targetRow = (what, wanted, limit, r) => `| ${what} | ${wanted} | ${f2(r.wall)}x | ${verdict(r.wall <= limit)} | ${f2(r.cpu)}x | ${verdict(r.cpu <= limit)} | ${f2(r.paired)}x |`;
+const targetRow = (what, wanted, limit, r) =>
+  `| ${what} | ${wanted} | ${f2(r.wall)}x | ${verdict(r.wall <= limit)} | ${f2(r.cpu)}x | ${verdict(r.cpu <= limit)} | ${f2(r.paired)}x |`;
 const AWS = 'aws ssm get-parameters (one call, 10 names)';
 const targets = [];
-for (const [label, node] of [['after: Node 24 bin (trained code cache, warm)', 24], ['after: Node 22 bin (trained code cache, warm)', 22], ['after: Node 24 executable (SEA code cache)', 24]]) {
+for (const [label, node] of [
+  ['after: Node 24 bin (trained code cache, warm)', 24],
+  ['after: Node 22 bin (trained code cache, warm)', 22],
+  ['after: Node 24 executable (SEA code cache)', 24],
+]) {
   targets.push(targetRow(`${label}: cold 10-name \`write\` / one AWS CLI call`, '<= 0.30x', 0.3, ratio(`${label} | write (cold process, 10 names)`, AWS)));
   const old = label.includes('executable') ? 'before: Node 20 executable' : 'before: Node 20 bin (trained V8 code cache)';
   for (const c of ['--version', 'validate']) {
@@ -278,7 +332,9 @@ Peak RSS of a 1,000-name \`write\` in one process (emulator without a quota; ${R
 
 | build | peak RSS MiB (max) | wall ms (median) |
 |---|---|---|
-${Object.entries(results.rss).map(([k, v]) => `| ${k} | ${mib(v.maxRss)} | ${f0(v.ms)} |`).join('\n')}
+${Object.entries(results.rss)
+  .map(([k, v]) => `| ${k} | ${mib(v.maxRss)} | ${f0(v.ms)} |`)
+  .join('\n')}
 <!-- runtime:end -->`;
 
 const current = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '# Benchmarks\n';

@@ -44,7 +44,10 @@ function isArrayLike(checker: ts.TypeChecker, type: ts.Type): boolean {
 function declaredNullPrototype(checker: ts.TypeChecker, expr: ts.Node): boolean {
   const symbol = checker.getSymbolAtLocation(ts.isPropertyAccessExpression(expr) ? expr.name : expr);
   const decls = symbol?.declarations ?? [];
-  return decls.length > 0 && decls.every((d) => (ts.isVariableDeclaration(d) || ts.isPropertyDeclaration(d) || ts.isPropertyAssignment(d)) && createsNullPrototype(d.initializer));
+  return (
+    decls.length > 0 &&
+    decls.every((d) => (ts.isVariableDeclaration(d) || ts.isPropertyDeclaration(d) || ts.isPropertyAssignment(d)) && createsNullPrototype(d.initializer))
+  );
 }
 
 const createRule = ESLintUtils.RuleCreator((name) => `eslint-rules/${name}.ts`);
@@ -55,7 +58,8 @@ export const prototypeLookups = createRule({
     type: 'problem',
     docs: { description: 'A computed string key reads only records without a prototype (or through own(), or a Map)' },
     messages: {
-      lookup: 'Lookup by a computed key on an object with a prototype: read it through own() (src/records.ts), build the record with nullRecord(), or use a Map.',
+      lookup:
+        'Lookup by a computed key on an object with a prototype: read it through own() (src/records.ts), build the record with nullRecord(), or use a Map.',
       in: '`in` walks the prototype chain: use Object.hasOwn(), own() (src/records.ts), or a Map.',
     },
     schema: [],

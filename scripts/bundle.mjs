@@ -65,7 +65,11 @@ const sdkPrebundle = (inputs) => ({
 /** The source files whose code is in the output (esbuild's metafile), as absolute paths. */
 function bundledInputs(metafile) {
   return Object.values(metafile.outputs)
-    .flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([path]) => path))
+    .flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([path]) => path),
+    )
     .filter((path) => !path.includes(':'))
     .map((path) => join(root, path));
 }
@@ -137,7 +141,9 @@ export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE } = {}) 
     // import.meta. Inside the standalone executable there is no script file:
     // the executable itself stands in for it.
     define: { 'import.meta.url': '__smImportMetaUrl' },
-    banner: { js: "const __smImportMetaUrl = require('node:url').pathToFileURL(typeof __filename === 'string' && __filename ? __filename : process.execPath).href;" },
+    banner: {
+      js: "const __smImportMetaUrl = require('node:url').pathToFileURL(typeof __filename === 'string' && __filename ? __filename : process.execPath).href;",
+    },
   });
   return { inputs: [...new Set([...inputs, ...bundledInputs(result.metafile)])].sort(), metafile: result.metafile };
 }

@@ -15,7 +15,15 @@ async function loadReference() {
   const dir = join(root, 'node_modules', '.cache', 'ssm-materialize-cli-reference');
   const file = join(dir, `reference-${process.pid}.mjs`);
   mkdirSync(dir, { recursive: true });
-  await build({ entryPoints: [join(root, 'scripts', 'cli-reference.ts')], outfile: file, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'scripts', 'cli-reference.ts')],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   try {
     return await import(pathToFileURL(file).href);
   } finally {

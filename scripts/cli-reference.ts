@@ -78,7 +78,8 @@ function valuedSpellings(): Map<string, string[]> {
   for (const c of COMMANDS) {
     for (const f of commandFlags(c)) {
       for (const s of f.spellings) {
-        if (valued.has(s) && valued.get(s) !== takesValue(f.spec)) throw new Error(`${s} takes a value in one command and not in another: the completions need a table per command`);
+        if (valued.has(s) && valued.get(s) !== takesValue(f.spec))
+          throw new Error(`${s} takes a value in one command and not in another: the completions need a table per command`);
         if (valued.has(s)) continue;
         valued.set(s, takesValue(f.spec));
         if (takesValue(f.spec)) groups.set(choicesOf(f.spec).join(' '), [...(groups.get(choicesOf(f.spec).join(' ')) ?? []), s]);
@@ -91,7 +92,10 @@ function valuedSpellings(): Map<string, string[]> {
 export function bashCompletion(): string {
   const fn = '_ssm_materialize';
   const flagCases = COMMANDS.map((c) => `    ${c.name}) flags=${bashWords(commandFlags(c).flatMap((f) => f.spellings))} ;;`);
-  const valueCases = [...valuedSpellings()].map(([choices, spellings]) => `    ${spellings.join('|')}) ${choices ? `COMPREPLY=($(compgen -W ${bashWords(choices.split(' '))} -- "$cur"))` : 'COMPREPLY=()'}; return 0 ;;`);
+  const valueCases = [...valuedSpellings()].map(
+    ([choices, spellings]) =>
+      `    ${spellings.join('|')}) ${choices ? `COMPREPLY=($(compgen -W ${bashWords(choices.split(' '))} -- "$cur"))` : 'COMPREPLY=()'}; return 0 ;;`,
+  );
   return `# bash completion for ${PROGRAM} ${VERSION}; generated from its command definitions (scripts/cli-reference.ts).
 # Install: copy to ~/.local/share/bash-completion/completions/${PROGRAM} (or source it from ~/.bashrc).
 ${fn}() {
@@ -135,8 +139,16 @@ function zshSpecs(flags: Flag[]): string[] {
     const exclusive = spellings.length > 1 ? `(${spellings.join(' ')})` : '';
     const repeat = spec.array ? '*' : '';
     const choices = choicesOf(spec);
-    const action = !takesValue(spec) ? '' : choices.length ? `:${zshColon(name)}:(${choices.join(' ')})` : spec.type === 'number' ? `:${zshColon(name)}: ` : `:${zshColon(name)}:_files`;
-    return spellings.map((s) => zshQuote(`${repeat || exclusive}${s}${takesValue(spec) && s.startsWith('--') ? '=' : ''}[${zshBracket(describeOf(spec))}]${action}`));
+    const action = !takesValue(spec)
+      ? ''
+      : choices.length
+        ? `:${zshColon(name)}:(${choices.join(' ')})`
+        : spec.type === 'number'
+          ? `:${zshColon(name)}: `
+          : `:${zshColon(name)}:_files`;
+    return spellings.map((s) =>
+      zshQuote(`${repeat || exclusive}${s}${takesValue(spec) && s.startsWith('--') ? '=' : ''}[${zshBracket(describeOf(spec))}]${action}`),
+    );
   });
 }
 
@@ -148,7 +160,13 @@ export function zshCompletion(): string {
     const positionals = Object.entries(c.positionals)
       .filter(([, spec]) => spec.demandOption)
       .map(([key], i) => zshQuote(`${i + 1}:${zshColon(key)}: `));
-    return [`        ${c.name})`, `          _arguments -s -S \\`, ...[...zshSpecs(commandFlags(c)), ...positionals].map((s) => `            ${s} \\`), `            && ret=0`, `          ;;`].join('\n');
+    return [
+      `        ${c.name})`,
+      `          _arguments -s -S \\`,
+      ...[...zshSpecs(commandFlags(c)), ...positionals].map((s) => `            ${s} \\`),
+      `            && ret=0`,
+      `          ;;`,
+    ].join('\n');
   });
   return `#compdef ${PROGRAM}
 # zsh completion for ${PROGRAM} ${VERSION}; generated from its command definitions (scripts/cli-reference.ts).
@@ -162,7 +180,9 @@ ${commands.join('\n')}
   )
   # Before a command: the default command's flags, or a command.
   _arguments -C -s -S \\
-${zshSpecs(commandFlags(defaultCommand())).map((s) => `    ${s} \\`).join('\n')}
+${zshSpecs(commandFlags(defaultCommand()))
+  .map((s) => `    ${s} \\`)
+  .join('\n')}
     '1: :->command' \\
     '*:: :->arguments' \\
     && ret=0
@@ -196,7 +216,11 @@ const roffFlag = (spelling: string): string => `\\fB${spelling.replace(/-/g, '\\
 function roffOptions(flags: Flag[]): string[] {
   return flags.flatMap(({ spec, spellings }) => {
     const value = metavariable(spec);
-    const head = [...spellings].sort((a, b) => a.length - b.length).map(roffFlag).join(', ') + (value ? ` \\fI${roff(value)}\\fR` : '');
+    const head =
+      [...spellings]
+        .sort((a, b) => a.length - b.length)
+        .map(roffFlag)
+        .join(', ') + (value ? ` \\fI${roff(value)}\\fR` : '');
     const extra = notes(spec);
     return ['.TP', head, roff(describeOf(spec) + (extra.length ? ` (${extra.join('; ')})` : ''))];
   });
@@ -254,7 +278,10 @@ export function manPage(): string {
 
 /** The old spellings a command still accepts, as a line each. */
 function renamedNote(command: Command, line: (old: string, use: string) => string): string[] {
-  const renamed = Object.entries(command.deprecated).flatMap(([old, { use, alias }]) => [line(`--${old}`, `--${use}`), ...(alias ? [line(`-${alias}`, `--${use}`)] : [])]);
+  const renamed = Object.entries(command.deprecated).flatMap(([old, { use, alias }]) => [
+    line(`--${old}`, `--${use}`),
+    ...(alias ? [line(`-${alias}`, `--${use}`)] : []),
+  ]);
   return renamed.length ? ['.PP', 'Still accepted for one release, with a warning:', ...renamed.flatMap((r) => ['.br', r])] : [];
 }
 
@@ -275,7 +302,9 @@ function markdownFlags(flags: Flag[]): string[] {
 
 export function commandsMarkdown(): string {
   const sections = COMMANDS.map((c) => {
-    const renamed = Object.entries(c.deprecated).flatMap(([old, { use, alias }]) => [`\`--${old}\``, ...(alias ? [`\`-${alias}\``] : [])].map((o) => `${o} (now \`--${use}\`)`));
+    const renamed = Object.entries(c.deprecated).flatMap(([old, { use, alias }]) =>
+      [`\`--${old}\``, ...(alias ? [`\`-${alias}\``] : [])].map((o) => `${o} (now \`--${use}\`)`),
+    );
     return [
       `## ${c.name}`,
       '',

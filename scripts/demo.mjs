@@ -43,7 +43,9 @@ try {
   console.log(`\n$ ls -l ${outDir}`);
   for (const name of readdirSync(outDir).sort()) {
     const st = statSync(join(outDir, name));
-    console.log(`${(st.mode & 0o777).toString(8).padStart(4, '0')}  ${String(st.uid).padStart(5)}:${String(st.gid).padEnd(5)} ${String(st.size).padStart(6)}  ${name}`);
+    console.log(
+      `${(st.mode & 0o777).toString(8).padStart(4, '0')}  ${String(st.uid).padStart(5)}:${String(st.gid).padEnd(5)} ${String(st.size).padStart(6)}  ${name}`,
+    );
   }
   status ||= run('ssm-materialize write -m examples/materialize.yaml   # again: nothing changed', ['write', '-m', join(root, 'examples', 'materialize.yaml')]);
   console.log(`\nLook at the files: ls -l ${outDir}; cat ${join(outDir, 'app.env')}`);

@@ -31,10 +31,13 @@ export function embeddedNode(arch, cacheDir, into) {
   const tarball = join(cacheDir, `${name}-${EMBEDDED_NODE.version}.tgz`);
   if (!existsSync(tarball)) {
     // --ignore-scripts: nothing of the package runs here; it is only unpacked.
-    execFileSync('npm', ['pack', `${name}@${EMBEDDED_NODE.version}`, '--ignore-scripts', '--silent', '--pack-destination', cacheDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('npm', ['pack', `${name}@${EMBEDDED_NODE.version}`, '--ignore-scripts', '--silent', '--pack-destination', cacheDir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
   const actual = sri(tarball);
-  if (actual !== expected) throw new Error(`${tarball}: integrity ${actual}, expected ${expected} (scripts/embedded-node.json); not using it (delete the file to fetch it again)`);
+  if (actual !== expected)
+    throw new Error(`${tarball}: integrity ${actual}, expected ${expected} (scripts/embedded-node.json); not using it (delete the file to fetch it again)`);
   const dir = join(into, `${name}-${EMBEDDED_NODE.version}`);
   mkdirSync(dir, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', dir, '--no-same-owner', 'package/bin/node', 'package/LICENSE']);

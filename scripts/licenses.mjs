@@ -47,12 +47,16 @@ export function bundledPackages(inputs) {
   const apache = packages.find((p) => p.license === 'Apache-2.0' && p.texts.some((t) => /Apache License\s+Version 2\.0/.test(t.text)));
   for (const p of packages) {
     if (p.texts.length === 0 && p.license === 'Apache-2.0' && apache) {
-      p.texts = [{ file: `(none shipped; the Apache-2.0 text as shipped by ${apache.name})`, text: apache.texts.find((t) => /Apache License/.test(t.text)).text }];
+      p.texts = [
+        { file: `(none shipped; the Apache-2.0 text as shipped by ${apache.name})`, text: apache.texts.find((t) => /Apache License/.test(t.text)).text },
+      ];
     }
   }
   const problems = packages.flatMap((p) => [
     ...(p.license === undefined ? [`${p.name}@${p.version}: package.json names no licence`] : []),
-    ...(p.license !== undefined && !ALLOWED_LICENSES.includes(p.license) ? [`${p.name}@${p.version}: licence ${p.license} is not on the allow-list (${ALLOWED_LICENSES.join(', ')}; scripts/licenses.mjs)`] : []),
+    ...(p.license !== undefined && !ALLOWED_LICENSES.includes(p.license)
+      ? [`${p.name}@${p.version}: licence ${p.license} is not on the allow-list (${ALLOWED_LICENSES.join(', ')}; scripts/licenses.mjs)`]
+      : []),
     ...(p.texts.length === 0 ? [`${p.name}@${p.version}: ships no LICENSE file to reproduce`] : []),
   ]);
   if (problems.length) throw new Error(`bundled packages the release cannot ship:\n  ${problems.join('\n  ')}`);
@@ -70,7 +74,9 @@ export function thirdPartyNotices(packages, extra = []) {
     '',
   ].join('\n');
   const entries = [
-    ...packages.map((p) => `${rule}\n${p.name} ${p.version} (${p.license})\n${rule}\n\n${p.texts.map((t) => `--- ${t.file} ---\n${t.text.trim()}\n`).join('\n')}`),
+    ...packages.map(
+      (p) => `${rule}\n${p.name} ${p.version} (${p.license})\n${rule}\n\n${p.texts.map((t) => `--- ${t.file} ---\n${t.text.trim()}\n`).join('\n')}`,
+    ),
     ...extra.map((e) => `${rule}\n${e.title}\n${rule}\n\n${e.text.trim()}\n`),
   ];
   return `${head}\n${entries.join('\n')}`;
@@ -89,7 +95,15 @@ export function cycloneDx({ artifact, file, version, packages, node }) {
   const self = `pkg:npm/ssm-materialize@${version}`;
   const components = packages.map((p) => {
     const [group, name] = p.name.startsWith('@') ? p.name.split('/') : [undefined, p.name];
-    return { type: 'library', 'bom-ref': purl(p.name, p.version), ...(group ? { group } : {}), name, version: p.version, purl: purl(p.name, p.version), licenses: [{ license: { id: p.license } }] };
+    return {
+      type: 'library',
+      'bom-ref': purl(p.name, p.version),
+      ...(group ? { group } : {}),
+      name,
+      version: p.version,
+      purl: purl(p.name, p.version),
+      licenses: [{ license: { id: p.license } }],
+    };
   });
   if (node) {
     const ref = purl(`node-linux-${node.arch}`, node.version);
@@ -113,7 +127,16 @@ export function cycloneDx({ artifact, file, version, packages, node }) {
     metadata: {
       timestamp: new Date(process.env.SOURCE_DATE_EPOCH ? Number(process.env.SOURCE_DATE_EPOCH) * 1000 : Date.now()).toISOString(),
       tools: { components: [{ type: 'application', name: 'ssm-materialize scripts/licenses.mjs', version }] },
-      component: { type: 'application', 'bom-ref': self, name: 'ssm-materialize', version, purl: self, licenses: [{ license: { id: 'MIT' } }], hashes: [{ alg: 'SHA-256', content: sha256(file) }], properties: [{ name: 'artifact', value: artifact }] },
+      component: {
+        type: 'application',
+        'bom-ref': self,
+        name: 'ssm-materialize',
+        version,
+        purl: self,
+        licenses: [{ license: { id: 'MIT' } }],
+        hashes: [{ alg: 'SHA-256', content: sha256(file) }],
+        properties: [{ name: 'artifact', value: artifact }],
+      },
     },
     components,
     dependencies: [{ ref: self, dependsOn: components.map((c) => c['bom-ref']) }],

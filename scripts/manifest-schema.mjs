@@ -12,7 +12,15 @@ import { pathToFileURL } from 'node:url';
 const root = join(import.meta.dirname, '..');
 // The schema module is TypeScript with .js import specifiers: bundle it (packages stay imports), then load it.
 const bundle = join(root, '.tmp', 'manifest-schema-export.mjs');
-await build({ entryPoints: [join(root, 'src', 'manifest-schema-export.ts')], bundle: true, packages: 'external', platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent' });
+await build({
+  entryPoints: [join(root, 'src', 'manifest-schema-export.ts')],
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'esm',
+  outfile: bundle,
+  logLevel: 'silent',
+});
 const { JSON_SCHEMA_FILE, toJsonSchema, toMarkdownReference, spliceReference } = await import(pathToFileURL(bundle).href);
 
 const schemaFile = join(root, JSON_SCHEMA_FILE);

@@ -82,7 +82,13 @@ mkdirSync(staged);
 for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(root, f), join(staged, f));
 cpSync(join(root, 'templates'), join(staged, 'templates'), { recursive: true });
 await buildDist(join(staged, 'dist'));
-const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], { cwd: staged, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+const packed = JSON.parse(
+  execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', out], {
+    cwd: staged,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }),
+);
 artifacts.push(packed[0].filename);
 sbom(packed[0].filename);
 
@@ -91,7 +97,14 @@ writeFileSync(join(out, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages, nod
 artifacts.push('THIRD_PARTY_LICENSES');
 
 // 5. Checksums of everything, then the signature (or a plain word that there is none).
-const sums = artifacts.map((name) => `${createHash('sha256').update(readFileSync(join(out, name))).digest('hex')}  ${name}\n`).join('');
+const sums = artifacts
+  .map(
+    (name) =>
+      `${createHash('sha256')
+        .update(readFileSync(join(out, name)))
+        .digest('hex')}  ${name}\n`,
+  )
+  .join('');
 writeFileSync(join(out, 'SHA256SUMS'), sums);
 sign(join(out, 'SHA256SUMS'));
 rmSync(work, { recursive: true, force: true });
@@ -111,7 +124,16 @@ async function standalone(arch) {
   const node = embeddedNode(arch, nodeCache, dir);
   const blob = join(dir, 'sea-prep.blob');
   const seaConfig = join(dir, 'sea-config.json');
-  writeFileSync(seaConfig, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets: { [EMULATOR_FILE]: join(out, emulatorName) } }));
+  writeFileSync(
+    seaConfig,
+    JSON.stringify({
+      main: script,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useCodeCache: true,
+      assets: { [EMULATOR_FILE]: join(out, emulatorName) },
+    }),
+  );
   const [runner, ...runnerArgs] = [...RUNNERS[arch], node.node, '--experimental-sea-config', seaConfig];
   execFileSync(runner, runnerArgs, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const name = `ssm-materialize-${version}-linux-${arch}`;
@@ -123,5 +145,8 @@ async function standalone(arch) {
   process.stderr.write(`release: ${name} carries Node ${EMBEDDED_NODE.version} (${node.integrity})\n`);
   artifacts.push(name);
   sbom(name, { arch, version: EMBEDDED_NODE.version, integrity: node.integrity });
-  nodeLicence.push({ title: `Node.js ${EMBEDDED_NODE.version} (embedded in the standalone executables; its LICENSE, which covers its own bundled dependencies)`, text: readFileSync(node.license, 'utf8') });
+  nodeLicence.push({
+    title: `Node.js ${EMBEDDED_NODE.version} (embedded in the standalone executables; its LICENSE, which covers its own bundled dependencies)`,
+    text: readFileSync(node.license, 'utf8'),
+  });
 }

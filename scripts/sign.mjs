@@ -9,10 +9,14 @@ import { basename } from 'node:path';
 export function sign(file) {
   const key = process.env.SSM_MATERIALIZE_SIGNING_KEY;
   if (!key) {
-    process.stderr.write(`release: ${basename(file)} is UNSIGNED: no publisher key configured (set SSM_MATERIALIZE_SIGNING_KEY to a GnuPG key id to sign it)\n`);
+    process.stderr.write(
+      `release: ${basename(file)} is UNSIGNED: no publisher key configured (set SSM_MATERIALIZE_SIGNING_KEY to a GnuPG key id to sign it)\n`,
+    );
     return false;
   }
-  execFileSync('gpg', ['--batch', '--yes', '--local-user', key, '--armor', '--detach-sign', '--output', `${file}.asc`, file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('gpg', ['--batch', '--yes', '--local-user', key, '--armor', '--detach-sign', '--output', `${file}.asc`, file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   process.stderr.write(`release: ${basename(file)} signed by ${key}: ${basename(file)}.asc\n`);
   return true;
 }

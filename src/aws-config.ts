@@ -123,7 +123,9 @@ export function retrySettings(profile: string | undefined, env: NodeJS.ProcessEn
   };
   const mode = fromEnvOrProfile('AWS_RETRY_MODE', 'retry_mode');
   if (mode && !RETRY_MODES.has(mode.value)) {
-    throw new UsageError(`${mode.source} must be legacy, standard or adaptive`, { hint: 'every retry mode is served by ssm-materialize\'s own paced retries; --max-attempts caps them' });
+    throw new UsageError(`${mode.source} must be legacy, standard or adaptive`, {
+      hint: "every retry mode is served by ssm-materialize's own paced retries; --max-attempts caps them",
+    });
   }
   const attempts = fromEnvOrProfile('AWS_MAX_ATTEMPTS', 'max_attempts');
   if (attempts === undefined) return {};

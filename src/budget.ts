@@ -68,8 +68,7 @@ export function callBudget(counts: CallCounts, options: BudgetOptions): CallBudg
     advice: [],
   };
   const advice = budget.advice;
-  const byPathNote =
-    counts.GetParametersByPath > 0 ? ' (GetParametersByPath stays near 100 TPS even then: explicit names scale further than paths)' : '';
+  const byPathNote = counts.GetParametersByPath > 0 ? ' (GetParametersByPath stays near 100 TPS even then: explicit names scale further than paths)' : '';
   if (minSeconds > options.hookTimeoutSeconds) {
     const batch = Math.max(1, Math.floor((options.hookTimeoutSeconds * options.tps) / Math.max(1, calls) / FLEET_MARGIN));
     advice.push(
@@ -109,7 +108,10 @@ export function pollingCost(callsPerRun: number, options: PollingOptions): { per
   const periodic = { every_seconds: options.everySeconds, calls_per_second: round(perSecond), quota_share: round(share) };
   const on = `running every ${seconds(options.everySeconds)} on ${options.hosts} host${options.hosts === 1 ? '' : 's'}`;
   if (share >= 1) {
-    return { periodic, advice: `${on} needs ${round(perSecond)} calls/s, over the ${options.tps} TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota` };
+    return {
+      periodic,
+      advice: `${on} needs ${round(perSecond)} calls/s, over the ${options.tps} TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota`,
+    };
   }
   if (share > PERIODIC_SHARE_WARNING) {
     return {
@@ -209,7 +211,9 @@ export function describeBudget(b: CallBudget): string {
     `  fleet of ${b.fleet} host${b.fleet === 1 ? '' : 's'} at ${b.tps} TPS: ${b.fleet_calls} calls, at least ${seconds(b.min_seconds)}`,
   ];
   if (b.periodic) {
-    lines.push(`  every ${seconds(b.periodic.every_seconds)} on ${b.fleet} host${b.fleet === 1 ? '' : 's'}: ${b.periodic.calls_per_second} calls/s, ${percent(b.periodic.quota_share)} of the quota`);
+    lines.push(
+      `  every ${seconds(b.periodic.every_seconds)} on ${b.fleet} host${b.fleet === 1 ? '' : 's'}: ${b.periodic.calls_per_second} calls/s, ${percent(b.periodic.quota_share)} of the quota`,
+    );
   }
   for (const a of b.advice) lines.push(`  advice: ${a}`);
   return lines.join('\n');

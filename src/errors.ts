@@ -92,7 +92,10 @@ export class ManifestError extends ToolError {
   readonly problems: ManifestProblem[];
   constructor(problems: ManifestProblem[], options: ToolErrorOptions = {}) {
     const head = problems.length === 1 ? 'invalid manifest' : `invalid manifest (${problems.length} problems)`;
-    super('invalid_manifest', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), { ...options, details: { problems, ...options.details } });
+    super('invalid_manifest', ExitCode.usage, [head, ...problems.map((p) => '  ' + formatProblem(p))].join('\n'), {
+      ...options,
+      details: { problems, ...options.details },
+    });
     this.problems = problems;
   }
 }
@@ -145,7 +148,11 @@ export class StoreCallsFailed extends ToolError {
   /** Names the calls that did answer reported as missing. */
   readonly missing: string[];
   constructor(errors: ToolError[], missing: string[]) {
-    super('store_calls_failed', ExitCode.internal, `internal: ${errors.length} store calls failed and were not decided on:\n${errors.map((e) => `  ${e.message}`).join('\n')}`);
+    super(
+      'store_calls_failed',
+      ExitCode.internal,
+      `internal: ${errors.length} store calls failed and were not decided on:\n${errors.map((e) => `  ${e.message}`).join('\n')}`,
+    );
     this.errors = errors;
     this.missing = missing;
   }
@@ -161,10 +168,15 @@ export class StoreCallsFailed extends ToolError {
 export class NoValueError extends ToolError {
   readonly names: string[];
   constructor(names: string[]) {
-    super('no_value', ExitCode.output, `the store answered ${names.length === 1 ? names[0] : `${names.length} parameters (${names.join(', ')})`} without a value`, {
-      hint: 'a Secrets Manager secret stored as binary (SecretBinary) has no text value through Parameter Store: write it with `format: file` when the store gives its bytes, or store it as a SecretString (base64, then `decode: base64`)',
-      details: { names },
-    });
+    super(
+      'no_value',
+      ExitCode.output,
+      `the store answered ${names.length === 1 ? names[0] : `${names.length} parameters (${names.join(', ')})`} without a value`,
+      {
+        hint: 'a Secrets Manager secret stored as binary (SecretBinary) has no text value through Parameter Store: write it with `format: file` when the store gives its bytes, or store it as a SecretString (base64, then `decode: base64`)',
+        details: { names },
+      },
+    );
     this.names = names;
   }
 }
@@ -183,12 +195,11 @@ export class UnrepresentableValueError extends ToolError {
   readonly keys: string[];
   readonly format: string;
   constructor(format: string, keys: string[], reason: string, options: ToolErrorOptions = {}) {
-    super(
-      'unrepresentable_value',
-      ExitCode.output,
-      `${format}: cannot represent the value of ${keys.map((k) => JSON.stringify(k)).join(', ')}: ${reason}`,
-      { hint: options.hint ?? 'use a format that can hold it (json, yaml), or change the value', cause: options.cause, details: { format, keys } },
-    );
+    super('unrepresentable_value', ExitCode.output, `${format}: cannot represent the value of ${keys.map((k) => JSON.stringify(k)).join(', ')}: ${reason}`, {
+      hint: options.hint ?? 'use a format that can hold it (json, yaml), or change the value',
+      cause: options.cause,
+      details: { format, keys },
+    });
     this.keys = keys;
     this.format = format;
   }

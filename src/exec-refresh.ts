@@ -62,9 +62,11 @@ export function refreshOptions(args: RefreshArgs): RefreshOptions | undefined {
   if (every !== undefined) {
     const m = /^(\d+(?:\.\d+)?)(s|m|h|d)?$/.exec(every.trim());
     everySeconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'] : NaN;
-    if (!(everySeconds >= 1) || everySeconds * 1000 > 2 ** 31 - 1) throw new UsageError(`--refresh-every ${JSON.stringify(every)}: expected a duration of at least 1 s, such as 30s, 15m, 1h`);
+    if (!(everySeconds >= 1) || everySeconds * 1000 > 2 ** 31 - 1)
+      throw new UsageError(`--refresh-every ${JSON.stringify(every)}: expected a duration of at least 1 s, such as 30s, 15m, 1h`);
   }
-  if (notify && !signal && everySeconds === undefined) throw new UsageError('--refresh-notify needs --refresh-signal or --refresh-every (what starts a refresh)');
+  if (notify && !signal && everySeconds === undefined)
+    throw new UsageError('--refresh-notify needs --refresh-signal or --refresh-every (what starts a refresh)');
   const hosts = args.hosts;
   const tps = args.quota ?? DEFAULT_TPS;
   if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1)) throw new UsageError('--hosts must be a whole number of hosts >= 1');
@@ -104,7 +106,16 @@ export function runRefreshing(c: RefreshingChild, options: RefreshOptions): Prom
 
     const start = () => {
       child = spawn(c.program, c.args, { env: { ...c.baseEnv, ...values }, stdio: 'inherit', argv0: c.name });
-      child.on('error', (err) => finish(() => reject(new CommandNotRunError(c.name, { notFound: (err as NodeJS.ErrnoException).code === 'ENOENT', reason: (err as NodeJS.ErrnoException).code ?? 'spawn failed' }))));
+      child.on('error', (err) =>
+        finish(() =>
+          reject(
+            new CommandNotRunError(c.name, {
+              notFound: (err as NodeJS.ErrnoException).code === 'ENOENT',
+              reason: (err as NodeJS.ErrnoException).code ?? 'spawn failed',
+            }),
+          ),
+        ),
+      );
       child.on('exit', (code, signal) => {
         if (restarting) return;
         finish(() => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
@@ -128,11 +139,19 @@ export function runRefreshing(c: RefreshingChild, options: RefreshOptions): Prom
       }
       values = next;
       if (options.notify) {
-        c.log.result('refresh', { trigger, changed, action: options.notify }, `refresh (${trigger}): ${changed.length} key(s) changed (${changed.join(', ')}); sent ${options.notify} to the child`);
+        c.log.result(
+          'refresh',
+          { trigger, changed, action: options.notify },
+          `refresh (${trigger}): ${changed.length} key(s) changed (${changed.join(', ')}); sent ${options.notify} to the child`,
+        );
         child.kill(options.notify);
         return;
       }
-      c.log.result('refresh', { trigger, changed, action: 'restart' }, `refresh (${trigger}): ${changed.length} key(s) changed (${changed.join(', ')}); restarting the child`);
+      c.log.result(
+        'refresh',
+        { trigger, changed, action: 'restart' },
+        `refresh (${trigger}): ${changed.length} key(s) changed (${changed.join(', ')}); restarting the child`,
+      );
       await stopChild();
       if (!done) start();
     };
@@ -208,15 +227,27 @@ export function runRefreshing(c: RefreshingChild, options: RefreshOptions): Prom
 function reportRefreshFailure(log: Logger, trigger: string, err: unknown): void {
   if (err instanceof KeepLastGood) {
     const cause = err.unavailable;
-    log.degraded('refresh_failed', { trigger, code: cause.code, exit_code: cause.exitCode, message: cause.message, kept: 'child' }, `refresh (${trigger}): the store is unavailable, the child keeps running on its values: ${cause.message}`);
+    log.degraded(
+      'refresh_failed',
+      { trigger, code: cause.code, exit_code: cause.exitCode, message: cause.message, kept: 'child' },
+      `refresh (${trigger}): the store is unavailable, the child keeps running on its values: ${cause.message}`,
+    );
     return;
   }
   if (!(err instanceof ToolError)) {
-    log.failed('refresh_failed', { trigger, code: 'internal', exit_code: exitCodeOf(err), kept: 'child' }, `refresh (${trigger}) failed with an internal error (a bug; please report it); the child keeps running on its values`);
+    log.failed(
+      'refresh_failed',
+      { trigger, code: 'internal', exit_code: exitCodeOf(err), kept: 'child' },
+      `refresh (${trigger}) failed with an internal error (a bug; please report it); the child keeps running on its values`,
+    );
     return;
   }
   const fields = { trigger, code: err.code, exit_code: err.exitCode, message: err.message, kept: 'child', ...(err.hint ? { hint: err.hint } : {}) };
-  log.failed('refresh_failed', fields, `refresh (${trigger}) refused (exit class ${err.exitCode}), nothing applied, the child keeps running on its old values: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`);
+  log.failed(
+    'refresh_failed',
+    fields,
+    `refresh (${trigger}) refused (exit class ${err.exitCode}), nothing applied, the child keeps running on its old values: ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}`,
+  );
 }
 
 /** Keys added, removed or with another value; names only. */

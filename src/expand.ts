@@ -42,9 +42,14 @@ export class InvalidJsonValueError extends ToolError {
 /** Nested deeper than MAX_JSON_DEPTH: refused before parsing, exit 6. */
 export class JsonTooDeepError extends ToolError {
   constructor(readonly parameter: string) {
-    super('json_too_deep', ExitCode.output, `the value of ${parameter} nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep, so its fields are not expanded`, {
-      hint: `store a flatter JSON object in ${parameter}, or read it without \`json:\``,
-    });
+    super(
+      'json_too_deep',
+      ExitCode.output,
+      `the value of ${parameter} nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep, so its fields are not expanded`,
+      {
+        hint: `store a flatter JSON object in ${parameter}, or read it without \`json:\``,
+      },
+    );
   }
 }
 
@@ -80,7 +85,10 @@ export function expandJson(parameter: string, value: string, json: JsonExpansion
 
 function keyFor(groupKey: string, path: string[], nests: boolean): string {
   if (nests) return [groupKey, ...path].join('.');
-  return [groupKey, ...path].join('_').replace(/[^A-Za-z0-9_]/g, '_').toUpperCase();
+  return [groupKey, ...path]
+    .join('_')
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .toUpperCase();
 }
 
 type Fields = Map<string, JsonNode>;

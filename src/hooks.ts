@@ -114,7 +114,10 @@ export async function markHookPending(path: string): Promise<boolean> {
     handle = await fs.open(marker, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST' && (await isHookPending(path))) return false;
-    throw new OutputError(path, `cannot record the pending on_change hook at ${marker} ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(path)), cause: err });
+    throw new OutputError(path, `cannot record the pending on_change hook at ${marker} ${describeErrno(err)}`, {
+      hint: hintForErrno(err, dirname(path)),
+      cause: err,
+    });
   }
   try {
     await handle.writeFile(`on_change for ${basename(path)} has not succeeded yet; the next ssm-materialize run retries it\n`);
@@ -182,7 +185,9 @@ export function runHook(kind: 'verify' | 'on_change', command: string, outputPat
       reject(
         new OutputError(
           outputPath,
-          kind === 'verify' ? `verify command ${how}; the new content was not installed and the old file is unchanged` : `on_change command ${how} (the new file is in place)`,
+          kind === 'verify'
+            ? `verify command ${how}; the new content was not installed and the old file is unchanged`
+            : `on_change command ${how} (the new file is in place)`,
           { hint },
         ),
       );

@@ -79,11 +79,15 @@ export function outputsToKeep(manifest: Manifest, maxAgeMs: number, now: Date, c
     const fetchedAt = marker ? new Date(marker.fetched_at) : undefined;
     if (!exists(o.path)) refused.push(`${o.path} does not exist`);
     else if (fetchedAt === undefined) refused.push(`${o.path} has no record of a successful fetch (${basename(fetchedSidecar(o.path))})`);
-    else if (now.getTime() - fetchedAt.getTime() > maxAgeMs) refused.push(`${o.path} was last fetched ${describeAge(now.getTime() - fetchedAt.getTime())} ago, more than --keep-last-good allows`);
+    else if (now.getTime() - fetchedAt.getTime() > maxAgeMs)
+      refused.push(`${o.path} was last fetched ${describeAge(now.getTime() - fetchedAt.getTime())} ago, more than --keep-last-good allows`);
     else kept.push({ path: o.path, fetchedAt: fetchedAt.toISOString(), ageMs: now.getTime() - fetchedAt.getTime(), staleSince: marker?.stale_since });
   }
   if (refused.length) {
-    throw new StoreUnavailableError(`${cause.message}\nand the last good outputs cannot be kept:\n${refused.map((r) => `  ${r}`).join('\n')}`, { hint: cause.hint, cause });
+    throw new StoreUnavailableError(`${cause.message}\nand the last good outputs cannot be kept:\n${refused.map((r) => `  ${r}`).join('\n')}`, {
+      hint: cause.hint,
+      cause,
+    });
   }
   return kept;
 }

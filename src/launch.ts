@@ -56,7 +56,11 @@ function runBundle(args: string[]): void {
   const stamp = codeCacheStamp(identity);
   const cached = file ? readCodeCache(file, stamp) : undefined;
   // The wrapper Node puts around a CommonJS file, on the line before it.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, { filename: BUNDLE, lineOffset: -1, cachedData: cached });
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
+    filename: BUNDLE,
+    lineOffset: -1,
+    cachedData: cached,
+  });
   if (file) {
     if (cached && !script.cachedDataRejected) debug('using %s', file);
     else {

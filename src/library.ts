@@ -42,7 +42,17 @@ export async function materialize(options?: Api.MaterializeOptions): Promise<Api
     const run = await runPipeline('write', pipelineOptions('materialize', options));
     const hookFailure = failedHooksError(run.outcome);
     if (hookFailure) throw hookFailure;
-    const outputs = run.outcome.map(({ path, format, changed, reasons, keys, mode, owner, group, hook }): Api.WrittenOutput => ({ path, format, changed, reasons, keys, mode, owner, group, ...(hook ? { hook } : {}) }));
+    const outputs = run.outcome.map(({ path, format, changed, reasons, keys, mode, owner, group, hook }): Api.WrittenOutput => ({
+      path,
+      format,
+      changed,
+      reasons,
+      keys,
+      mode,
+      owner,
+      group,
+      ...(hook ? { hook } : {}),
+    }));
     return { outputs, region: run.region };
   });
 }
@@ -183,7 +193,7 @@ function publicError(err: unknown): ToolError {
     return new ToolError('internal', ExitCode.internal, `internal error (a bug; please report it):\n${describeInternalError(err)}`);
   }
   const seen = new Set<ToolError>();
-  for (let e: ToolError = err; !seen.has(e); ) {
+  for (let e: ToolError = err; !seen.has(e);) {
     seen.add(e);
     const cause: unknown = e.cause;
     if (cause instanceof ToolError) {

@@ -60,7 +60,10 @@ export function readLock(file: string): LockFile {
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new UsageError(`--locked ${file}: cannot read it as a lock file (${(err as NodeJS.ErrnoException).code ?? 'not JSON'})`, { hint: 'pass a file written by `write --lock FILE`', cause: err });
+    throw new UsageError(`--locked ${file}: cannot read it as a lock file (${(err as NodeJS.ErrnoException).code ?? 'not JSON'})`, {
+      hint: 'pass a file written by `write --lock FILE`',
+      cause: err,
+    });
   }
   const d = data as Partial<LockFile>;
   const versionOk = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 1);
@@ -73,7 +76,14 @@ export function readLock(file: string): LockFile {
     Array.isArray(d.absent) &&
     d.absent.every((n) => typeof n === 'string') &&
     Array.isArray(d.paths) &&
-    d.paths.every((p) => typeof p?.path === 'string' && typeof p.recursive === 'boolean' && typeof p.parameters === 'object' && p.parameters !== null && Object.values(p.parameters).every((v) => Number.isInteger(v) && v >= 1));
+    d.paths.every(
+      (p) =>
+        typeof p?.path === 'string' &&
+        typeof p.recursive === 'boolean' &&
+        typeof p.parameters === 'object' &&
+        p.parameters !== null &&
+        Object.values(p.parameters).every((v) => Number.isInteger(v) && v >= 1),
+    );
   if (!valid) throw new UsageError(`--locked ${file}: not a lock file of this version (lock_version 1)`, { hint: 'write it again with `write --lock FILE`' });
   const lock = d as LockFile;
   // Copied into records without a prototype: JSON.parse keeps `__proto__` as an own key, and lookups must see only the file's own names.
@@ -112,9 +122,14 @@ export function checkLockWithinManifest(plan: FetchPlan, lock: LockFile, file: s
     }
   }
   if (foreign.length) {
-    throw new ToolError('lock_not_in_manifest', ExitCode.usage, `${file} names ${foreign.length} parameter${foreign.length === 1 ? '' : 's'} or path${foreign.length === 1 ? '' : 's'} the manifest does not read:\n${foreign.map((n) => `  ${n}`).join('\n')}`, {
-      hint: 'a lock may only pin versions of what the manifest reads: check who changed the lock file, or write a new one with `write --lock FILE` from this deployment\'s manifest',
-    });
+    throw new ToolError(
+      'lock_not_in_manifest',
+      ExitCode.usage,
+      `${file} names ${foreign.length} parameter${foreign.length === 1 ? '' : 's'} or path${foreign.length === 1 ? '' : 's'} the manifest does not read:\n${foreign.map((n) => `  ${n}`).join('\n')}`,
+      {
+        hint: "a lock may only pin versions of what the manifest reads: check who changed the lock file, or write a new one with `write --lock FILE` from this deployment's manifest",
+      },
+    );
   }
 }
 
@@ -153,9 +168,14 @@ export async function fetchLocked(store: ParameterStore, plan: FetchPlan, lock: 
     pathMembers.set(pathKey(p), members);
   }
   if (notLocked.length) {
-    throw new ToolError('not_locked', ExitCode.usage, `${file} has no version for ${notLocked.length} name${notLocked.length === 1 ? '' : 's'} the manifest reads:\n${notLocked.map((n) => `  ${n}`).join('\n')}`, {
-      hint: 'the manifest changed since the lock was written: deploy the manifest the lock belongs to, or write a new lock with `write --lock FILE`',
-    });
+    throw new ToolError(
+      'not_locked',
+      ExitCode.usage,
+      `${file} has no version for ${notLocked.length} name${notLocked.length === 1 ? '' : 's'} the manifest reads:\n${notLocked.map((n) => `  ${n}`).join('\n')}`,
+      {
+        hint: 'the manifest changed since the lock was written: deploy the manifest the lock belongs to, or write a new lock with `write --lock FILE`',
+      },
+    );
   }
   const asked = [...new Set([...request.keys(), ...[...pathMembers.values()].flat().map((m) => m.asked)])];
   const got = asked.length ? await store.get(asked) : { found: new Map<string, StoredParameter>(), missing: [] };
@@ -172,10 +192,13 @@ export async function fetchLocked(store: ParameterStore, plan: FetchPlan, lock: 
   }
   const byPath = new Map<string, StoredParameter[]>();
   for (const [key, members] of pathMembers) {
-    byPath.set(key, members.flatMap((m) => {
-      const p = got.found.get(m.asked);
-      return p ? [{ ...p, name: m.name }] : [];
-    }));
+    byPath.set(
+      key,
+      members.flatMap((m) => {
+        const p = got.found.get(m.asked);
+        return p ? [{ ...p, name: m.name }] : [];
+      }),
+    );
   }
   return { byName, missing: new Set([...plan.names.filter((n) => !byName.has(n))]), byPath };
 }

@@ -82,7 +82,13 @@ export class Logger {
       return;
     }
     const stack = describeInternalError(err);
-    this.emit(this.io.stderr, 'error', 'error', { code: 'internal', exit_code: exitCodeOf(err), message: stack }, `ssm-materialize: internal error (a bug; please report it):\n${stack}`);
+    this.emit(
+      this.io.stderr,
+      'error',
+      'error',
+      { code: 'internal', exit_code: exitCodeOf(err), message: stack },
+      `ssm-materialize: internal error (a bug; please report it):\n${stack}`,
+    );
   }
 
   /** Every entry passes here; the library's logger (src/library.ts) hands them to its caller instead of a stream. */

@@ -50,7 +50,12 @@ function shapeSchema(shape: Shape): JsonSchema {
       return { const: shape.value };
     case 'mode':
       // A plain YAML 0640 reaches an editor as the number 640; the reader takes its source text.
-      return { anyOf: [{ type: 'string', pattern: shape.pattern }, { type: 'integer', minimum: 0, maximum: 777 }] };
+      return {
+        anyOf: [
+          { type: 'string', pattern: shape.pattern },
+          { type: 'integer', minimum: 0, maximum: 777 },
+        ],
+      };
     case 'list':
       return {
         type: 'array',
@@ -85,7 +90,9 @@ function textSchema(shape: TextShape): JsonSchema {
 }
 
 function objectSchema(shape: ObjectShape): JsonSchema {
-  const required = Object.entries(shape.fields).filter(([, f]) => f.missing !== undefined).map(([key]) => key);
+  const required = Object.entries(shape.fields)
+    .filter(([, f]) => f.missing !== undefined)
+    .map(([key]) => key);
   const rules = shape.rules.map((rule) => ruleSchema(shape, rule));
   return {
     type: 'object',
@@ -116,7 +123,10 @@ const given = (key: string): JsonSchema => ({ required: [key] });
  * `false` property schema's `errorMessage` on the key itself, where a `not`
  * would only say "Matches a schema that is not allowed".
  */
-const refused = (keys: readonly string[], message: string): JsonSchema => ({ properties: Object.fromEntries(keys.map((k) => [k, false])), errorMessage: message });
+const refused = (keys: readonly string[], message: string): JsonSchema => ({
+  properties: Object.fromEntries(keys.map((k) => [k, false])),
+  errorMessage: message,
+});
 
 function ruleSchema(shape: ObjectShape, rule: Rule): JsonSchema {
   switch (rule.rule) {
@@ -144,7 +154,7 @@ export function toMarkdownReference(): string {
     '|---|---|---|---|',
     ...rows,
     '',
-    'Keys that go together or exclude each other (the reader\'s message for each):',
+    "Keys that go together or exclude each other (the reader's message for each):",
     '',
     '| where | rule | the reader says |',
     '|---|---|---|',
@@ -156,7 +166,10 @@ export function toMarkdownReference(): string {
 export function declaredRules(shape: Shape = manifestSchema, at = ''): Array<{ at: string; rule: Rule }> {
   switch (shape.type) {
     case 'object':
-      return [...shape.rules.map((rule) => ({ at, rule })), ...Object.entries(shape.fields).flatMap(([key, f]) => declaredRules(f.shape, at ? `${at}.${key}` : key))];
+      return [
+        ...shape.rules.map((rule) => ({ at, rule })),
+        ...Object.entries(shape.fields).flatMap(([key, f]) => declaredRules(f.shape, at ? `${at}.${key}` : key)),
+      ];
     case 'list':
       return declaredRules(shape.items, `${at}[]`);
     case 'map':
@@ -206,7 +219,9 @@ function typeOf(shape: Shape): string {
     case 'either':
       return shape.of.map(typeOf).join(' or ');
     case 'object':
-      return `mapping (${Object.keys(shape.fields).map((k) => `\`${k}\``).join(', ')})`;
+      return `mapping (${Object.keys(shape.fields)
+        .map((k) => `\`${k}\``)
+        .join(', ')})`;
   }
 }
 
@@ -224,6 +239,7 @@ export const REFERENCE_END = '<!-- end of the generated reference -->';
 export function spliceReference(page: string, reference: string): string {
   const start = page.indexOf(REFERENCE_START);
   const end = page.indexOf(REFERENCE_END);
-  if (start < 0 || end < start) throw new Error(`docs/manifest.md: the markers of the generated reference are missing (${REFERENCE_START} ... ${REFERENCE_END})`);
+  if (start < 0 || end < start)
+    throw new Error(`docs/manifest.md: the markers of the generated reference are missing (${REFERENCE_START} ... ${REFERENCE_END})`);
   return `${page.slice(0, start + REFERENCE_START.length)}\n${reference}\n${page.slice(end)}`;
 }

@@ -169,7 +169,11 @@ const valueEntry = {
   expected: 'expected a parameter name or { parameter, optional, default }',
   description: 'the long form of a value',
   fields: {
-    parameter: { shape: text(), description: 'The parameter name, relative to `prefix` unless it starts with `/` or is an ARN; `:3` or `:label` selects a version.', missing: 'missing `parameter`' },
+    parameter: {
+      shape: text(),
+      description: 'The parameter name, relative to `prefix` unless it starts with `/` or is an ARN; `:3` or `:label` selects a version.',
+      missing: 'missing `parameter`',
+    },
     optional: { shape: bool(), description: 'A missing parameter is not an error: the key gets `default`, or is left out.', default: false },
     default: {
       shape: text({ anyScalar: true, empty: true, expected: 'expected a string' }),
@@ -180,14 +184,28 @@ const valueEntry = {
         type: 'either',
         expected: 'expected `"*"` (every field) or a mapping of KEY: field (a dotted path for nested fields)',
         of: [
-          { type: 'text', interpolated: false, numbers: false, enum: ['*'], expected: '"*"', description: 'every field of the JSON object, keyed by this entry\'s key' },
+          {
+            type: 'text',
+            interpolated: false,
+            numbers: false,
+            enum: ['*'],
+            expected: '"*"',
+            description: "every field of the JSON object, keyed by this entry's key",
+          },
           {
             type: 'map',
             keyName: 'KEY',
             keyExpected: 'expected a key name',
             nonEmpty: true,
             expected: 'a mapping of KEY: field',
-            values: { type: 'text', interpolated: false, numbers: true, pattern: JSON_FIELD_PATTERN, expected: 'expected a field name, or a dotted path such as conn.port', mismatch: () => 'expected a field name, or a dotted path such as conn.port' },
+            values: {
+              type: 'text',
+              interpolated: false,
+              numbers: true,
+              pattern: JSON_FIELD_PATTERN,
+              expected: 'expected a field name, or a dotted path such as conn.port',
+              mismatch: () => 'expected a field name, or a dotted path such as conn.port',
+            },
           },
         ],
       },
@@ -199,8 +217,18 @@ const valueEntry = {
     },
   },
   rules: [
-    { rule: 'excludes', key: 'json', others: ['optional', 'default'], message: 'a `json` expansion needs its parameter: `optional` and `default` are not supported with it' },
-    { rule: 'onlyWith', keys: ['allow_keys'], when: { key: 'json', values: ['*'] }, message: 'only used with `json: "*"` (keys you name yourself need no opt-in)' },
+    {
+      rule: 'excludes',
+      key: 'json',
+      others: ['optional', 'default'],
+      message: 'a `json` expansion needs its parameter: `optional` and `default` are not supported with it',
+    },
+    {
+      rule: 'onlyWith',
+      keys: ['allow_keys'],
+      when: { key: 'json', values: ['*'] },
+      message: 'only used with `json: "*"` (keys you name yourself need no opt-in)',
+    },
     { rule: 'onlyWith', keys: ['default'], when: { key: 'optional', values: [true] }, message: 'a default is only used with `optional: true`' },
   ],
 } as const satisfies ObjectShape;
@@ -238,7 +266,7 @@ const output = {
   expected: 'expected a mapping with path, format and values or paths',
   description: 'one file to write',
   fields: {
-    path: { shape: text(), description: 'The file to write; relative to the manifest\'s directory unless absolute.', missing: 'missing `path`' },
+    path: { shape: text(), description: "The file to write; relative to the manifest's directory unless absolute.", missing: 'missing `path`' },
     format: {
       shape: text({ enum: formatNames, mismatch: (f) => `unknown format ${JSON.stringify(f)} (one of: ${formatNames.join(', ')})` }),
       description: 'How the file is written, for which consumer (docs/formats.md).',
@@ -249,30 +277,76 @@ const output = {
       description: 'Permission bits in octal, quoted; never writable by others.',
       default: '0600',
     },
-    owner: { shape: text({ pattern: ID_PATTERN, mismatch: () => 'expected a user/group name or a numeric id' }), description: 'The file\'s owner: a user name or numeric id (needs root).' },
-    group: { shape: text({ pattern: ID_PATTERN, mismatch: () => 'expected a user/group name or a numeric id' }), description: 'The file\'s group: a group name or numeric id.' },
-    template: { shape: text(), description: 'With `format: template`: the template file, relative to the manifest\'s directory.' },
+    owner: {
+      shape: text({ pattern: ID_PATTERN, mismatch: () => 'expected a user/group name or a numeric id' }),
+      description: "The file's owner: a user name or numeric id (needs root).",
+    },
+    group: {
+      shape: text({ pattern: ID_PATTERN, mismatch: () => 'expected a user/group name or a numeric id' }),
+      description: "The file's group: a group name or numeric id.",
+    },
+    template: { shape: text(), description: "With `format: template`: the template file, relative to the manifest's directory." },
     values: {
-      shape: { type: 'map', keyName: 'KEY', keyExpected: 'expected a key name', nonEmpty: false, values: { type: 'either', of: [text(), valueEntry], expected: 'expected a parameter name or { parameter, optional, default }' }, expected: 'expected a mapping of KEY: parameter-name' },
+      shape: {
+        type: 'map',
+        keyName: 'KEY',
+        keyExpected: 'expected a key name',
+        nonEmpty: false,
+        values: { type: 'either', of: [text(), valueEntry], expected: 'expected a parameter name or { parameter, optional, default }' },
+        expected: 'expected a mapping of KEY: parameter-name',
+      },
       description: 'Keys you name, each from one parameter: `KEY: name` or `KEY: { parameter, optional, default, json }`.',
     },
     paths: {
-      shape: { type: 'list', nonEmpty: false, items: { type: 'either', of: [text(), pathEntry], expected: 'expected a path or { path, recursive }' }, expected: 'expected a list of { path: /prefix, recursive: true }' },
-      description: 'Paths whose every parameter becomes a key named after it (the parameter\'s writer chooses the key).',
+      shape: {
+        type: 'list',
+        nonEmpty: false,
+        items: { type: 'either', of: [text(), pathEntry], expected: 'expected a path or { path, recursive }' },
+        expected: 'expected a list of { path: /prefix, recursive: true }',
+      },
+      description: "Paths whose every parameter becomes a key named after it (the parameter's writer chooses the key).",
     },
     parameter: { shape: text(), description: 'With `format: file`: the one parameter the file holds.' },
-    decode: { shape: text({ enum: fileDecodings, mismatch: (d) => `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})` }), description: 'With `format: file`: decode the value before writing it.' },
+    decode: {
+      shape: text({ enum: fileDecodings, mismatch: (d) => `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})` }),
+      description: 'With `format: file`: decode the value before writing it.',
+    },
     verify: { shape: text(), description: 'A shell command run against the new file before it replaces the old one (`$1` is its path).' },
     on_change: { shape: text(), description: 'A shell command run after the file changed (e.g. `systemctl reload php-fpm`).' },
     world_readable_secrets: { shape: bool(), description: 'Yes to a SecureString value in a file others can read (a mode with o+r).', default: false },
   },
   rules: [
-    { rule: 'requires', key: 'template', when: { key: 'format', values: formatNamesOfKind('template') }, message: 'format `template` needs `template: path/to/file.tmpl`' },
+    {
+      rule: 'requires',
+      key: 'template',
+      when: { key: 'format', values: formatNamesOfKind('template') },
+      message: 'format `template` needs `template: path/to/file.tmpl`',
+    },
     { rule: 'onlyWith', keys: ['template'], when: { key: 'format', values: formatNamesOfKind('template') }, message: 'only used with `format: template`' },
-    { rule: 'anyOf', keys: ['values', 'paths'], unless: { key: 'format', values: formatNamesOfKind('raw') }, message: 'an output needs `values`, `paths`, or both' },
-    { rule: 'onlyWith', keys: ['parameter', 'decode'], when: { key: 'format', values: formatNamesOfKind('raw') }, message: 'only used with `format: file` (other formats take `values` or `paths`)' },
-    { rule: 'notWith', keys: ['values', 'paths'], when: { key: 'format', values: formatNamesOfKind('raw') }, message: 'a `file` output holds exactly one parameter: give `parameter: NAME` instead' },
-    { rule: 'requires', key: 'parameter', when: { key: 'format', values: formatNamesOfKind('raw') }, message: 'format `file` needs `parameter: NAME` (the one parameter the file holds)' },
+    {
+      rule: 'anyOf',
+      keys: ['values', 'paths'],
+      unless: { key: 'format', values: formatNamesOfKind('raw') },
+      message: 'an output needs `values`, `paths`, or both',
+    },
+    {
+      rule: 'onlyWith',
+      keys: ['parameter', 'decode'],
+      when: { key: 'format', values: formatNamesOfKind('raw') },
+      message: 'only used with `format: file` (other formats take `values` or `paths`)',
+    },
+    {
+      rule: 'notWith',
+      keys: ['values', 'paths'],
+      when: { key: 'format', values: formatNamesOfKind('raw') },
+      message: 'a `file` output holds exactly one parameter: give `parameter: NAME` instead',
+    },
+    {
+      rule: 'requires',
+      key: 'parameter',
+      when: { key: 'format', values: formatNamesOfKind('raw') },
+      message: 'format `file` needs `parameter: NAME` (the one parameter the file holds)',
+    },
   ],
 } as const satisfies ObjectShape;
 
@@ -282,10 +356,20 @@ export const manifestSchema = {
   expected: 'expected a mapping with `version: 1` and `outputs:`',
   description: 'an ssm-materialize manifest',
   fields: {
-    version: { shape: { type: 'const', value: 1, expected: 'only `version: 1` is supported' }, description: 'The manifest format version: 1.', missing: 'missing `version: 1`' },
-    region: { shape: regionName(), description: 'The AWS region to read from; else `--region`, `AWS_REGION`, the profile or the instance\'s region.' },
+    version: {
+      shape: { type: 'const', value: 1, expected: 'only `version: 1` is supported' },
+      description: 'The manifest format version: 1.',
+      missing: 'missing `version: 1`',
+    },
+    region: { shape: regionName(), description: "The AWS region to read from; else `--region`, `AWS_REGION`, the profile or the instance's region." },
     regions: {
-      shape: { type: 'list', items: regionName(), nonEmpty: true, unique: true, expected: 'expected a list of regions, the first read first: [us-east-1, us-west-2]' },
+      shape: {
+        type: 'list',
+        items: regionName(),
+        nonEmpty: true,
+        unique: true,
+        expected: 'expected a list of regions, the first read first: [us-east-1, us-west-2]',
+      },
       description: 'Regions in order: read from the first, and from the next when one is unavailable.',
     },
     prefix: { shape: text(), description: 'Names and paths without a leading `/` are relative to this path.' },

@@ -19,7 +19,21 @@ import { chosenKeys, type JsonExpansion } from './expand.js';
 import { judgeUntrustedKey, untrustedKeyFamily } from './trust/keys.js';
 import { checkListablePath, checkParameterName, checkPath, isArnName, joinPrefix, parseParameterArn, splitSelector } from './names.js';
 import { own } from './records.js';
-import { manifestSchema, mismatchOf, NON_EMPTY_STRING, TRUE_OR_FALSE, outputSchema, pathEntrySchema, ruleFor, textFits, valueEntrySchema, type Fields, type ObjectShape, type Rule, type TextShape } from './manifest-schema.js';
+import {
+  manifestSchema,
+  mismatchOf,
+  NON_EMPTY_STRING,
+  TRUE_OR_FALSE,
+  outputSchema,
+  pathEntrySchema,
+  ruleFor,
+  textFits,
+  valueEntrySchema,
+  type Fields,
+  type ObjectShape,
+  type Rule,
+  type TextShape,
+} from './manifest-schema.js';
 
 /** A value taken from one named parameter. */
 export interface ValueSpec {
@@ -122,7 +136,10 @@ export function loadManifest(file: string, env: Env): Manifest {
     // Point at the line, so a Latin-1 `é` pasted into a path is easy to find.
     const at = firstInvalidUtf8(bytes);
     const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
-    throw new ManifestError([{ file, line, message: `not valid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at}); save the file as UTF-8` }], { cause: err });
+    throw new ManifestError(
+      [{ file, line, message: `not valid UTF-8 (byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at}); save the file as UTF-8` }],
+      { cause: err },
+    );
   }
   return parseManifest(text, file, env, dirname(absolute));
 }
@@ -359,7 +376,21 @@ function readOutput(reader: ManifestReader, node: YAMLMap, at: string, scope: Ou
 
   if (path === undefined || format === undefined) return undefined;
   const template = templateRel === undefined ? undefined : resolvePath(scope.baseDir, templateRel);
-  return { path: resolvePath(scope.baseDir, path), format, mode, owner, group, template, values, paths, verify, onChange, worldReadableSecrets, decode: file.decode, line: reader.lineOf(node) };
+  return {
+    path: resolvePath(scope.baseDir, path),
+    format,
+    mode,
+    owner,
+    group,
+    template,
+    values,
+    paths,
+    verify,
+    onChange,
+    worldReadableSecrets,
+    decode: file.decode,
+    line: reader.lineOf(node),
+  };
 }
 
 /**
@@ -378,8 +409,12 @@ function readFileOutput(
   const parameterPair = f.get('parameter');
   const decodePair = f.get('decode');
   if (format === undefined || getFormat(format).kind !== 'raw') {
-    for (const [pair, key] of [[parameterPair, 'parameter'], [decodePair, 'decode']] as const) {
-      if (pair && format !== undefined) reader.problem(pair, `${at}.${key}`, `only used with ${formatsOfKind('raw')} (other formats take \`values\` or \`paths\`)`);
+    for (const [pair, key] of [
+      [parameterPair, 'parameter'],
+      [decodePair, 'decode'],
+    ] as const) {
+      if (pair && format !== undefined)
+        reader.problem(pair, `${at}.${key}`, `only used with ${formatsOfKind('raw')} (other formats take \`values\` or \`paths\`)`);
     }
     return {};
   }
@@ -390,10 +425,11 @@ function readFileOutput(
   let decode: FileDecoding | undefined;
   if (decodePair) {
     const d = reader.str(decodePair.value, `${at}.decode`);
-    if (d !== undefined && !(fileDecodings as readonly string[]).includes(d)) reader.problem(decodePair, `${at}.decode`, `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})`);
+    if (d !== undefined && !(fileDecodings as readonly string[]).includes(d))
+      reader.problem(decodePair, `${at}.decode`, `unknown decoding ${JSON.stringify(d)} (one of: ${fileDecodings.join(', ')})`);
     else decode = d as FileDecoding | undefined;
   }
-  if (!parameterPair) return reader.problem(node, at, `format \`${format}\` needs \`parameter: NAME\` (the one parameter the file holds)`), { decode };
+  if (!parameterPair) return (reader.problem(node, at, `format \`${format}\` needs \`parameter: NAME\` (the one parameter the file holds)`), { decode });
   const raw = reader.str(parameterPair.value, `${at}.parameter`);
   const full = raw === undefined ? undefined : resolveName(reader, raw, parameterPair, `${at}.parameter`, scope);
   if (full === undefined) return { decode };
@@ -432,7 +468,8 @@ function readMode(reader: ManifestReader, pair: AnyPair | undefined, at: string)
   }
   const mode = parseInt(source, 8);
   // Anyone on the host could replace the secrets (or the config an app trusts): never.
-  if (mode & 0o002) reader.problem(pair, `${at}.mode`, `mode ${source} lets every user on the host write the file; use "0600" or "0640" (no write bit for others)`);
+  if (mode & 0o002)
+    reader.problem(pair, `${at}.mode`, `mode ${source} lets every user on the host write the file; use "0600" or "0640" (no write bit for others)`);
   return mode;
 }
 
@@ -452,7 +489,7 @@ function readValues(reader: ManifestReader, pair: AnyPair, at: string, scope: Na
 
 function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: NameScope): ValueSpec | undefined {
   const key = isScalar(pair.key) ? asWritten(pair.key) : undefined;
-  if (!key) return reader.problem(pair, at, outputSchema.fields.values.shape.keyExpected), undefined;
+  if (!key) return (reader.problem(pair, at, outputSchema.fields.values.shape.keyExpected), undefined);
   const here = `${at}.${key}`;
   let parameter: string | undefined;
   let optional = false;
@@ -485,7 +522,15 @@ function readValue(reader: ManifestReader, pair: AnyPair, at: string, scope: Nam
   if (parameter === undefined) return undefined;
   const full = resolveName(reader, parameter, pair, here, scope);
   if (full === undefined) return undefined;
-  return { key, parameter: full, optional, default: dflt, ...(json ? { json } : {}), ...(allowKeys ? { allowKeys } : {}), line: reader.lineOf(pair.key as Node) };
+  return {
+    key,
+    parameter: full,
+    optional,
+    default: dflt,
+    ...(json ? { json } : {}),
+    ...(allowKeys ? { allowKeys } : {}),
+    line: reader.lineOf(pair.key as Node),
+  };
 }
 
 /** `json: { KEY: field.path, ... }` (chosen fields) or `json: "*"` (every field, keyed by the entry's key). */
@@ -494,7 +539,7 @@ function readJsonExpansion(reader: ManifestReader, pair: AnyPair, at: string): J
   const [all, byField] = shape.of;
   if (isScalar(pair.value) && typeof pair.value.value === 'string' && textFits(all, pair.value.value)) return { kind: 'all' };
   if (!isMap(pair.value) || pair.value.items.length === 0) {
-    return reader.problem(pair, at, shape.expected), undefined;
+    return (reader.problem(pair, at, shape.expected), undefined);
   }
   const chosen: Array<{ key: string; field: string }> = [];
   for (const item of pair.value.items) {
@@ -510,7 +555,8 @@ function readJsonExpansion(reader: ManifestReader, pair: AnyPair, at: string): J
 /** A default may legitimately be empty; anything else must be a string. */
 function readDefault(reader: ManifestReader, pair: AnyPair, at: string, optional: boolean): string | undefined {
   let value: string | undefined;
-  if (!isScalar(pair.value) || (pair.value.value !== null && typeof pair.value.value === 'object')) reader.problem(pair, at, valueEntrySchema.fields.default.shape.expected);
+  if (!isScalar(pair.value) || (pair.value.value !== null && typeof pair.value.value === 'object'))
+    reader.problem(pair, at, valueEntrySchema.fields.default.shape.expected);
   else value = reader.interpolate(pair.value.value === null ? '' : asWritten(pair.value), pair, at);
   if (!optional) reader.problem(pair, at, ruleMessage(valueEntrySchema, 'onlyWith', 'default'));
   return value;
@@ -553,10 +599,10 @@ function readPathEntry(reader: ManifestReader, node: unknown, at: string, { pref
   if (raw === undefined) return undefined;
   let path = raw.startsWith('/') ? raw : prefix !== undefined ? joinPrefix(prefix, raw) : undefined;
   if (path === undefined && prefixBroken) return undefined;
-  if (path === undefined) return reader.problem(node, at, `a relative path (${JSON.stringify(raw)}) needs a top-level \`prefix\``), undefined;
+  if (path === undefined) return (reader.problem(node, at, `a relative path (${JSON.stringify(raw)}) needs a top-level \`prefix\``), undefined);
   path = path.length > 1 ? path.replace(/\/+$/, '') : path;
   const err = checkListablePath(path);
-  if (err) return reader.problem(node, at, err), undefined;
+  if (err) return (reader.problem(node, at, err), undefined);
   return { path, recursive, optional, allowKeys, keys, keyPrefix, line: reader.lineOf(node as Node) };
 }
 
@@ -571,7 +617,7 @@ const ANY_KEY: KeyShape = keyShape(valueEntrySchema.fields.allow_keys.shape.item
 
 /** `allow_keys: [PATH, NODE_OPTIONS]` or `keys: [DB_HOST]`: final keys, as they appear in the output. */
 function readKeyList(reader: ManifestReader, pair: AnyPair, at: string, shape: KeyShape): string[] {
-  if (!isSeq(pair.value)) return reader.problem(pair, at, pathEntrySchema.fields.keys.shape.expected), [];
+  if (!isSeq(pair.value)) return (reader.problem(pair, at, pathEntrySchema.fields.keys.shape.expected), []);
   const keys: string[] = [];
   for (const item of pair.value.items) {
     if (!isScalar(item) || typeof item.value !== 'string' || !shape.test.test(item.value)) {
@@ -586,10 +632,13 @@ function readKeyPrefix(reader: ManifestReader, pair: AnyPair, at: string): strin
   const prefix = reader.str(pair.value, at);
   if (prefix === undefined) return undefined;
   const shape = pathEntrySchema.fields.key_prefix.shape;
-  if (!textFits(shape, prefix)) return reader.problem(pair, at, mismatchOf(shape, prefix)), undefined;
+  if (!textFits(shape, prefix)) return (reader.problem(pair, at, mismatchOf(shape, prefix)), undefined);
   const family = untrustedKeyFamily(`${prefix}X`);
   if (family !== undefined && untrustedKeyFamily(`${prefix}XYZZY`) !== undefined) {
-    return reader.problem(pair, at, `key_prefix ${prefix} puts every key from this path in the refused family "${family}"; choose a neutral prefix such as APP_`), undefined;
+    return (
+      reader.problem(pair, at, `key_prefix ${prefix} puts every key from this path in the refused family "${family}"; choose a neutral prefix such as APP_`),
+      undefined
+    );
   }
   return prefix;
 }
@@ -600,16 +649,30 @@ function readKeyPrefix(reader: ManifestReader, pair: AnyPair, at: string): strin
  * the gate would refuse needs `allow_keys` too, said now rather than at the
  * first deploy.
  */
-function checkKeyPolicy(reader: ManifestReader, node: unknown, at: string, policy: { allowKeys: string[]; keys: string[] | undefined; keyPrefix: string | undefined }): void {
+function checkKeyPolicy(
+  reader: ManifestReader,
+  node: unknown,
+  at: string,
+  policy: { allowKeys: string[]; keys: string[] | undefined; keyPrefix: string | undefined },
+): void {
   const { allowKeys, keys, keyPrefix } = policy;
-  for (const [list, name] of [[keys ?? [], 'keys'], [allowKeys, 'allow_keys']] as const) {
+  for (const [list, name] of [
+    [keys ?? [], 'keys'],
+    [allowKeys, 'allow_keys'],
+  ] as const) {
     for (const key of list) {
-      if (keyPrefix !== undefined && !key.startsWith(keyPrefix)) reader.problem(node, `${at}.${name}`, `${key} never comes from this path: every key from it starts with its key_prefix ${keyPrefix}`);
+      if (keyPrefix !== undefined && !key.startsWith(keyPrefix))
+        reader.problem(node, `${at}.${name}`, `${key} never comes from this path: every key from it starts with its key_prefix ${keyPrefix}`);
     }
   }
   for (const key of keys ?? []) {
     const verdict = judgeUntrustedKey(key, { allowKeys });
-    if (!verdict.allowed) reader.problem(node, `${at}.keys`, `${key} is in the refused family "${verdict.family}": list it in \`allow_keys: [${key}]\` too if this path must set it`);
+    if (!verdict.allowed)
+      reader.problem(
+        node,
+        `${at}.keys`,
+        `${key} is in the refused family "${verdict.family}": list it in \`allow_keys: [${key}]\` too if this path must set it`,
+      );
   }
 }
 
@@ -619,14 +682,22 @@ function resolveName(reader: ManifestReader, raw: string, node: AnyPair, at: str
   if (name.startsWith('/') || isArnName(name)) full = name;
   else if (prefixBroken) return undefined;
   else if (prefix !== undefined) full = joinPrefix(prefix, name);
-  else if (!name.includes('/')) full = name; // a single-level name, valid in SSM
-  else return reader.problem(node, at, `${JSON.stringify(raw)} has no leading slash and the manifest has no \`prefix\``), undefined;
+  else if (!name.includes('/'))
+    full = name; // a single-level name, valid in SSM
+  else return (reader.problem(node, at, `${JSON.stringify(raw)} has no leading slash and the manifest has no \`prefix\``), undefined);
   const err = checkParameterName(full, selector);
-  if (err) return reader.problem(node, at, err), undefined;
+  if (err) return (reader.problem(node, at, err), undefined);
   // SSM serves a shared parameter only in its own region: the call's.
   const arnRegion = parseParameterArn(full)?.region;
   if (arnRegion !== undefined && region !== undefined && arnRegion !== region) {
-    return reader.problem(node, at, `${JSON.stringify(raw)} is in region ${arnRegion} but the manifest reads from ${region}; Parameter Store serves a parameter only in its own region`), undefined;
+    return (
+      reader.problem(
+        node,
+        at,
+        `${JSON.stringify(raw)} is in region ${arnRegion} but the manifest reads from ${region}; Parameter Store serves a parameter only in its own region`,
+      ),
+      undefined
+    );
   }
   return selector === undefined ? full : `${full}:${selector}`;
 }
@@ -727,7 +798,7 @@ export function findDeepNesting(text: string): number | undefined {
 /** Offset of the first byte that is not part of a valid UTF-8 sequence. */
 function firstInvalidUtf8(bytes: Uint8Array): number {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i] ?? 0;
     const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (n === 0) return i;

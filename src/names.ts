@@ -69,13 +69,15 @@ export function checkParameterName(name: string, selector?: string): string | un
   if (!name) return 'empty parameter name';
   if (isArnName(name)) {
     const arn = parseParameterArn(name);
-    if (!arn) return `invalid parameter ARN ${JSON.stringify(name)}: expected arn:aws:ssm:REGION:ACCOUNT:parameter/NAME (12-digit account, no leading slash after parameter/)`;
+    if (!arn)
+      return `invalid parameter ARN ${JSON.stringify(name)}: expected arn:aws:ssm:REGION:ACCOUNT:parameter/NAME (12-digit account, no leading slash after parameter/)`;
     if (arn.name.startsWith('//')) return `invalid parameter ARN ${JSON.stringify(name)}: one slash after parameter/ (parameter/app/db, not parameter//app/db)`;
     if (isReserved(arn.name)) return `invalid parameter ARN ${JSON.stringify(name)}: AWS-owned names are read by name, not by ARN`;
     return checkParameterName(arn.name, selector)?.replace(/parameter name "[^"]*"/, `parameter ARN ${JSON.stringify(name)}`);
   }
   if (isSecretReference(name)) {
-    if (selector !== undefined) return `invalid reference ${JSON.stringify(`${name}:${selector}`)}: a Secrets Manager reference takes no :version or :label here (it reads the secret's current version)`;
+    if (selector !== undefined)
+      return `invalid reference ${JSON.stringify(`${name}:${selector}`)}: a Secrets Manager reference takes no :version or :label here (it reads the secret's current version)`;
     if (name === SECRETS_REFERENCE_PREFIX || !SECRET_NAME_CHARS.test(name) || name.includes('//') || name.endsWith('/')) {
       return `invalid Secrets Manager reference ${JSON.stringify(name)}: expected ${SECRETS_REFERENCE_PREFIX}SECRET-NAME (letters, digits and / _ + = . @ -)`;
     }

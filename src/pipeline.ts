@@ -78,8 +78,14 @@ export function runPipeline(ending: 'diff', options: PipelineOptions): Promise<P
 export function runPipeline(ending: 'resolve', options: PipelineOptions): Promise<PipelineRun<ResolvedOutput[]>>;
 export async function runPipeline(ending: Ending, options: PipelineOptions): Promise<PipelineRun<unknown>> {
   const { log, env } = options;
-  const manifest = options.manifestText ? parseManifest(options.manifestText.text, options.manifest, env, options.manifestText.baseDir) : loadManifest(options.manifest, env);
-  log.progress('start', { manifest: manifest.file, outputs: manifest.outputs.length }, `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`);
+  const manifest = options.manifestText
+    ? parseManifest(options.manifestText.text, options.manifest, env, options.manifestText.baseDir)
+    : loadManifest(options.manifest, env);
+  log.progress(
+    'start',
+    { manifest: manifest.file, outputs: manifest.outputs.length },
+    `manifest ${manifest.file}: ${plural(manifest.outputs.length, 'output')}`,
+  );
   checkTemplates(manifest);
   // Owners and directories are checked before any API call: fail fast and cheap.
   const targets = ending === 'resolve' ? [] : await prepareTargets(manifest, env);
@@ -102,7 +108,10 @@ export async function runPipeline(ending: Ending, options: PipelineOptions): Pro
  * of that region's fetch (trust/failures.ts): only an outage on every failing
  * call moves on; a missing or denied parameter always stops.
  */
-async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Promise<{ resolved: ResolvedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched; region: string | undefined }> {
+async function fetchAndResolve(
+  manifest: Manifest,
+  options: PipelineOptions,
+): Promise<{ resolved: ResolvedOutput[]; stats: CallStats; plan: FetchPlan; fetched: Fetched; region: string | undefined }> {
   const { openStore, log } = options;
   const lock = options.locked === undefined ? undefined : { file: options.locked, lock: readLock(options.locked) };
   const plan = planFetch(manifest);
@@ -110,7 +119,11 @@ async function fetchAndResolve(manifest: Manifest, options: PipelineOptions): Pr
   for (const [i, region] of regions.entries()) {
     const store = await openStore(region);
     try {
-      log.progress('fetch_start', { names: plan.names.length, paths: plan.paths.length, region }, `fetching ${plan.names.length} names and ${plan.paths.length} paths`);
+      log.progress(
+        'fetch_start',
+        { names: plan.names.length, paths: plan.paths.length, region },
+        `fetching ${plan.names.length} names and ${plan.paths.length} paths`,
+      );
       const { fetched, failures } = lock ? await fetchLockedSettled(store, plan, lock, region) : await fetchSettled(store, plan, region);
       let resolved: ResolvedOutput[] | undefined;
       // Also on a partial fetch: what did answer may already say "missing" (a deleted parameter, an absent JSON field).
@@ -161,7 +174,12 @@ async function regionResolved(store: OpenedStore): Promise<string | undefined> {
 }
 
 /** `--locked`: the pinned versions, with its failures (a lock that does not fit is one) for the same decision. */
-async function fetchLockedSettled(store: OpenedStore, plan: FetchPlan, lock: { file: string; lock: LockFile }, region: string | undefined): Promise<{ fetched: Fetched | undefined; failures: Failure[] }> {
+async function fetchLockedSettled(
+  store: OpenedStore,
+  plan: FetchPlan,
+  lock: { file: string; lock: LockFile },
+  region: string | undefined,
+): Promise<{ fetched: Fetched | undefined; failures: Failure[] }> {
   try {
     return { fetched: await fetchLocked(store, plan, lock.lock, lock.file), failures: [] };
   } catch (err) {
@@ -194,7 +212,12 @@ export interface OutputResult {
  * `companions` (the lock, markers) join the same transaction, committed
  * after the outputs.
  */
-async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], env: NodeJS.ProcessEnv, companions: readonly WriteRequest[]): Promise<OutputResult[]> {
+async function writeOutputs(
+  rendered: RenderedOutput[],
+  targets: TargetIds[],
+  env: NodeJS.ProcessEnv,
+  companions: readonly WriteRequest[],
+): Promise<OutputResult[]> {
   const specs = rendered.map((out) => out.spec);
   const writes: OutputWrite[] = rendered.map((out, i) => {
     const { uid, gid } = targets[i] ?? { uid: undefined, gid: undefined };
@@ -205,7 +228,18 @@ async function writeOutputs(rendered: RenderedOutput[], targets: TargetIds[], en
   const hooks = await onChange.run();
   return outcomes.slice(0, rendered.length).map(({ request, changed, reasons }, i): OutputResult => {
     const out = rendered[i] as RenderedOutput;
-    const result: OutputResult = { path: request.path, format: out.spec.format, keys: out.keys.length, mode: request.mode, uid: request.uid, gid: request.gid, owner: out.spec.owner, group: out.spec.group, changed, reasons };
+    const result: OutputResult = {
+      path: request.path,
+      format: out.spec.format,
+      keys: out.keys.length,
+      mode: request.mode,
+      uid: request.uid,
+      gid: request.gid,
+      owner: out.spec.owner,
+      group: out.spec.group,
+      changed,
+      reasons,
+    };
     const hook = hooks.get(i);
     if (hook) result.hook = hook.hook;
     if (hook?.error) result.hookError = hook.error;

@@ -63,12 +63,17 @@ function parseProxy(env: NodeJS.ProcessEnv, name: string): Proxy | undefined {
     url = new URL(raw);
   } catch {
     // Not quoted: the value may hold a password.
-    throw new UsageError(`${found.variable} is not a valid proxy URL`, { hint: `set ${found.variable} to http://HOST:PORT (or http://USER:PASSWORD@HOST:PORT)` });
+    throw new UsageError(`${found.variable} is not a valid proxy URL`, {
+      hint: `set ${found.variable} to http://HOST:PORT (or http://USER:PASSWORD@HOST:PORT)`,
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${found.variable} names a ${url.protocol.slice(0, -1)} proxy (${redactProxyUrl(url)}): only http:// and https:// proxies are supported`, {
-      hint: `set ${found.variable} to an HTTP proxy, http://HOST:PORT`,
-    });
+    throw new UsageError(
+      `${found.variable} names a ${url.protocol.slice(0, -1)} proxy (${redactProxyUrl(url)}): only http:// and https:// proxies are supported`,
+      {
+        hint: `set ${found.variable} to an HTTP proxy, http://HOST:PORT`,
+      },
+    );
   }
   if (!url.hostname) throw new UsageError(`${found.variable} names no proxy host`, { hint: `set ${found.variable} to http://HOST:PORT` });
   return { url, variable: found.variable };
@@ -117,7 +122,10 @@ function inSubnet(host: string, cidr: string): boolean {
  * `:port` to match that port only.
  */
 export function bypassesProxy(noProxy: readonly string[], hostname: string, port: number): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   return noProxy.some((entry) => {
     if (entry === '*') return true;
     const { host: pattern, port: only } = splitHostPort(entry);
@@ -212,10 +220,27 @@ async function openTunnel(proxy: Proxy, host: string, port: number, timeoutMs: n
       }
     };
     const refused = (why: string): ProxyConnectError =>
-      new ProxyConnectError(`the proxy ${redactProxyUrl(proxy.url)} (${proxy.variable}) did not open a tunnel to ${target}: ${why}`, 'PROXY_REFUSED', proxy.variable);
+      new ProxyConnectError(
+        `the proxy ${redactProxyUrl(proxy.url)} (${proxy.variable}) did not open a tunnel to ${target}: ${why}`,
+        'PROXY_REFUSED',
+        proxy.variable,
+      );
     const onError = (err: Error & { code?: string }): void =>
-      done(new ProxyConnectError(`the connection to the proxy ${redactProxyUrl(proxy.url)} (${proxy.variable}) failed: ${err.code ?? 'error'}`, err.code ?? 'ECONNRESET', proxy.variable));
-    const onEnd = (): void => done(new ProxyConnectError(`the proxy ${redactProxyUrl(proxy.url)} (${proxy.variable}) closed the connection before answering CONNECT ${target}`, 'ECONNRESET', proxy.variable));
+      done(
+        new ProxyConnectError(
+          `the connection to the proxy ${redactProxyUrl(proxy.url)} (${proxy.variable}) failed: ${err.code ?? 'error'}`,
+          err.code ?? 'ECONNRESET',
+          proxy.variable,
+        ),
+      );
+    const onEnd = (): void =>
+      done(
+        new ProxyConnectError(
+          `the proxy ${redactProxyUrl(proxy.url)} (${proxy.variable}) closed the connection before answering CONNECT ${target}`,
+          'ECONNRESET',
+          proxy.variable,
+        ),
+      );
     const onData = (chunk: Buffer): void => {
       head = Buffer.concat([head, chunk]);
       const end = head.indexOf('\r\n\r\n');

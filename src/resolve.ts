@@ -49,10 +49,15 @@ class ResolutionProblems {
   throwIfAny(manifestFile: string): void {
     if (this.missing.size) throw new MissingParametersError([...this.missing]);
     if (this.binary.length) {
-      throw new ToolError('binary_value', ExitCode.output, `the store answered these as bytes (binary secrets), which only a \`format: file\` output can hold:\n${this.binary.map((m) => `  ${m}`).join('\n')}`, {
-        hint: 'write each to its own output with `format: file` (and no `decode`), or store the secret as a SecretString',
-        details: { parameters: this.binary },
-      });
+      throw new ToolError(
+        'binary_value',
+        ExitCode.output,
+        `the store answered these as bytes (binary secrets), which only a \`format: file\` output can hold:\n${this.binary.map((m) => `  ${m}`).join('\n')}`,
+        {
+          hint: 'write each to its own output with `format: file` (and no `decode`), or store the secret as a SecretString',
+          details: { parameters: this.binary },
+        },
+      );
     }
     if (this.missingFields.length) {
       throw new MissingParametersError(this.missingFields, {
@@ -62,9 +67,14 @@ class ResolutionProblems {
     if (this.invalidJson.size) {
       const [first] = this.invalidJson;
       if (this.invalidJson.size === 1 && first !== undefined) throw new InvalidJsonValueError(first);
-      throw new ToolError('invalid_json', ExitCode.output, `these values are not JSON objects, so their fields cannot be expanded:\n${[...this.invalidJson].map((n) => `  ${n}`).join('\n')}`, {
-        hint: 'store a JSON object in each, or read them without `json:`',
-      });
+      throw new ToolError(
+        'invalid_json',
+        ExitCode.output,
+        `these values are not JSON objects, so their fields cannot be expanded:\n${[...this.invalidJson].map((n) => `  ${n}`).join('\n')}`,
+        {
+          hint: 'store a JSON object in each, or read them without `json:`',
+        },
+      );
     }
     if (this.reserved.length) throw new ReservedKeyError(manifestFile, this.reserved);
     if (this.collisions.length) {
@@ -76,13 +86,20 @@ class ResolutionProblems {
     if (this.badKeys.length) {
       throw new ManifestError(
         this.badKeys.map(({ line, message }) => ({ file: manifestFile, line, message })),
-        { hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml' },
+        {
+          hint: 'flat formats take environment-variable names (letters, digits and _, not starting with a digit): rename the key or the parameter, or use json/yaml',
+        },
       );
     }
     if (this.exposedSecrets.length) {
-      throw new ToolError('world_readable_secret', ExitCode.output, `refusing to put secrets in world-readable files:\n${this.exposedSecrets.map((m) => `  ${m}`).join('\n')}`, {
-        hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
-      });
+      throw new ToolError(
+        'world_readable_secret',
+        ExitCode.output,
+        `refusing to put secrets in world-readable files:\n${this.exposedSecrets.map((m) => `  ${m}`).join('\n')}`,
+        {
+          hint: 'drop the read bit for others (mode "0600" or "0640" with a group), or set `world_readable_secrets: true` on the output if every user on the host may read them',
+        },
+      );
     }
   }
 }
@@ -151,7 +168,8 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
     const list = fetched.byPath.get(pathKey(path)) ?? [];
     // A store answers an unknown path with an empty list, not an error:
     // "expected something, got nothing" is ours to catch.
-    if (list.length === 0 && !path.optional && !fetched.unanswered?.paths.has(pathKey(path))) problems.missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
+    if (list.length === 0 && !path.optional && !fetched.unanswered?.paths.has(pathKey(path)))
+      problems.missing.add(`${path.path}/${path.recursive ? '**' : '*'} (no parameters under this path)`);
     for (const p of [...list].sort((a, b) => a.name.localeCompare(b.name))) {
       if (p.binary) {
         problems.binary.push(`${p.name} (${spec.path}, under ${path.path})`);
@@ -164,13 +182,18 @@ function resolveOutput(spec: OutputSpec, fetched: Fetched, problems: ResolutionP
   }
   // The store says which values are secrets; a file every user can read must not hold one by accident.
   if (spec.mode & 0o004 && keys.secretKeys.length && !spec.worldReadableSecrets) {
-    problems.exposedSecrets.push(`${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${keys.secretKeys.join(', ')}`);
+    problems.exposedSecrets.push(
+      `${spec.path} (mode ${spec.mode.toString(8).padStart(4, '0')}) would receive SecureString values: ${keys.secretKeys.join(', ')}`,
+    );
   }
   // `values` keys (and chosen json keys) were checked offline by parseManifest; keys from `paths` and json "*" are only known now.
   const valueKeys = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? (v.json ? [] : [v.key])));
   const storeKeys = keys.entries.map(([k]) => k).filter((k) => !valueKeys.has(k));
   for (const key of getFormat(spec.format).invalidKeys(storeKeys)) {
-    problems.badKeys.push({ line: keys.lineOfKey.get(key) || spec.line, message: `${spec.path}: key ${JSON.stringify(key)} (from ${keys.source.get(key)}) is not a valid name for format ${spec.format}` });
+    problems.badKeys.push({
+      line: keys.lineOfKey.get(key) || spec.line,
+      message: `${spec.path}: key ${JSON.stringify(key)} (from ${keys.source.get(key)}) is not a valid name for format ${spec.format}`,
+    });
   }
   return bytes ? { spec, entries: keys.entries, bytes } : { spec, entries: keys.entries };
 }

@@ -5,7 +5,16 @@
  * The SDK's messages are safe to quote: they carry names, ARNs and codes,
  * never parameter values (redact.ts keeps an unparsable answer out).
  */
-import { AccessDeniedError, ExitCode, MissingParametersError, StoreUnavailableError, ToolError, UsageError, type ExitCodeValue, type ToolErrorOptions } from './errors.js';
+import {
+  AccessDeniedError,
+  ExitCode,
+  MissingParametersError,
+  StoreUnavailableError,
+  ToolError,
+  UsageError,
+  type ExitCodeValue,
+  type ToolErrorOptions,
+} from './errors.js';
 import { ProxyConnectError } from './proxy.js';
 import { quotableMessage } from './redact.js';
 
@@ -41,7 +50,8 @@ const usage = (message: string, options: ToolErrorOptions): ToolError => new Usa
 const noHint = (): undefined => undefined;
 const withMessage = (f: SdkErrorFacts): string => `${f.name}${f.message ? `: ${f.message}` : ''}`;
 
-export const THROTTLING_HINT = 'the account is over its SSM API quota (40 TPS by default, shared by every host): use --jitter to spread a fleet, or enable higher throughput';
+export const THROTTLING_HINT =
+  'the account is over its SSM API quota (40 TPS by default, shared by every host): use --jitter to spread a fleet, or enable higher throughput';
 
 /** The proxy's own hint, naming the variable it came from. */
 const proxyHint = (variable: string): string =>
@@ -55,7 +65,8 @@ function denialHint(f: SdkErrorFacts): string {
   if (action === 'sts:AssumeRole') {
     return `the role ${arn ?? ''} must trust the caller (its trust policy allows sts:AssumeRole for this principal), and the caller needs sts:AssumeRole on it; check --role-arn`;
   }
-  if (kms) return `allow kms:Decrypt on the KMS key that encrypts ${f.what} (in the key policy or the role's policy); \`ssm-materialize policy\` prints the statement`;
+  if (kms)
+    return `allow kms:Decrypt on the KMS key that encrypts ${f.what} (in the key policy or the role's policy); \`ssm-materialize policy\` prints the statement`;
   if (f.name === 'AccessDeniedException') {
     return `allow ${action} on ${arn ?? 'the parameter ARNs'} in the role's IAM policy; \`ssm-materialize policy -m FILE --account ID --region R\` prints a least-privilege policy`;
   }
@@ -164,7 +175,17 @@ export const UNAVAILABLE_ERRORS: ReadonlySet<string> = new Set([
   'RequestTimeoutException',
 ]);
 /** Node's network error codes: the endpoint could not be reached or dropped the connection. */
-export const NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 /** The table: AWS error name -> row. */
 export const SDK_ERRORS_BY_NAME: ReadonlyMap<string, SdkErrorRowName> = new Map<string, SdkErrorRowName>([
@@ -216,12 +237,7 @@ export function sdkErrorRow(f: SdkErrorFacts): SdkErrorRowName {
 }
 
 /** Our ToolError for an SDK error of `operation` on `names`; a ToolError passes through. */
-export function mapSdkError(
-  err: unknown,
-  operation: string,
-  names: string[],
-  timedOutAfterMs?: number,
-): ToolError {
+export function mapSdkError(err: unknown, operation: string, names: string[], timedOutAfterMs?: number): ToolError {
   if (err instanceof ToolError) return err;
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
   const facts: SdkErrorFacts = {
@@ -243,13 +259,23 @@ export function mapSdkError(
 }
 
 /** Names of a throttling answer, across AWS services. */
-const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'Throttling', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled', 'RequestThrottledException', 'SlowDown']);
+const THROTTLING_ERRORS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'Throttling',
+  'ThrottledException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
 /** Server faults worth another attempt. */
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
 
 /** Whether an attempt's failure is worth another attempt, and why; the SDK's own classification, narrowed to what SSM answers. */
 export function retryKind(err: unknown, depth = 0): 'throttled' | 'transient' | undefined {
-  const e = err as { name?: string; code?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean } } | undefined;
+  const e = err as
+    { name?: string; code?: string; message?: string; cause?: unknown; $metadata?: { httpStatusCode?: number; clockSkewCorrected?: boolean } } | undefined;
   if (!e || typeof e !== 'object' || e.name === 'AbortError') return undefined;
   const status = e.$metadata?.httpStatusCode ?? 0;
   if (status === 429 || THROTTLING_ERRORS.has(e.name ?? '')) return 'throttled';

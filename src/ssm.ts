@@ -163,7 +163,9 @@ export class SsmStore implements ParameterStore {
 
   private async getBatch(batch: string[]): Promise<GetParametersCommandOutput> {
     const fetch = (names: string[]) =>
-      this.limit(() => this.call<GetParametersCommandOutput>('GetParameters', names, () => new GetParametersCommand({ Names: names, WithDecryption: true }), names.length));
+      this.limit(() =>
+        this.call<GetParametersCommandOutput>('GetParameters', names, () => new GetParametersCommand({ Names: names, WithDecryption: true }), names.length),
+      );
     try {
       return await fetch(batch);
     } catch (err) {
@@ -173,7 +175,9 @@ export class SsmStore implements ParameterStore {
       // which parameter it was about. Only on this failure path, ask name by
       // name so that the error names exactly the parameters to fix.
       const singles = await Promise.allSettled(batch.map((name) => fetch([name])));
-      const denied = singles.flatMap((r, i) => (r.status === 'rejected' && isIamOrKmsDenial(r.reason) ? [{ name: batch[i] ?? '', error: r.reason as AccessDeniedError }] : []));
+      const denied = singles.flatMap((r, i) =>
+        r.status === 'rejected' && isIamOrKmsDenial(r.reason) ? [{ name: batch[i] ?? '', error: r.reason as AccessDeniedError }] : [],
+      );
       if (denied.length === 0) throw err;
       throw new AccessDeniedError(
         `access denied for ${denied.length} of ${batch.length} parameters in one GetParameters call:\n${denied.map((d) => `  ${d.name}: ${awsMessage(d.error.message, d.name)}`).join('\n')}`,
@@ -200,7 +204,10 @@ export class SsmStore implements ParameterStore {
     );
     const singles = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = settled.flatMap((r) => (r.status === 'rejected' ? [toolErrorOf(r.reason)] : []));
-    throwIfFailed(failed, singles.flatMap((s) => s.InvalidParameters ?? []));
+    throwIfFailed(
+      failed,
+      singles.flatMap((s) => s.InvalidParameters ?? []),
+    );
     return { Parameters: singles.flatMap((s) => s.Parameters ?? []), InvalidParameters: singles.flatMap((s) => s.InvalidParameters ?? []), $metadata: {} };
   }
 
@@ -229,7 +236,12 @@ export class SsmStore implements ParameterStore {
 
   /** Store one value (for `put`); the value travels only in the request body. */
   async put(name: string, value: string, type: ParameterType, keyId: string | undefined, overwrite: boolean): Promise<number> {
-    const out = await this.call<PutParameterCommandOutput>('PutParameter', [name], () => new PutParameterCommand({ Name: name, Value: value, Type: type, KeyId: keyId, Overwrite: overwrite }), 1);
+    const out = await this.call<PutParameterCommandOutput>(
+      'PutParameter',
+      [name],
+      () => new PutParameterCommand({ Name: name, Value: value, Type: type, KeyId: keyId, Overwrite: overwrite }),
+      1,
+    );
     return out.Version ?? 0;
   }
 
@@ -297,7 +309,10 @@ function toolErrorOf(err: unknown): ToolError {
 function throwIfFailed(failed: ToolError[], missing: string[]): void {
   if (failed.length === 0) return;
   if (failed.length === 1 && missing.length === 0) throw failed[0];
-  throw new StoreCallsFailed(failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.errors : [e])), [...missing, ...failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.missing : []))]);
+  throw new StoreCallsFailed(
+    failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.errors : [e])),
+    [...missing, ...failed.flatMap((e) => (e instanceof StoreCallsFailed ? e.missing : []))],
+  );
 }
 
 /**

@@ -72,7 +72,10 @@ export function namespaceTag(): string {
   if (ownTag === undefined) {
     try {
       const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-      ownTag = createHash('sha256').update(`${boot}\0${readlinkSync('/proc/self/ns/pid')}`).digest('hex').slice(0, 8);
+      ownTag = createHash('sha256')
+        .update(`${boot}\0${readlinkSync('/proc/self/ns/pid')}`)
+        .digest('hex')
+        .slice(0, 8);
     } catch {
       // Without /proc no pid can be judged: every temp file is judged by age.
       ownTag = UNKNOWN_NAMESPACE;
@@ -213,7 +216,10 @@ export async function commit(staged: StagedFile): Promise<void> {
       await dir.close();
     }
   } catch (err) {
-    throw new OutputError(staged.request.path, `cannot sync the directory ${describeErrno(err)}`, { hint: hintForErrno(err, dirname(staged.request.path)), cause: err });
+    throw new OutputError(staged.request.path, `cannot sync the directory ${describeErrno(err)}`, {
+      hint: hintForErrno(err, dirname(staged.request.path)),
+      cause: err,
+    });
   }
 }
 

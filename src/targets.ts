@@ -42,9 +42,14 @@ export async function prepareTargets(manifest: Manifest, env: NodeJS.ProcessEnv 
   }
   if (unknown.length === 1) throw unknown[0];
   if (unknown.length) {
-    throw new ToolError('output_failed', ExitCode.output, `${unknown.length} owners or groups do not exist:\n${unknown.map((e) => `  ${e.message}`).join('\n')}`, {
-      hint: unknown[0]?.hint,
-    });
+    throw new ToolError(
+      'output_failed',
+      ExitCode.output,
+      `${unknown.length} owners or groups do not exist:\n${unknown.map((e) => `  ${e.message}`).join('\n')}`,
+      {
+        hint: unknown[0]?.hint,
+      },
+    );
   }
   return ids;
 }
@@ -67,9 +72,13 @@ export async function checkTargetDirectory(path: string): Promise<void> {
   }
   if (!st.isDirectory()) throw new OutputError(path, `${dir} is not a directory`);
   if (st.mode & 0o022) {
-    throw new OutputError(path, `directory ${dir} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); refusing to write secrets there`, {
-      hint: `chmod go-w ${dir}, or write to a directory only its owner can write`,
-    });
+    throw new OutputError(
+      path,
+      `directory ${dir} is writable by ${st.mode & 0o002 ? 'others' : 'its group'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}); refusing to write secrets there`,
+      {
+        hint: `chmod go-w ${dir}, or write to a directory only its owner can write`,
+      },
+    );
   }
   // An ancestor that others may write to (without the sticky bit that /tmp
   // has) lets them rename our directory away and put a symlink to a place of
@@ -79,9 +88,13 @@ export async function checkTargetDirectory(path: string): Promise<void> {
   // test/reliability/fs-attacks.test.ts attacks this.
   const unsafe = await unsafeAncestor(dir);
   if (unsafe) {
-    throw new OutputError(path, `${unsafe.dir}, an ancestor of ${dir}, is writable by ${unsafe.mode & 0o002 ? 'others' : 'its group'} (mode ${(unsafe.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit; refusing to write secrets below it`, {
-      hint: `chmod go-w ${unsafe.dir} (or chmod +t, as for /tmp), or write to a directory whose ancestors only their owners can write`,
-    });
+    throw new OutputError(
+      path,
+      `${unsafe.dir}, an ancestor of ${dir}, is writable by ${unsafe.mode & 0o002 ? 'others' : 'its group'} (mode ${(unsafe.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit; refusing to write secrets below it`,
+      {
+        hint: `chmod go-w ${unsafe.dir} (or chmod +t, as for /tmp), or write to a directory whose ancestors only their owners can write`,
+      },
+    );
   }
 }
 

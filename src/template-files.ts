@@ -39,7 +39,11 @@ export function checkTemplates(manifest: Manifest): void {
     if (spec.paths.length || spec.values.some((v) => v.json?.kind === 'all')) continue;
     const defined = new Set(spec.values.flatMap((v) => chosenKeys(v.json) ?? [v.key]));
     for (const key of used.filter((k) => !defined.has(k))) {
-      problems.push({ file: manifest.file, line: spec.line, message: `template ${spec.template} uses {{ ${key} }}, which this output does not define under \`values\`` });
+      problems.push({
+        file: manifest.file,
+        line: spec.line,
+        message: `template ${spec.template} uses {{ ${key} }}, which this output does not define under \`values\``,
+      });
     }
   }
   if (problems.length) throw new ManifestError(problems);

@@ -36,7 +36,10 @@ function checkStoreArgs(args: StoreArgs): void {
   const endpointProblem = args['endpoint-url'] === undefined ? undefined : checkEndpointUrl(args['endpoint-url']);
   if (endpointProblem) bad.push(endpointProblem);
   if (bad.length) {
-    throw new UsageError(bad.join('; '), endpointProblem ? { hint: 'give a full URL, e.g. --endpoint-url http://127.0.0.1:4583 (the emulator) or https://ssm.us-east-1.amazonaws.com' } : {});
+    throw new UsageError(
+      bad.join('; '),
+      endpointProblem ? { hint: 'give a full URL, e.g. --endpoint-url http://127.0.0.1:4583 (the emulator) or https://ssm.us-east-1.amazonaws.com' } : {},
+    );
   }
 }
 
@@ -76,7 +79,8 @@ export async function openAwsStore(args: StoreArgs, region: string | undefined, 
     timeoutMs: args.timeout * 1000,
     maxAttempts: args['max-attempts'] ?? retries.maxAttempts,
     concurrency: args.concurrency,
-    onCall: (e) => log.detail('api_call', e, `${e.operation}: ${e.count} name${e.count === 1 ? '' : 's'}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${e.ms} ms`),
+    onCall: (e) =>
+      log.detail('api_call', e, `${e.operation}: ${e.count} name${e.count === 1 ? '' : 's'}, ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}, ${e.ms} ms`),
   });
 }
 

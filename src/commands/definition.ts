@@ -23,7 +23,12 @@ export type OptionTable = Record<string, OptionSpec>;
 
 /** Options every command has (yargs adds --help and --version). */
 export const globalOptions = {
-  quiet: { alias: 'q', type: 'boolean', default: false, describe: 'Print only errors, and the warnings of a degraded run (fallback region, last good files kept)' },
+  quiet: {
+    alias: 'q',
+    type: 'boolean',
+    default: false,
+    describe: 'Print only errors, and the warnings of a degraded run (fallback region, last good files kept)',
+  },
   verbose: { alias: 'v', type: 'boolean', default: false, describe: 'Also print API calls, counts and timings (never values)' },
   'log-format': { choices: ['text', 'json'], default: 'text', describe: 'text for people; json: one object per line, for deploy logs' },
 } as const satisfies OptionTable;

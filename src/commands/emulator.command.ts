@@ -22,7 +22,16 @@ export const emulator = defineCommand({
     // Loaded only here, from a file of its own: the product's commands never load emulator code.
     const { emulatorCommand } = await import('./emulator.js');
     return emulatorCommand(
-      { port: args.port, seed: args.seed, tps: args.tps, latency: args.latency, errorRate: args['error-rate'], dropRate: args['drop-rate'], anySignature: args['any-signature'], verbose: args.verbose },
+      {
+        port: args.port,
+        seed: args.seed,
+        tps: args.tps,
+        latency: args.latency,
+        errorRate: args['error-rate'],
+        dropRate: args['drop-rate'],
+        anySignature: args['any-signature'],
+        verbose: args.verbose,
+      },
       io,
     );
   },

@@ -8,7 +8,10 @@ export const exec = defineCommand({
   options: {
     ...pipelineOptions,
     output: { type: 'string', array: true, describe: 'Only the keys of this output (its path or file name); repeatable' },
-    'refresh-signal': { type: 'string', describe: 'This signal (e.g. SIGHUP) means: read the store again, restart the child only if a value changed; it is then not forwarded' },
+    'refresh-signal': {
+      type: 'string',
+      describe: 'This signal (e.g. SIGHUP) means: read the store again, restart the child only if a value changed; it is then not forwarded',
+    },
     'refresh-every': { type: 'string', describe: 'Read the store again about this often (e.g. 15m, with jitter); restart the child only if a value changed' },
     'refresh-notify': { type: 'string', describe: 'When a refresh changed a value, send the child this signal instead of restarting it' },
     hosts: { type: 'number', describe: 'With --refresh-every: hosts polling this manifest alike; warns when their polling takes too much of the quota' },

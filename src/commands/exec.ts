@@ -56,7 +56,8 @@ export async function execCommand(options: PipelineOptions, args: ExecArgs): Pro
  */
 function warnPollingCost(log: Logger, callsPerRun: number, refresh: RefreshOptions): void {
   const cost = pollingCost(callsPerRun, { hosts: refresh.hosts, tps: refresh.tps, everySeconds: refresh.everySeconds! });
-  if (cost.advice) log.warn('refresh_budget', { calls_per_run: callsPerRun, hosts: refresh.hosts, tps: refresh.tps, ...cost.periodic, advice: cost.advice }, cost.advice);
+  if (cost.advice)
+    log.warn('refresh_budget', { calls_per_run: callsPerRun, hosts: refresh.hosts, tps: refresh.tps, ...cost.periodic, advice: cost.advice }, cost.advice);
 }
 
 /**
@@ -98,7 +99,8 @@ function chooseOutputs(rendered: ResolvedOutput[], wanted: string[] | undefined)
   if (!wanted?.length) return rendered.filter((r) => getFormat(r.spec.format).kind !== 'raw');
   const chosen = rendered.filter((r) => wanted.some((w) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
   const unknown = wanted.filter((w) => !rendered.some((r) => r.spec.path === w || r.spec.path.endsWith(`/${w}`)));
-  if (unknown.length) throw new UsageError(`--output ${unknown.join(', ')} matches no output path in the manifest (outputs: ${rendered.map((r) => r.spec.path).join(', ')})`);
+  if (unknown.length)
+    throw new UsageError(`--output ${unknown.join(', ')} matches no output path in the manifest (outputs: ${rendered.map((r) => r.spec.path).join(', ')})`);
   return chosen;
 }
 
@@ -116,7 +118,8 @@ function environmentFrom(outputs: ResolvedOutput[]): Record<string, string> {
   const from = new Map<string, string>();
   const conflicts: string[] = [];
   for (const out of outputs) {
-    if (getFormat(out.spec.format).kind !== 'keys') throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
+    if (getFormat(out.spec.format).kind !== 'keys')
+      throw new UsageError(`${out.spec.path}: format ${out.spec.format} has no key/value form for exec; pick other outputs with --output`);
     for (const [key, value] of out.entries) {
       if (values.has(key) && values.get(key) !== value) conflicts.push(`key ${key} differs between ${from.get(key)} and ${out.spec.path}`);
       values.set(key, value);
@@ -124,7 +127,10 @@ function environmentFrom(outputs: ResolvedOutput[]): Record<string, string> {
     }
   }
   if (conflicts.length) {
-    throw new ManifestError(conflicts.map((message) => ({ file: outputs[0]?.spec.path ?? '', line: 0, message })), { hint: 'choose outputs with --output PATH' });
+    throw new ManifestError(
+      conflicts.map((message) => ({ file: outputs[0]?.spec.path ?? '', line: 0, message })),
+      { hint: 'choose outputs with --output PATH' },
+    );
   }
   return Object.fromEntries(values);
 }

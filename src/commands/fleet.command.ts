@@ -19,7 +19,11 @@ export const fleet = defineCommand({
     'kms-key': { type: 'string', describe: 'Customer KMS key of the SecureStrings, for the instance policy (as in `policy`)' },
     'create-key': { type: 'string', describe: "Create the app's KMS key under this alias (alias/NAME) with the key policy of `policy --key-policy`" },
     'key-admin': { type: 'string', array: true, describe: '--create-key: role ARNs that administer the key without using it (repeatable)' },
-    'deny-for': { type: 'string', array: true, describe: "Attach `policy --deny-for`'s explicit deny to these broad role names (repeatable; a stack parameter)" },
+    'deny-for': {
+      type: 'string',
+      array: true,
+      describe: "Attach `policy --deny-for`'s explicit deny to these broad role names (repeatable; a stack parameter)",
+    },
     'keep-last-good': { type: 'string', describe: 'The write document keeps outputs this young when the store is down (e.g. 24h)' },
     lock: { type: 'string', describe: 'The write document records the versions it wrote in this file on each host (rollback: LockedVersions)' },
     jitter: { type: 'number', default: 0, describe: 'The write document waits a random 0..N seconds first' },

@@ -55,14 +55,20 @@ export function fleetCommand(args: FleetArgs, io: Io & { env: Env }, log: Logger
   const r = rollout(calls, options.rollout);
   const matching = changeMatching(manifest);
   const notes = [...matching.notes];
-  if (!matching.patterns.length) notes.push('nothing the manifest reads can be matched by a "Parameter Store Change" rule: no rule is created; the check association alone finds changes');
+  if (!matching.patterns.length)
+    notes.push('nothing the manifest reads can be matched by a "Parameter Store Change" rule: no rule is created; the check association alone finds changes');
   if (args['calls-per-host'] === undefined && plan.paths.length) {
-    notes.push(`calls per host estimated offline as ${estimated}, one page per path; \`plan --hosts ${args.hosts}\` counts the real pages, then pass --calls-per-host`);
+    notes.push(
+      `calls per host estimated offline as ${estimated}, one page per path; \`plan --hosts ${args.hosts}\` counts the real pages, then pass --calls-per-host`,
+    );
   }
   const every = options.everySeconds;
   if (every !== undefined) {
-    const b = callBudget({ GetParameters: calls, GetParametersByPath: 0 }, { fleet: args.hosts, tps: args.tps, everySeconds: every, timeoutSeconds: 60, hookTimeoutSeconds: DEFAULT_HOOK_TIMEOUT_S });
-    notes.push(...(b.advice.filter((a) => a.startsWith('running every')).map((a) => `check association: ${a}`)));
+    const b = callBudget(
+      { GetParameters: calls, GetParametersByPath: 0 },
+      { fleet: args.hosts, tps: args.tps, everySeconds: every, timeoutSeconds: 60, hookTimeoutSeconds: DEFAULT_HOOK_TIMEOUT_S },
+    );
+    notes.push(...b.advice.filter((a) => a.startsWith('running every')).map((a) => `check association: ${a}`));
     if (r.wall_seconds > every) notes.push(`check association: one round over ${args.hosts} hosts takes about ${r.wall_seconds} s, longer than its schedule`);
   }
   notes.push(
@@ -113,20 +119,30 @@ function checkFleetArgs(args: FleetArgs): CheckedFleetArgs {
     bad.push(`--target ${JSON.stringify(args.target)}: expected tag:KEY=VALUE (key: letters, digits and _ . : / + @ -; value: also spaces and =)`);
   }
   const hostManifest = args['host-manifest'] ?? (args.manifest.startsWith('/') ? args.manifest : '');
-  if (!HOST_PATH.test(hostManifest)) bad.push(`--host-manifest ${JSON.stringify(hostManifest)}: the manifest's absolute path on the hosts, letters, digits and _ . / - only`);
-  for (const [flag, value] of [['--lock', args.lock], ['--state-dir', args['state-dir']]] as const) {
+  if (!HOST_PATH.test(hostManifest))
+    bad.push(`--host-manifest ${JSON.stringify(hostManifest)}: the manifest's absolute path on the hosts, letters, digits and _ . / - only`);
+  for (const [flag, value] of [
+    ['--lock', args.lock],
+    ['--state-dir', args['state-dir']],
+  ] as const) {
     if (value !== undefined && !HOST_PATH.test(value)) bad.push(`${flag} ${JSON.stringify(value)}: an absolute path of letters, digits and _ . / - only`);
   }
-  if (args['keep-last-good'] !== undefined && !AGE.test(args['keep-last-good'])) bad.push(`--keep-last-good ${JSON.stringify(args['keep-last-good'])}: an age such as 90s, 30m, 24h or 7d`);
+  if (args['keep-last-good'] !== undefined && !AGE.test(args['keep-last-good']))
+    bad.push(`--keep-last-good ${JSON.stringify(args['keep-last-good'])}: an age such as 90s, 30m, 24h or 7d`);
   if (!Number.isInteger(args.jitter) || args.jitter < 0 || args.jitter > 99_999) bad.push('--jitter must be whole seconds, 0..99999');
   if (!Number.isInteger(args.settle) || args.settle < 0 || args.settle > 86_400) bad.push('--settle must be whole seconds, 0..86400');
   if (!/^[a-zA-Z0-9_.-]{3,120}$/.test(args['name-prefix']) || /^(aws|amazon|amzn)/i.test(args['name-prefix'])) {
-    bad.push(`--name-prefix ${JSON.stringify(args['name-prefix'])}: 3..120 letters, digits, _ . -, not starting with aws, amazon or amzn (reserved document names)`);
+    bad.push(
+      `--name-prefix ${JSON.stringify(args['name-prefix'])}: 3..120 letters, digits, _ . -, not starting with aws, amazon or amzn (reserved document names)`,
+    );
   }
-  if (args['create-key'] !== undefined && !/^alias\/[A-Za-z0-9/_-]{1,250}$/.test(args['create-key'])) bad.push(`--create-key ${JSON.stringify(args['create-key'])}: an alias, alias/NAME`);
-  if (args['create-key'] !== undefined && args['kms-key'] !== undefined) bad.push('--create-key and --kms-key: the stack creates the key or uses yours, not both');
+  if (args['create-key'] !== undefined && !/^alias\/[A-Za-z0-9/_-]{1,250}$/.test(args['create-key']))
+    bad.push(`--create-key ${JSON.stringify(args['create-key'])}: an alias, alias/NAME`);
+  if (args['create-key'] !== undefined && args['kms-key'] !== undefined)
+    bad.push('--create-key and --kms-key: the stack creates the key or uses yours, not both');
   if (args['key-admin']?.length && args['create-key'] === undefined) bad.push('--key-admin needs --create-key (the key policy of a key the stack creates)');
-  for (const role of args['deny-for'] ?? []) if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(role)) bad.push(`--deny-for ${JSON.stringify(role)}: a role name (not an ARN)`);
+  for (const role of args['deny-for'] ?? [])
+    if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(role)) bad.push(`--deny-for ${JSON.stringify(role)}: a role name (not an ARN)`);
   const calls = args['calls-per-host'];
   if (calls !== undefined && (!Number.isInteger(calls) || calls < 1)) bad.push('--calls-per-host must be a whole number >= 1');
   let everySeconds: number | undefined;

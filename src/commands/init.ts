@@ -45,14 +45,18 @@ export async function initCommand(args: InitArgs, log: Logger): Promise<number> 
     lines.push('', 'Upload the values (each command reads the value from a hidden prompt, or from stdin):');
     for (const key of keys) lines.push(`  ssm-materialize put ${args.prefix}/${key} --type SecureString --kms-key ${args['kms-key']}`);
     lines.push('', `For example, from the existing file without typing:`);
-    lines.push(`  node -e 'process.stdout.write(require("dotenv").parse(require("fs").readFileSync(process.argv[1])).${keys[0]})' ${args.from} | ssm-materialize put ${args.prefix}/${keys[0]} --kms-key ${args['kms-key']}`);
+    lines.push(
+      `  node -e 'process.stdout.write(require("dotenv").parse(require("fs").readFileSync(process.argv[1])).${keys[0]})' ${args.from} | ssm-materialize put ${args.prefix}/${keys[0]} --kms-key ${args['kms-key']}`,
+    );
   }
   log.result('init', { path: args.manifest, keys: keys.length }, lines.join('\n'));
   return 0;
 }
 
 function starterManifest(prefix: string, keys: string[]): string {
-  const values = keys.length ? keys.map((k) => `      ${k}: ${k}`).join('\n') : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
+  const values = keys.length
+    ? keys.map((k) => `      ${k}: ${k}`).join('\n')
+    : '      API_KEY: api-key                       # -> ' + prefix + '/api-key\n      LOG_LEVEL: { parameter: log-level, optional: true, default: info }';
   return `# ssm-materialize manifest. Guide: docs/manifest-guide.md in the ssm-materialize repository.
 # Check it offline with: ssm-materialize validate -m materialize.yaml
 version: 1

@@ -67,12 +67,15 @@ export function buildKeyPolicy(manifest: Manifest, o: KeyPolicyOptions): { Versi
   checkRoles('--instance-role', o.users);
   checkRoles('--key-admin', o.admins);
   // The `policy` output's own decrypt conditions: the same encryption contexts, the same services.
-  const read = buildPolicyForRegions(manifest, { account: o.account, region: o.region, partition: o.partition, kmsKey: '00000000-0000-0000-0000-000000000000' }, o.regions);
+  const read = buildPolicyForRegions(
+    manifest,
+    { account: o.account, region: o.region, partition: o.partition, kmsKey: '00000000-0000-0000-0000-000000000000' },
+    o.regions,
+  );
   const root = `arn:${o.partition}:iam::${o.account}:root`;
-  const statements: Statement[] = [
-    { Sid: 'AccountControlsTheKey', Effect: 'Allow', Principal: { AWS: root }, Action: 'kms:*', Resource: '*' },
-  ];
-  if (o.admins.length) statements.push({ Sid: 'KeyAdministratorsManageNotUse', Effect: 'Allow', Principal: { AWS: one(o.admins) }, Action: ADMIN_ACTIONS, Resource: '*' });
+  const statements: Statement[] = [{ Sid: 'AccountControlsTheKey', Effect: 'Allow', Principal: { AWS: root }, Action: 'kms:*', Resource: '*' }];
+  if (o.admins.length)
+    statements.push({ Sid: 'KeyAdministratorsManageNotUse', Effect: 'Allow', Principal: { AWS: one(o.admins) }, Action: ADMIN_ACTIONS, Resource: '*' });
   for (const s of read.Statement.filter((x) => x.Action === 'kms:Decrypt')) {
     statements.push({
       Sid: s.Sid === 'DecryptParameters' ? 'InstanceRoleDecryptsThroughParameterStore' : 'InstanceRoleDecryptsThroughSecretsManager',
@@ -132,7 +135,9 @@ export function buildDenyPolicy(manifest: Manifest, o: DenyOptions): { Version: 
 
 /** `/a/b/c` and path `/a/x` -> the ARNs of `/`, `/a`, `/a/b` (every path a listing could start from). */
 function ancestorArns(manifest: Manifest, o: DenyOptions): string[] {
-  const names = manifest.outputs.flatMap((out) => [...out.values.map((v) => baseName(v.parameter)), ...out.paths.map((p) => p.path)]).filter((n) => n.startsWith('/') && !n.startsWith('/aws/'));
+  const names = manifest.outputs
+    .flatMap((out) => [...out.values.map((v) => baseName(v.parameter)), ...out.paths.map((p) => p.path)])
+    .filter((n) => n.startsWith('/') && !n.startsWith('/aws/'));
   const ancestors = new Set<string>();
   for (const n of names) {
     const parts = n.split('/').filter(Boolean);

@@ -25,7 +25,11 @@ export const storeOptions = {
 /** Options of the commands that run the pipeline: which versions, which regions. */
 export const runOptions = {
   locked: { type: 'string', describe: 'Fetch exactly the parameter versions recorded by `write --lock FILE`' },
-  'fallback-region': { type: 'string', array: true, describe: "When the region is unavailable, read everything from this one (repeatable; else the manifest's regions:)" },
+  'fallback-region': {
+    type: 'string',
+    array: true,
+    describe: "When the region is unavailable, read everything from this one (repeatable; else the manifest's regions:)",
+  },
 } as const satisfies OptionTable;
 
 /** The pipeline commands: write, plan, check, exec. */
@@ -43,7 +47,10 @@ export const rolloutOptions = {
 } as const satisfies OptionTable;
 
 /** What the pipeline commands parsed, as the pipeline takes it (src/pipeline.ts). */
-export function pipelineFor(args: StoreArgs & { manifest: string; locked?: string | undefined; 'fallback-region'?: string[] | undefined }, { io, log }: CommandContext): PipelineOptions {
+export function pipelineFor(
+  args: StoreArgs & { manifest: string; locked?: string | undefined; 'fallback-region'?: string[] | undefined },
+  { io, log }: CommandContext,
+): PipelineOptions {
   return {
     manifest: args.manifest,
     env: io.env,

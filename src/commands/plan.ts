@@ -37,8 +37,14 @@ export async function planCommand(options: PipelineOptions, mode: 'plan' | 'chec
     const s = staleSince(d.path);
     return s ? [{ path: d.path, fetched_at: s.fetchedAt, stale_since: s.staleSince }] : [];
   });
-  for (const s of stale) options.log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
-  const pending = diffs.filter((d) => wouldChange(d, stale.some((s) => s.path === d.path))).length;
+  for (const s of stale)
+    options.log.result('stale', s, `! ${s.path}: stale, kept by --keep-last-good since ${s.stale_since} (last fetched ${s.fetched_at}); run write`);
+  const pending = diffs.filter((d) =>
+    wouldChange(
+      d,
+      stale.some((s) => s.path === d.path),
+    ),
+  ).length;
   options.log.result(
     mode === 'check' ? 'check' : 'plan',
     { outputs: diffs.length, would_change: pending },
@@ -80,15 +86,22 @@ async function reportLockDrift(options: PipelineOptions, run: PipelineRun<unknow
   const v = (n: number | null | undefined) => (n === undefined ? 'gone' : n === null ? 'none' : `version ${n}`);
   const log: Logger = options.log;
   for (const d of drift) log.result('lock_drift', { ...d }, `locked ${d.name}: ${v(d.locked)}, latest: ${v(d.latest)}`);
-  log.result('lock', { drifted: drift.length }, drift.length ? `${plural(drift.length, 'parameter')} moved on since the lock` : 'the lock pins the latest version of every parameter');
+  log.result(
+    'lock',
+    { drifted: drift.length },
+    drift.length ? `${plural(drift.length, 'parameter')} moved on since the lock` : 'the lock pins the latest version of every parameter',
+  );
 }
 
 export function describe(d: OutputDiff): string {
-  if (d.status === 'unchanged' && d.hookPending) return `! ${d.path} (${d.format}): up to date, ${d.unchanged} keys; its on_change failed earlier and runs again on the next write`;
+  if (d.status === 'unchanged' && d.hookPending)
+    return `! ${d.path} (${d.format}): up to date, ${d.unchanged} keys; its on_change failed earlier and runs again on the next write`;
   if (d.status === 'unchanged') return `= ${d.path} (${d.format}): up to date, ${d.unchanged} keys`;
-  if (d.status === 'new') return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
+  if (d.status === 'new')
+    return [`+ ${d.path} (${d.format}): new file, mode ${d.mode.to}, ${d.added.length} keys`, ...d.added.map((k) => `    + ${k}`)].join('\n');
   // The old file's keys are not listed: read with this format's reader, they could be pieces of values.
-  if (d.formatChangedFrom !== undefined) return `~ ${d.path} (${d.format}): format changed (was ${d.formatChangedFrom}): all ${plural(d.added.length, 'key')} rewritten`;
+  if (d.formatChangedFrom !== undefined)
+    return `~ ${d.path} (${d.format}): format changed (was ${d.formatChangedFrom}): all ${plural(d.added.length, 'key')} rewritten`;
   const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.changed.length} changed`, `${d.unchanged} unchanged`];
   const extra: string[] = [];
   if (d.opaque) extra.push('content differs (not comparable key by key)');

@@ -16,11 +16,22 @@ export const policy = defineCommand({
     region: { type: 'string', describe: "Region (else the manifest's region)" },
     'kms-key': { type: 'string', describe: 'Customer KMS key the SecureStrings use: key id, key ARN, alias ARN or alias/NAME' },
     partition: { type: 'string', default: 'aws', describe: 'aws, aws-cn or aws-us-gov' },
-    'fallback-region': { type: 'string', array: true, describe: "Also grant reads in these regions (every region of the manifest's regions: is always granted)" },
-    'key-policy': { type: 'boolean', default: false, describe: "Print the KMS key policy instead: admins manage, the instance role decrypts only through Parameter Store, for the manifest's parameters" },
+    'fallback-region': {
+      type: 'string',
+      array: true,
+      describe: "Also grant reads in these regions (every region of the manifest's regions: is always granted)",
+    },
+    'key-policy': {
+      type: 'boolean',
+      default: false,
+      describe: "Print the KMS key policy instead: admins manage, the instance role decrypts only through Parameter Store, for the manifest's parameters",
+    },
     'instance-role': { type: 'string', array: true, describe: '--key-policy: the role ARN that decrypts (repeatable)' },
     'key-admin': { type: 'string', array: true, describe: '--key-policy: role ARNs that administer the key without using it (repeatable)' },
-    'deny-for': { type: 'string', describe: "Print an explicit-deny policy for this broad role (e.g. PowerUserAccess): no reading the manifest's parameters, no use of --kms-key" },
+    'deny-for': {
+      type: 'string',
+      describe: "Print an explicit-deny policy for this broad role (e.g. PowerUserAccess): no reading the manifest's parameters, no use of --kms-key",
+    },
   },
   async run(args, { io, log }) {
     const [{ loadManifest }, { buildPolicyForRegions, policyWarnings }, { firstRegion, regionsMayRead }] = await Promise.all([
@@ -43,7 +54,11 @@ export const policy = defineCommand({
         ? buildKeyPolicy(manifest, { ...options, regions, users: args['instance-role'] ?? [], admins: args['key-admin'] ?? [] })
         : buildDenyPolicy(manifest, { ...options, regions });
       if (denyFor !== undefined) {
-        log.warn('policy_note', { role: denyFor }, `attach it to ${String(denyFor)}: aws iam put-role-policy --role-name ${String(denyFor)} --policy-name deny-app-parameters --policy-document file://deny.json`);
+        log.warn(
+          'policy_note',
+          { role: denyFor },
+          `attach it to ${String(denyFor)}: aws iam put-role-policy --role-name ${String(denyFor)} --policy-name deny-app-parameters --policy-document file://deny.json`,
+        );
       }
       io.stdout(JSON.stringify(extra, null, 2) + '\n');
       return ExitCode.ok;

@@ -38,7 +38,8 @@ export function buildPolicy(manifest: Manifest, options: PolicyOptions): { Versi
   if (!isRegionName(options.region)) throw new UsageError(`--region ${JSON.stringify(options.region)} is not an AWS region name`);
   const partition = options.partition ?? 'aws';
   const { region, account } = options;
-  const arn = (name: string) => (baseName(name).startsWith(PUBLIC_PARAMETERS) ? parameterArn(name, region, '', partition) : parameterArn(name, region, account, partition));
+  const arn = (name: string) =>
+    baseName(name).startsWith(PUBLIC_PARAMETERS) ? parameterArn(name, region, '', partition) : parameterArn(name, region, account, partition);
   const wildcard = (path: string) => (path === '/' ? `${arn('/')}*` : `${arn(path)}/*`);
 
   const allNames = [...new Set(manifest.outputs.flatMap((o) => o.values.map((v) => baseName(v.parameter))))].sort();
@@ -179,4 +180,3 @@ export function buildPolicyForRegions(manifest: Manifest, options: PolicyOptions
   }
   return first;
 }
-

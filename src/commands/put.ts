@@ -30,13 +30,17 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
   const problem = checkParameterName(args.name);
   if (problem) throw new UsageError(problem);
   // Readable names that are not ours to write: checked before any input is read.
-  if (isSecretReference(args.name)) throw new UsageError(`${args.name} is a Secrets Manager reference: store the secret with Secrets Manager (aws secretsmanager put-secret-value)`);
+  if (isSecretReference(args.name))
+    throw new UsageError(`${args.name} is a Secrets Manager reference: store the secret with Secrets Manager (aws secretsmanager put-secret-value)`);
   if (isArnName(args.name)) throw new UsageError(`put takes the parameter's name, not its ARN: a shared parameter is written by its owner's account`);
   // Counted, never shown: the word is most likely the secret itself.
   if (args.value?.length) {
-    throw new UsageError(`put takes the value from standard input or a hidden prompt, never from the command line: ${args.value.length} word${args.value.length === 1 ? '' : 's'} after the name, not shown and not stored`, {
-      hint: `run \`ssm-materialize put ${args.name}\` and paste the value at the prompt (end with Ctrl-D), or pipe it in; the value is now in your shell history: remove it there, and rotate it if others can read that history`,
-    });
+    throw new UsageError(
+      `put takes the value from standard input or a hidden prompt, never from the command line: ${args.value.length} word${args.value.length === 1 ? '' : 's'} after the name, not shown and not stored`,
+      {
+        hint: `run \`ssm-materialize put ${args.name}\` and paste the value at the prompt (end with Ctrl-D), or pipe it in; the value is now in your shell history: remove it there, and rotate it if others can read that history`,
+      },
+    );
   }
   if (args['kms-key'] && args.type !== 'SecureString') throw new UsageError('--kms-key only applies to --type SecureString');
   let value = io.stdin.isTTY ? await promptHidden(io, `Value for ${args.name} (input hidden; may span lines; end with Ctrl-D): `) : await readAll(io.stdin);
@@ -47,7 +51,11 @@ export async function putCommand(args: PutArgs, io: PutIo, log: Logger, env: Nod
   const store = await openAwsStore(args, args.region, log);
   try {
     const version = await store.put(args.name, value, args.type, args['kms-key'], args.overwrite);
-    log.result('put', { name: args.name, type: args.type, version }, `stored ${args.name} (${args.type}${args['kms-key'] ? `, ${args['kms-key']}` : ''}), version ${version}`);
+    log.result(
+      'put',
+      { name: args.name, type: args.type, version },
+      `stored ${args.name} (${args.type}${args['kms-key'] ? `, ${args['kms-key']}` : ''}), version ${version}`,
+    );
     return 0;
   } finally {
     store.close();
@@ -120,7 +128,8 @@ async function promptHidden(io: PutIo, text: string): Promise<string> {
   // prompt appears must already be hidden.
   stdin.setRawMode?.(true);
   const early = await drainTypeAhead(stdin);
-  if (early > 0) io.prompt(`(ignored ${early} character${early === 1 ? '' : 's'} typed before this prompt: the terminal may have shown them; type the value now)\n`);
+  if (early > 0)
+    io.prompt(`(ignored ${early} character${early === 1 ? '' : 's'} typed before this prompt: the terminal may have shown them; type the value now)\n`);
   io.prompt(text);
   const typed = await readUntilEndOfInput(stdin);
   // Whatever came after Ctrl-D (the tail of a paste) is consumed here, not by the shell.

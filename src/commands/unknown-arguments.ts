@@ -22,5 +22,7 @@ export function unknownArgumentMessage(message: string, argv: readonly string[])
 function reported(listed: string, word: string): boolean {
   const name = /^--?([^=]+)/.exec(word)?.[1];
   const names = name === undefined ? [] : [name, name.replace(/^no-/, '')];
-  return [word, ...names].some((candidate) => listed === candidate || listed.startsWith(`${candidate}, `) || listed.endsWith(`, ${candidate}`) || listed.includes(`, ${candidate}, `));
+  return [word, ...names].some(
+    (candidate) => listed === candidate || listed.startsWith(`${candidate}, `) || listed.endsWith(`, ${candidate}`) || listed.includes(`, ${candidate}, `),
+  );
 }

@@ -40,7 +40,11 @@ export async function writeCommand(options: PipelineOptions, { lock, keepLastGoo
     const kept = outputsToKeep(loadManifest(options.manifest, options.env), maxAgeMs, new Date(), err.unavailable);
     await recordStale(kept, new Date());
     for (const k of kept) {
-      options.log.degraded('stale', { path: k.path, fetched_at: k.fetchedAt, age_s: Math.round(k.ageMs / 1000) }, `Parameter Store unavailable; kept ${k.path} as last fetched ${describeAge(k.ageMs)} ago (${k.fetchedAt})`);
+      options.log.degraded(
+        'stale',
+        { path: k.path, fetched_at: k.fetchedAt, age_s: Math.round(k.ageMs / 1000) },
+        `Parameter Store unavailable; kept ${k.path} as last fetched ${describeAge(k.ageMs)} ago (${k.fetchedAt})`,
+      );
     }
     return ExitCode.ok;
   }
@@ -63,13 +67,30 @@ export async function writeCommand(options: PipelineOptions, { lock, keepLastGoo
 export function failedHooksError(results: readonly OutputResult[]): ToolError | undefined {
   const hookErrors = results.flatMap((r) => (r.hookError ? [r.hookError] : []));
   if (!hookErrors.length) return undefined;
-  return new ToolError('on_change_failed', ExitCode.output, `${plural(hookErrors.length, 'on_change hook')} failed; the new files are in place and each failed hook runs again on the next run:\n${hookErrors.map((e) => `  ${e.message}`).join('\n')}`, {
-    hint: hookErrors.map((e) => e.hint).join('\n  '),
-  });
+  return new ToolError(
+    'on_change_failed',
+    ExitCode.output,
+    `${plural(hookErrors.length, 'on_change hook')} failed; the new files are in place and each failed hook runs again on the next run:\n${hookErrors.map((e) => `  ${e.message}`).join('\n')}`,
+    {
+      hint: hookErrors.map((e) => e.hint).join('\n  '),
+    },
+  );
 }
 
 function outputFields(r: OutputResult): Record<string, unknown> {
-  return { path: r.path, format: r.format, keys: r.keys, mode: modeString(r.mode), uid: r.uid, gid: r.gid, owner: r.owner, group: r.group, changed: r.changed, reasons: r.reasons, ...(r.hook ? { on_change: r.hook } : {}) };
+  return {
+    path: r.path,
+    format: r.format,
+    keys: r.keys,
+    mode: modeString(r.mode),
+    uid: r.uid,
+    gid: r.gid,
+    owner: r.owner,
+    group: r.group,
+    changed: r.changed,
+    reasons: r.reasons,
+    ...(r.hook ? { on_change: r.hook } : {}),
+  };
 }
 
 function outputLine(r: OutputResult): string {

@@ -88,11 +88,22 @@ function commonParameters(d: DocumentDefaults): Record<string, DocumentParameter
 export function writeDocument(d: DocumentDefaults): CommandDocument {
   return {
     schemaVersion: '2.2',
-    description: 'ssm-materialize write on this host: fetch the manifest\'s parameters with the instance role and rewrite the files that changed. Requests that arrive while a write runs are served by one more write at most.',
+    description:
+      "ssm-materialize write on this host: fetch the manifest's parameters with the instance role and rewrite the files that changed. Requests that arrive while a write runs are served by one more write at most.",
     parameters: {
       ...commonParameters(d),
-      Jitter: { type: 'String', description: 'Wait a random 0..N seconds before the first call', default: String(d.jitterSeconds), allowedPattern: WHOLE_SECONDS },
-      LockFile: { type: 'String', description: 'After writing, record the versions used in this file (write --lock); empty: off', default: d.lockFile, allowedPattern: OPTIONAL_ABSOLUTE_PATH },
+      Jitter: {
+        type: 'String',
+        description: 'Wait a random 0..N seconds before the first call',
+        default: String(d.jitterSeconds),
+        allowedPattern: WHOLE_SECONDS,
+      },
+      LockFile: {
+        type: 'String',
+        description: 'After writing, record the versions used in this file (write --lock); empty: off',
+        default: d.lockFile,
+        allowedPattern: OPTIONAL_ABSOLUTE_PATH,
+      },
       KeepLastGood: {
         type: 'String',
         description: 'When the store is unavailable, keep outputs fetched within this age (write --keep-last-good), e.g. 24h; empty: off',
@@ -119,7 +130,8 @@ export function writeDocument(d: DocumentDefaults): CommandDocument {
 export function checkDocument(d: DocumentDefaults): CommandDocument {
   return {
     schemaVersion: '2.2',
-    description: 'ssm-materialize check on this host: exit 0 when every output is up to date, 1 on drift (a changed value, a pending on_change hook, a stale last-good file), 3/4/5 when the store cannot answer. The association reports it as compliance.',
+    description:
+      'ssm-materialize check on this host: exit 0 when every output is up to date, 1 on drift (a changed value, a pending on_change hook, a stale last-good file), 3/4/5 when the store cannot answer. The association reports it as compliance.',
     parameters: commonParameters(d),
     mainSteps: [step('check', CHECK_SCRIPT)],
   };

@@ -33,7 +33,14 @@ export function instancePolicyDocument(manifest: Manifest, kmsKey: string | unde
 export function keyPolicyDocument(manifest: Manifest, admins: string[]): Json {
   const region = manifest.region ?? REGION_STAND_IN;
   const users = [`arn:aws:iam::${ACCOUNT_STAND_IN}:role/${INSTANCE_ROLE_STAND_IN}`];
-  const policy = buildKeyPolicy(manifest, { account: ACCOUNT_STAND_IN, region, partition: 'aws', users, admins, regions: [region, ...manifest.fallbackRegions] });
+  const policy = buildKeyPolicy(manifest, {
+    account: ACCOUNT_STAND_IN,
+    region,
+    partition: 'aws',
+    users,
+    admins,
+    regions: [region, ...manifest.fallbackRegions],
+  });
   return substitute(JSON.parse(JSON.stringify(policy)) as Json);
 }
 
@@ -89,7 +96,12 @@ export function eventsRole(): Json {
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              { Sid: 'StartRunbook', Effect: 'Allow', Action: 'ssm:StartAutomationExecution', Resource: arn('ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/${RunbookName}:*') },
+              {
+                Sid: 'StartRunbook',
+                Effect: 'Allow',
+                Action: 'ssm:StartAutomationExecution',
+                Resource: arn('ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/${RunbookName}:*'),
+              },
               {
                 Sid: 'PassAutomationRole',
                 Effect: 'Allow',
@@ -118,7 +130,12 @@ export function automationRole(tagKey: string): Json {
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              { Sid: 'WriteDocument', Effect: 'Allow', Action: 'ssm:SendCommand', Resource: arn('ssm:${AWS::Region}:${AWS::AccountId}:document/${WriteDocumentName}') },
+              {
+                Sid: 'WriteDocument',
+                Effect: 'Allow',
+                Action: 'ssm:SendCommand',
+                Resource: arn('ssm:${AWS::Region}:${AWS::AccountId}:document/${WriteDocumentName}'),
+              },
               {
                 Sid: 'TaggedInstances',
                 Effect: 'Allow',

@@ -44,14 +44,33 @@ export function fleetTemplate(manifest: Manifest, s: FleetSettings): Record<stri
   const rules = s.matching.patterns.map((pattern, i) => [ruleId(i), changeRule(pattern, i)] as const);
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: `ssm-materialize fleet: refresh on change, check on schedule, for hosts tagged ${s.tagKey}. ${s.notes.length} note(s) in Metadata.SsmMaterialize.Notes.`.slice(0, 1024),
+    Description:
+      `ssm-materialize fleet: refresh on change, check on schedule, for hosts tagged ${s.tagKey}. ${s.notes.length} note(s) in Metadata.SsmMaterialize.Notes.`.slice(
+        0,
+        1024,
+      ),
     Metadata: {
       SsmMaterialize: { Notes: s.notes, Rollout: s.rollout },
     },
     Parameters: {
-      WriteDocumentName: { Type: 'String', Default: `${s.namePrefix}-write`, AllowedPattern: DOCUMENT_NAME, Description: 'Name of the command document that runs ssm-materialize write' },
-      CheckDocumentName: { Type: 'String', Default: `${s.namePrefix}-check`, AllowedPattern: DOCUMENT_NAME, Description: 'Name of the command document that runs ssm-materialize check' },
-      RunbookName: { Type: 'String', Default: `${s.namePrefix}-refresh`, AllowedPattern: DOCUMENT_NAME, Description: 'Name of the Automation runbook started on a change' },
+      WriteDocumentName: {
+        Type: 'String',
+        Default: `${s.namePrefix}-write`,
+        AllowedPattern: DOCUMENT_NAME,
+        Description: 'Name of the command document that runs ssm-materialize write',
+      },
+      CheckDocumentName: {
+        Type: 'String',
+        Default: `${s.namePrefix}-check`,
+        AllowedPattern: DOCUMENT_NAME,
+        Description: 'Name of the command document that runs ssm-materialize check',
+      },
+      RunbookName: {
+        Type: 'String',
+        Default: `${s.namePrefix}-refresh`,
+        AllowedPattern: DOCUMENT_NAME,
+        Description: 'Name of the Automation runbook started on a change',
+      },
       TargetTagValue: {
         Type: 'String',
         Default: s.tagValue,
@@ -144,7 +163,14 @@ function document(nameParameter: string, content: unknown): Record<string, unkno
   return {
     Type: 'AWS::SSM::Document',
     // NewVersion: an update adds a document version instead of replacing the document (and its name).
-    Properties: { Name: { Ref: nameParameter }, DocumentType: 'Command', DocumentFormat: 'JSON', TargetType: '/AWS::EC2::Instance', UpdateMethod: 'NewVersion', Content: content },
+    Properties: {
+      Name: { Ref: nameParameter },
+      DocumentType: 'Command',
+      DocumentFormat: 'JSON',
+      TargetType: '/AWS::EC2::Instance',
+      UpdateMethod: 'NewVersion',
+      Content: content,
+    },
   };
 }
 
@@ -163,11 +189,20 @@ function runbook(s: FleetSettings): Record<string, unknown> {
     description: 'ssm-materialize: refresh the hosts after a parameter the manifest reads changed',
     assumeRole: '{{ AutomationAssumeRole }}',
     parameters: {
-      AutomationAssumeRole: { type: 'String', description: 'The role Automation runs as (the stack\'s AutomationRole)', allowedPattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$' },
+      AutomationAssumeRole: {
+        type: 'String',
+        description: "The role Automation runs as (the stack's AutomationRole)",
+        allowedPattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$',
+      },
       WriteDocument: { type: 'String', description: 'The write command document', allowedPattern: DOCUMENT_NAME },
       TagValue: { type: 'String', description: `Hosts whose tag ${s.tagKey} has this value`, allowedPattern: '^[A-Za-z0-9 _.:/=+@-]{1,256}$' },
       Locked: { type: 'String', description: 'Rollback lock file on the hosts, or empty', default: '', allowedPattern: '^(/[A-Za-z0-9_./-]{0,1023})?$' },
-      RequestTime: { type: 'String', description: 'When the change happened (the event\'s time, ISO 8601 UTC), or empty: every host writes', default: '', allowedPattern: OPTIONAL_REQUEST_TIME },
+      RequestTime: {
+        type: 'String',
+        description: "When the change happened (the event's time, ISO 8601 UTC), or empty: every host writes",
+        default: '',
+        allowedPattern: OPTIONAL_REQUEST_TIME,
+      },
     },
     mainSteps: [
       { name: 'SettleBurst', action: 'aws:sleep', inputs: { Duration: `PT${s.settleSeconds}S` } },

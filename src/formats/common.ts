@@ -60,10 +60,7 @@ export class Refusals {
     if (this.byKey.size === 0) return;
     const keys = [...this.byKey.keys()];
     const distinct = new Set(this.byKey.values());
-    const reason =
-      distinct.size === 1
-        ? [...distinct][0]!
-        : [...this.byKey].map(([k, r]) => `${JSON.stringify(k)}: ${r}`).join('; ');
+    const reason = distinct.size === 1 ? [...distinct][0]! : [...this.byKey].map(([k, r]) => `${JSON.stringify(k)}: ${r}`).join('; ');
     throw new UnrepresentableValueError(this.format, keys, reason, hint === undefined ? {} : { hint });
   }
 }
@@ -82,12 +79,7 @@ export function assertUniqueKeys(entries: Entries): void {
  * exactly. The encoders are correct by construction; this catches the case
  * where they are not, before a wrong file reaches a server.
  */
-export function selfCheck(
-  format: string,
-  entries: Entries,
-  content: string,
-  parse: (content: string) => Record<string, string> | undefined,
-): void {
+export function selfCheck(format: string, entries: Entries, content: string, parse: (content: string) => Record<string, string> | undefined): void {
   const parsed = parse(content);
   const refusals = new Refusals(format);
   const expected = new Set<string>();

@@ -125,7 +125,9 @@ export const dotenvFormat: Format = {
       }
       lines.push(`${key}=${quoted}`);
     }
-    refusals.throwIfAny("use the json or yaml format for this output, or change the value; `exec` can still pass it; a rotated password fits every .env file when generated with ExcludeCharacters '\\`' (backslash and backtick; docs/formats.md)");
+    refusals.throwIfAny(
+      "use the json or yaml format for this output, or change the value; `exec` can still pass it; a rotated password fits every .env file when generated with ExcludeCharacters '\\`' (backslash and backtick; docs/formats.md)",
+    );
     const content = lines.join('\n') + '\n';
     checkDotenvFile(entries, content);
     return content;

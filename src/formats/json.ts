@@ -11,9 +11,7 @@ import type { Entries, Format } from './types.js';
 function serialize(tree: Tree, indent: string): string {
   if (tree.size === 0) return '{}';
   const inner = indent + '  ';
-  const members = [...tree].map(
-    ([k, v]) => `${inner}${JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : serialize(v, inner)}`,
-  );
+  const members = [...tree].map(([k, v]) => `${inner}${JSON.stringify(k)}: ${typeof v === 'string' ? JSON.stringify(v) : serialize(v, inner)}`);
   return `{\n${members.join(',\n')}\n${indent}}`;
 }
 

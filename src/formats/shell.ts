@@ -78,7 +78,8 @@ export const shellFormat: Format = {
     const lines = [`# ${HEADER}`];
     for (const [key, value] of entries) {
       if (!ENV_NAME.test(key)) refusals.add(key, `the key is not a shell variable name (${ENV_NAME.source})`);
-      else if (shellSpecialFamily(key) !== undefined) refusals.add(key, `the key is a ${shellSpecialFamily(key)} in bash, dash, busybox ash, zsh, ksh93 or mksh (docs/untrusted-keys.md)`);
+      else if (shellSpecialFamily(key) !== undefined)
+        refusals.add(key, `the key is a ${shellSpecialFamily(key)} in bash, dash, busybox ash, zsh, ksh93 or mksh (docs/untrusted-keys.md)`);
       else if (!isWellFormed(value)) refusals.add(key, reasons.malformed);
       else if (value.includes('\0')) refusals.add(key, reasons.nul);
       else if (envStringTooLong(key, value)) refusals.add(key, reasons.tooLong);

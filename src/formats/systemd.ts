@@ -60,8 +60,16 @@ export function parseSystemdEnvFile(content: string): Record<string, string> | u
   if (!isWellFormed(content)) return undefined;
   const out = nullRecord<string>();
   type State =
-    | 'PRE_KEY' | 'KEY' | 'PRE_VALUE' | 'VALUE' | 'VALUE_ESCAPE' | 'SINGLE_QUOTE_VALUE'
-    | 'DOUBLE_QUOTE_VALUE' | 'DOUBLE_QUOTE_VALUE_ESCAPE' | 'COMMENT' | 'COMMENT_ESCAPE';
+    | 'PRE_KEY'
+    | 'KEY'
+    | 'PRE_VALUE'
+    | 'VALUE'
+    | 'VALUE_ESCAPE'
+    | 'SINGLE_QUOTE_VALUE'
+    | 'DOUBLE_QUOTE_VALUE'
+    | 'DOUBLE_QUOTE_VALUE_ESCAPE'
+    | 'COMMENT'
+    | 'COMMENT_ESCAPE';
   let state: State = 'PRE_KEY';
   let key = '';
   let value = '';
@@ -160,8 +168,12 @@ export function parseSystemdEnvFile(content: string): Record<string, string> | u
     }
   }
   if (
-    state === 'PRE_VALUE' || state === 'VALUE' || state === 'VALUE_ESCAPE' || state === 'SINGLE_QUOTE_VALUE' ||
-    state === 'DOUBLE_QUOTE_VALUE' || state === 'DOUBLE_QUOTE_VALUE_ESCAPE'
+    state === 'PRE_VALUE' ||
+    state === 'VALUE' ||
+    state === 'VALUE_ESCAPE' ||
+    state === 'SINGLE_QUOTE_VALUE' ||
+    state === 'DOUBLE_QUOTE_VALUE' ||
+    state === 'DOUBLE_QUOTE_VALUE_ESCAPE'
   ) {
     push(state === 'VALUE');
   }

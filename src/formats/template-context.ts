@@ -97,7 +97,16 @@ const SH_SEPARATORS = new Set([';', '&', '|', '(', ')', '\n']);
 /** The sh/bash reading; see the file comment. One pass, a stack of nested quotes and substitutions. */
 function shPlaces(text: string, holes: ReadonlySet<number>, ansiQuotes: boolean): Map<number, Place> {
   const places = new Map<number, Place>();
-  const code = (opened: number, closer?: ')' | '}'): ShFrame => ({ kind: 'code', closer, parens: 0, wordStart: true, sawDashDash: false, word: '', afterDollar: false, opened });
+  const code = (opened: number, closer?: ')' | '}'): ShFrame => ({
+    kind: 'code',
+    closer,
+    parens: 0,
+    wordStart: true,
+    sawDashDash: false,
+    word: '',
+    afterDollar: false,
+    opened,
+  });
   const stack: ShFrame[] = [code(0)];
   const heredocs: Array<{ delimiter: string; stripTabs: boolean }> = [];
   const enclosure = (): string | undefined => {
@@ -211,7 +220,7 @@ function shPlaces(text: string, holes: ReadonlySet<number>, ansiQuotes: boolean)
     else if (ansiQuotes && text.startsWith("$'", i)) (stack.push({ kind: 'ansi', opened: i }), (frame.word += "$'"), (i += 2));
     else if (text.startsWith('$(', i)) (stack.push(code(i, ')')), (frame.word += '$('), (i += 2));
     else if (text.startsWith('${', i)) (stack.push(code(i, '}')), (frame.word += '${'), (i += 2));
-    else (frame.word += c, i++);
+    else ((frame.word += c), i++);
   }
   return places;
 }
@@ -242,7 +251,13 @@ function readHeredocOperator(text: string, i: number): { spec: { delimiter: stri
 }
 
 /** Skip the bodies of pending here-documents from `start`; placeholders in them are enclosed. Returns the index after the last delimiter line. */
-function skipHeredocBodies(text: string, start: number, pending: Array<{ delimiter: string; stripTabs: boolean }>, holes: ReadonlySet<number>, places: Map<number, Place>): number {
+function skipHeredocBodies(
+  text: string,
+  start: number,
+  pending: Array<{ delimiter: string; stripTabs: boolean }>,
+  holes: ReadonlySet<number>,
+  places: Map<number, Place>,
+): number {
   let pos = start;
   for (const { delimiter, stripTabs } of pending) {
     const opened = lineAt(text, start) - 1;

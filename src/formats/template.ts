@@ -61,7 +61,11 @@ export const templateFilters: Record<string, Filter> = {
   php: (v) => phpQuote(v),
   dotenv: (v) => quoteDotenv(v) ?? { refused: 'no dotenv quoting (single, backtick, double or bare) reads it back exactly' },
   systemd: (v) =>
-    v.includes('\0') ? { refused: reasons.nul } : hasNoncharacter(v) ? { refused: 'it contains a Unicode noncharacter, which systemd rejects' } : systemdQuote(v),
+    v.includes('\0')
+      ? { refused: reasons.nul }
+      : hasNoncharacter(v)
+        ? { refused: 'it contains a Unicode noncharacter, which systemd rejects' }
+        : systemdQuote(v),
   // For syntaxes with no escaping a filter could target (nginx directives,
   // where even a quoted string expands `$variables`): a value that could end
   // the argument, the directive or the block, or start a comment or a
@@ -82,9 +86,7 @@ function jsonForScript(v: string): string {
   return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-type Piece =
-  | { kind: 'text'; text: string }
-  | { kind: 'value'; key: string; filter: string; line: number; column: number; optionPosition?: boolean };
+type Piece = { kind: 'text'; text: string } | { kind: 'value'; key: string; filter: string; line: number; column: number; optionPosition?: boolean };
 
 const KEY = /^[^\s|'"{}]+$/;
 
@@ -173,7 +175,9 @@ function scan(text: string, path: string): { pieces: Piece[]; problems: Manifest
       continue;
     }
     if (filter === 'json' && /\.ya?ml(\.tmpl)?$/i.test(path)) {
-      problem(`{{ ${key} | json }} in a YAML file: a JSON string is not always the same YAML string (YAML 1.1 folds U+0085, U+2028, U+2029); use the yaml filter`);
+      problem(
+        `{{ ${key} | json }} in a YAML file: a JSON string is not always the same YAML string (YAML 1.1 folds U+0085, U+2028, U+2029); use the yaml filter`,
+      );
       continue;
     }
     pieces.push({ kind: 'value', key, filter, line, column });
@@ -268,7 +272,10 @@ export function renderTemplate(text: string, path: string, entries: Entries): st
       continue;
     }
     if (p.optionPosition && value.startsWith('-')) {
-      refusals.add(p.key, `filter sh: it starts with \`-\` and the placeholder starts a command argument, where the command would read it as an option; write \`cmd -- {{ ${p.key} | sh }}\` (for commands that take \`--\`) or \`--option={{ ${p.key} | sh }}\``);
+      refusals.add(
+        p.key,
+        `filter sh: it starts with \`-\` and the placeholder starts a command argument, where the command would read it as an option; write \`cmd -- {{ ${p.key} | sh }}\` (for commands that take \`--\`) or \`--option={{ ${p.key} | sh }}\``,
+      );
       continue;
     }
     const written = own(templateFilters, p.filter)!(value);

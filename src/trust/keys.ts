@@ -215,7 +215,8 @@ const SHELL_NAME_GROUP = new Map(Object.entries(SHELL_NAMES).flatMap(([group, na
 export function shellSpecialFamily(key: string): string | undefined {
   const group = SHELL_NAME_GROUP.get(key);
   if (group !== undefined) return `shell special name (${group})`;
-  if (SHELL_PREFIXES.test(key)) return "shell special name (a namespace a shell owns: BASH*, KSH_*, ZSH_*, ZLE_*, HIST*, PS<n>, PROMPT*, RPROMPT*, LC_*, COMP_*, READLINE_*)";
+  if (SHELL_PREFIXES.test(key))
+    return 'shell special name (a namespace a shell owns: BASH*, KSH_*, ZSH_*, ZLE_*, HIST*, PS<n>, PROMPT*, RPROMPT*, LC_*, COMP_*, READLINE_*)';
   if (/^[a-z][a-z0-9_]*$/.test(key)) return 'shell special name (all lower case: zsh ties such names to its special parameters)';
   return undefined;
 }

@@ -19,7 +19,9 @@ import { describe, expect, it } from 'vitest';
 const SRC = join(import.meta.dirname, '..', '..', 'src');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The text of every string literal and template piece, and the code without comments (string literals blanked, template pieces kept). */
@@ -69,14 +71,40 @@ interface Rule {
 }
 
 const RULES: Rule[] = [
-  { concern: 'a sidecar suffix (our mark, .tmp)', home: 'sidecars.ts', literal: /\.ssm-materialize\.|\.tmp$/, sample: "const p = `.${name}.ssm-materialize.pending`; x.endsWith('.tmp');" },
+  {
+    concern: 'a sidecar suffix (our mark, .tmp)',
+    home: 'sidecars.ts',
+    literal: /\.ssm-materialize\.|\.tmp$/,
+    sample: "const p = `.${name}.ssm-materialize.pending`; x.endsWith('.tmp');",
+  },
   { concern: 'a hidden name next to an output', home: 'sidecars.ts', code: /`\.\$\{basename\(/, sample: 'join(dir, `.${basename(path)}x`)' },
-  { concern: 'a name-service lookup (getent, /etc/passwd, /etc/group)', home: 'targets.ts', literal: /^getent\b|^\/etc\/(passwd|group)$|^\/etc\/$/, sample: "execFile('getent', ['passwd', name]); readFile(`/etc/${db}`);" },
-  { concern: 'a hook environment variable', home: 'hooks.ts', literal: /^SSM_MATERIALIZE_(FILE|OUTPUT|STAGED)/, code: /\bSSM_MATERIALIZE_(FILE|OUTPUT)\b/, sample: '({ ...env, SSM_MATERIALIZE_FILE: file });' },
+  {
+    concern: 'a name-service lookup (getent, /etc/passwd, /etc/group)',
+    home: 'targets.ts',
+    literal: /^getent\b|^\/etc\/(passwd|group)$|^\/etc\/$/,
+    sample: "execFile('getent', ['passwd', name]); readFile(`/etc/${db}`);",
+  },
+  {
+    concern: 'a hook environment variable',
+    home: 'hooks.ts',
+    literal: /^SSM_MATERIALIZE_(FILE|OUTPUT|STAGED)/,
+    code: /\bSSM_MATERIALIZE_(FILE|OUTPUT)\b/,
+    sample: '({ ...env, SSM_MATERIALIZE_FILE: file });',
+  },
   // `${at}.verify` in the manifest reader's messages is text, not a hook run.
-  { concern: 'a manifest hook run (spec.verify, spec.onChange)', home: 'hooks.ts', code: /(?<!\})\.(onChange|verify)\b/, sample: 'runHook(spec.onChange ?? "", out.spec.verify)' },
+  {
+    concern: 'a manifest hook run (spec.verify, spec.onChange)',
+    home: 'hooks.ts',
+    code: /(?<!\})\.(onChange|verify)\b/,
+    sample: 'runHook(spec.onChange ?? "", out.spec.verify)',
+  },
   { concern: 'a hook shell (/bin/sh)', home: 'hooks.ts', literal: /^\/bin\/sh$/, sample: "spawn('/bin/sh', ['-c', command])" },
-  { concern: 'the type of a store opener', home: 'store.ts', code: /=>\s*(OpenedStore|Promise<OpenedStore>)|\b(StoreFactory|OpenStore)\b/, sample: 'export type OpenStore = (region: string | undefined) => Promise<OpenedStore>;' },
+  {
+    concern: 'the type of a store opener',
+    home: 'store.ts',
+    code: /=>\s*(OpenedStore|Promise<OpenedStore>)|\b(StoreFactory|OpenStore)\b/,
+    sample: 'export type OpenStore = (region: string | undefined) => Promise<OpenedStore>;',
+  },
 ];
 
 describe('one module per concern', () => {

@@ -22,7 +22,8 @@ const files = markdownFiles();
 
 describe('Markdown links', () => {
   it('finds the docs it checks', () => {
-    for (const f of ['README.md', 'CONTRIBUTING.md', 'RELIABILITY.md', 'BENCHMARKS.md', 'docs/formats.md', 'packages/emulator/README.md']) expect(files).toContain(f);
+    for (const f of ['README.md', 'CONTRIBUTING.md', 'RELIABILITY.md', 'BENCHMARKS.md', 'docs/formats.md', 'packages/emulator/README.md'])
+      expect(files).toContain(f);
   });
 
   it('GitHub anchors: punctuation dropped, code spans kept as text, repeats numbered', () => {
@@ -80,7 +81,10 @@ describe('Markdown links', () => {
   });
 
   it('files listed as pending on other branches leave the list once they exist', () => {
-    expect([...PENDING].filter((f) => existsSync(join(ROOT, f))), 'remove these from PENDING in test/architecture/docs.test.ts').toEqual([]);
+    expect(
+      [...PENDING].filter((f) => existsSync(join(ROOT, f))),
+      'remove these from PENDING in test/architecture/docs.test.ts',
+    ).toEqual([]);
   });
 });
 
@@ -91,7 +95,9 @@ describe('Markdown cites only what a reader has', () => {
   it('no issue numbers, no product brief, no files of the project team', () => {
     const found = cited.flatMap((file) =>
       proseLines(read(file))
-        .filter(({ text }) => /\bissues?\s+#?\d|(?<![\w&])#\d+\b|\bbrief\b|\bproduct\.md\b|\bssm-facts\.md\b/i.test(withoutCodeSpans(text).replace(/\]\([^)]*\)/g, '')))
+        .filter(({ text }) =>
+          /\bissues?\s+#?\d|(?<![\w&])#\d+\b|\bbrief\b|\bproduct\.md\b|\bssm-facts\.md\b/i.test(withoutCodeSpans(text).replace(/\]\([^)]*\)/g, '')),
+        )
         .map(({ line, text }) => `${file}:${line}: ${text.trim().slice(0, 120)}`),
     );
     expect(found).toEqual([]);
@@ -153,7 +159,11 @@ const FIGURE = /\b\d[\d,.]*\s?(?:ms|MiB|MB|GiB|GB)\b|\b\d[\d,.]*\s?s (?:of )?CPU
 /** Justified exceptions: the file, and the text of the line that may state the figure. */
 const FIGURE_ALLOWED: { file: string; text: RegExp; why: string }[] = [
   { file: 'docs/threat-model.md', text: /over 1 MiB without parsing it/, why: "the manifest reader's size limit, quoted as a test's name" },
-  { file: 'packages/emulator/test/conformance/README.md', text: /Request bodies over 1 MiB/, why: "the emulator's request size limit, a rule not a measurement" },
+  {
+    file: 'packages/emulator/test/conformance/README.md',
+    text: /Request bodies over 1 MiB/,
+    why: "the emulator's request size limit, a rule not a measurement",
+  },
 ];
 
 describe('figures live in BENCHMARKS.md', () => {

@@ -21,7 +21,9 @@ const DIST = join(ROOT, 'dist');
 const THIN_COMMAND = join(SRC, 'commands', 'emulator.ts');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : /\.(ts|mjs)$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Every module specifier a file names: static imports, re-exports and import(). */
@@ -47,7 +49,11 @@ describe('the emulator is apart from the product', () => {
   it('the emulator package imports nothing of the product', () => {
     const offenders = sourceFiles(PACKAGE)
       .filter((f) => !f.includes('/node_modules/') && !f.includes('/dist/'))
-      .flatMap((f) => specifiers(f).filter((s) => (s.startsWith('.') && !resolve(dirname(f), s).startsWith(PACKAGE + '/')) || s.startsWith('ssm-materialize')).map((s) => `${relative(ROOT, f)} -> ${s}`));
+      .flatMap((f) =>
+        specifiers(f)
+          .filter((s) => (s.startsWith('.') && !resolve(dirname(f), s).startsWith(PACKAGE + '/')) || s.startsWith('ssm-materialize'))
+          .map((s) => `${relative(ROOT, f)} -> ${s}`),
+      );
     expect(offenders).toEqual([]);
   });
 });

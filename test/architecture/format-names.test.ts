@@ -20,7 +20,9 @@ const FORMATS = join(SRC, 'formats') + sep;
 const NAMES = new Set<string>(formatNames);
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 function literalName(node: ts.Node): string | undefined {
@@ -42,7 +44,15 @@ function holdsFormatName(checker: ts.TypeChecker, expr: ts.Expression): boolean 
 }
 
 export function formatNameTests(files: string[]): string[] {
-  const program = ts.createProgram(files, { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, types: ['node'], skipLibCheck: true, noEmit: true });
+  const program = ts.createProgram(files, {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    types: ['node'],
+    skipLibCheck: true,
+    noEmit: true,
+  });
   const checker = program.getTypeChecker();
   const found: string[] = [];
   for (const file of files) {
@@ -53,7 +63,15 @@ export function formatNameTests(files: string[]): string[] {
       found.push(`${relative(ROOT, file)}:${line + 1}: ${node.getText().slice(0, 80)}`);
     };
     const visit = (node: ts.Node): void => {
-      if (ts.isBinaryExpression(node) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(node.operatorToken.kind)) {
+      if (
+        ts.isBinaryExpression(node) &&
+        [
+          ts.SyntaxKind.EqualsEqualsEqualsToken,
+          ts.SyntaxKind.ExclamationEqualsEqualsToken,
+          ts.SyntaxKind.EqualsEqualsToken,
+          ts.SyntaxKind.ExclamationEqualsToken,
+        ].includes(node.operatorToken.kind)
+      ) {
         if ((literalName(node.right) && holdsFormatName(checker, node.left)) || (literalName(node.left) && holdsFormatName(checker, node.right))) report(node);
       }
       if (ts.isSwitchStatement(node) && holdsFormatName(checker, node.expression)) {

@@ -16,7 +16,9 @@ const SRC = join(ROOT, 'src');
 const GUIDE = join(ROOT, 'CONTRIBUTING.md');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The numbered list of files under `## Adding a format`, before its first subsection. */
@@ -68,6 +70,9 @@ describe('adding a format (CONTRIBUTING.md)', () => {
     const guide = '## Adding a format\n\nIntro.\n\n1. `src/a.ts` (new): x\n2. `docs/b.md`: y\n\n### Later\n\n3. `not/this.ts`\n';
     expect(walkthroughFiles(guide)).toEqual(['src/a.ts', 'docs/b.md']);
     expect(instances('test/formats/<name>.test.ts')).toContain('test/formats/dotenv.test.ts');
-    expect(formatLists("const a = ['json', 'yaml'];\nconst b = ['text', 'json'];\nconst c = [\n  'dotenv',\n  'shell',\n];")).toEqual(["['json', 'yaml']", "[\n  'dotenv',\n  'shell',\n]"]);
+    expect(formatLists("const a = ['json', 'yaml'];\nconst b = ['text', 'json'];\nconst c = [\n  'dotenv',\n  'shell',\n];")).toEqual([
+      "['json', 'yaml']",
+      "[\n  'dotenv',\n  'shell',\n]",
+    ]);
   });
 });

@@ -17,9 +17,28 @@ import { interpolate } from '../../src/manifest.js';
 
 /** The rule's findings in one file, with a program of that file alone (as the lint's type information). */
 function prototypeLookups(file: string, text: string): string[] {
-  const program = ts.createProgram([file], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noUncheckedIndexedAccess: true, types: ['node'], skipLibCheck: true, noEmit: true });
-  const config = { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser, parserOptions: { programs: [program] } }, plugins: { local }, rules: { 'local/prototype-lookups': 'error' } } satisfies TSESLint.FlatConfig.Config;
-  return new TSESLint.Linter({ configType: 'flat', cwd: dirname(file) }).verify(text, [config], file).map((m) => `${m.line}: ${m.ruleId ?? m.message}: ${text.split('\n')[m.line - 1]?.slice(m.column - 1, m.endColumn === undefined ? undefined : m.endColumn - 1)}`);
+  const program = ts.createProgram([file], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noUncheckedIndexedAccess: true,
+    types: ['node'],
+    skipLibCheck: true,
+    noEmit: true,
+  });
+  const config = {
+    files: ['**/*.ts'],
+    languageOptions: { parser: tseslint.parser, parserOptions: { programs: [program] } },
+    plugins: { local },
+    rules: { 'local/prototype-lookups': 'error' },
+  } satisfies TSESLint.FlatConfig.Config;
+  return new TSESLint.Linter({ configType: 'flat', cwd: dirname(file) })
+    .verify(text, [config], file)
+    .map(
+      (m) =>
+        `${m.line}: ${m.ruleId ?? m.message}: ${text.split('\n')[m.line - 1]?.slice(m.column - 1, m.endColumn === undefined ? undefined : m.endColumn - 1)}`,
+    );
 }
 
 describe('lookups keyed by names from outside', () => {

@@ -12,7 +12,9 @@ import { expect, it } from 'vitest';
 const SRC = join(import.meta.dirname, '..', '..', 'src');
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** What only the region module may do, each with a sample it must find (a check that finds nothing proves nothing). */
@@ -20,7 +22,11 @@ const REGION_WORK: Array<[string, RegExp, string]> = [
   ['a region name pattern', /\[a-z\]\{2\}\(/, String.raw`/^[a-z]{2}(-[a-z]+)+-\d+$/`],
   ['the region variables', /env\.AWS_(DEFAULT_)?REGION\b/, 'env.AWS_DEFAULT_REGION'],
   ['instance metadata for the region', /placement\/region/, '/latest/meta-data/placement/region'],
-  ['a throw-away SDK client to learn the profile\'s region', /new SSMClient\([^;]*\)\.config\.region/, 'new SSMClient(options.profile ? { profile: options.profile } : {}).config.region'],
+  [
+    "a throw-away SDK client to learn the profile's region",
+    /new SSMClient\([^;]*\)\.config\.region/,
+    'new SSMClient(options.profile ? { profile: options.profile } : {}).config.region',
+  ],
 ];
 
 it('only src/regions.ts resolves regions', () => {

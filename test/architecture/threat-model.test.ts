@@ -31,7 +31,10 @@ function rows(text: string): Row[] {
       inTable = false;
       return;
     }
-    const cells = line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+    const cells = line
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
     if (/^input$/i.test(cells[0] ?? '')) {
       inTable = true;
       return;
@@ -58,7 +61,17 @@ const table = rows(readFileSync(DOC, 'utf8'));
 describe('docs/threat-model.md', () => {
   it('has a row for every kind of input product.md names', () => {
     const inputs = table.map((r) => r.input.toLowerCase()).join('\n');
-    for (const kind of ['manifest', 'cli flag', 'environment', 'parameter value', 'name under `paths:`', 'json field name', 'lock file', 'already on disk', "store's answer"]) {
+    for (const kind of [
+      'manifest',
+      'cli flag',
+      'environment',
+      'parameter value',
+      'name under `paths:`',
+      'json field name',
+      'lock file',
+      'already on disk',
+      "store's answer",
+    ]) {
       expect(inputs, `a row for ${kind}`).toContain(kind);
     }
   });

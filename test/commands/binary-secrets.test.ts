@@ -31,8 +31,30 @@ const PASSWORD = 'keystore-pass';
 function keystore(): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'ssm-mat-p12-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-subj', '/CN=keystore.test', '-days', '2'], { stdio: 'ignore' });
-    execFileSync('openssl', ['pkcs12', '-export', '-inkey', join(dir, 'k'), '-in', join(dir, 'c'), '-out', join(dir, 'p12'), '-passout', `pass:${PASSWORD}`], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'k'),
+        '-out',
+        join(dir, 'c'),
+        '-subj',
+        '/CN=keystore.test',
+        '-days',
+        '2',
+      ],
+      { stdio: 'ignore' },
+    );
+    execFileSync('openssl', ['pkcs12', '-export', '-inkey', join(dir, 'k'), '-in', join(dir, 'c'), '-out', join(dir, 'p12'), '-passout', `pass:${PASSWORD}`], {
+      stdio: 'ignore',
+    });
     return readFileSync(join(dir, 'p12'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -64,7 +86,10 @@ function manifest(dir: string, outputs: string): string {
 describe('a binary secret on the emulator', () => {
   it('format: file writes its bytes exactly; openssl reads the keystore', async () => {
     const dir = tempDir();
-    const m = manifest(dir, `  - { path: app.p12, format: file, parameter: ${REF}/keystore }\n  - { path: app.env, format: dotenv, values: { DB: ${REF}/db } }\n`);
+    const m = manifest(
+      dir,
+      `  - { path: app.p12, format: file, parameter: ${REF}/keystore }\n  - { path: app.env, format: dotenv, values: { DB: ${REF}/db } }\n`,
+    );
     const r = await run(['write', '-m', m]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -84,7 +109,9 @@ describe('a binary secret on the emulator', () => {
       const dir = tempDir();
       const r = await run(['write', '-m', manifest(dir, output)]);
       expect(r.code, output).toBe(6);
-      expect(r.stderr).toMatch(/answered these as bytes \(binary secrets\), which only a `format: file` output can hold:\n {2}\/aws\/reference\/secretsmanager\/keystore|keystore/);
+      expect(r.stderr).toMatch(
+        /answered these as bytes \(binary secrets\), which only a `format: file` output can hold:\n {2}\/aws\/reference\/secretsmanager\/keystore|keystore/,
+      );
       expect(r.stderr).toMatch(/hint: write each to its own output with `format: file`/);
       expect(existsSync(join(dir, 'out.env')) || existsSync(join(dir, 'out.p12'))).toBe(false);
     }
@@ -95,7 +122,10 @@ describe('the emulator seed for binary secrets', () => {
   it('takes `binary:` as padded base64 only, and not beside `value:`', () => {
     const dir = tempDir();
     const seed = join(dir, 'seed.yaml');
-    writeFileSync(seed, 'secrets:\n  - { name: both, value: x, binary: AAAA }\n  - { name: notb64, binary: "not base64!" }\n  - { name: ok, binary: AAECAw== }\n');
+    writeFileSync(
+      seed,
+      'secrets:\n  - { name: both, value: x, binary: AAAA }\n  - { name: notb64, binary: "not base64!" }\n  - { name: ok, binary: AAECAw== }\n',
+    );
     let message = '';
     try {
       loadSeedFile(seed);
@@ -141,7 +171,12 @@ describe.skipIf(!HAVE_MOTO)('a binary secret on moto', () => {
   // the run fails as unavailable and writes nothing; it never becomes an empty value.
   it('moto fails its own call: exit 5 after retries, nothing written', async () => {
     const dir = tempDir();
-    const r = keepMoto(await runAgainst(['write', '-m', manifest(dir, `  - { path: out.env, format: dotenv, values: { KS: ${REF}/keystore } }\n`), '--max-attempts', '2'], moto!.url));
+    const r = keepMoto(
+      await runAgainst(
+        ['write', '-m', manifest(dir, `  - { path: out.env, format: dotenv, values: { KS: ${REF}/keystore } }\n`), '--max-attempts', '2'],
+        moto!.url,
+      ),
+    );
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toMatch(/GetParameters for \/aws\/reference\/secretsmanager\/keystore/);
     expect(existsSync(join(dir, 'out.env'))).toBe(false);
@@ -183,7 +218,10 @@ describe('an answer without Value', () => {
   it('is refused by parameter name, exit 6, in a dotenv and in a file output; nothing written', async () => {
     const store = await withoutValueFor(emulator().url, '/app/pw');
     try {
-      for (const output of ['  - { path: out.env, format: dotenv, values: { PW: /app/pw, DB: /app/db } }\n', '  - { path: out.key, format: file, parameter: /app/pw }\n']) {
+      for (const output of [
+        '  - { path: out.env, format: dotenv, values: { PW: /app/pw, DB: /app/db } }\n',
+        '  - { path: out.key, format: file, parameter: /app/pw }\n',
+      ]) {
         const dir = tempDir();
         const r = keepMoto(await runAgainst(['write', '-m', manifest(dir, output)], store.url));
         expect(r.code, `${output}${r.stderr}`).toBe(6);

@@ -35,7 +35,14 @@ function written(kind: keyof typeof FILES, text: string): string {
 /** What the bash completion offers for these words (the last one is being typed). */
 function bashComplete(script: string, words: string[]): string[] {
   const array = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = run('bash', ['--norc', '--noprofile', '-c', `source "$1"; COMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _ssm_materialize; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', script]);
+  const r = run('bash', [
+    '--norc',
+    '--noprofile',
+    '-c',
+    `source "$1"; COMP_WORDS=(${array}); COMP_CWORD=${words.length - 1}; _ssm_materialize; printf '%s\\n' "\${COMPREPLY[@]}"`,
+    'bash',
+    script,
+  ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return r.stdout.split('\n').filter(Boolean);
@@ -94,7 +101,7 @@ describe('generated from the command definitions', () => {
 describe('the bash completion, sourced in real bash', () => {
   const script = () => written('bash', bashCompletion());
 
-  it('completes the commands, then a command\'s own flags and no other\'s', () => {
+  it("completes the commands, then a command's own flags and no other's", () => {
     const file = script();
     expect(bashComplete(file, ['ssm-materialize', ''])).toEqual(COMMANDS.map((c) => c.name));
     expect(bashComplete(file, ['ssm-materialize', 'pl'])).toEqual(['plan']);
@@ -138,7 +145,13 @@ describe('the zsh completion, in real zsh', () => {
   it('completes a command, a flag, a flag of a command and its choices, typed with TAB in an interactive zsh', () => {
     const dir = join(written('zsh', zshCompletion()), '..');
     // zsh/zpty drives an interactive zsh; a function named ssm-materialize prints the completed line when Enter runs it.
-    const inputs = ['ssm-materialize pl\t\n', 'ssm-materialize put /x --kms\talias/K\n', 'ssm-materialize init --fo\t\n', 'ssm-materialize -m f --log-f\tj\t\n', 'ssm-materialize put /x --ty\tStringL\t\n'];
+    const inputs = [
+      'ssm-materialize pl\t\n',
+      'ssm-materialize put /x --kms\talias/K\n',
+      'ssm-materialize init --fo\t\n',
+      'ssm-materialize -m f --log-f\tj\t\n',
+      'ssm-materialize put /x --ty\tStringL\t\n',
+    ];
     const driver = [
       'zmodload zsh/zpty',
       `zpty z "env -i PATH=${ENV.PATH} TERM=dumb zsh -f -i"`,

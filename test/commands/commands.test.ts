@@ -44,7 +44,10 @@ describe('plan and check', () => {
     writeFileSync(join(dir, 'app.env'), 'A=old\nGONE=x\nC=CANARY-c\n', { mode: 0o600 });
     const plan = await cli(['plan', '-m', manifest, '--log-format', 'json']);
     expect(plan.code).toBe(0);
-    const events = plan.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = plan.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events[0]).toMatchObject({ event: 'plan_output', status: 'changed', added: ['B'], removed: ['GONE'], changed: ['A'], unchanged: 1 });
     expect(events[1]).toMatchObject({ event: 'plan', would_change: 1 });
     expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe('A=old\nGONE=x\nC=CANARY-c\n');
@@ -64,7 +67,10 @@ describe('--log-format json', () => {
     const { manifest } = setup();
     const ok = await cli(['write', '-m', manifest, '--log-format', 'json', '--verbose']);
     expect(ok.code).toBe(0);
-    const events = (ok.stderr + ok.stdout).trim().split('\n').map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
+    const events = (ok.stderr + ok.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; [k: string]: unknown });
     const names = events.map((e) => e.event);
     expect(names).toEqual(expect.arrayContaining(['start', 'fetch_start', 'api_call', 'fetched', 'output', 'done']));
     expect(events.find((e) => e.event === 'fetched')).toMatchObject({ names: 2, calls: { GetParameters: 1, GetParametersByPath: 1 } });
@@ -73,7 +79,11 @@ describe('--log-format json', () => {
     const missing = setup('A: /cmd/nope');
     const failed = await cli(['write', '-m', missing.manifest, '--log-format', 'json']);
     expect(failed.code).toBe(3);
-    const error = failed.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'error');
+    const error = failed.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((e) => e.event === 'error');
     expect(error).toMatchObject({ level: 'error', code: 'missing_parameters', exit_code: 3 });
     expect(String(error?.message)).toContain('/cmd/nope');
     expect(String(error?.hint)).toContain('optional');
@@ -139,13 +149,20 @@ describe('exec', () => {
     const { dir, manifest } = setup();
     const notExecutable = join(dir, 'not-executable.sh');
     writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
-    for (const [command, code] of [['no-such-command-anywhere', 127], ['/no/such/binary', 127], [notExecutable, 126]] as const) {
+    for (const [command, code] of [
+      ['no-such-command-anywhere', 127],
+      ['/no/such/binary', 127],
+      [notExecutable, 126],
+    ] as const) {
       const text = await cli(['exec', '-m', manifest, '--', command]);
       expect(text.code).toBe(code);
       expect(text.stderr).toContain(`cannot run ${command}`);
       const json = await cli(['exec', '-m', manifest, '--log-format', 'json', '--', command]);
       expect(json.code).toBe(code);
-      const events = json.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = json.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(events.find((e) => e.event === 'error')).toMatchObject({ code: 'command_not_run', exit_code: code, command });
     }
   });
@@ -156,7 +173,9 @@ describe('policy', () => {
     const { manifest } = setup('A: /cmd/a:3\n      B: /cmd/b');
     const result = await cli(['policy', '-m', manifest, '--account', '123456789012', '--region', 'eu-west-1', '--kms-key', 'alias/MyApplicationKey']);
     expect(result.code).toBe(0);
-    const policy = JSON.parse(result.stdout) as { Statement: Array<{ Action: unknown; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }> };
+    const policy = JSON.parse(result.stdout) as {
+      Statement: Array<{ Action: unknown; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }>;
+    };
     expect(policy.Statement[0]).toMatchObject({
       Action: ['ssm:GetParameters', 'ssm:GetParameter'],
       Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/cmd/a', 'arn:aws:ssm:eu-west-1:123456789012:parameter/cmd/b'],
@@ -193,7 +212,11 @@ describe('put', () => {
 
   it('a value typed on the command line is refused without being echoed, and nothing is stored', async () => {
     // The canary check of useCanaryEmulator covers every run's output; the value is also checked here.
-    for (const argv of [['put', '/cmd/argv', 'CANARY-on-argv'], ['put', '/cmd/argv', '-v', 'CANARY-on-argv', 'CANARY-2'], ['put', '/cmd/argv', 'CANARY-on-argv', '--type', 'String']]) {
+    for (const argv of [
+      ['put', '/cmd/argv', 'CANARY-on-argv'],
+      ['put', '/cmd/argv', '-v', 'CANARY-on-argv', 'CANARY-2'],
+      ['put', '/cmd/argv', 'CANARY-on-argv', '--type', 'String'],
+    ]) {
       const r = await cli(argv, 'from-stdin');
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/never from the command line: \d words? after the name, not shown and not stored/);

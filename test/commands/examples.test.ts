@@ -62,7 +62,10 @@ describe('examples/', () => {
       tls: { cert: value('/myapp/prod/cert', 2) },
       log: { level: 'info' },
     });
-    expect(readYaml(readFileSync(join(out, 'config.yaml'), 'utf8'))).toMatchObject({ SETTINGS_JSON: value('/myapp/prod/env/SETTINGS_JSON'), NODE_ENV: 'production' });
+    expect(readYaml(readFileSync(join(out, 'config.yaml'), 'utf8'))).toMatchObject({
+      SETTINGS_JSON: value('/myapp/prod/env/SETTINGS_JSON'),
+      NODE_ENV: 'production',
+    });
     expect(readShell(join(out, 'app.sh'), ['DB_PASSWORD', 'GREETING'])).toEqual({
       DB_PASSWORD: value('/myapp/prod/db/password'),
       GREETING: value('/myapp/prod/env/mail/greeting'),

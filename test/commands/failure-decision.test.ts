@@ -38,7 +38,9 @@ beforeAll(async () => {
           credentials: [
             DEMO_CREDENTIAL,
             // In the primary, this key may list /app/env but not read /app/a (a KMS key policy is per region).
-            region === 'us-east-1' ? { ...LIMITED, allow: { actions: ['ssm:GetParametersByPath'], parameters: ['arn:aws:ssm:*:123456789012:parameter/app/env*'] } } : LIMITED,
+            region === 'us-east-1'
+              ? { ...LIMITED, allow: { actions: ['ssm:GetParametersByPath'], parameters: ['arn:aws:ssm:*:123456789012:parameter/app/env*'] } }
+              : LIMITED,
           ],
           parameters: [
             { name: '/app/a', type: 'SecureString', value: `${CANARY}-a-${region}` },
@@ -64,7 +66,8 @@ afterEach(() => {
   proxy.downOperations.clear();
 });
 
-const run = async (args: string[], env: Record<string, string> = {}) => keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
+const run = async (args: string[], env: Record<string, string> = {}) =>
+  keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
 
 function manifest(dir: string, regions: string, values: string): string {
   const file = join(dir, 'm.yaml');
@@ -104,7 +107,11 @@ describe('a missing or denied parameter stops the run whatever else failed', () 
     const m = manifest(dir, 'region: us-east-1', 'K: /app/k');
     expect((await run(['write', '-m', m, '--keep-last-good', '1h'])).code).toBe(0);
     const before = readFileSync(join(dir, 'app.env'), 'utf8');
-    const ssm = new SSMClient({ region: 'us-east-1', endpoint: emulators[0]!.url, credentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key } });
+    const ssm = new SSMClient({
+      region: 'us-east-1',
+      endpoint: emulators[0]!.url,
+      credentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key },
+    });
     try {
       await ssm.send(new DeleteParameterCommand({ Name: '/app/k' }));
     } finally {
@@ -156,7 +163,10 @@ describe('degraded states are never silent', () => {
     expect(text.stderr).toMatch(/^warning: Parameter Store in us-east-1 is unavailable; reading every parameter from us-west-2 instead$/m);
     const json = await run(['write', '-m', m, '--quiet', '--log-format', 'json']);
     expect(json.code).toBe(0);
-    const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = json.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events).toMatchObject([{ level: 'warn', event: 'region_fallback', degraded: true, from: 'us-east-1', to: 'us-west-2' }]);
   });
 
@@ -171,7 +181,10 @@ describe('degraded states are never silent', () => {
     expect(text.stderr).toMatch(/^warning: Parameter Store unavailable; kept .*app\.env as last fetched/m);
     const json = await run(['write', '-m', m, '--keep-last-good', '1h', '--quiet', '--log-format', 'json']);
     expect(json.code).toBe(0);
-    const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = json.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events).toMatchObject([{ level: 'warn', event: 'stale', degraded: true }]);
   });
 });

@@ -34,10 +34,7 @@ beforeAll(async () => {
         port: 0,
         seed: {
           region,
-          credentials: [
-            DEMO_CREDENTIAL,
-            { ...LIMITED, allow: { actions: ['ssm:GetParameters'], parameters: ['arn:aws:ssm:*:123456789012:parameter/other'] } },
-          ],
+          credentials: [DEMO_CREDENTIAL, { ...LIMITED, allow: { actions: ['ssm:GetParameters'], parameters: ['arn:aws:ssm:*:123456789012:parameter/other'] } }],
           // Replicated by the user: same names, each region's own values (and versions).
           parameters: [
             { name: '/app/a', type: 'SecureString', value: `${CANARY}-a-${region}` },
@@ -56,12 +53,17 @@ afterAll(async () => {
 });
 
 /** Store commands without retries: a region that is down fails at once. */
-const run = async (args: string[], env: Record<string, string> = {}) => keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
+const run = async (args: string[], env: Record<string, string> = {}) =>
+  keep(await runAgainst(args[0] === 'write' ? [...args, '--max-attempts', '1'] : args, proxy.url, env));
 
 /** A new version of one parameter in one region only (straight to its emulator, as a regional write would be). */
 async function putIn(region: string, name: string, value: string): Promise<void> {
   const endpoint = emulators[REGIONS.indexOf(region)]!.url;
-  const client = new SSMClient({ endpoint, region, credentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key } });
+  const client = new SSMClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: DEMO_CREDENTIAL.access_key_id, secretAccessKey: DEMO_CREDENTIAL.secret_access_key },
+  });
   try {
     await client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
   } finally {
@@ -87,7 +89,10 @@ describe('fallback region', () => {
       proxy.seen.clear();
       const r = await run(['write', '-m', m, '--log-format', 'json']);
       expect(r.code).toBe(0);
-      const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const events = r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(events.filter((e) => e.event === 'region_fallback')).toMatchObject([{ level: 'warn', from: 'us-east-1', to: 'us-west-2' }]);
       expect(readDotenv(readFileSync(join(dir, 'app.env'), 'utf8'))).toEqual({ A: `${CANARY}-a-us-west-2`, B: `${CANARY}-b-us-west-2` });
       expect(proxy.seen.get('us-west-2')).toBe(2); // GetParameters + GetParametersByPath, all from the fallback
@@ -134,9 +139,14 @@ describe('fallback region', () => {
 
     const p = await run(['policy', '-m', manifest(dir), '--account', '123456789012', '--kms-key', 'alias/MyKey']);
     expect(p.code).toBe(0);
-    const policy = JSON.parse(p.stdout) as { Statement: Array<{ Sid: string; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> }> };
+    const policy = JSON.parse(p.stdout) as {
+      Statement: Array<{ Sid: string; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> }>;
+    };
     const sid = (s: string) => policy.Statement.find((x) => x.Sid === s)!;
-    expect(sid('ReadNamedParameters').Resource).toEqual(['arn:aws:ssm:us-east-1:123456789012:parameter/app/a', 'arn:aws:ssm:us-west-2:123456789012:parameter/app/a']);
+    expect(sid('ReadNamedParameters').Resource).toEqual([
+      'arn:aws:ssm:us-east-1:123456789012:parameter/app/a',
+      'arn:aws:ssm:us-west-2:123456789012:parameter/app/a',
+    ]);
     expect(sid('ReadParametersByPath').Resource).toContain('arn:aws:ssm:us-west-2:123456789012:parameter/app/env/*');
     expect(sid('DecryptParameters').Condition?.StringEquals).toEqual({ 'kms:ViaService': ['ssm.us-east-1.amazonaws.com', 'ssm.us-west-2.amazonaws.com'] });
   });
@@ -170,7 +180,10 @@ describe('fallback region', () => {
     const env = isolatedAwsEnv({ HOME: dir, AWS_CONFIG_FILE: config, AWS_REGION: undefined });
     const r = keep(await runMain(['write', '-m', m, '--endpoint-url', proxy.url, '--log-format', 'json', '--verbose'], { env }));
     expect(r.code).toBe(0);
-    const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.filter((e) => e.event === 'fetched')).toMatchObject([{ region: 'us-west-2' }]);
     expect(proxy.seen.get('us-west-2')).toBe(2);
     expect(proxy.seen.get('us-east-1')).toBeUndefined();

@@ -66,7 +66,10 @@ describe('modes', () => {
 
   it('refuses a SecureString in a world-readable file unless the output opts in', async () => {
     const dir = tempDir();
-    const refused = manifestIn(dir, `version: 1\noutputs:\n  - { path: open.env, format: dotenv, mode: "0644", values: { S: /app/secret, P: /app/plain } }\n  - { path: open2.env, format: dotenv, mode: "0604", paths: [ /app/env ] }\n`);
+    const refused = manifestIn(
+      dir,
+      `version: 1\noutputs:\n  - { path: open.env, format: dotenv, mode: "0644", values: { S: /app/secret, P: /app/plain } }\n  - { path: open2.env, format: dotenv, mode: "0604", paths: [ /app/env ] }\n`,
+    );
     const r = await cli(['write', '-m', refused]);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain(`${join(dir, 'open.env')} (mode 0644) would receive SecureString values: S`);
@@ -76,7 +79,10 @@ describe('modes', () => {
     const plainOnly = manifestIn(dir, `version: 1\noutputs:\n  - { path: plain.env, format: dotenv, mode: "0644", values: { P: /app/plain } }\n`);
     expect((await cli(['write', '-m', plainOnly])).code).toBe(0);
 
-    const optedIn = manifestIn(dir, `version: 1\noutputs:\n  - { path: open.env, format: dotenv, mode: "0644", world_readable_secrets: true, values: { S: /app/secret } }\n`);
+    const optedIn = manifestIn(
+      dir,
+      `version: 1\noutputs:\n  - { path: open.env, format: dotenv, mode: "0644", world_readable_secrets: true, values: { S: /app/secret } }\n`,
+    );
     const ok = await cli(['write', '-m', optedIn]);
     expect(ok.code).toBe(0);
     expect(statSync(join(dir, 'open.env')).mode & 0o777).toBe(0o644);
@@ -136,16 +142,24 @@ describe('aliases, exec keys, hook hints', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'real'), { mode: 0o700 });
     symlinkSync(join(dir, 'real'), join(dir, 'alias'));
-    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: real/out.env, format: dotenv, values: { P: /app/plain } }\n  - { path: alias/out.env, format: dotenv, values: { Q: /app/plain } }\n`);
+    const m = manifestIn(
+      dir,
+      `version: 1\noutputs:\n  - { path: real/out.env, format: dotenv, values: { P: /app/plain } }\n  - { path: alias/out.env, format: dotenv, values: { Q: /app/plain } }\n`,
+    );
     const r = await cli(['validate', '-m', m]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${m}:4`);
-    expect(r.stderr).toContain(`output path ${join(dir, 'alias/out.env')} is also written by the output on line 3 (${join(dir, 'real/out.env')}: the same file through a symbolic link)`);
+    expect(r.stderr).toContain(
+      `output path ${join(dir, 'alias/out.env')} is also written by the output on line 3 (${join(dir, 'real/out.env')}: the same file through a symbolic link)`,
+    );
   });
 
   it('exec passes keys named constructor and toString without a false conflict', async () => {
     const dir = tempDir();
-    const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { constructor: /app/plain } }\n  - { path: b.env, format: dotenv, values: { toString: /app/secret } }\n`);
+    const m = manifestIn(
+      dir,
+      `version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { constructor: /app/plain } }\n  - { path: b.env, format: dotenv, values: { toString: /app/secret } }\n`,
+    );
     const seen = join(dir, 'seen');
     const r = await cli(['exec', '-m', m, '--', '/bin/sh', '-c', 'printf "%s|%s" "$constructor" "$toString" > "$0"', seen]);
     expect(r.stderr).toBe('');
@@ -156,10 +170,17 @@ describe('aliases, exec keys, hook hints', () => {
   it('the "run it by hand" hint of a failed hook is valid shell that runs the same command', async () => {
     const dir = tempDir();
     const hook = `printf '%s|%s' "it's" "$1" > "$1.hook"; exit 7`;
-    const m = manifestIn(dir, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values: { P: /app/plain }\n    on_change: ${JSON.stringify(hook)}\n`);
+    const m = manifestIn(
+      dir,
+      `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values: { P: /app/plain }\n    on_change: ${JSON.stringify(hook)}\n`,
+    );
     const r = await cli(['write', '-m', m, '--log-format', 'json']);
     expect(r.code).toBe(6);
-    const error = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; hint?: string }).find((e) => e.event === 'error');
+    const error = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; hint?: string })
+      .find((e) => e.event === 'error');
     const pasted = error?.hint?.replace(/^.*run it by hand to see its output: /s, '') ?? '';
     expect(pasted).toContain('sh -c');
     unlinkSync(join(dir, 'out.env.hook'));
@@ -170,7 +191,7 @@ describe('aliases, exec keys, hook hints', () => {
 });
 
 describe('on_change hooks are never lost', () => {
-  it('runs every changed output\'s hook, reports all failures, and retries a failed hook until it succeeds', async () => {
+  it("runs every changed output's hook, reports all failures, and retries a failed hook until it succeeds", async () => {
     const dir = tempDir();
     const a = join(dir, 'a.env');
     const b = join(dir, 'b.env');
@@ -294,12 +315,14 @@ describe('policy', () => {
 });
 
 describe('template filters in unsafe places', () => {
-  it('validate reports a quoting filter inside the template\'s own quotes, with template file and line', async () => {
+  it("validate reports a quoting filter inside the template's own quotes, with template file and line", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'run.sh.tmpl'), '#!/bin/sh\nexport TOKEN="{{ P | sh }}"\n');
     const m = manifestIn(dir, `version: 1\noutputs:\n  - { path: run.sh, format: template, template: run.sh.tmpl, values: { P: /app/plain } }\n`);
     const r = await cli(['validate', '-m', m]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${join(dir, 'run.sh.tmpl')}:2:15: {{ P | sh }} is inside "…" (opened on line 2), but the sh filter writes a complete quoted literal`);
+    expect(r.stderr).toContain(
+      `${join(dir, 'run.sh.tmpl')}:2:15: {{ P | sh }} is inside "…" (opened on line 2), but the sh filter writes a complete quoted literal`,
+    );
   });
 });

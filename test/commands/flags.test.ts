@@ -50,7 +50,10 @@ describe('each command owns its flags', () => {
 
 describe('renamed flags: the new name works; the old one still works for a release and warns', () => {
   it('put --kms-key (was --key-id) reaches the store: the app key stores, an unknown key is refused by KMS (exit 4)', async () => {
-    for (const [flag, warned] of [['--kms-key', false], ['--key-id', true]] as const) {
+    for (const [flag, warned] of [
+      ['--kms-key', false],
+      ['--key-id', true],
+    ] as const) {
       const stored = await cli(['put', `/flags/put${flag}`, flag, APP_KEY_ALIAS], 'CANARY-put-value');
       expect(stored.code, stored.stderr).toBe(0);
       expect(stored.stdout).toContain(`(SecureString, ${APP_KEY_ALIAS})`);
@@ -67,7 +70,14 @@ describe('renamed flags: the new name works; the old one still works for a relea
     const cases = [
       { flags: ['-m'], key: '--kms-key', warnings: [] },
       { flags: ['--manifest'], key: '--kms-key', warnings: [] },
-      { flags: ['--output'], key: '--key-id', warnings: [['--output', '--manifest'], ['--key-id', '--kms-key']] },
+      {
+        flags: ['--output'],
+        key: '--key-id',
+        warnings: [
+          ['--output', '--manifest'],
+          ['--key-id', '--kms-key'],
+        ],
+      },
       { flags: ['-o'], key: '--kms-key', warnings: [['-o', '--manifest']] },
     ];
     for (const { flags, key, warnings } of cases) {
@@ -83,7 +93,11 @@ describe('renamed flags: the new name works; the old one still works for a relea
 
   it('both spellings of one flag at once is a usage error, not a guess', async () => {
     const file = join(tempDir(), 'm.yaml');
-    for (const argv of [['init', '-m', file, '--output', file], ['init', '--manifest', file, '-o', file], ['put', '/flags/both', '--kms-key', APP_KEY_ALIAS, '--key-id', APP_KEY_ALIAS]]) {
+    for (const argv of [
+      ['init', '-m', file, '--output', file],
+      ['init', '--manifest', file, '-o', file],
+      ['put', '/flags/both', '--kms-key', APP_KEY_ALIAS, '--key-id', APP_KEY_ALIAS],
+    ]) {
       const r = await cli(argv, 'CANARY-both');
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/is the old name of --(manifest|kms-key): give --(manifest|kms-key) only/);
@@ -92,7 +106,10 @@ describe('renamed flags: the new name works; the old one still works for a relea
 
   it('plan --quota (was --tps) sizes the call budget', async () => {
     const m = manifest();
-    for (const [flag, warned] of [['--quota', false], ['--tps', true]] as const) {
+    for (const [flag, warned] of [
+      ['--quota', false],
+      ['--tps', true],
+    ] as const) {
       const r = await cli(['plan', '-m', m, '--hosts', '10', flag, '7']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('fleet of 10 hosts at 7 TPS');
@@ -101,7 +118,10 @@ describe('renamed flags: the new name works; the old one still works for a relea
   });
 
   it('exec --quota (was --tps) is checked with --refresh-every, before the store is read', async () => {
-    for (const [flag, warned] of [['--quota', false], ['--tps', true]] as const) {
+    for (const [flag, warned] of [
+      ['--quota', false],
+      ['--tps', true],
+    ] as const) {
       const r = await cli(['exec', '-m', manifest(), '--refresh-every', '30s', flag, '0', '--', 'true']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--quota must be > 0');
@@ -110,7 +130,10 @@ describe('renamed flags: the new name works; the old one still works for a relea
   });
 
   it('fleet --quota (was --tps) sizes the rollout', async () => {
-    for (const [flag, warned] of [['--quota', false], ['--tps', true]] as const) {
+    for (const [flag, warned] of [
+      ['--quota', false],
+      ['--tps', true],
+    ] as const) {
       const r = await cli(['fleet', '-m', manifest(), '--target', 'tag:App=flags', '--hosts', '20', flag, '100']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain('(quota 100, headroom 0.25)');
@@ -118,7 +141,7 @@ describe('renamed flags: the new name works; the old one still works for a relea
     }
   });
 
-  it('the emulator keeps --tps: the rate it enforces, the same flag as the package\'s own ssm-emulator', () => {
+  it("the emulator keeps --tps: the rate it enforces, the same flag as the package's own ssm-emulator", () => {
     const emulator = COMMANDS.find((c) => c.name === 'emulator')!;
     const usage = readFileSync(join(import.meta.dirname, '..', '..', 'packages', 'emulator', 'src', 'args.ts'), 'utf8');
     const ownFlags = [...usage.matchAll(/^ {2}(?:-\w, )?--([\w-]+)/gm)].map((m) => m[1]!).sort();

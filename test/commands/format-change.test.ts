@@ -30,7 +30,12 @@ const { run } = useInProcessEmulator(
 
 function manifest(dir: string, format: string): string {
   const file = join(dir, `${format}.yaml`);
-  writeFileSync(file, `version: 1\noutputs:\n  - path: out.conf\n    format: ${format}\n    values:\n${Object.keys(VALUES).map((k) => `      ${k}: /fmt/${k.toLowerCase()}\n`).join('')}`);
+  writeFileSync(
+    file,
+    `version: 1\noutputs:\n  - path: out.conf\n    format: ${format}\n    values:\n${Object.keys(VALUES)
+      .map((k) => `      ${k}: /fmt/${k.toLowerCase()}\n`)
+      .join('')}`,
+  );
   return file;
 }
 

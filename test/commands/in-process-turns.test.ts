@@ -23,7 +23,13 @@ let emulators: RunningEmulator[] = [];
 beforeAll(async () => {
   emulators = await Promise.all(
     STORES.map((s) =>
-      startEmulator({ port: 0, seed: { credentials: [{ access_key_id: s.key, secret_access_key: s.secret }], parameters: [{ name: '/turns/a', type: 'SecureString', value: s.value }] } }),
+      startEmulator({
+        port: 0,
+        seed: {
+          credentials: [{ access_key_id: s.key, secret_access_key: s.secret }],
+          parameters: [{ name: '/turns/a', type: 'SecureString', value: s.value }],
+        },
+      }),
     ),
   );
 });

@@ -65,15 +65,21 @@ describe('init: the manifest in an editor (yaml-language-server)', () => {
     const at = lineOf(withNewKey, 'mode: "0600"') + 1;
     const keys = (await service.doComplete(document(manifest, withNewKey), { line: at, character: 4 }, false)).items.map((i) => i.label);
     const present = ['path', 'format', 'mode', 'values'];
-    expect(keys.sort()).toEqual(Object.keys(outputSchema.fields).filter((k) => !present.includes(k)).sort());
+    expect(keys.sort()).toEqual(
+      Object.keys(outputSchema.fields)
+        .filter((k) => !present.includes(k))
+        .sort(),
+    );
 
     const emptyFormat = text.replace(/format: dotenv[^\n]*/, 'format: ');
     const formatLine = lineOf(emptyFormat, 'format: ');
-    const formats = (await service.doComplete(document(manifest, emptyFormat), { line: formatLine, character: '    format: '.length }, false)).items.map((i) => i.label);
+    const formats = (await service.doComplete(document(manifest, emptyFormat), { line: formatLine, character: '    format: '.length }, false)).items.map(
+      (i) => i.label,
+    );
     expect(formats.sort()).toEqual([...formatNames].sort());
   });
 
-  it('shows a key\'s description from the schema on hover', async () => {
+  it("shows a key's description from the schema on hover", async () => {
     const { manifest, text } = await starter();
     const { service } = editor();
     const line = lineOf(text, '  - path: ');
@@ -81,7 +87,7 @@ describe('init: the manifest in an editor (yaml-language-server)', () => {
     expect(JSON.stringify(hover?.contents)).toContain(outputSchema.fields.path.description);
   });
 
-  it('marks an unknown key, an unknown format and region with regions, each on its line, the last with the reader\'s message', async () => {
+  it("marks an unknown key, an unknown format and region with regions, each on its line, the last with the reader's message", async () => {
     const { manifest, text } = await starter();
     const { service } = editor();
     const bad = text

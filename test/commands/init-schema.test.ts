@@ -18,7 +18,8 @@ const root = join(import.meta.dirname, '..', '..');
 const SCHEMA = join(root, 'schema', 'materialize.schema.json');
 const tempDir = useTempDir();
 
-const modeline = (manifest: string): string | undefined => /^# yaml-language-server: \$schema=(\S+)$/.exec(readFileSync(manifest, 'utf8').split('\n')[0] ?? '')?.[1];
+const modeline = (manifest: string): string | undefined =>
+  /^# yaml-language-server: \$schema=(\S+)$/.exec(readFileSync(manifest, 'utf8').split('\n')[0] ?? '')?.[1];
 const validateWithJsonSchema = jsonSchemaValidator(JSON.parse(readFileSync(SCHEMA, 'utf8'))).validate;
 
 describe('init: the JSON Schema modeline', () => {

@@ -83,7 +83,14 @@ describe('json expansion', () => {
 
   it('a missing field is exit 3 naming the parameter and the field; nothing written', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      db: { parameter: ${REF}/prod/db, json: { A: username, B: pass, C: conn.port.x } }\n`)]);
+    const r = await run([
+      'write',
+      '-m',
+      manifest(
+        dir,
+        `  - path: a.env\n    format: dotenv\n    values:\n      db: { parameter: ${REF}/prod/db, json: { A: username, B: pass, C: conn.port.x } }\n`,
+      ),
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`${REF}/prod/db: field "pass"`);
     expect(r.stderr).toContain(`${REF}/prod/db: field "conn.port.x"`);
@@ -93,7 +100,14 @@ describe('json expansion', () => {
 
   it('a value that is not a JSON object is exit 6 naming the parameter, without the value or the parser message', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      X: { parameter: /app/not-json, json: "*" }\n      Y: { parameter: /app/array, json: { Y: "0" } }\n`)]);
+    const r = await run([
+      'write',
+      '-m',
+      manifest(
+        dir,
+        `  - path: a.env\n    format: dotenv\n    values:\n      X: { parameter: /app/not-json, json: "*" }\n      Y: { parameter: /app/array, json: { Y: "0" } }\n`,
+      ),
+    ]);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('/app/not-json');
     expect(r.stderr).toContain('/app/array');
@@ -103,19 +117,37 @@ describe('json expansion', () => {
 
   it('an expanded key that repeats another key is a manifest error (exit 2) naming both parameters', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      DB_USERNAME: /app/user\n      DB: { parameter: ${REF}/prod/db, json: "*", allow_keys: [DB_CONN_TLS] }\n`)]);
+    const r = await run([
+      'write',
+      '-m',
+      manifest(
+        dir,
+        `  - path: a.env\n    format: dotenv\n    values:\n      DB_USERNAME: /app/user\n      DB: { parameter: ${REF}/prod/db, json: "*", allow_keys: [DB_CONN_TLS] }\n`,
+      ),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/key DB_USERNAME comes from both \/app\/user and \/aws\/reference\/secretsmanager\/prod\/db/);
   });
 
   it('under "*" a field name that makes a reserved key (NODE + options, LD + preload) is refused, exit 6; chosen keys are the author\'s', async () => {
     const dir = tempDir();
-    const all = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      NODE: { parameter: ${REF}/prod/hostile, json: "*" }\n      LD: { parameter: ${REF}/prod/hostile, json: "*" }\n`)]);
+    const all = await run([
+      'write',
+      '-m',
+      manifest(
+        dir,
+        `  - path: a.env\n    format: dotenv\n    values:\n      NODE: { parameter: ${REF}/prod/hostile, json: "*" }\n      LD: { parameter: ${REF}/prod/hostile, json: "*" }\n`,
+      ),
+    ]);
     expect(all.code).toBe(6);
     expect(all.stderr).toMatch(/key NODE_OPTIONS from parameter \/aws\/reference\/secretsmanager\/prod\/hostile/);
     expect(all.stderr).toMatch(/key LD_PRELOAD from parameter/);
     expect(readdirSync(dir)).toEqual(['materialize.yaml']);
-    const chosen = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      h: { parameter: ${REF}/prod/hostile, json: { NODE_OPTIONS: options } }\n`)]);
+    const chosen = await run([
+      'write',
+      '-m',
+      manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      h: { parameter: ${REF}/prod/hostile, json: { NODE_OPTIONS: options } }\n`),
+    ]);
     expect(chosen.code).toBe(0);
   });
 

@@ -70,7 +70,14 @@ describe('lossless json expansion', () => {
       ALL_CONN_IDS: '[1.10,2E+5,12345678901234567890]',
     });
     expect(readJson(readFileSync(join(dir, 'config.json'), 'utf8'))).toEqual({
-      n: { big: '12345678901234567890', dec: '1.10', huge: '1e400', neg: '-0.0', pw: `${CANARY}-pw`, conn: { port: '5432.0', ids: '[1.10,2E+5,12345678901234567890]' } },
+      n: {
+        big: '12345678901234567890',
+        dec: '1.10',
+        huge: '1e400',
+        neg: '-0.0',
+        pw: `${CANARY}-pw`,
+        conn: { port: '5432.0', ids: '[1.10,2E+5,12345678901234567890]' },
+      },
     });
   });
 
@@ -78,7 +85,11 @@ describe('lossless json expansion', () => {
     expect(DEEP.length).toBeLessThanOrEqual(65_536);
     const dir = tempDir();
     for (const json of ['"*"', '{ A: a }']) {
-      const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      D: { parameter: ${REF}/prod/deep, json: ${json} }\n`)]);
+      const r = await run([
+        'write',
+        '-m',
+        manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      D: { parameter: ${REF}/prod/deep, json: ${json} }\n`),
+      ]);
       expect(r.code).toBe(6);
       expect(r.stderr).toContain(`${REF}/prod/deep nests arrays or objects more than 64 levels deep`);
       expect(readdirSync(dir)).toEqual(['materialize.yaml']);
@@ -87,7 +98,11 @@ describe('lossless json expansion', () => {
 
   it('field names such as __proto__ and constructor are ordinary fields', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      n: { parameter: /app/numbers, json: { P: __proto__, C: constructor } }\n`)]);
+    const r = await run([
+      'write',
+      '-m',
+      manifest(dir, `  - path: a.env\n    format: dotenv\n    values:\n      n: { parameter: /app/numbers, json: { P: __proto__, C: constructor } }\n`),
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('/app/numbers: field "__proto__"');
     expect(r.stderr).toContain('/app/numbers: field "constructor"');

@@ -32,10 +32,18 @@ const DOWN = ['--max-attempts', '1', '--timeout', '5'];
 function setup(extra = ''): { dir: string; manifest: string } {
   const dir = tempDir();
   const manifest = join(dir, 'm.yaml');
-  writeFileSync(manifest, `version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { A: /app/a${extra} } }\n  - { path: b.json, format: json, values: { B: /app/b } }\n`);
+  writeFileSync(
+    manifest,
+    `version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { A: /app/a${extra} } }\n  - { path: b.json, format: json, values: { B: /app/b } }\n`,
+  );
   return { dir, manifest };
 }
-const snapshot = (dir: string) => Object.fromEntries(readdirSync(dir).filter((f) => f !== 'm.yaml').map((f) => [f, `${statSync(join(dir, f)).ino}:${readFileSync(join(dir, f), 'utf8')}`]));
+const snapshot = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f !== 'm.yaml')
+      .map((f) => [f, `${statSync(join(dir, f)).ino}:${readFileSync(join(dir, f), 'utf8')}`]),
+  );
 
 async function down<T>(body: () => Promise<T>): Promise<T> {
   emulator().setFaults({ error_rate: 1 });
@@ -67,7 +75,11 @@ describe('--keep-last-good', () => {
     expect(text.stderr).toContain(join(dir, 'b.json'));
     const json = await down(() => run(['write', '-m', manifest, '--keep-last-good', '24h', '--log-format', 'json', ...DOWN]));
     expect(json.code).toBe(0);
-    const events = json.stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.event === 'stale');
+    const events = json.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.event === 'stale');
     expect(events.map((e) => e.path)).toEqual([join(dir, 'a.env'), join(dir, 'b.json')]);
     expect(outputs()).toEqual(before);
     // The marker holds a time, never a value.
@@ -101,7 +113,10 @@ describe('--keep-last-good', () => {
     expect((await run(['write', '-m', manifest, '--keep-last-good', '24h'])).code).toBe(0);
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('/app/a', '/app/gone'));
     expect((await run(['write', '-m', manifest, '--keep-last-good', '24h'])).code).toBe(3);
-    const denied = await run(['write', '-m', manifest, '--keep-last-good', '24h'], { AWS_ACCESS_KEY_ID: LIMITED.access_key_id, AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key });
+    const denied = await run(['write', '-m', manifest, '--keep-last-good', '24h'], {
+      AWS_ACCESS_KEY_ID: LIMITED.access_key_id,
+      AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key,
+    });
     expect(denied.code).toBe(4);
     expect(denied.stderr).not.toContain('kept');
   });

@@ -36,7 +36,11 @@ const { run, emulator } = useInProcessEmulator(
 );
 
 async function put(name: string, value: string): Promise<void> {
-  const client = new SSMClient({ endpoint: emulator().url, region: 'us-east-1', credentials: { accessKeyId: DEMO_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: DEMO_CREDENTIALS.AWS_SECRET_ACCESS_KEY } });
+  const client = new SSMClient({
+    endpoint: emulator().url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: DEMO_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: DEMO_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+  });
   try {
     await client.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
   } finally {
@@ -125,13 +129,22 @@ describe('write --lock / --locked', () => {
     expect(bad.stderr).toMatch(/not a lock file/);
   });
 
-  it('a lock is data: a name the manifest does not read (another service\'s secret) is exit 2 naming the lock and the name; nothing fetched or written', async () => {
+  it("a lock is data: a name the manifest does not read (another service's secret) is exit 2 naming the lock and the name; nothing fetched or written", async () => {
     const dir = tempDir();
     const m = manifest(dir);
     const lockPath = join(dir, 'lock.json');
     expect((await run(['write', '-m', m, '--lock', lockPath])).code).toBe(0);
     const before = readFileSync(join(dir, 'app.env'), 'utf8');
-    const edits: Array<[string, (lock: { parameters: Record<string, number>; absent: string[]; paths: Array<{ path: string; recursive: boolean; parameters: Record<string, number> }> }) => void]> = [
+    const edits: Array<
+      [
+        string,
+        (lock: {
+          parameters: Record<string, number>;
+          absent: string[];
+          paths: Array<{ path: string; recursive: boolean; parameters: Record<string, number> }>;
+        }) => void,
+      ]
+    > = [
       ['/other/password', (lock) => (lock.paths[0]!.parameters['/other/password'] = 1)],
       ['/env/deeper/c', (lock) => (lock.paths[0]!.parameters['/env/deeper/c'] = 1)],
       ['/other/password', (lock) => (lock.parameters['/other/password'] = 1)],
@@ -156,7 +169,10 @@ describe('write --lock / --locked', () => {
   it('names such as constructor, toString and __proto__ are only names: locked and read back, and missing from a lock is exit 2', async () => {
     const dir = tempDir();
     const m = join(dir, 'proto.yaml');
-    writeFileSync(m, `version: 1\noutputs:\n  - path: proto.json\n    format: json\n    values:\n${PROTOTYPE_NAMES.map((n, i) => `      K${i}: ${n}\n`).join('')}`);
+    writeFileSync(
+      m,
+      `version: 1\noutputs:\n  - path: proto.json\n    format: json\n    values:\n${PROTOTYPE_NAMES.map((n, i) => `      K${i}: ${n}\n`).join('')}`,
+    );
     const lockPath = join(dir, 'lock.json');
     expect((await run(['write', '-m', m, '--lock', lockPath])).code).toBe(0);
     expect(Object.keys(JSON.parse(readFileSync(lockPath, 'utf8')).parameters).sort()).toEqual([...PROTOTYPE_NAMES].sort());

@@ -44,7 +44,9 @@ afterAll(async () => {
   await emulator?.close();
 });
 
-const valuesYaml = Object.keys(VALUES).map((k) => `      ${k}: ${k}`).join('\n');
+const valuesYaml = Object.keys(VALUES)
+  .map((k) => `      ${k}: ${k}`)
+  .join('\n');
 
 describe('systemd, docker, php and template through the CLI', () => {
   it('writes files that read back exactly', async () => {
@@ -84,7 +86,10 @@ describe('systemd, docker, php and template through the CLI', () => {
   it('catches an undefined placeholder offline, with the template and manifest lines', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 't.tmpl'), 'host={{ DB_HOST | raw }}\npass={{ DB_PASS | sh }}\nbad={{ DB_HOST | nope }}\n');
-    writeFileSync(join(dir, 'm.yaml'), 'version: 1\noutputs:\n  - path: out.conf\n    format: template\n    template: t.tmpl\n    values: { DB_HOST: /fmt/DB_HOST }\n');
+    writeFileSync(
+      join(dir, 'm.yaml'),
+      'version: 1\noutputs:\n  - path: out.conf\n    format: template\n    template: t.tmpl\n    values: { DB_HOST: /fmt/DB_HOST }\n',
+    );
     const validate = await runCli(['validate', '-m', join(dir, 'm.yaml')], cliEnv(emulator.url));
     expect(validate.code).toBe(2);
     expect(validate.stderr).toContain(`${join(dir, 't.tmpl')}:3`);

@@ -63,7 +63,10 @@ describe('policy closed loop', () => {
       manifest,
       `version: 1\nregion: us-east-1\nprefix: /loop\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      DB: db/password\n      KEY: api-key:1\n    paths:\n      - { path: env, recursive: true }\n`,
     );
-    const generated = await runCli(['policy', '-m', manifest, '--account', '123456789012', '--region', 'us-east-1', '--kms-key', 'alias/MyApplicationKey'], cliEnv('http://127.0.0.1:1'));
+    const generated = await runCli(
+      ['policy', '-m', manifest, '--account', '123456789012', '--region', 'us-east-1', '--kms-key', 'alias/MyApplicationKey'],
+      cliEnv('http://127.0.0.1:1'),
+    );
     expect(generated.code).toBe(0);
     const statements = (JSON.parse(generated.stdout) as { Statement: Statement[] }).Statement;
     expect(statements.map((s) => s.Sid)).toEqual(['ReadNamedParameters', 'ReadParametersByPath', 'DecryptParameters']);

@@ -56,7 +56,10 @@ describe('policy --region R on a manifest with regions:', () => {
   it('grants every region of the manifest, so the fallback region is readable while the first is down', async () => {
     const dir = tempDir();
     const m = join(dir, 'm.yaml');
-    writeFileSync(m, 'version: 1\nregions: [us-east-1, us-west-2]\noutputs:\n  - { path: app.env, format: dotenv, values: { A: /app/a }, paths: [/app/env] }\n');
+    writeFileSync(
+      m,
+      'version: 1\nregions: [us-east-1, us-west-2]\noutputs:\n  - { path: app.env, format: dotenv, values: { A: /app/a }, paths: [/app/env] }\n',
+    );
     const printed = keep(await runAgainst(['policy', '-m', m, '--account', '123456789012', '--region', 'us-east-1'], ''));
     expect(printed.code).toBe(0);
     const policy = JSON.parse(printed.stdout) as { Statement: Array<Statement & { Sid: string }> };
@@ -78,6 +81,10 @@ describe('policy --region R on a manifest with regions:', () => {
     const printed = keep(await runAgainst(['policy', '-m', m, '--account', '123456789012', '--region', 'eu-west-1'], ''));
     expect(printed.code).toBe(0);
     const policy = JSON.parse(printed.stdout) as { Statement: Array<Statement & { Sid: string }> };
-    expect(list(policy.Statement.find((s) => s.Sid === 'ReadNamedParameters')!.Resource).map((arn) => arn.split(':')[3])).toEqual(['eu-west-1', 'us-east-1', 'us-west-2']);
+    expect(list(policy.Statement.find((s) => s.Sid === 'ReadNamedParameters')!.Resource).map((arn) => arn.split(':')[3])).toEqual([
+      'eu-west-1',
+      'us-east-1',
+      'us-west-2',
+    ]);
   });
 });

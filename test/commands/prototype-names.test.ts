@@ -32,7 +32,13 @@ const { run } = useInProcessEmulator(
 
 /** What Python's json module reads, as [key, value] pairs in file order (no object semantics on our side). */
 function pythonPairs(file: string): unknown {
-  return JSON.parse(execFileSync('python3', ['-c', 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]), object_pairs_hook=lambda p: [list(x) for x in p])))', file], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync(
+      'python3',
+      ['-c', 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]), object_pairs_hook=lambda p: [list(x) for x in p])))', file],
+      { encoding: 'utf8' },
+    ),
+  );
 }
 
 describe('prototype member names from outside are only names', () => {

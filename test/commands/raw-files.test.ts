@@ -18,7 +18,27 @@ const CANARY = 'CANARY';
 function keyAndCert(cn: string): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ssm-mat-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-subj', `/CN=${cn}`, '-days', '2'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'k'),
+        '-out',
+        join(dir, 'c'),
+        '-subj',
+        `/CN=${cn}`,
+        '-days',
+        '2',
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -105,7 +125,12 @@ describe('format: file', () => {
   it('a key that does not match the certificate fails the verify: exit 6, every output untouched, no temp file left', async () => {
     const dir = tempDir();
     expect((await run(['write', '-m', tlsManifest(dir)])).code).toBe(0);
-    const outputs = () => Object.fromEntries(readdirSync(dir).filter((f) => f !== 'materialize.yaml').map((f) => [f, readFileSync(join(dir, f))]));
+    const outputs = () =>
+      Object.fromEntries(
+        readdirSync(dir)
+          .filter((f) => f !== 'materialize.yaml')
+          .map((f) => [f, readFileSync(join(dir, f))]),
+      );
     const before = outputs();
     const r = await run(['write', '-m', tlsManifest(dir, '/tls/other-key')]);
     expect(r.code).toBe(6);
@@ -144,7 +169,10 @@ outputs:
   it('decode: base64 on a value that is not base64: exit 6 naming the parameter, never the value; nothing written', async () => {
     const dir = tempDir();
     const manifest = join(dir, 'm.yaml');
-    writeFileSync(manifest, 'version: 1\noutputs:\n  - { path: ok.env, format: dotenv, values: { T: /app/token } }\n  - { path: bad.bin, format: file, parameter: /tls/not-base64, decode: base64 }\n');
+    writeFileSync(
+      manifest,
+      'version: 1\noutputs:\n  - { path: ok.env, format: dotenv, values: { T: /app/token } }\n  - { path: bad.bin, format: file, parameter: /tls/not-base64, decode: base64 }\n',
+    );
     const r = await run(['write', '-m', manifest]);
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('/tls/not-base64');

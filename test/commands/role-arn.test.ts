@@ -29,15 +29,16 @@ beforeAll(async () => {
     seed: {
       region: REGION,
       account: ACCOUNT,
-      credentials: [
-        DEMO_CREDENTIAL,
-        { access_key_id: 'AKIAOTHERTEAM', secret_access_key: 'other-team-secret' },
-      ],
+      credentials: [DEMO_CREDENTIAL, { access_key_id: 'AKIAOTHERTEAM', secret_access_key: 'other-team-secret' }],
       roles: [
         {
           arn: DEPLOY,
           trusted: ['AKIAEMULATORDEMO'],
-          allow: { parameters: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/app/*`], actions: ['ssm:GetParameters', 'ssm:GetParametersByPath'], kms_keys: [KEY_ALIAS] },
+          allow: {
+            parameters: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/app/*`],
+            actions: ['ssm:GetParameters', 'ssm:GetParametersByPath'],
+            kms_keys: [KEY_ALIAS],
+          },
         },
         { arn: LOCKED, trusted: ['AKIAOTHERTEAM'] },
       ],

@@ -77,7 +77,11 @@ describe('Secrets Manager references and parameter ARNs', () => {
 
   it('a missing secret or an unshared ARN is exit 3 naming it; the other names are not blamed', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `      A: ${REF}/prod/nope\n      B: arn:aws:ssm:us-east-1:999999999999:parameter/app/api-key\n      C: /app/api-key\n`)]);
+    const r = await run([
+      'write',
+      '-m',
+      manifest(dir, `      A: ${REF}/prod/nope\n      B: arn:aws:ssm:us-east-1:999999999999:parameter/app/api-key\n      C: /app/api-key\n`),
+    ]);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`${REF}/prod/nope`);
     expect(r.stderr).toContain('arn:aws:ssm:us-east-1:999999999999:parameter/app/api-key');
@@ -86,7 +90,10 @@ describe('Secrets Manager references and parameter ARNs', () => {
 
   it('a principal without secretsmanager:GetSecretValue is denied (exit 4), nothing written', async () => {
     const dir = tempDir();
-    const r = await run(['write', '-m', manifest(dir, `      A: ${REF}/prod/db\n      C: /app/api-key\n`)], { AWS_ACCESS_KEY_ID: LIMITED.access_key_id, AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key });
+    const r = await run(['write', '-m', manifest(dir, `      A: ${REF}/prod/db\n      C: /app/api-key\n`)], {
+      AWS_ACCESS_KEY_ID: LIMITED.access_key_id,
+      AWS_SECRET_ACCESS_KEY: LIMITED.secret_access_key,
+    });
     expect(r.code).toBe(4);
     expect(readdirSync(dir)).toEqual(['materialize.yaml']);
     expect(r.stderr).toMatch(/secretsmanager:GetSecretValue/);
@@ -128,10 +135,18 @@ describe('Secrets Manager references and parameter ARNs', () => {
 
     const p = await run(['policy', '-m', file, '--account', ACCOUNT, '--region', 'us-east-1', '--kms-key', 'alias/MyKey']);
     expect(p.code).toBe(0);
-    const policy = JSON.parse(p.stdout) as { Statement: Array<{ Sid: string; Action: unknown; Resource: string[]; Condition?: Record<string, Record<string, unknown>> }> };
+    const policy = JSON.parse(p.stdout) as {
+      Statement: Array<{ Sid: string; Action: unknown; Resource: string[]; Condition?: Record<string, Record<string, unknown>> }>;
+    };
     const sid = (s: string) => policy.Statement.find((x) => x.Sid === s);
     expect(sid('ReadNamedParameters')?.Resource).toEqual(
-      expect.arrayContaining([`${ARN}/aws/reference/secretsmanager/db`, `${ARN}/aws/reference/secretsmanager/prod/db`, `${ARN}/shared/license`, `${ARN}/db`, `${ARN}/app/api-key`]),
+      expect.arrayContaining([
+        `${ARN}/aws/reference/secretsmanager/db`,
+        `${ARN}/aws/reference/secretsmanager/prod/db`,
+        `${ARN}/shared/license`,
+        `${ARN}/db`,
+        `${ARN}/app/api-key`,
+      ]),
     );
     expect(sid('ReadNamedParameters')?.Resource.filter((r) => r.includes('shared/license'))).toEqual([`${ARN}/shared/license`]);
     expect(sid('ReadReferencedSecrets')).toMatchObject({

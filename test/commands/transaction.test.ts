@@ -102,8 +102,14 @@ outputs:
     const r = await run(['write', '-m', manifest]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const seen = Object.fromEntries(readFileSync(listing, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
-    const staged = (name: string) => expect.stringMatching(new RegExp(`^${dir}/\\.${name.replace('.', '\\.')}\\.ssm-materialize\\.[0-9a-f]{8}\\.\\d+\\.[0-9a-f]+\\.tmp$`));
+    const seen = Object.fromEntries(
+      readFileSync(listing, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
+    const staged = (name: string) =>
+      expect.stringMatching(new RegExp(`^${dir}/\\.${name.replace('.', '\\.')}\\.ssm-materialize\\.[0-9a-f]{8}\\.\\d+\\.[0-9a-f]+\\.tmp$`));
     expect(seen).toEqual({
       SSM_MATERIALIZE_STAGED_COUNT: '3',
       SSM_MATERIALIZE_STAGED_0: staged('a.env'),

@@ -80,7 +80,9 @@ describe('values dotenv cannot express', () => {
     const m = manifest(dir);
     const bad = await run(['put', '/app/ends_in_backslash', '--overwrite', '-m', m], {}, `${CANARY}new#value\\`);
     expect(bad.code).toBe(0);
-    expect(bad.stderr).toMatch(new RegExp(`^warning: ${join(dir, 'app.env')} \\(dotenv\\) cannot write this value of /app/ends_in_backslash as ENDS_IN_BACKSLASH: `, 'm'));
+    expect(bad.stderr).toMatch(
+      new RegExp(`^warning: ${join(dir, 'app.env')} \\(dotenv\\) cannot write this value of /app/ends_in_backslash as ENDS_IN_BACKSLASH: `, 'm'),
+    );
     expect(bad.stdout).toMatch(/stored \/app\/ends_in_backslash \(SecureString\), version 2/);
     const good = await run(['put', '/app/plain', '--overwrite', '-m', m], {}, `${CANARY}fine#value`);
     expect(good.code).toBe(0);
@@ -99,5 +101,4 @@ describe('values dotenv cannot express', () => {
       { numRuns: 20000 },
     );
   });
-
 });

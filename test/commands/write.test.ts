@@ -126,7 +126,10 @@ describe('write, end to end', () => {
     const dir = tempDir();
     const values = Array.from({ length: 1000 }, (_, i) => `      K${i}: /bulk/p${String(i).padStart(4, '0')}`).join('\n');
     const manifest = join(dir, 'bulk.yaml');
-    writeFileSync(manifest, `version: 1\noutputs:\n  - path: bulk.env\n    format: dotenv\n    values:\n${values}\n  - path: bulk.json\n    format: json\n    values:\n${values}\n`);
+    writeFileSync(
+      manifest,
+      `version: 1\noutputs:\n  - path: bulk.env\n    format: dotenv\n    values:\n${values}\n  - path: bulk.json\n    format: json\n    values:\n${values}\n`,
+    );
     emulator().resetCounters();
     const result = await cli(['write', '-m', manifest, '--verbose']);
     expect(result.code).toBe(0);
@@ -160,7 +163,12 @@ describe('write, end to end', () => {
   });
 
   it("prints each command's own help, also after parsing a command by name (yargs' help cache is skipped, not the help)", async () => {
-    for (const [command, option] of [['write', '--keep-last-good'], ['plan', '--fleet'], ['validate', '--manifest'], ['put', '--kms-key']] as const) {
+    for (const [command, option] of [
+      ['write', '--keep-last-good'],
+      ['plan', '--fleet'],
+      ['validate', '--manifest'],
+      ['put', '--kms-key'],
+    ] as const) {
       const help = await cli([command, '--help']);
       expect(help.code).toBe(0);
       expect(help.stderr).toBe('');

@@ -42,7 +42,10 @@ beforeAll(async () => {
   moto = await startMoto();
   await createSecret(moto.url, 'db', `${CANARY}-secret-db`);
   await createSecret(moto.url, 'prod/db', `{"password":"${CANARY}-pw"}`);
-  for (const [name, value] of [['db', `${CANARY}-plain-db`], ['/app/key', `${CANARY}-key`]]) {
+  for (const [name, value] of [
+    ['db', `${CANARY}-plain-db`],
+    ['/app/key', `${CANARY}-key`],
+  ]) {
     expect((await call(moto.url, 'PutParameter', { Name: name, Value: value, Type: 'SecureString' })).status).toBe(200);
   }
 });
@@ -54,7 +57,10 @@ describe.skipIf(!HAVE_MOTO)('Secrets Manager references on moto', () => {
   it('write puts each reference and each plain name under its own key', async () => {
     const dir = tempDir();
     const m = join(dir, 'm.yaml');
-    writeFileSync(m, `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n      PLAIN: db\n      SECRET: ${REF}/db\n      JSON: ${REF}/prod/db\n      KEY: /app/key\n`);
+    writeFileSync(
+      m,
+      `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n      PLAIN: db\n      SECRET: ${REF}/db\n      JSON: ${REF}/prod/db\n      KEY: /app/key\n`,
+    );
     const r = keep(await runAgainst(['write', '-m', m], moto!.url));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

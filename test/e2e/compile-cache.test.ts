@@ -9,7 +9,20 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
@@ -126,7 +139,11 @@ describe('the code cache of the npm bin', () => {
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     const cwd = trustedDir();
     writeFileSync(join(cwd, 'm.yaml'), MANIFEST);
-    const validate = spawnSync(process.execPath, [CLI, 'validate', '-m', 'm.yaml'], { encoding: 'utf8', cwd, env: { PATH: process.env.PATH, NODE_DEBUG: 'ssm-materialize-cache' } });
+    const validate = spawnSync(process.execPath, [CLI, 'validate', '-m', 'm.yaml'], {
+      encoding: 'utf8',
+      cwd,
+      env: { PATH: process.env.PATH, NODE_DEBUG: 'ssm-materialize-cache' },
+    });
     expect([validate.status, cacheLines(validate.stderr)]).toEqual([0, []]);
   });
 

@@ -33,7 +33,10 @@ describe('exec environment', () => {
     const dir = tempDir();
     const manifest = join(dir, 'm.yaml');
     writeFileSync(manifest, 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values: { A: /env/a, B: /env/b }\n');
-    const parent = Object.fromEntries(Object.entries(cliEnv(emulator().url, { INHERITED_MARK: 'kept as is' })).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const parent = Object.fromEntries(Object.entries(cliEnv(emulator().url, { INHERITED_MARK: 'kept as is' })).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
     const result = await runCli(['exec', '-m', manifest, '--', 'env', '-0'], parent);
     expect(result.code).toBe(0);
     expect(parseEnv0(result.stdout)).toEqual({ ...parent, A: 'CANARY-a', B: 'plain b' });

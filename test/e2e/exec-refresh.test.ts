@@ -56,10 +56,14 @@ function start(flags: string[], where: Where = {}): Started {
   ].join(' ');
   let stdout = '';
   let stderr = '';
-  const cli = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--log-format', 'json', '--timeout', '5', '--max-attempts', '2', ...flags, '--', process.execPath, '-e', script], {
-    env: where.env ?? cliEnv(emulator().url),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cli = spawn(
+    process.execPath,
+    [CLI, 'exec', '-m', manifest, '--log-format', 'json', '--timeout', '5', '--max-attempts', '2', ...flags, '--', process.execPath, '-e', script],
+    {
+      env: where.env ?? cliEnv(emulator().url),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   cli.stdout.on('data', (d) => (stdout += d));
   cli.stderr.on('data', (d) => (stderr += d));
   running.push(cli);
@@ -67,7 +71,11 @@ function start(flags: string[], where: Where = {}): Started {
     cli,
     // Complete lines only: the file exists (empty) between the child's open and its write.
     lines: () => (existsSync(record) ? completeLines(readFileSync(record, 'utf8')).map((l) => l.split(' ')) : []),
-    events: () => (stdout + stderr).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    events: () =>
+      (stdout + stderr)
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     output: () => stdout + stderr,
   };
 }
@@ -87,7 +95,9 @@ async function until(done: () => boolean, what: string): Promise<void> {
 }
 
 const setValue = async (value: string) => {
-  expect((await call(emulator().url, 'PutParameter', { Name: '/refresh/a', Value: value, Type: 'SecureString', KeyId: APP_KEY_ALIAS, Overwrite: true })).status).toBe(200);
+  expect(
+    (await call(emulator().url, 'PutParameter', { Name: '/refresh/a', Value: value, Type: 'SecureString', KeyId: APP_KEY_ALIAS, Overwrite: true })).status,
+  ).toBe(200);
 };
 const refreshes = (s: Started) => s.events().filter((e) => e.event === 'refresh' || e.event === 'refresh_failed');
 const alive = (pid: number) => {
@@ -183,7 +193,11 @@ describe('exec --refresh-every', () => {
 
   it('bad flags are usage errors before the store is read', async () => {
     emulator().resetCounters();
-    for (const flags of [['--refresh-signal', 'SIGKILL'], ['--refresh-every', 'soon'], ['--refresh-notify', 'SIGUSR1']]) {
+    for (const flags of [
+      ['--refresh-signal', 'SIGKILL'],
+      ['--refresh-every', 'soon'],
+      ['--refresh-notify', 'SIGUSR1'],
+    ]) {
       const s = start(flags);
       const code = await new Promise<number | null>((r) => s.cli.on('close', (c) => r(c)));
       expect(code).toBe(2);
@@ -220,7 +234,9 @@ describe('exec refresh: a parameter missing or denied at refresh', () => {
     expect(d.lines()).toEqual([[pid, 'start', 'CANARY-d1']]);
     expect(alive(Number(pid))).toBe(true);
 
-    expect((await call(emulator().url, 'PutParameter', { Name: '/refresh/deleted', Value: 'CANARY-d1', Type: 'SecureString', KeyId: APP_KEY_ALIAS })).status).toBe(200);
+    expect(
+      (await call(emulator().url, 'PutParameter', { Name: '/refresh/deleted', Value: 'CANARY-d1', Type: 'SecureString', KeyId: APP_KEY_ALIAS })).status,
+    ).toBe(200);
     d.cli.kill('SIGHUP');
     await until(() => d.events().some((e) => e.event === 'refresh'), 'the next refresh');
     expect(d.lines()).toEqual([[pid, 'start', 'CANARY-d1']]);
@@ -250,7 +266,10 @@ describe('exec refresh: a parameter missing or denied at refresh', () => {
       expect(value).toBe('CANARY-k1');
 
       // Re-encrypted under a key this role has no grant on (the demo credential may use every key).
-      expect((await call(denying.url, 'PutParameter', { Name: '/refresh/a', Value: 'CANARY-k2', Type: 'SecureString', KeyId: 'alias/OtherKey', Overwrite: true })).status).toBe(200);
+      expect(
+        (await call(denying.url, 'PutParameter', { Name: '/refresh/a', Value: 'CANARY-k2', Type: 'SecureString', KeyId: 'alias/OtherKey', Overwrite: true }))
+          .status,
+      ).toBe(200);
       s.cli.kill('SIGHUP');
       await until(() => refreshes(s).length === 1, 'the refused refresh');
       expect(refreshes(s)[0]).toMatchObject({ event: 'refresh_failed', level: 'error', code: 'access_denied', exit_code: 4, kept: 'child' });
@@ -295,7 +314,11 @@ describe('exec --refresh-every: the call budget', () => {
 
   it('--hosts without --refresh-every, or a bad --hosts or --quota, is a usage error before the store is read', async () => {
     emulator().resetCounters();
-    for (const flags of [['--hosts', '5'], ['--refresh-every', '30s', '--hosts', '0'], ['--refresh-every', '30s', '--quota', '0']]) {
+    for (const flags of [
+      ['--hosts', '5'],
+      ['--refresh-every', '30s', '--hosts', '0'],
+      ['--refresh-every', '30s', '--quota', '0'],
+    ]) {
       const s = start(flags);
       const code = await new Promise<number | null>((r) => s.cli.on('close', (c) => r(c)));
       expect(code).toBe(2);

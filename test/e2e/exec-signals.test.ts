@@ -17,7 +17,10 @@ describe('exec', () => {
     writeFileSync(manifest, 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values: { A: /cmd/a }\n');
     const ready = join(dir, 'ready');
     const script = `process.on('SIGTERM', () => process.exit(42)); require('fs').writeFileSync(${JSON.stringify(ready)}, 'x'); setInterval(() => {}, 1000)`;
-    const child = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--', process.execPath, '-e', script], { env: cliEnv(emulator().url), stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'exec', '-m', manifest, '--', process.execPath, '-e', script], {
+      env: cliEnv(emulator().url),
+      stdio: 'ignore',
+    });
     const deadline = Date.now() + 10_000;
     while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(existsSync(ready)).toBe(true);

@@ -112,7 +112,11 @@ const PEM = [
 describe('put on a TTY', () => {
   it('a pasted multi-line PEM is stored whole, and nothing is left in the terminal input', async () => {
     // Terminals send a pasted line break as CR (raw mode does not translate it); a LF-only paste is also seen.
-    for (const [name, paste] of [['/tty/pem-cr', PEM.replaceAll('\n', '\r')], ['/tty/pem-lf', PEM], ['/tty/pem-crlf', PEM.replaceAll('\n', '\r\n')]] as const) {
+    for (const [name, paste] of [
+      ['/tty/pem-cr', PEM.replaceAll('\n', '\r')],
+      ['/tty/pem-lf', PEM],
+      ['/tty/pem-crlf', PEM.replaceAll('\n', '\r\n')],
+    ] as const) {
       const result = await putThenShell(name, paste);
       expect(result.leftover, name).toBe('');
       expect(await storedValue(name)).toBe(PEM);
@@ -131,7 +135,6 @@ describe('put on a TTY', () => {
     expect(result.leftover).toBe('');
     expect(await storedNames(['/tty/after-eof'])).toEqual([]);
   });
-
 
   it('prompts without echo and stores what was typed', async () => {
     const typed = 'TTY-CANARY-s3cr3t';

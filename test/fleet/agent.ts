@@ -84,7 +84,10 @@ export function refreshStepOf(template: Record<string, any>): RunCommandStep {
   const step = runbook.mainSteps.find((s: { action: string }) => s.action === 'aws:runCommand').inputs;
   const defaults = (name: string) => String(runbook.parameters[name]?.default ?? '');
   const parameters = Object.fromEntries(
-    Object.entries(step.Parameters as Record<string, string[]>).map(([name, [value]]) => [name, String(value).replace(PLACEHOLDER, (_m, p: string) => defaults(p))]),
+    Object.entries(step.Parameters as Record<string, string[]>).map(([name, [value]]) => [
+      name,
+      String(value).replace(PLACEHOLDER, (_m, p: string) => defaults(p)),
+    ]),
   );
   // Absolute counts only here: a percentage would need the target count, which the template does not fix.
   return { parameters, maxConcurrency: Number(step.MaxConcurrency), maxErrors: Number(step.MaxErrors) };

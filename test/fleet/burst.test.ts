@@ -44,8 +44,13 @@ async function hostWithDocument(fleetFlags: string[] = []): Promise<{ host: Inst
   const dir = join(host.root, 'etc', 'app');
   mkdirSync(dir, { recursive: true });
   const manifest = join(dir, 'materialize.yaml');
-  writeFileSync(manifest, `version: 1\noutputs:\n  - path: ${join(host.appRoot, 'app.env')}\n    format: dotenv\n    values:\n      A: /burst/app/a\n      B: /burst/app/b\n`);
-  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=burst', '--state-dir', join(host.root, 'var/lib/fleet'), ...fleetFlags], { env: { PATH: process.env.PATH } });
+  writeFileSync(
+    manifest,
+    `version: 1\noutputs:\n  - path: ${join(host.appRoot, 'app.env')}\n    format: dotenv\n    values:\n      A: /burst/app/a\n      B: /burst/app/b\n`,
+  );
+  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=burst', '--state-dir', join(host.root, 'var/lib/fleet'), ...fleetFlags], {
+    env: { PATH: process.env.PATH },
+  });
   expect(generated.code).toBe(0);
   const { write, template } = documentsOf(generated.stdout);
   return { host, write, step: refreshStepOf(template) };
@@ -116,7 +121,9 @@ it('a burst of 8 runbook executions, each stamped with a change made before the 
   const before = emulator.counters().operations.GetParameters ?? 0;
   // Each execution carries its own change's time; every send reaches the hosts at its own pace.
   const burst = await Promise.all(
-    Array.from({ length: 8 }, (_, i) => sendCommand(targets, { ...step, parameters: { ...step.parameters, RequestTime: changedSecondsAgo(SETTLE_SECONDS + 8 - i) } })),
+    Array.from({ length: 8 }, (_, i) =>
+      sendCommand(targets, { ...step, parameters: { ...step.parameters, RequestTime: changedSecondsAgo(SETTLE_SECONDS + 8 - i) } }),
+    ),
   );
   let total = 0;
   for (const [h] of hosts.entries()) {

@@ -48,13 +48,18 @@ beforeAll(async () => {
       },
     }),
   ]);
-  for (const [name, value] of [['/fleet/app/db-password', DB_PASSWORD], ['/fleet/app/api-key', API_KEY]]) {
+  for (const [name, value] of [
+    ['/fleet/app/db-password', DB_PASSWORD],
+    ['/fleet/app/api-key', API_KEY],
+  ]) {
     expect((await call(moto.url, 'PutParameter', { Name: name, Value: value, Type: 'SecureString' })).status).toBe(200);
   }
   host = newInstance();
   output = join(host.appRoot, 'app.env');
   manifest = writeManifest(host, 'materialize.yaml', ['/fleet/app/db-password', '/fleet/app/api-key']);
-  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=fleet-test', '--state-dir', join(host.root, 'var/lib/fleet')], { env: { PATH: process.env.PATH } });
+  const generated = await runMain(['fleet', '-m', manifest, '--target', 'tag:App=fleet-test', '--state-dir', join(host.root, 'var/lib/fleet')], {
+    env: { PATH: process.env.PATH },
+  });
   expect(generated.code).toBe(0);
   ({ write, check } = documentsOf(generated.stdout));
 });
@@ -107,7 +112,9 @@ describe('the write and check documents on a host', () => {
   });
 
   it('drift: a changed value makes check fail with exit 1 and say what to do, naming no value', async () => {
-    expect((await call(moto.url, 'PutParameter', { Name: '/fleet/app/api-key', Value: 'fleet-canary-rotated', Type: 'SecureString', Overwrite: true })).status).toBe(200);
+    expect(
+      (await call(moto.url, 'PutParameter', { Name: '/fleet/app/api-key', Value: 'fleet-canary-rotated', Type: 'SecureString', Overwrite: true })).status,
+    ).toBe(200);
     const c = await run(check);
     expect([c.status, c.exitCode]).toEqual(['Failed', 1]);
     expect(c.stderr).toContain('drift');
@@ -143,7 +150,10 @@ describe('rollback with the lock the last changing write replaced', () => {
     expect((await run(write, { LockFile: lock })).exitCode).toBe(0);
     const good = readFileSync(output, 'utf8');
     expect(existsSync(`${lock}.previous`)).toBe(false);
-    expect((await call(moto.url, 'PutParameter', { Name: '/fleet/app/db-password', Value: 'fleet-canary-bad-change', Type: 'SecureString', Overwrite: true })).status).toBe(200);
+    expect(
+      (await call(moto.url, 'PutParameter', { Name: '/fleet/app/db-password', Value: 'fleet-canary-bad-change', Type: 'SecureString', Overwrite: true }))
+        .status,
+    ).toBe(200);
     const changed = await run(write, { LockFile: lock });
     expect(changed.exitCode).toBe(0);
     expect(changed.stdout).toContain(`LockedVersions=${lock}.previous`);
@@ -180,16 +190,22 @@ describe('document parameters are pasted into shell text: each pattern refuses w
     '',
   ];
 
-  it.each(['ManifestPath', 'Locked', 'LockFile', 'StateDirectory', 'Jitter', 'KeepLastGood', 'RequestTime'])('write %s: every hostile value is refused before anything runs', async (name) => {
-    const timeLike = name === 'RequestTime' ? [`2026-12-05T09:00:00Z;touch ${canary()}`, '2026-12-05T09:00:00Z$(id)', '2026-12-05 09:00:00Z', '2026-12-05T09:00:00+01:00', '1796461689'] : [];
-    for (const value of [...hostile(canary()), ...timeLike]) {
-      // Empty is a valid "off" for the optional ones.
-      if (value === '' && ['Locked', 'LockFile', 'KeepLastGood', 'RequestTime'].includes(name)) continue;
-      const r = await run(write, { [name]: value });
-      expect(r.status, `${name}=${JSON.stringify(value)}`).toBe('Refused');
-    }
-    expect(existsSync(canary())).toBe(false);
-  });
+  it.each(['ManifestPath', 'Locked', 'LockFile', 'StateDirectory', 'Jitter', 'KeepLastGood', 'RequestTime'])(
+    'write %s: every hostile value is refused before anything runs',
+    async (name) => {
+      const timeLike =
+        name === 'RequestTime'
+          ? [`2026-12-05T09:00:00Z;touch ${canary()}`, '2026-12-05T09:00:00Z$(id)', '2026-12-05 09:00:00Z', '2026-12-05T09:00:00+01:00', '1796461689']
+          : [];
+      for (const value of [...hostile(canary()), ...timeLike]) {
+        // Empty is a valid "off" for the optional ones.
+        if (value === '' && ['Locked', 'LockFile', 'KeepLastGood', 'RequestTime'].includes(name)) continue;
+        const r = await run(write, { [name]: value });
+        expect(r.status, `${name}=${JSON.stringify(value)}`).toBe('Refused');
+      }
+      expect(existsSync(canary())).toBe(false);
+    },
+  );
 
   it('check ManifestPath and Locked refuse the same values; an undeclared parameter is refused', async () => {
     for (const name of ['ManifestPath', 'Locked']) {

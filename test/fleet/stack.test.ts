@@ -132,7 +132,11 @@ async function generate(manifestText: string, extra: string[] = []): Promise<{ f
   return { file, yaml: r.stdout, stderr: r.stderr };
 }
 
-async function createStack(name: string, templateYaml: string, parameters: Record<string, string> = {}): Promise<Map<string, { type: string; physical: string }>> {
+async function createStack(
+  name: string,
+  templateYaml: string,
+  parameters: Record<string, string> = {},
+): Promise<Map<string, { type: string; physical: string }>> {
   const Parameters = Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
   const [, described, listed] = await boto([
     ['cloudformation', 'create_stack', { StackName: name, TemplateBody: templateYaml, Capabilities: ['CAPABILITY_IAM'], Parameters }],
@@ -154,7 +158,11 @@ async function matchedNames(stack: Map<string, { type: string; physical: string 
     await motoJson('events', 'RemoveTargets', { Rule: r.physical, Ids: ['RefreshRunbook'] });
     await motoJson('events', 'PutTargets', { Rule: r.physical, Targets: [{ Id: 'queue', Arn: queueArn }] });
   }
-  const events = names.map((name) => ({ Source: 'aws.ssm', DetailType: 'Parameter Store Change', Detail: JSON.stringify({ operation: 'Update', name, type: 'String' }) }));
+  const events = names.map((name) => ({
+    Source: 'aws.ssm',
+    DetailType: 'Parameter Store Change',
+    Detail: JSON.stringify({ operation: 'Update', name, type: 'String' }),
+  }));
   // Plus look-alikes from elsewhere: another detail type, another source.
   events.push({ Source: 'aws.ssm', DetailType: 'Parameter Store Policy Action', Detail: JSON.stringify({ name: names[0], 'policy-type': 'Expiration' }) });
   events.push({ Source: 'my.app', DetailType: 'Parameter Store Change', Detail: JSON.stringify({ operation: 'Update', name: names[0] }) });
@@ -211,7 +219,11 @@ describe('the fleet stack on moto', () => {
 
   it('the documents are stored as written, with their types, and the runbook as Automation', async () => {
     const t = parse(template.yaml) as Record<string, any>;
-    for (const [id, type] of [['WriteDocument', 'Command'], ['CheckDocument', 'Command'], ['RefreshRunbook', 'Automation']] as const) {
+    for (const [id, type] of [
+      ['WriteDocument', 'Command'],
+      ['CheckDocument', 'Command'],
+      ['RefreshRunbook', 'Automation'],
+    ] as const) {
       const name = stack.get(id)!.physical;
       const doc = await motoJson('ssm', 'GetDocument', { Name: name, DocumentFormat: 'JSON' });
       expect([doc.DocumentType, doc.Status]).toEqual([type, 'Active']);
@@ -221,7 +233,7 @@ describe('the fleet stack on moto', () => {
     expect(stack.get('WriteDocument')!.physical).toBe('ssm-materialize-write');
   });
 
-  it('the instance policy is `policy`\'s own output for the stack\'s account and region', async () => {
+  it("the instance policy is `policy`'s own output for the stack's account and region", async () => {
     const arn = stack.get('InstancePolicy')!.physical;
     const [got] = await boto([['iam', 'get_policy', { PolicyArn: arn }]]);
     const [version] = await boto([['iam', 'get_policy_version', { PolicyArn: arn, VersionId: got.Policy.DefaultVersionId }]]);
@@ -232,7 +244,7 @@ describe('the fleet stack on moto', () => {
     expect(document).toEqual(JSON.parse(policy.stdout));
   });
 
-  it("the rule matches every name the manifest reads and everything below its paths, and nothing else", async () => {
+  it('the rule matches every name the manifest reads and everything below its paths, and nothing else', async () => {
     const reads = [
       '/myapp/prod/api-key',
       '/myapp/prod/db/password',
@@ -261,7 +273,7 @@ describe('the fleet stack on moto', () => {
     expect(await matchedNames(stack, [...reads, ...nearMisses], 'fleet-events')).toEqual([...reads].sort());
   });
 
-  it('says what it cannot match: Secrets Manager references, public parameters, another account\'s ARN', () => {
+  it("says what it cannot match: Secrets Manager references, public parameters, another account's ARN", () => {
     const notes = (parse(template.yaml) as Record<string, any>).Metadata.SsmMaterialize.Notes.join('\n');
     for (const text of [notes, template.stderr]) {
       expect(text).toContain('Secrets Manager references (/aws/reference/secretsmanager/prod/db)');
@@ -273,8 +285,10 @@ describe('the fleet stack on moto', () => {
 });
 
 describe('a manifest too long for one event pattern', () => {
-  const longNames = (n: number) => Array.from({ length: n }, (_, i) => `/myapp/prod/service-${i % 7}/component-with-a-long-descriptive-name-${String(i).padStart(4, '0')}`);
-  const manifestOf = (names: string[]) => `version: 1\noutputs:\n  - path: out/app.json\n    format: json\n    values:\n${names.map((n, i) => `      k${i}: ${n}`).join('\n')}\n`;
+  const longNames = (n: number) =>
+    Array.from({ length: n }, (_, i) => `/myapp/prod/service-${i % 7}/component-with-a-long-descriptive-name-${String(i).padStart(4, '0')}`);
+  const manifestOf = (names: string[]) =>
+    `version: 1\noutputs:\n  - path: out/app.json\n    format: json\n    values:\n${names.map((n, i) => `      k${i}: ${n}`).join('\n')}\n`;
 
   it('is split into several rules of at most 2,048 characters that together match exactly its names', async () => {
     const names = longNames(60);
@@ -293,7 +307,9 @@ describe('a manifest too long for one event pattern', () => {
     const names = longNames(400);
     const { yaml, stderr } = await generate(manifestOf(names), ['--name-prefix', 'widened']);
     const t = parse(yaml) as Record<string, any>;
-    const patterns = Object.values(t.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties.EventPattern);
+    const patterns = Object.values(t.Resources as Record<string, any>)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => r.Properties.EventPattern);
     expect(patterns.length).toBeLessThanOrEqual(5);
     expect(patterns.flatMap((p) => p.detail.name)).toEqual(Array.from({ length: 7 }, (_, i) => ({ prefix: `/myapp/prod/service-${i}/` })));
     expect(stderr).toContain('matched by their parent paths');
@@ -314,7 +330,23 @@ describe('the key and the explicit deny, in the stack', () => {
     const stack = await createStack('keyed', yaml, { InstanceRoleName: 'myapp-instance' });
     const keyId = stack.get('AppKey')!.physical;
     const [keyPolicy] = await boto([['kms', 'get_key_policy', { KeyId: keyId, PolicyName: 'default' }]]);
-    const printed = await runMain(['policy', '-m', file, '--account', '123456789012', '--region', 'us-east-1', '--key-policy', '--instance-role', 'arn:aws:iam::123456789012:role/myapp-instance', '--key-admin', admin], { env: { PATH: process.env.PATH } });
+    const printed = await runMain(
+      [
+        'policy',
+        '-m',
+        file,
+        '--account',
+        '123456789012',
+        '--region',
+        'us-east-1',
+        '--key-policy',
+        '--instance-role',
+        'arn:aws:iam::123456789012:role/myapp-instance',
+        '--key-admin',
+        admin,
+      ],
+      { env: { PATH: process.env.PATH } },
+    );
     expect(printed.code, printed.stderr).toBe(0);
     // moto keeps a key policy given as an object as an object; AWS answers a JSON string.
     expect(typeof keyPolicy.Policy === 'string' ? JSON.parse(keyPolicy.Policy) : keyPolicy.Policy).toEqual(JSON.parse(printed.stdout));
@@ -322,7 +354,10 @@ describe('the key and the explicit deny, in the stack', () => {
     const [attached] = await boto([['iam', 'list_attached_role_policies', { RoleName: 'PowerUser' }]]);
     expect(attached.AttachedPolicies.map((p: { PolicyArn: string }) => p.PolicyArn)).toEqual([denyArn]);
     const [version] = await boto([['iam', 'get_policy_version', { PolicyArn: denyArn, VersionId: 'v1' }]]);
-    const deny = await runMain(['policy', '-m', file, '--account', '123456789012', '--region', 'us-east-1', '--deny-for', 'PowerUser', '--kms-key', 'alias/myapp'], { env: { PATH: process.env.PATH } });
+    const deny = await runMain(
+      ['policy', '-m', file, '--account', '123456789012', '--region', 'us-east-1', '--deny-for', 'PowerUser', '--kms-key', 'alias/myapp'],
+      { env: { PATH: process.env.PATH } },
+    );
     expect(version.PolicyVersion.Document).toEqual(JSON.parse(deny.stdout));
   });
 });

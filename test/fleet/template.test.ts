@@ -32,7 +32,11 @@ outputs:
       - { path: env }
 `;
 
-async function generate(extra: string[] = [], manifest = MANIFEST, target = ['--target', 'tag:Role=web']): Promise<{ t: Record<string, any>; stdout: string; stderr: string; code: number }> {
+async function generate(
+  extra: string[] = [],
+  manifest = MANIFEST,
+  target = ['--target', 'tag:Role=web'],
+): Promise<{ t: Record<string, any>; stdout: string; stderr: string; code: number }> {
   const file = join(scratch, `m-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, manifest);
   const r = await runMain(['fleet', '-m', file, ...target, ...extra], { env: { PATH: process.env.PATH } });
@@ -69,7 +73,12 @@ describe('the fleet template', () => {
     expect(keyed.code, keyed.stderr).toBe(0);
     expect(Object.keys(keyed.t.Resources)).toEqual(expect.arrayContaining(['AppKey', 'AppKeyAlias', 'DenyBroadRoles']));
     for (const template of [t, keyed.t]) {
-      const declared = new Set([...Object.keys(template.Parameters), ...Object.keys(template.Resources), ...PSEUDO, ...Object.keys(template.Conditions).map((c) => `condition:${c}`)]);
+      const declared = new Set([
+        ...Object.keys(template.Parameters),
+        ...Object.keys(template.Resources),
+        ...PSEUDO,
+        ...Object.keys(template.Conditions).map((c) => `condition:${c}`),
+      ]);
       const refs = references({ Resources: template.Resources, Outputs: template.Outputs, Conditions: template.Conditions });
       expect(refs.filter((r) => !declared.has(r))).toEqual([]);
     }
@@ -78,7 +87,8 @@ describe('the fleet template', () => {
   it('documents update in place (UpdateMethod NewVersion), as JSON content of the right schema', () => {
     const docs = Object.values(t.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::SSM::Document');
     expect(docs).toHaveLength(3);
-    for (const d of docs) expect([d.Properties.UpdateMethod, d.Properties.DocumentFormat, typeof d.Properties.Content]).toEqual(['NewVersion', 'JSON', 'object']);
+    for (const d of docs)
+      expect([d.Properties.UpdateMethod, d.Properties.DocumentFormat, typeof d.Properties.Content]).toEqual(['NewVersion', 'JSON', 'object']);
     for (const id of ['WriteDocument', 'CheckDocument']) {
       const c = t.Resources[id].Properties.Content;
       expect([t.Resources[id].Properties.DocumentType, c.schemaVersion, c.mainSteps[0].action]).toEqual(['Command', '2.2', 'aws:runShellScript']);
@@ -94,13 +104,32 @@ describe('the fleet template', () => {
     expect(content.mainSteps[0].inputs).toEqual({ Duration: 'PT60S' });
     const send = content.mainSteps[1].inputs;
     // aws:runCommand takes SendCommand's parameters (Systems Manager user guide, "aws:runCommand").
-    const sendCommandInputs = ['DocumentName', 'InstanceIds', 'Targets', 'Parameters', 'CloudWatchOutputConfig', 'Comment', 'DocumentHash', 'DocumentHashType', 'DocumentVersion', 'MaxConcurrency', 'MaxErrors', 'NotificationConfig', 'OutputS3BucketName', 'OutputS3KeyPrefix', 'ServiceRoleArn', 'TimeoutSeconds'];
+    const sendCommandInputs = [
+      'DocumentName',
+      'InstanceIds',
+      'Targets',
+      'Parameters',
+      'CloudWatchOutputConfig',
+      'Comment',
+      'DocumentHash',
+      'DocumentHashType',
+      'DocumentVersion',
+      'MaxConcurrency',
+      'MaxErrors',
+      'NotificationConfig',
+      'OutputS3BucketName',
+      'OutputS3KeyPrefix',
+      'ServiceRoleArn',
+      'TimeoutSeconds',
+    ];
     expect(Object.keys(send).filter((k) => !sendCommandInputs.includes(k))).toEqual([]);
     expect([send.MaxConcurrency, send.MaxErrors]).toEqual([String(r.max_concurrency), String(r.max_errors)]);
     expect(send.Targets).toEqual([{ Key: 'tag:Role', Values: ['{{ TagValue }}'] }]);
     expect(t.Metadata.SsmMaterialize.Rollout).toEqual(r);
     // Every runbook parameter without a default is given by the rule's input, and nothing else is.
-    const required = Object.entries(content.parameters as Record<string, any>).filter(([, p]) => p.default === undefined).map(([k]) => k);
+    const required = Object.entries(content.parameters as Record<string, any>)
+      .filter(([, p]) => p.default === undefined)
+      .map(([k]) => k);
     const transformer = t.Resources.ParameterChangeRule.Properties.Targets[0].InputTransformer;
     // The change's own time reaches the hosts: the event's "time" field, through the input transformer.
     expect(transformer.InputPathsMap).toEqual({ time: '$.time' });
@@ -117,7 +146,25 @@ describe('the fleet template', () => {
     const a = t.Resources.CheckAssociation;
     expect(a.Type).toBe('AWS::SSM::Association');
     // AWS CloudFormation reference, AWS::SSM::Association.
-    const documented = ['ApplyOnlyAtCronInterval', 'AssociationName', 'AutomationTargetParameterName', 'CalendarNames', 'ComplianceSeverity', 'DocumentVersion', 'InstanceId', 'MaxConcurrency', 'MaxErrors', 'Name', 'OutputLocation', 'Parameters', 'ScheduleExpression', 'ScheduleOffset', 'SyncCompliance', 'Targets', 'WaitForSuccessTimeoutSeconds'];
+    const documented = [
+      'ApplyOnlyAtCronInterval',
+      'AssociationName',
+      'AutomationTargetParameterName',
+      'CalendarNames',
+      'ComplianceSeverity',
+      'DocumentVersion',
+      'InstanceId',
+      'MaxConcurrency',
+      'MaxErrors',
+      'Name',
+      'OutputLocation',
+      'Parameters',
+      'ScheduleExpression',
+      'ScheduleOffset',
+      'SyncCompliance',
+      'Targets',
+      'WaitForSuccessTimeoutSeconds',
+    ];
     expect(Object.keys(a.Properties).filter((k) => !documented.includes(k))).toEqual([]);
     expect(a.Properties.MaxConcurrency).toBe(String(t.Metadata.SsmMaterialize.Rollout.max_concurrency));
     expect([a.Properties.MaxErrors, a.Properties.SyncCompliance, a.Properties.ComplianceSeverity]).toEqual(['100%', 'AUTO', 'HIGH']);
@@ -155,7 +202,10 @@ describe('the fleet template', () => {
   });
 
   it('bad flags are usage errors, all reported at once, before the manifest is read', async () => {
-    const r = await generate(['--schedule', 'rate(5 minutes)', '--headroom', '1', '--jitter', '-1', '--name-prefix', 'aws-x'], 'not: [valid', ['--target', 'App=web']);
+    const r = await generate(['--schedule', 'rate(5 minutes)', '--headroom', '1', '--jitter', '-1', '--name-prefix', 'aws-x'], 'not: [valid', [
+      '--target',
+      'App=web',
+    ]);
     expect(r.code).toBe(2);
     for (const text of ['--target "App=web"', 'at most every 30 minutes', '--headroom', '--jitter', '--name-prefix']) expect(r.stderr).toContain(text);
     const twice = await generate([], MANIFEST, ['--target', 'tag:A=1', '--target', 'tag:B=2']);

@@ -124,7 +124,10 @@ export function roundTripProperty(format: Format, options: PropertyOptions = {})
 }
 
 /** Every corpus value alone, one entry per value, split into accepted and refused keys. */
-export function renderCorpus(format: Format, keyOf: (i: number) => string = (i) => `K${i}`): {
+export function renderCorpus(
+  format: Format,
+  keyOf: (i: number) => string = (i) => `K${i}`,
+): {
   accepted: Accepted[];
   refusedValues: string[];
 } {

@@ -41,7 +41,11 @@ describe('format table', () => {
 
       it('names every refused key at once and never the value (canary)', () => {
         // A lone surrogate is refused by every format; the canary rides along in the value.
-        const entries = [['A', `${CANARY}\ud800`], ['B', 'fine'], ['C', `\udfff${CANARY}`]] as const;
+        const entries = [
+          ['A', `${CANARY}\ud800`],
+          ['B', 'fine'],
+          ['C', `\udfff${CANARY}`],
+        ] as const;
         let err: unknown;
         try {
           format.render(entries, ctx);
@@ -59,10 +63,19 @@ describe('format table', () => {
       });
 
       it('renders the same bytes for the same entries', () => {
-        const entries = [['A', 'x y'], ['B', "it's"], ['C', 'line\nbreak']] as const;
+        const entries = [
+          ['A', 'x y'],
+          ['B', "it's"],
+          ['C', 'line\nbreak'],
+        ] as const;
         const safe = name === 'docker' ? entries.map(([k, v]) => [k, v.replace('\n', ' ')] as const) : entries;
         const first = format.render(safe, ctx);
-        expect(format.render(safe.map(([k, v]) => [k, v] as const), ctx)).toBe(first);
+        expect(
+          format.render(
+            safe.map(([k, v]) => [k, v] as const),
+            ctx,
+          ),
+        ).toBe(first);
         if (format.kind === 'keys') {
           expect(first.endsWith('\n')).toBe(true);
           expect(format.parse(first, ctx)).toEqual(Object.fromEntries(safe));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UnrepresentableValueError } from '../../src/errors.js';
 import { jsonFormat } from '../../src/formats/json.js';
 import { flattenParsed } from '../../src/formats/nest.js';
-import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty , FUZZ_TIMEOUT } from './fuzz.js';
+import { hasLoneSurrogate, nastyCorpus, nestedKeys, renderCorpus, roundTripProperty, FUZZ_TIMEOUT } from './fuzz.js';
 
 const ctx = { outputPath: '/srv/app/config.json' };
 
@@ -27,19 +27,47 @@ describe('json format', { timeout: FUZZ_TIMEOUT }, () => {
   });
 
   it('nests dotted keys, keeps entry order (even integer-like keys) and matches JSON.stringify layout', () => {
-    const out = jsonFormat.render([['b', '1'], ['db.host', 'h'], ['10', 'ten'], ['db.port', '5432']], ctx);
+    const out = jsonFormat.render(
+      [
+        ['b', '1'],
+        ['db.host', 'h'],
+        ['10', 'ten'],
+        ['db.port', '5432'],
+      ],
+      ctx,
+    );
     expect(out).toBe('{\n  "b": "1",\n  "db": {\n    "host": "h",\n    "port": "5432"\n  },\n  "10": "ten"\n}\n');
     expect(JSON.parse(out)).toEqual({ b: '1', db: { host: 'h', port: '5432' }, 10: 'ten' });
     expect(jsonFormat.render([], ctx)).toBe('{}\n');
   });
 
   it('keeps every value a string', () => {
-    const parsed = JSON.parse(jsonFormat.render([['a', '1'], ['b', 'true'], ['c', 'null']], ctx)) as Record<string, unknown>;
+    const parsed = JSON.parse(
+      jsonFormat.render(
+        [
+          ['a', '1'],
+          ['b', 'true'],
+          ['c', 'null'],
+        ],
+        ctx,
+      ),
+    ) as Record<string, unknown>;
     expect(Object.values(parsed).every((v) => typeof v === 'string')).toBe(true);
   });
 
   it('refuses a key that is both a value and a parent, naming both', () => {
-    const err = refusal(() => jsonFormat.render([['db', 'x'], ['db.host', 'h'], ['other', 'o'], ['a.b', '1'], ['a.b.c', '2']], ctx));
+    const err = refusal(() =>
+      jsonFormat.render(
+        [
+          ['db', 'x'],
+          ['db.host', 'h'],
+          ['other', 'o'],
+          ['a.b', '1'],
+          ['a.b.c', '2'],
+        ],
+        ctx,
+      ),
+    );
     expect(err.keys.sort()).toEqual(['a.b', 'a.b.c', 'db', 'db.host']);
   });
 

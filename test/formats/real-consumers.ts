@@ -34,10 +34,7 @@ export function hasCommand(cmd: string): boolean {
  * clobber them. Returns, per case, the values read back, plus what the shell
  * printed on stderr, and whether any command ran (the `pwned` canary file).
  */
-export function sourceInShell(
-  shell: 'bash' | 'sh',
-  cases: Case[],
-): { values: Record<string, string>[]; stderr: string; executed: boolean } {
+export function sourceInShell(shell: 'bash' | 'sh', cases: Case[]): { values: Record<string, string>[]; stderr: string; executed: boolean } {
   return withDir((dir) => {
     const files = cases.map((c, i) => {
       const file = join(dir, `f${i}.sh`);

@@ -123,14 +123,19 @@ describe('template placeholders are read in their language across the whole temp
     { consumer: 'bash', filter: 'sh', template: 'echo ${{ X | sh }}\n', value: "\\';touch PWNED;#", at: '1:7' },
     { consumer: 'php', filter: 'php', template: "<?php\n$greeting = 'it\\'s {{ X | php }}';\n", value: '.`touch PWNED`.', at: '2:20' },
     { consumer: 'php', filter: 'php', template: '<?php\n$motd = "first line\nsecond {{ X | php }}";\n', value: '".`touch PWNED`."', at: '3:8' },
-    { consumer: 'php', filter: 'php', template: '<?php\n/* it\'s\n {{ X | php }} */\n', value: '*/`touch PWNED`;/*', at: '3:2' },
+    { consumer: 'php', filter: 'php', template: "<?php\n/* it's\n {{ X | php }} */\n", value: '*/`touch PWNED`;/*', at: '3:2' },
   ];
 
   it('refuses, at file:line:col, each placeholder whose rendering runs the value (real bash, dash, php)', () => {
     for (const consumer of ['bash', 'dash', 'php'] as const) {
       const cases = bypasses.filter((b) => b.consumer === consumer);
       // The oracle: rendered without any check, each of these runs the command.
-      expect(runsCommand(consumer, cases.map((b) => substitute(b.template, b.filter, b.value)))).toEqual(cases.map(() => true));
+      expect(
+        runsCommand(
+          consumer,
+          cases.map((b) => substitute(b.template, b.filter, b.value)),
+        ),
+      ).toEqual(cases.map(() => true));
       for (const b of cases) {
         const err = refusal(() => templateKeys(b.template, PATH));
         expect(err, b.template).toBeInstanceOf(ManifestError);
@@ -141,14 +146,25 @@ describe('template placeholders are read in their language across the whole temp
   });
 
   it('accepts the same filters in code, across multi-line strings, comments and here-documents, and the consumer reads the value back', () => {
-    const sh = "# it's a comment\nA='multi\nline \"x\"'\ncat <<'EOF' >/dev/null\n'\nEOF\nB='it'\\''s'\nW=$(echo x){{ X | sh }}\nV={{ X | sh }}\nprintf '%s' \"$V\" > out\n";
+    const sh =
+      "# it's a comment\nA='multi\nline \"x\"'\ncat <<'EOF' >/dev/null\n'\nEOF\nB='it'\\''s'\nW=$(echo x){{ X | sh }}\nV={{ X | sh }}\nprintf '%s' \"$V\" > out\n";
     expect(templateKeys(sh, PATH)).toEqual(['X']);
     const php = "<?php\n// it's\n$a = 'it\\'s';\n$b = \"multi\nline ' \";\n$h = <<<EOT\n'\nEOT;\n$v = {{ X | php }};\nfile_put_contents('out', $v);\n";
     expect(templateKeys(php, PATH)).toEqual(['X']);
-    for (const [consumer, filter, template] of [['bash', 'sh', sh], ['dash', 'sh', sh], ['php', 'php', php]] as const) {
+    for (const [consumer, filter, template] of [
+      ['bash', 'sh', sh],
+      ['dash', 'sh', sh],
+      ['php', 'php', php],
+    ] as const) {
       const values = HOSTILE[filter];
-      const ran = runsCommand(consumer, values.map((value) => renderTemplate(template, PATH, [['X', value]])));
-      expect(values.filter((_, i) => ran[i]), consumer).toEqual([]);
+      const ran = runsCommand(
+        consumer,
+        values.map((value) => renderTemplate(template, PATH, [['X', value]])),
+      );
+      expect(
+        values.filter((_, i) => ran[i]),
+        consumer,
+      ).toEqual([]);
     }
   });
 
@@ -157,8 +173,8 @@ describe('template placeholders are read in their language across the whole temp
     'B="x \\"y\\" \'z\' $(echo "in $(echo \'deep\')")"\n',
     "C=$'tab\\t\\'q\\''\n",
     "# a comment with 'an apostrophe\n",
-    "echo \"multi\nline 'string'\" > /dev/null\n",
-    "D='multi\nline \"sq\"'\n",
+    'echo "multi\nline \'string\'" > /dev/null\n',
+    'D=\'multi\nline "sq"\'\n',
     'cat <<EOF >/dev/null\nbody \'x\' "y" $(echo z)\nEOF\n',
     "cat <<'EOF' >/dev/null\nraw $(not run) 'x\nEOF\n",
     "E=`echo 'bq'`\n",
@@ -170,17 +186,21 @@ describe('template placeholders are read in their language across the whole temp
     "$a = 'it\\'s a \"quote\"';\n",
     '$b = "x \\"y\\" \'z\' {$a}";\n',
     "// a comment with 'an apostrophe\n",
-    "# another one, \"double\"\n",
-    "/* block ' \" */\n",
+    '# another one, "double"\n',
+    '/* block \' " */\n',
     '$c = "multi\nline \'string\'";\n',
-    "$d = 'multi\nline \"sq\"';\n",
+    '$d = \'multi\nline "sq"\';\n',
     '$h = <<<EOT\nbody \'x\' "y" {$a}\nEOT;\n',
     "$n = <<<'EOT'\nraw 'x\nEOT;\n",
     '$e = [1, 2];\n',
-    '?>\ntext with \'quotes\' <?php $f = 1;\n',
+    "?>\ntext with 'quotes' <?php $f = 1;\n",
   ];
 
-  for (const [consumer, filter] of [['bash', 'sh'], ['dash', 'sh'], ['php', 'php']] as const) {
+  for (const [consumer, filter] of [
+    ['bash', 'sh'],
+    ['dash', 'sh'],
+    ['php', 'php'],
+  ] as const) {
     it(`${consumer}: a ${filter} placeholder at any offset of a real program is accepted only where the value cannot run`, { timeout: 300_000 }, () => {
       const pieces = filter === 'sh' ? shProgram : phpProgram;
       const program = fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 8 }).map((p) => (filter === 'php' ? `<?php\n${p.join('')}` : p.join('')));
@@ -216,9 +236,9 @@ describe('template placeholders are read in their language across the whole temp
     const pieces = [
       "var a = 'it\\'s a \"quote\"';\n",
       'var b = "x \\"y\\" \'z\'";\n',
-      "var c = `tpl ${a} 'q' \"d\"`;\n",
+      'var c = `tpl ${a} \'q\' "d"`;\n',
       "// a comment with 'an apostrophe\n",
-      "/* block ' \" */\n",
+      '/* block \' " */\n',
       '/* it is\n   multi-line */\n',
       'var d = [1, 2];\n',
       'var e = {"k": "v"};\n',

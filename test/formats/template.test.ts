@@ -9,7 +9,7 @@ import { ManifestError, UnrepresentableValueError } from '../../src/errors.js';
 import { hasNoncharacter, parseSystemdEnvFile } from '../../src/formats/systemd.js';
 import { renderTemplate, templateFilters, templateFormat, templateKeys } from '../../src/formats/template.js';
 import type { Entries } from '../../src/formats/types.js';
-import { CANARY, RUNS, SEED, anyValue, hasLoneSurrogate , FUZZ_TIMEOUT } from './fuzz.js';
+import { CANARY, RUNS, SEED, anyValue, hasLoneSurrogate, FUZZ_TIMEOUT } from './fuzz.js';
 import { hasCommand, readWithPyYaml, requireWithPhp, sourceInShell } from './real-consumers.js';
 
 const PATH = '/repo/deploy/app.tmpl';
@@ -52,10 +52,13 @@ function fuzzFilter(filter: string, template: (keys: string[]) => string): Array
 
 describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
   it('substitutes placeholders with their filters and keeps the rest verbatim', () => {
-    const text = "a: {{A|raw}} b: {{ A | json }} c: {{  A  |  sh  }}\nliteral {{ '{{' }} and {{ \"}}\" }} }} {\n<?php {{ B | php }}";
-    expect(renderTemplate(text, PATH, [['A', "it's"], ['B', 'x\\y']])).toBe(
-      "a: it's b: \"it's\" c: 'it'\\''s'\nliteral {{ and }} }} {\n<?php 'x\\\\y'",
-    );
+    const text = 'a: {{A|raw}} b: {{ A | json }} c: {{  A  |  sh  }}\nliteral {{ \'{{\' }} and {{ "}}" }} }} {\n<?php {{ B | php }}';
+    expect(
+      renderTemplate(text, PATH, [
+        ['A', "it's"],
+        ['B', 'x\\y'],
+      ]),
+    ).toBe("a: it's b: \"it's\" c: 'it'\\''s'\nliteral {{ and }} }} {\n<?php 'x\\\\y'");
   });
 
   it('adds no trailing newline: the output is exactly the template', () => {
@@ -63,7 +66,9 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
   });
 
   it('requires an explicit filter and reports every problem with line and column', () => {
-    const text = ['ok {{ A | raw }}', 'no filter {{ A }}', '  bad {{ A | nope }} {{ MISSING | json }}', 'open {{ A | raw', '{{ }} {{ A | raw | json }}'].join('\n');
+    const text = ['ok {{ A | raw }}', 'no filter {{ A }}', '  bad {{ A | nope }} {{ MISSING | json }}', 'open {{ A | raw', '{{ }} {{ A | raw | json }}'].join(
+      '\n',
+    );
     const err = manifestError(() => renderTemplate(text, PATH, [['A', 'x']]));
     expect(err.exitCode).toBe(2);
     const where = err.problems.map((p) => `${p.file}:${p.line}:${p.column}`);
@@ -77,9 +82,7 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
 
   it('templateKeys lists referenced keys in order, once, and reports syntax errors', () => {
     expect(templateKeys('{{ B | raw }} {{ A | json }} {{ B | sh }} {{ "{{" }}', PATH)).toEqual(['B', 'A']);
-    expect(manifestError(() => templateKeys('x\n{{ A | bogus }}', PATH)).problems).toEqual([
-      expect.objectContaining({ file: PATH, line: 2, column: 1 }),
-    ]);
+    expect(manifestError(() => templateKeys('x\n{{ A | bogus }}', PATH)).problems).toEqual([expect.objectContaining({ file: PATH, line: 2, column: 1 })]);
   });
 
   it('needs a template in the render context', () => {
@@ -99,13 +102,21 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
     const scripts = (node: Node): Node[] => [...(node.nodeName === 'script' ? [node] : []), ...(node.childNodes ?? []).flatMap(scripts)];
     const hostile = fc.oneof(
       anyValue,
-      fc.array(fc.constantFrom('</script>', '</SCRIPT >', '<!--', '-->', '<script>', '<', '>', '&', '&lt;', '\u2028', '\u2029', 'a', '"', "'", '\\'), { maxLength: 8 }).map((a) => a.join('')),
+      fc
+        .array(fc.constantFrom('</script>', '</SCRIPT >', '<!--', '-->', '<script>', '<', '>', '&', '&lt;', '\u2028', '\u2029', 'a', '"', "'", '\\'), {
+          maxLength: 8,
+        })
+        .map((a) => a.join('')),
     );
-    const template = '<!doctype html>\n<html><head>\n<script type="application/json" id="cfg">{{ A | json }}</script>\n<script>window.B = {{ B | json }};</script>\n</head><body><p>Don\'t change this page.</p></body></html>\n';
+    const template =
+      '<!doctype html>\n<html><head>\n<script type="application/json" id="cfg">{{ A | json }}</script>\n<script>window.B = {{ B | json }};</script>\n</head><body><p>Don\'t change this page.</p></body></html>\n';
     fc.assert(
       fc.property(hostile, hostile, (a, b) => {
         fc.pre(!hasLoneSurrogate(a) && !hasLoneSurrogate(b));
-        const page = renderTemplate(template, '/repo/site/index.html.tmpl', [['A', a], ['B', b]]);
+        const page = renderTemplate(template, '/repo/site/index.html.tmpl', [
+          ['A', a],
+          ['B', b],
+        ]);
         const found = scripts(parseHtml(page));
         expect(found).toHaveLength(2);
         const text = found.map((s) => (s.childNodes ?? []).map((t) => t.value ?? '').join(''));
@@ -155,7 +166,10 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
 
   it('refuses an unrepresentable value by key, never printing it', () => {
     try {
-      renderTemplate('{{ A | sh }} {{ B | raw }}', PATH, [['A', `${CANARY}\0`], ['B', 'fine']]);
+      renderTemplate('{{ A | sh }} {{ B | raw }}', PATH, [
+        ['A', `${CANARY}\0`],
+        ['B', 'fine'],
+      ]);
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(UnrepresentableValueError);
@@ -196,7 +210,8 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
       }),
       { seed: SEED, numRuns: RUNS },
     );
-    for (const bad of ['', 'a b', 'a;b', 'a}', '{', '#x', '$host', '"q"', "'q'", 'a\nb', 'a\\b']) expect(typeof templateFilters['token']!(bad), bad).toBe('object');
+    for (const bad of ['', 'a b', 'a;b', 'a}', '{', '#x', '$host', '"q"', "'q'", 'a\nb', 'a\\b'])
+      expect(typeof templateFilters['token']!(bad), bad).toBe('object');
   });
 
   it('the nginx starter template refuses a value that would add a location block, and writes host:port as is', () => {
@@ -233,7 +248,11 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
       const keys = templateKeys(text, f);
       expect(keys.length).toBeGreaterThan(0);
       expect(readme).toContain(f);
-      const out = renderTemplate(text, f, keys.map((k) => [k, `value-of-${k}`]));
+      const out = renderTemplate(
+        text,
+        f,
+        keys.map((k) => [k, `value-of-${k}`]),
+      );
       expect(out).not.toContain('{{');
       expect(out.endsWith('\n')).toBe(true);
     }
@@ -243,7 +262,11 @@ describe('template format', { timeout: FUZZ_TIMEOUT }, () => {
     const dir = join(import.meta.dirname, '../../templates');
     const text = readFileSync(join(dir, 'config.php.tmpl'), 'utf8');
     const keys = templateKeys(text, 'config.php.tmpl');
-    const out = renderTemplate(text, 'config.php.tmpl', keys.map((k) => [k, k === 'DB_PORT' ? '5432' : `'; system('id'); \\'${k}`]));
+    const out = renderTemplate(
+      text,
+      'config.php.tmpl',
+      keys.map((k) => [k, k === 'DB_PORT' ? '5432' : `'; system('id'); \\'${k}`]),
+    );
     const [config] = requireWithPhp([out]);
     expect(config).toMatchObject({ 'db.password': "'; system('id'); \\'DB_PASSWORD" });
   });

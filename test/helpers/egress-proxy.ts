@@ -119,11 +119,29 @@ export async function startTlsFront(targetPort: number, names: string[], dir: st
   const own = mkdtempSync(join(dir, 'front-'));
   const key = join(own, 'front.key');
   const cert = join(own, 'front.crt');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-    '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${names[0]}`,
+      '-addext',
+      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   const sockets = new Set<Socket>();
   const server: TlsServer = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });

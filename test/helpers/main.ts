@@ -52,7 +52,7 @@ export function withAwsEnv<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Pr
 }
 
 async function withAwsEnvNow<T>(env: NodeJS.ProcessEnv, run: () => Promise<T>): Promise<T> {
-  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => (k.startsWith('AWS_') || k === 'HOME'));
+  const keys = [...new Set([...Object.keys(process.env), ...Object.keys(env)])].filter((k) => k.startsWith('AWS_') || k === 'HOME');
   const saved = keys.map((k) => [k, process.env[k]] as const);
   const set = (k: string, v: string | undefined) => (v === undefined ? delete process.env[k] : (process.env[k] = v));
   for (const k of keys) set(k, env[k]);

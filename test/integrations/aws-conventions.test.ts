@@ -33,7 +33,13 @@ beforeAll(async () => {
   emulator = await startEmulator({
     seed: {
       account: ACCOUNT,
-      roles: [{ arn: DEPLOY_ROLE, trusted: [DEMO_CREDENTIAL.access_key_id], allow: { parameters: [`arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/app/*`], actions: ['ssm:GetParameters'] } }],
+      roles: [
+        {
+          arn: DEPLOY_ROLE,
+          trusted: [DEMO_CREDENTIAL.access_key_id],
+          allow: { parameters: [`arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/app/*`], actions: ['ssm:GetParameters'] },
+        },
+      ],
       parameters: [{ name: '/app/a', type: 'SecureString', value: `${CANARY}-a` }],
     },
   });
@@ -111,7 +117,10 @@ describe('endpoints', () => {
     expectWritten(dir);
 
     const dir2 = tempDir();
-    const services = configFile(dir2, `[profile local]\nregion = us-east-1\nendpoint_url = ${dead}\nservices = emulator\n${KEYS}\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\n`);
+    const services = configFile(
+      dir2,
+      `[profile local]\nregion = us-east-1\nendpoint_url = ${dead}\nservices = emulator\n${KEYS}\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\n`,
+    );
     const viaEnv = await write(dir2, noKeys({ AWS_CONFIG_FILE: services, AWS_PROFILE: 'local' }));
     expect(viaEnv.stderr).toBe('');
     expect(viaEnv.code).toBe(0);
@@ -120,7 +129,10 @@ describe('endpoints', () => {
 
   it("--profile's endpoint is that profile's, not the one of AWS_PROFILE's profile (as the AWS CLI does)", async () => {
     const dir = tempDir();
-    const config = configFile(dir, `[profile other]\nendpoint_url = ${dead}\n\n[profile local]\nregion = us-east-1\nservices = emulator\n${KEYS}\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\n`);
+    const config = configFile(
+      dir,
+      `[profile other]\nendpoint_url = ${dead}\n\n[profile local]\nregion = us-east-1\nservices = emulator\n${KEYS}\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\n`,
+    );
     const r = await write(dir, noKeys({ AWS_CONFIG_FILE: config, AWS_PROFILE: 'other' }), ['--profile', 'local']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -145,7 +157,10 @@ describe('endpoints', () => {
 
   it('--role-arn: STS takes its endpoint from the same `services` section', async () => {
     const dir = tempDir();
-    const services = configFile(dir, `[profile local]\nregion = us-east-1\nservices = emulator\n${KEYS}\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\nsts =\n  endpoint_url = ${emulator.url}\n`);
+    const services = configFile(
+      dir,
+      `[profile local]\nregion = us-east-1\nservices = emulator\n${KEYS}\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\nsts =\n  endpoint_url = ${emulator.url}\n`,
+    );
     const r = await write(dir, noKeys({ AWS_CONFIG_FILE: services }), ['--profile', 'local', '--role-arn', DEPLOY_ROLE]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -166,8 +181,21 @@ describe('endpoints', () => {
 
     it('ignores the endpoints of the environment and of the config file: the default AWS endpoint is used', async () => {
       const dir = tempDir();
-      const services = configFile(dir, `[default]\nendpoint_url = ${emulator.url}\nservices = emulator\n\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\n`);
-      const r = await write(dir, { AWS_CONFIG_FILE: services, AWS_ENDPOINT_URL: emulator.url, AWS_ENDPOINT_URL_SSM: emulator.url, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true', HTTPS_PROXY: recorder.url }, ['--max-attempts', '1']);
+      const services = configFile(
+        dir,
+        `[default]\nendpoint_url = ${emulator.url}\nservices = emulator\n\n[services emulator]\nssm =\n  endpoint_url = ${emulator.url}\n`,
+      );
+      const r = await write(
+        dir,
+        {
+          AWS_CONFIG_FILE: services,
+          AWS_ENDPOINT_URL: emulator.url,
+          AWS_ENDPOINT_URL_SSM: emulator.url,
+          AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+          HTTPS_PROXY: recorder.url,
+        },
+        ['--max-attempts', '1'],
+      );
       expect(r.code).toBe(5);
       expect(recorder.seen).toEqual(['CONNECT ssm.us-east-1.amazonaws.com:443']);
       expect(emulator.counters().requests).toBe(0);
@@ -191,7 +219,10 @@ describe('credential_process', () => {
 
   it('a profile whose credential_process prints JSON credentials signs the calls (by --profile and by AWS_PROFILE)', async () => {
     const dir = tempDir();
-    const config = processProfile(dir, `printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s"}' ${DEMO_CREDENTIAL.access_key_id} ${DEMO_CREDENTIAL.secret_access_key}`);
+    const config = processProfile(
+      dir,
+      `printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s"}' ${DEMO_CREDENTIAL.access_key_id} ${DEMO_CREDENTIAL.secret_access_key}`,
+    );
     const r = await write(dir, noKeys({ AWS_CONFIG_FILE: config, AWS_ENDPOINT_URL_SSM: emulator.url }), ['--profile', 'proc']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -239,7 +270,11 @@ describe('AWS_MAX_ATTEMPTS and AWS_RETRY_MODE', () => {
   });
 
   it('a value that is not one is a usage error naming the variable (exit 2), before any call', async () => {
-    for (const [name, value] of [['AWS_MAX_ATTEMPTS', '0'], ['AWS_MAX_ATTEMPTS', 'three'], ['AWS_RETRY_MODE', 'aggressive']] as const) {
+    for (const [name, value] of [
+      ['AWS_MAX_ATTEMPTS', '0'],
+      ['AWS_MAX_ATTEMPTS', 'three'],
+      ['AWS_RETRY_MODE', 'aggressive'],
+    ] as const) {
       const r = await write(tempDir(), { AWS_ENDPOINT_URL_SSM: emulator.url, [name]: value });
       expect(r.code, `${name}=${value}`).toBe(2);
       expect(r.stderr).toContain(name);

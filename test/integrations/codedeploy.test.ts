@@ -71,59 +71,79 @@ async function deploy(instance: Instance, emulatorUrl: string, group: string) {
 
 // Concurrent: each test deploys to its own instance, and most of a deploy is the hook's --jitter wait.
 describe.concurrent('examples/codedeploy: the AfterInstall hook as the agent runs it', () => {
-  it('writes /var/www/app/.env for the deployment group, owned by www-data, mode 0600, from the instance role', async () => {
-    requireRoot();
-    const instance = newInstance();
-    const r = await deploy(instance, emulator.url, 'staging');
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    const file = join(instance.appRoot, '.env');
-    expect(parseDotenv(readFileSync(file))).toEqual({ DB_PASSWORD: 'staging-db-pa$$word', API_KEY: 'staging-api-key', LOG_LEVEL: 'debug' });
-    const st = statSync(file);
-    expect(st.mode & 0o777).toBe(0o600);
-    expect([st.uid, st.gid]).toEqual([33, 33]);
-  }, HOOK_TEST_MS);
+  it(
+    'writes /var/www/app/.env for the deployment group, owned by www-data, mode 0600, from the instance role',
+    async () => {
+      requireRoot();
+      const instance = newInstance();
+      const r = await deploy(instance, emulator.url, 'staging');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const file = join(instance.appRoot, '.env');
+      expect(parseDotenv(readFileSync(file))).toEqual({ DB_PASSWORD: 'staging-db-pa$$word', API_KEY: 'staging-api-key', LOG_LEVEL: 'debug' });
+      const st = statSync(file);
+      expect(st.mode & 0o777).toBe(0o600);
+      expect([st.uid, st.gid]).toEqual([33, 33]);
+    },
+    HOOK_TEST_MS,
+  );
 
-  it('a rerun changes nothing: same inode, output reported unchanged', async () => {
-    requireRoot();
-    const instance = newInstance();
-    expect((await deploy(instance, emulator.url, 'staging')).code).toBe(0);
-    const before = statSync(join(instance.appRoot, '.env'));
-    const again = await deploy(instance, emulator.url, 'staging');
-    expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/unchanged\s+\S*\.env/);
-    const after = statSync(join(instance.appRoot, '.env'));
-    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
-  }, HOOK_TEST_MS);
+  it(
+    'a rerun changes nothing: same inode, output reported unchanged',
+    async () => {
+      requireRoot();
+      const instance = newInstance();
+      expect((await deploy(instance, emulator.url, 'staging')).code).toBe(0);
+      const before = statSync(join(instance.appRoot, '.env'));
+      const again = await deploy(instance, emulator.url, 'staging');
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/unchanged\s+\S*\.env/);
+      const after = statSync(join(instance.appRoot, '.env'));
+      expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    },
+    HOOK_TEST_MS,
+  );
 
-  it("fails the deployment (exit 4, no file) when the instance role may not read the group's parameters", async () => {
-    const instance = newInstance();
-    const r = await deploy(instance, emulator.url, 'production');
-    expect(r.code).toBe(4);
-    expect(r.stderr).toContain('/myapp/production/');
-    expect(r.stderr).toMatch(/access denied[^]*assumed-role\/myapp-staging-instance/);
-    expect(existsSync(join(instance.appRoot, '.env'))).toBe(false);
-  }, HOOK_TEST_MS);
+  it(
+    "fails the deployment (exit 4, no file) when the instance role may not read the group's parameters",
+    async () => {
+      const instance = newInstance();
+      const r = await deploy(instance, emulator.url, 'production');
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('/myapp/production/');
+      expect(r.stderr).toMatch(/access denied[^]*assumed-role\/myapp-staging-instance/);
+      expect(existsSync(join(instance.appRoot, '.env'))).toBe(false);
+    },
+    HOOK_TEST_MS,
+  );
 
-  it('fails the deployment (exit 3, no file) when a required parameter is missing, naming it', async () => {
-    const instance = newInstance();
-    const r = await deploy(instance, withoutApiKey.url, 'staging');
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain('/myapp/staging/api-key');
-    expect(existsSync(join(instance.appRoot, '.env'))).toBe(false);
-  }, HOOK_TEST_MS);
+  it(
+    'fails the deployment (exit 3, no file) when a required parameter is missing, naming it',
+    async () => {
+      const instance = newInstance();
+      const r = await deploy(instance, withoutApiKey.url, 'staging');
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain('/myapp/staging/api-key');
+      expect(existsSync(join(instance.appRoot, '.env'))).toBe(false);
+    },
+    HOOK_TEST_MS,
+  );
 
-  it('without instance metadata there are no credentials: exit 4, the hint names the IMDSv2 hop limit for containers', async () => {
-    const instance = newInstance();
-    // No keys, and no instance metadata to get them from.
-    const env = isolatedAwsEnv({ ...agentEnv(instance, emulator.url, 'staging'), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
-    const archive = join(instance.root, 'rev');
-    installRevision(REVISION, archive);
-    installRevision(archive, instance.appRoot);
-    const r = await runCommand(join(archive, 'scripts', 'materialize.sh'), [], { env, cwd: archive });
-    expect(r.code).toBe(4);
-    expect(r.stderr).toContain('HttpPutResponseHopLimit');
-  }, HOOK_TEST_MS);
+  it(
+    'without instance metadata there are no credentials: exit 4, the hint names the IMDSv2 hop limit for containers',
+    async () => {
+      const instance = newInstance();
+      // No keys, and no instance metadata to get them from.
+      const env = isolatedAwsEnv({ ...agentEnv(instance, emulator.url, 'staging'), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+      const archive = join(instance.root, 'rev');
+      installRevision(REVISION, archive);
+      installRevision(archive, instance.appRoot);
+      const r = await runCommand(join(archive, 'scripts', 'materialize.sh'), [], { env, cwd: archive });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('HttpPutResponseHopLimit');
+    },
+    HOOK_TEST_MS,
+  );
 });
 
 interface AppSpecHook {
@@ -139,7 +159,17 @@ interface AppSpec {
 }
 
 /** EC2/on-premises lifecycle events a revision's appspec.yml may hook (CodeDeploy AppSpec reference). */
-const HOOK_EVENTS = ['ApplicationStop', 'BeforeInstall', 'AfterInstall', 'ApplicationStart', 'ValidateService', 'BeforeBlockTraffic', 'AfterBlockTraffic', 'BeforeAllowTraffic', 'AfterAllowTraffic'];
+const HOOK_EVENTS = [
+  'ApplicationStop',
+  'BeforeInstall',
+  'AfterInstall',
+  'ApplicationStart',
+  'ValidateService',
+  'BeforeBlockTraffic',
+  'AfterBlockTraffic',
+  'BeforeAllowTraffic',
+  'AfterAllowTraffic',
+];
 
 describe('examples/codedeploy/appspec.yml against the AppSpec schema', () => {
   const text = readFileSync(join(REVISION, 'appspec.yml'), 'utf8');
@@ -174,7 +204,8 @@ describe('examples/codedeploy/appspec.yml against the AppSpec schema', () => {
 
 describe("the emulator's instance metadata (IMDSv2)", () => {
   const get = (path: string, token?: string) => fetch(`${emulator.url}${path}`, { headers: token ? { 'x-aws-ec2-metadata-token': token } : {} });
-  const token = async () => (await fetch(`${emulator.url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
+  const token = async () =>
+    (await fetch(`${emulator.url}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
 
   it('hands out a token only for a PUT with a TTL, and answers 401 to a GET without one (IMDSv2 required)', async () => {
     expect((await fetch(`${emulator.url}/latest/api/token`, { method: 'PUT' })).status).toBe(400);

@@ -54,7 +54,11 @@ function containerEnv(c: ReturnType<typeof container>, url: string, extra: Recor
 }
 
 /** An app that reports a digest of what it received (never the values themselves). */
-const DIGEST_APP = ['node', '-e', "console.log(require('crypto').createHash('sha256').update(process.env.DB_PASSWORD + '|' + process.env.API_KEY).digest('hex'))"];
+const DIGEST_APP = [
+  'node',
+  '-e',
+  "console.log(require('crypto').createHash('sha256').update(process.env.DB_PASSWORD + '|' + process.env.API_KEY).digest('hex'))",
+];
 const expectedDigest = createHash('sha256').update('production-db-password|production-api-key').digest('hex');
 
 function expectNoValues(r: CliResult): void {
@@ -82,7 +86,7 @@ function runUntilReadyThenSignal(entrypoint: string, cmd: string[], env: NodeJS.
 }
 
 describe('examples/docker/entrypoint.sh, exec mode (the default)', () => {
-  it("gives the app the values in its environment and writes nothing", async () => {
+  it('gives the app the values in its environment and writes nothing', async () => {
     const c = container();
     const r = await runCommand(c.entrypoint, DIGEST_APP, { env: containerEnv(c, emulator.url), cwd: join(c.instance.root, 'app') });
     expect(r.stderr).toBe('');
@@ -97,7 +101,7 @@ describe('examples/docker/entrypoint.sh, exec mode (the default)', () => {
     expect(r.code).toBe(7);
   });
 
-  it('forwards docker stop\'s SIGTERM to the app, which shuts down cleanly', async () => {
+  it("forwards docker stop's SIGTERM to the app, which shuts down cleanly", async () => {
     const c = container();
     const r = await runUntilReadyThenSignal(c.entrypoint, ['node', join(c.instance.root, 'app', 'server.js')], containerEnv(c, emulator.url), 'SIGTERM');
     expect(r.stdout).toContain('ready with 2 settings');
@@ -119,7 +123,12 @@ describe('examples/docker/entrypoint.sh, file mode', () => {
   it('writes the 0600 file to the tmpfs path, then execs the app, which reads it with node --env-file and gets SIGTERM directly', async () => {
     const c = container();
     const file = join(c.runDir, 'app.env');
-    const r = await runUntilReadyThenSignal(c.entrypoint, ['node', `--env-file=${file}`, join(c.instance.root, 'app', 'server.js')], containerEnv(c, emulator.url, { SSM_MATERIALIZE_MODE: 'file' }), 'SIGTERM');
+    const r = await runUntilReadyThenSignal(
+      c.entrypoint,
+      ['node', `--env-file=${file}`, join(c.instance.root, 'app', 'server.js')],
+      containerEnv(c, emulator.url, { SSM_MATERIALIZE_MODE: 'file' }),
+      'SIGTERM',
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('ready with 2 settings');
     expect(r.stdout).toContain('SIGTERM: shutting down');
@@ -184,7 +193,13 @@ describe('examples/docker Dockerfiles, parsed', () => {
     const finalStageStart = froms.at(-1)!.getRange().start.line;
     expect(runs.every((r) => r.getRange().start.line < finalStageStart)).toBe(true);
     const finalCopies = dockerfile.getCOPYs().filter((c) => c.getRange().start.line > finalStageStart);
-    for (const c of finalCopies) expect(c.getArguments().map((a) => a.getValue()).join(' ')).not.toMatch(/\.aws/);
+    for (const c of finalCopies)
+      expect(
+        c
+          .getArguments()
+          .map((a) => a.getValue())
+          .join(' '),
+      ).not.toMatch(/\.aws/);
   });
 
   it("Dockerfile.build's RUN command line gives the build step the token from the emulator, with credentials where the secret mount puts them", async () => {
@@ -192,7 +207,11 @@ describe('examples/docker Dockerfiles, parsed', () => {
     const run = dockerfile.getInstructions().find(runsTool)!;
     const mount = run.getFlags().find((f) => f.getName() === 'mount' && f.getOption('type')?.getValue() === 'secret')!;
     const target = mount.getOption('target')!.getValue()!;
-    const command = (run.getArgumentsContent() ?? '').replace(/\\\n/g, ' ').replace(/--mount=\S+/g, '').trim().split(/\s+/);
+    const command = (run.getArgumentsContent() ?? '')
+      .replace(/\\\n/g, ' ')
+      .replace(/--mount=\S+/g, '')
+      .trim()
+      .split(/\s+/);
     const dashDash = command.indexOf('--');
     expect(command.slice(0, dashDash)).toEqual(['ssm-materialize', 'exec', '-m', 'build.yaml']);
 
@@ -203,9 +222,17 @@ describe('examples/docker Dockerfiles, parsed', () => {
     // The secret mount's target, under this instance's root (HOME is /root there).
     expect(target).toBe('/root/.aws/credentials');
     mkdirSync(join(instance.root, 'root', '.aws'), { recursive: true });
-    writeFileSync(join(instance.root, 'root', '.aws', 'credentials'), `[default]\naws_access_key_id = ${DEMO_CREDENTIALS.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${DEMO_CREDENTIALS.AWS_SECRET_ACCESS_KEY}\n`);
+    writeFileSync(
+      join(instance.root, 'root', '.aws', 'credentials'),
+      `[default]\naws_access_key_id = ${DEMO_CREDENTIALS.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${DEMO_CREDENTIALS.AWS_SECRET_ACCESS_KEY}\n`,
+    );
     // The keys come from the mounted file alone.
-    const buildEnv = isolatedAwsEnv({ ...instance.env(emulator.url), AWS_SHARED_CREDENTIALS_FILE: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    const buildEnv = isolatedAwsEnv({
+      ...instance.env(emulator.url),
+      AWS_SHARED_CREDENTIALS_FILE: undefined,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    });
     // In place of `npm ci`: a step that checks it got the token.
     const check = ['node', '-e', "process.exit(process.env.NPM_TOKEN === 'npm_build_token' ? 0 : 9)"];
     const r = await runCommand(command[0]!, [...command.slice(1, dashDash + 1), ...check], { env: buildEnv, cwd: src });
@@ -261,7 +288,12 @@ function contextSources(file: string): string[] {
   const copies = dockerfile
     .getCOPYs()
     .filter((c) => !c.getFlags().some((f) => f.getName() === 'from'))
-    .flatMap((c) => c.getArguments().map((a) => a.getValue()).slice(0, -1));
+    .flatMap((c) =>
+      c
+        .getArguments()
+        .map((a) => a.getValue())
+        .slice(0, -1),
+    );
   const mounts = dockerfile
     .getInstructions()
     .filter((i): i is Run => i instanceof Run)
@@ -280,7 +312,20 @@ function finalStage(file: string): Instruction[] {
 describe('examples/docker: the build context and what reaches the images', () => {
   it('.dockerignore leaves out .env files, AWS credentials, node_modules, seeds, release/ and keys, and keeps what the Dockerfiles read', () => {
     const patterns = dockerignore();
-    for (const path of ['.env', '.env.production', 'config/app.env', '.aws/credentials', 'node_modules/dotenv/package.json', 'seed.yaml', 'test/demo-seed.yaml', 'release/SHA256SUMS', 'release/ssm-materialize-0.1.0-linux-x64', 'ssm-materialize-0.1.0-linux-x64', '.git/config', 'tls/server.key']) {
+    for (const path of [
+      '.env',
+      '.env.production',
+      'config/app.env',
+      '.aws/credentials',
+      'node_modules/dotenv/package.json',
+      'seed.yaml',
+      'test/demo-seed.yaml',
+      'release/SHA256SUMS',
+      'release/ssm-materialize-0.1.0-linux-x64',
+      'ssm-materialize-0.1.0-linux-x64',
+      '.git/config',
+      'tls/server.key',
+    ]) {
       expect(dockerIgnores(patterns, path), path).toBe(true);
     }
     for (const file of ['Dockerfile', 'Dockerfile.build']) {
@@ -288,15 +333,21 @@ describe('examples/docker: the build context and what reaches the images', () =>
     }
   });
 
-  it('Dockerfile.build: the final stage copies no tool and not the whole context; only the build\'s dependencies and named app files', () => {
+  it("Dockerfile.build: the final stage copies no tool and not the whole context; only the build's dependencies and named app files", () => {
     const stage = finalStage('Dockerfile.build');
     expect(stage.filter((i) => keyword(i) === 'RUN')).toEqual([]);
     for (const i of stage) expect(i.getArgumentsContent() ?? '', i.getTextContent()).not.toMatch(/ssm-materialize|\.npmrc|build\.yaml|\.aws/);
     const copies = stage.filter((i): i is Copy => i instanceof Copy);
     expect(copies.length).toBeGreaterThan(0);
     for (const copy of copies) {
-      const sources = copy.getArguments().map((a) => a.getValue()).slice(0, -1);
-      const from = copy.getFlags().find((f) => f.getName() === 'from')?.getValue();
+      const sources = copy
+        .getArguments()
+        .map((a) => a.getValue())
+        .slice(0, -1);
+      const from = copy
+        .getFlags()
+        .find((f) => f.getName() === 'from')
+        ?.getValue();
       for (const source of sources) {
         // Not the context, a directory of it, a glob, or the build stage's whole tree.
         expect(source, copy.getTextContent()).not.toMatch(/^\.?\/?$|\*|\/$/);
@@ -312,7 +363,9 @@ describe('examples/docker: the build context and what reaches the images', () =>
       for (const from of dockerfile.getFROMs()) expect(from.getImageName()).toBe('node');
       const text = readFileSync(join(DOCKER, file), 'utf8');
       expect(text).not.toMatch(/linux-(x64|arm64)/);
-      const installs = dockerfile.getInstructions().filter((i): i is Run => i instanceof Run && /npm install --global .*ssm-materialize\.tgz/.test(i.getArgumentsContent() ?? ''));
+      const installs = dockerfile
+        .getInstructions()
+        .filter((i): i is Run => i instanceof Run && /npm install --global .*ssm-materialize\.tgz/.test(i.getArgumentsContent() ?? ''));
       expect(installs).toHaveLength(1);
       const mount = installs[0]!.getFlags().find((f) => f.getName() === 'mount')!;
       expect([mount.getOption('type')?.getValue(), mount.getOption('source')?.getValue()]).toEqual(['bind', 'ssm-materialize.tgz']);

@@ -107,7 +107,10 @@ const proxyUrl = (password = PROXY_PASSWORD): string => `http://${PROXY_USER}:${
 
 function manifest(dir: string): string {
   const file = join(dir, 'm.yaml');
-  writeFileSync(file, 'version: 1\noutputs:\n  - { path: app.env, format: dotenv, values: { DB: /app/db/password, API: /aws/reference/secretsmanager/app/api } }\n');
+  writeFileSync(
+    file,
+    'version: 1\noutputs:\n  - { path: app.env, format: dotenv, values: { DB: /app/db/password, API: /aws/reference/secretsmanager/app/api } }\n',
+  );
   return file;
 }
 
@@ -136,7 +139,12 @@ describe('through an egress proxy that is the only way to the store', () => {
 
   it('HTTPS_PROXY with credentials: put and write go through CONNECT tunnels, TLS checked end to end', async () => {
     const dir = tempDir();
-    const put = await cli(['put', '/app/db/password', '--type', 'SecureString', '--kms-key', KEY_ALIAS, '--overwrite'], SSM_HTTPS, { HTTPS_PROXY: proxyUrl() }, `${CANARY}-db`);
+    const put = await cli(
+      ['put', '/app/db/password', '--type', 'SecureString', '--kms-key', KEY_ALIAS, '--overwrite'],
+      SSM_HTTPS,
+      { HTTPS_PROXY: proxyUrl() },
+      `${CANARY}-db`,
+    );
     expect(put.stderr).toBe('');
     expect(put.code).toBe(0);
     expect(emulator.counters().operations.PutParameter).toBe(1);
@@ -192,7 +200,14 @@ describe('through an egress proxy that is the only way to the store', () => {
       `[profile base]\naws_access_key_id = ${DEMO_CREDENTIAL.access_key_id}\naws_secret_access_key = ${DEMO_CREDENTIAL.secret_access_key}\n\n` +
         `[profile deploy]\nregion = us-east-1\nrole_arn = ${DEPLOY_ROLE}\nsource_profile = base\n`,
     );
-    const env = cliEnv(SSM_HTTPS, { NODE_EXTRA_CA_CERTS: front.caFile, HTTPS_PROXY: proxyUrl(), AWS_ENDPOINT_URL_STS: STS_HTTPS, AWS_CONFIG_FILE: config, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined });
+    const env = cliEnv(SSM_HTTPS, {
+      NODE_EXTRA_CA_CERTS: front.caFile,
+      HTTPS_PROXY: proxyUrl(),
+      AWS_ENDPOINT_URL_STS: STS_HTTPS,
+      AWS_CONFIG_FILE: config,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    });
     const before = emulator.counters().operations.AssumeRole ?? 0;
     const r = await runCli(['write', '-m', manifest(dir), '--profile', 'deploy'], env);
     runs.push(r);
@@ -212,9 +227,20 @@ describe('through an egress proxy that is the only way to the store', () => {
     })();
     const portalCalls: string[] = [];
     const portal = createHttpServer((req, res) => {
-      portalCalls.push(`${req.method} ${req.url?.split('?')[0]} ${req.headers['x-amz-sso_bearer_token'] === 'sso-access-token' ? 'with token' : 'without token'}`);
+      portalCalls.push(
+        `${req.method} ${req.url?.split('?')[0]} ${req.headers['x-amz-sso_bearer_token'] === 'sso-access-token' ? 'with token' : 'without token'}`,
+      );
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ roleCredentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken, expiration: session.expiration!.getTime() } }));
+      res.end(
+        JSON.stringify({
+          roleCredentials: {
+            accessKeyId: session.accessKeyId,
+            secretAccessKey: session.secretAccessKey,
+            sessionToken: session.sessionToken,
+            expiration: session.expiration!.getTime(),
+          },
+        }),
+      );
     });
     await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
     const portalFront = await startTlsFront((portal.address() as AddressInfo).port, ['localhost'], certDir);
@@ -224,11 +250,27 @@ describe('through an egress proxy that is the only way to the store', () => {
       const dir = tempDir();
       const home = join(dir, 'home');
       mkdirSync(join(home, '.aws', 'sso', 'cache'), { recursive: true });
-      writeFileSync(join(home, '.aws', 'config'), `[profile sso]\nregion = us-east-1\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = deploy\n\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n`);
+      writeFileSync(
+        join(home, '.aws', 'config'),
+        `[profile sso]\nregion = us-east-1\nsso_session = corp\nsso_account_id = ${ACCOUNT}\nsso_role_name = deploy\n\n[sso-session corp]\nsso_region = us-east-1\nsso_start_url = https://corp.awsapps.com/start\n`,
+      );
       const cacheName = `${createHash('sha1').update('corp').digest('hex')}.json`;
-      writeFileSync(join(home, '.aws', 'sso', 'cache', cacheName), JSON.stringify({ accessToken: 'sso-access-token', expiresAt: new Date(Date.now() + 3600_000).toISOString(), region: 'us-east-1', startUrl: 'https://corp.awsapps.com/start' }));
+      writeFileSync(
+        join(home, '.aws', 'sso', 'cache', cacheName),
+        JSON.stringify({
+          accessToken: 'sso-access-token',
+          expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+          region: 'us-east-1',
+          startUrl: 'https://corp.awsapps.com/start',
+        }),
+      );
       // The profile and its SSO token cache are under HOME, where the SDK looks by default.
-      const noKeysOrFiles = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_CONFIG_FILE: undefined, AWS_SHARED_CREDENTIALS_FILE: undefined };
+      const noKeysOrFiles = {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_CONFIG_FILE: undefined,
+        AWS_SHARED_CREDENTIALS_FILE: undefined,
+      };
       const env = cliEnv(SSM_HTTPS, { HTTPS_PROXY: ssoProxy.url, AWS_ENDPOINT_URL_SSO: `https://${portalHost}`, HOME: home, ...noKeysOrFiles });
       env.NODE_EXTRA_CA_CERTS = join(dir, 'cas.pem');
       writeFileSync(env.NODE_EXTRA_CA_CERTS, readFileSync(front.caFile, 'utf8') + readFileSync(portalFront.caFile, 'utf8'));
@@ -249,7 +291,13 @@ describe('through an egress proxy that is the only way to the store', () => {
   it('instance metadata (credentials and region) is never sent to the proxy', async () => {
     const dir = tempDir();
     const env = isolatedAwsEnv(
-      { AWS_ENDPOINT_URL_SSM: SSM_HTTPS, NODE_EXTRA_CA_CERTS: front.caFile, HTTPS_PROXY: proxyUrl(), HTTP_PROXY: proxyUrl(), AWS_EC2_METADATA_SERVICE_ENDPOINT: `${emulator.url}/` },
+      {
+        AWS_ENDPOINT_URL_SSM: SSM_HTTPS,
+        NODE_EXTRA_CA_CERTS: front.caFile,
+        HTTPS_PROXY: proxyUrl(),
+        HTTP_PROXY: proxyUrl(),
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: `${emulator.url}/`,
+      },
       'local instance metadata',
     );
     const r = await runCli(['write', '-m', manifest(dir)], env);
@@ -273,7 +321,9 @@ describe('through an egress proxy that is the only way to the store', () => {
 
   it('a proxy that is down: exit 5 after retries, naming it without its credentials', async () => {
     const dir = tempDir();
-    const r = await cli(['write', '-m', manifest(dir), '--max-attempts', '2'], SSM_HTTPS, { HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${dead}` });
+    const r = await cli(['write', '-m', manifest(dir), '--max-attempts', '2'], SSM_HTTPS, {
+      HTTPS_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${dead}`,
+    });
     expect(r.code).toBe(5);
     expect(r.stderr).toContain(`cannot reach the proxy http://***:***@127.0.0.1:${dead} (HTTPS_PROXY): ECONNREFUSED`);
   });
@@ -293,7 +343,10 @@ describe('NO_PROXY', () => {
   for (const entry of ['127.0.0.1', 'localhost,127.0.0.1', '*', '127.0.0.0/8', '127.0.0.1:PORT']) {
     it(`"${entry}" sends the loopback endpoint direct, past a proxy that is down`, async () => {
       const dir = tempDir();
-      const r = await cli(['write', '-m', manifest(dir), '--max-attempts', '1'], direct(), { ...downProxies(), NO_PROXY: entry.replace('PORT', String(emulator.port)) });
+      const r = await cli(['write', '-m', manifest(dir), '--max-attempts', '1'], direct(), {
+        ...downProxies(),
+        NO_PROXY: entry.replace('PORT', String(emulator.port)),
+      });
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expectWritten(dir);

@@ -111,7 +111,14 @@ describe('examples: every manifest and seed', () => {
 
   it('finds the manifests of each integration', () => {
     const found = manifests.map((m) => relative(EXAMPLES, m)).sort();
-    for (const expected of ['codedeploy/deploy/materialize.yaml', 'docker/build.yaml', 'docker/materialize.yaml', 'materialize.yaml', 'systemd/materialize.yaml']) expect(found).toContain(expected);
+    for (const expected of [
+      'codedeploy/deploy/materialize.yaml',
+      'docker/build.yaml',
+      'docker/materialize.yaml',
+      'materialize.yaml',
+      'systemd/materialize.yaml',
+    ])
+      expect(found).toContain(expected);
   });
 
   for (const manifest of exampleManifests()) {

@@ -33,7 +33,9 @@ afterAll(async () => {
 
 /** `Key=` of a unit file's `[Section]` (the units here use no line continuations). */
 function unitSetting(file: string, key: string): string {
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${key}=`));
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${key}=`));
   if (line === undefined) throw new Error(`${file} has no ${key}=`);
   return line.slice(key.length + 1);
 }
@@ -45,7 +47,10 @@ describe('examples/systemd units', () => {
     for (const unit of ['myapp-secrets.service', 'myapp-secrets.timer', 'myapp.service']) {
       writeFileSync(join(dir, unit), readFileSync(join(UNITS, unit), 'utf8').replaceAll(INSTALLED_BINARY, CLI));
     }
-    const r = await runCommand('systemd-analyze', ['verify', './myapp-secrets.service', './myapp-secrets.timer', './myapp.service'], { env: { PATH: process.env.PATH }, cwd: dir });
+    const r = await runCommand('systemd-analyze', ['verify', './myapp-secrets.service', './myapp-secrets.timer', './myapp.service'], {
+      env: { PATH: process.env.PATH },
+      cwd: dir,
+    });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
@@ -97,7 +102,10 @@ describe('examples/systemd: the refresh service is hardened (a static check: no 
     expect(Number(m![1])).toBeLessThan(5);
     expect(['OK', 'SAFE', 'PERFECT']).toContain(m![2]);
     // The same bound as systemd-analyze's own gate (its threshold is in tenths).
-    const gate = await runCommand('systemd-analyze', ['security', '--offline=true', '--threshold=49', './myapp-secrets.service'], { env: { PATH: process.env.PATH }, cwd: dir });
+    const gate = await runCommand('systemd-analyze', ['security', '--offline=true', '--threshold=49', './myapp-secrets.service'], {
+      env: { PATH: process.env.PATH },
+      cwd: dir,
+    });
     expect(gate.code).toBe(0);
   });
 
@@ -130,7 +138,9 @@ describe('examples/systemd: the refresh service is hardened (a static check: no 
 async function refresh(instance: Instance): Promise<{ code: number | null; stdout: string; stderr: string; restarts: string[] }> {
   const argv = unitSetting(join(UNITS, 'myapp-secrets.service'), 'ExecStart').split(/\s+/);
   expect(argv.join(' ')).not.toMatch(/["'\\]/);
-  const [program, ...args] = argv.map((a) => (a === INSTALLED_BINARY ? join(instance.bin, 'ssm-materialize') : a === INSTALLED_MANIFEST ? join(instance.root, INSTALLED_MANIFEST) : a));
+  const [program, ...args] = argv.map((a) =>
+    a === INSTALLED_BINARY ? join(instance.bin, 'ssm-materialize') : a === INSTALLED_MANIFEST ? join(instance.root, INSTALLED_MANIFEST) : a,
+  );
   const env = isolatedAwsEnv(instance.env(emulator.url, { SYSTEMCTL_LOG: join(instance.root, 'systemctl.log') }));
   const r = await runCommand(program!, args, { env, cwd: '/' });
   const log = join(instance.root, 'systemctl.log');
@@ -145,13 +155,22 @@ describe("examples/systemd: the refresh service's command line against the emula
       const etc = join(instance.root, 'etc', 'myapp');
       mkdirSync(etc, { recursive: true, mode: 0o755 });
       chownSync(etc, 33, 33);
-      const text = readFileSync(join(UNITS, 'materialize.yaml'), 'utf8').replace(/owner: root/, 'owner: www-data').replace(/group: root/, 'group: www-data');
+      const text = readFileSync(join(UNITS, 'materialize.yaml'), 'utf8')
+        .replace(/owner: root/, 'owner: www-data')
+        .replace(/group: root/, 'group: www-data');
       writeFileSync(join(instance.root, INSTALLED_MANIFEST), text);
       writeFileSync(join(instance.bin, 'systemctl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
       const argv = unitSetting(join(UNITS, 'myapp-secrets.service'), 'ExecStart').split(/\s+/);
       const args = argv.slice(1).map((a) => (a === INSTALLED_MANIFEST ? join(instance.root, INSTALLED_MANIFEST) : a));
       const env = isolatedAwsEnv(instance.env(emulator.url));
-      const setpriv = ['--bounding-set', ['-all', ...caps.map((c) => `+${c}`)].join(','), '--no-new-privs', '--', join(instance.bin, 'ssm-materialize'), ...args];
+      const setpriv = [
+        '--bounding-set',
+        ['-all', ...caps.map((c) => `+${c}`)].join(','),
+        '--no-new-privs',
+        '--',
+        join(instance.bin, 'ssm-materialize'),
+        ...args,
+      ];
       const r = await runCommand('setpriv', setpriv, { env, cwd: '/' });
       return { code: r.code, stderr: r.stderr, file: join(etc, 'app.env') };
     };
@@ -191,10 +210,14 @@ describe("examples/systemd: the refresh service's command line against the emula
     expect(second.restarts).toEqual(['try-restart myapp.service']);
 
     // A rotated secret: the next timer run rewrites the file and restarts the app.
-    const put = await runCommand(process.execPath, [CLI, 'put', '/myapp/production/api-key', '--type', 'SecureString', '--kms-key', 'alias/MyApplicationKey', '--overwrite'], {
-      env: isolatedAwsEnv(instance.env(emulator.url)),
-      input: 'rotated-api-key',
-    });
+    const put = await runCommand(
+      process.execPath,
+      [CLI, 'put', '/myapp/production/api-key', '--type', 'SecureString', '--kms-key', 'alias/MyApplicationKey', '--overwrite'],
+      {
+        env: isolatedAwsEnv(instance.env(emulator.url)),
+        input: 'rotated-api-key',
+      },
+    );
     expect(put.code).toBe(0);
     const third = await refresh(instance);
     expect(third.code).toBe(0);

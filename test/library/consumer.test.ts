@@ -43,10 +43,14 @@ beforeAll(async () => {
   packedFiles = info!.files.map((f) => f.path);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'build-scripts', version: '1.0.0', private: true }));
   // An empty cache and --offline: the package needs nothing from a registry.
-  const installed = await runCommand('npm', ['install', '--offline', '--cache', join(work, 'empty-npm-cache'), '--no-audit', '--no-fund', join(work, info!.filename)], {
-    env: { PATH: process.env.PATH, HOME: work },
-    cwd: project,
-  });
+  const installed = await runCommand(
+    'npm',
+    ['install', '--offline', '--cache', join(work, 'empty-npm-cache'), '--no-audit', '--no-fund', join(work, info!.filename)],
+    {
+      env: { PATH: process.env.PATH, HOME: work },
+      cwd: project,
+    },
+  );
   if (installed.code !== 0) throw new Error(`npm install failed: ${installed.stderr}`);
 }, 180_000);
 
@@ -132,52 +136,58 @@ function buildDirectory(name: string): string {
 }
 
 describe.concurrent.each(Object.entries(NODES))('the installed package on %s', (node, nodeBinary) => {
-  it.each(Object.entries(SCRIPTS))('a build script (%s) writes the outputs 0600, plans, and rejects a failing run with our error, writing nothing', async (face, script) => {
-    const dir = buildDirectory(`${node}-${face}`.replace(/\W+/g, '-'));
-    writeFileSync(join(dir, script.file), script.text);
-    // Run from its own directory, as a build script is; the package resolves from the project's node_modules above it.
-    const r = await runCommand(nodeBinary, [script.file], { env: cliEnv(emulator.url), cwd: dir });
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    // Silent by default: stdout holds only the script's own report, and no value anywhere.
-    expect(r.stdout + r.stderr).not.toContain(CANARY);
-    const report = JSON.parse(r.stdout) as Report;
+  it.each(Object.entries(SCRIPTS))(
+    'a build script (%s) writes the outputs 0600, plans, and rejects a failing run with our error, writing nothing',
+    async (face, script) => {
+      const dir = buildDirectory(`${node}-${face}`.replace(/\W+/g, '-'));
+      writeFileSync(join(dir, script.file), script.text);
+      // Run from its own directory, as a build script is; the package resolves from the project's node_modules above it.
+      const r = await runCommand(nodeBinary, [script.file], { env: cliEnv(emulator.url), cwd: dir });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      // Silent by default: stdout holds only the script's own report, and no value anywhere.
+      expect(r.stdout + r.stderr).not.toContain(CANARY);
+      const report = JSON.parse(r.stdout) as Report;
 
-    expect(report.exports).toEqual(['ExitCode', 'ToolError', 'materialize', 'plan']);
-    // The AWS SDK (its https) is loaded by the first run, not by the import.
-    expect([report.sdkLoadedByImport, report.sdkLoadedByRun]).toEqual([false, true]);
+      expect(report.exports).toEqual(['ExitCode', 'ToolError', 'materialize', 'plan']);
+      // The AWS SDK (its https) is loaded by the first run, not by the import.
+      expect([report.sdkLoadedByImport, report.sdkLoadedByRun]).toEqual([false, true]);
 
-    const envFile = join(dir, 'config', 'app.env');
-    expect(report.written).toEqual({
-      // (owner and group are undefined: the process's; JSON leaves them out)
-      outputs: [{ path: envFile, format: 'dotenv', changed: true, reasons: ['new'], keys: 2, mode: 0o600 }],
-      region: 'us-east-1',
-    });
-    expect(readDotenv(readFileSync(envFile, 'utf8'))).toEqual({ DB_PASSWORD: SECRETS['/consumer/db-password'], API_KEY: SECRETS['/consumer/api-key'] });
-    expect(statSync(envFile).mode & 0o777).toBe(0o600);
-    expect(report.again.outputs.map((o) => o.changed)).toEqual([false]);
-    expect(report.plan).toMatchObject({ wouldChange: 0, outputs: [{ path: envFile, status: 'unchanged', unchanged: 2, wouldChange: false, mode: { from: '0600', to: '0600' } }] });
+      const envFile = join(dir, 'config', 'app.env');
+      expect(report.written).toEqual({
+        // (owner and group are undefined: the process's; JSON leaves them out)
+        outputs: [{ path: envFile, format: 'dotenv', changed: true, reasons: ['new'], keys: 2, mode: 0o600 }],
+        region: 'us-east-1',
+      });
+      expect(readDotenv(readFileSync(envFile, 'utf8'))).toEqual({ DB_PASSWORD: SECRETS['/consumer/db-password'], API_KEY: SECRETS['/consumer/api-key'] });
+      expect(statSync(envFile).mode & 0o777).toBe(0o600);
+      expect(report.again.outputs.map((o) => o.changed)).toEqual([false]);
+      expect(report.plan).toMatchObject({
+        wouldChange: 0,
+        outputs: [{ path: envFile, status: 'unchanged', unchanged: 2, wouldChange: false, mode: { from: '0600', to: '0600' } }],
+      });
 
-    // manifestText: paths anchored at baseDir; onLog got the run's steps, with names and counts only.
-    const inlineFile = join(dir, 'inline', 'inline.json');
-    expect(report.inline.outputs).toMatchObject([{ path: inlineFile, changed: true }]);
-    expect(JSON.parse(readFileSync(inlineFile, 'utf8'))).toEqual({ apiKey: SECRETS['/consumer/api-key'] });
-    expect(statSync(inlineFile).mode & 0o777).toBe(0o600);
-    expect(report.logged.map((e) => e.event)).toEqual(expect.arrayContaining(['start', 'fetch_start', 'api_call', 'fetched']));
-    expect(report.logged.find((e) => e.event === 'fetched')).toMatchObject({ level: 'info', fields: { names: 1 } });
+      // manifestText: paths anchored at baseDir; onLog got the run's steps, with names and counts only.
+      const inlineFile = join(dir, 'inline', 'inline.json');
+      expect(report.inline.outputs).toMatchObject([{ path: inlineFile, changed: true }]);
+      expect(JSON.parse(readFileSync(inlineFile, 'utf8'))).toEqual({ apiKey: SECRETS['/consumer/api-key'] });
+      expect(statSync(inlineFile).mode & 0o777).toBe(0o600);
+      expect(report.logged.map((e) => e.event)).toEqual(expect.arrayContaining(['start', 'fetch_start', 'api_call', 'fetched']));
+      expect(report.logged.find((e) => e.event === 'fetched')).toMatchObject({ level: 'info', fields: { names: 1 } });
 
-    // A missing parameter: our error and exit code, by name; neither output of that manifest exists, nothing else appeared.
-    expect(report.missing).toMatchObject({ isToolError: true, exitCode: 3, code: 'missing_parameters', details: { names: ['/consumer/not-there'] } });
-    expect(report.missing.message).toContain('/consumer/not-there');
-    expect(report.missing.inspected).not.toContain(CANARY);
-    expect(readdirSync(join(dir, 'config')).sort()).toEqual(['app.env']);
-    expect(existsSync(join(dir, 'config', 'first.env'))).toBe(false);
+      // A missing parameter: our error and exit code, by name; neither output of that manifest exists, nothing else appeared.
+      expect(report.missing).toMatchObject({ isToolError: true, exitCode: 3, code: 'missing_parameters', details: { names: ['/consumer/not-there'] } });
+      expect(report.missing.message).toContain('/consumer/not-there');
+      expect(report.missing.inspected).not.toContain(CANARY);
+      expect(readdirSync(join(dir, 'config')).sort()).toEqual(['app.env']);
+      expect(existsSync(join(dir, 'config', 'first.env'))).toBe(false);
 
-    // A misspelt option is refused by name (exit 2), not ignored.
-    expect(report.unknownOption).toMatchObject({ isToolError: true, exitCode: 2, code: 'usage' });
-    expect(report.unknownOption.message).toContain('unknown option "endpoint"');
-    expect(report.unknownOption.hint).toContain('endpointUrl');
-  });
+      // A misspelt option is refused by name (exit 2), not ignored.
+      expect(report.unknownOption).toMatchObject({ isToolError: true, exitCode: 2, code: 'usage' });
+      expect(report.unknownOption.message).toContain('unknown option "endpoint"');
+      expect(report.unknownOption.hint).toContain('endpointUrl');
+    },
+  );
 });
 
 describe('examples/library', () => {
@@ -230,7 +240,16 @@ describe('examples/library', () => {
 
 describe('the shipped types', () => {
   const tsconfig = (files: string[]) => ({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022'], strict: true, noEmit: true, types: [], skipLibCheck: false },
+    compilerOptions: {
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      target: 'es2022',
+      lib: ['es2022'],
+      strict: true,
+      noEmit: true,
+      types: [],
+      skipLibCheck: false,
+    },
     files,
   });
   const tsc = (dir: string) => runCommand(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { env: { PATH: process.env.PATH }, cwd: dir });
@@ -285,7 +304,10 @@ describe('the shipped types', () => {
   it('refuse what the library refuses: a misspelt option and a wrong type are compile errors', async () => {
     const dir = join(project, 'mistyped');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'build.mts'), "import { materialize, plan } from 'ssm-materialize';\nawait materialize({ endpoint: 'http://127.0.0.1:4583' });\nawait plan({ timeoutSeconds: '10' });\n");
+    writeFileSync(
+      join(dir, 'build.mts'),
+      "import { materialize, plan } from 'ssm-materialize';\nawait materialize({ endpoint: 'http://127.0.0.1:4583' });\nawait plan({ timeoutSeconds: '10' });\n",
+    );
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig(['build.mts'])));
     const r = await tsc(dir);
     expect(r.code).not.toBe(0);

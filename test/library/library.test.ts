@@ -30,7 +30,11 @@ beforeAll(async () => {
         {
           access_key_id: RESTRICTED.AWS_ACCESS_KEY_ID,
           secret_access_key: RESTRICTED.AWS_SECRET_ACCESS_KEY,
-          allow: { parameters: ['arn:aws:ssm:us-east-1:123456789012:parameter/lib/open/*'], actions: ['ssm:GetParameters', 'ssm:GetParametersByPath'], kms_keys: ['alias/aws/ssm'] },
+          allow: {
+            parameters: ['arn:aws:ssm:us-east-1:123456789012:parameter/lib/open/*'],
+            actions: ['ssm:GetParameters', 'ssm:GetParametersByPath'],
+            kms_keys: ['alias/aws/ssm'],
+          },
         },
       ],
       parameters: [
@@ -47,7 +51,16 @@ afterAll(async () => {
 
 interface Outcome {
   resolved?: unknown;
-  rejected?: { isToolError: boolean; exitCode: number; code: string; message: string; hint?: string; details: Record<string, unknown>; causes: string[]; inspected: string };
+  rejected?: {
+    isToolError: boolean;
+    exitCode: number;
+    code: string;
+    message: string;
+    hint?: string;
+    details: Record<string, unknown>;
+    causes: string[];
+    inspected: string;
+  };
 }
 
 /**
@@ -74,7 +87,8 @@ async function runCalls(dir: string, calls: Record<string, string>): Promise<Rec
   return JSON.parse(r.stdout) as Record<string, Outcome>;
 }
 
-const manifest = (path: string, name: string, extra = '') => `version: 1\noutputs:\n  - path: ${path}\n    format: dotenv\n${extra}    values:\n      TOKEN: ${name}\n`;
+const manifest = (path: string, name: string, extra = '') =>
+  `version: 1\noutputs:\n  - path: ${path}\n    format: dotenv\n${extra}    values:\n      TOKEN: ${name}\n`;
 
 describe('the library', () => {
   it('refuses options it does not know, of the wrong type, or that contradict each other, by name and before any call (exit 2)', async () => {
@@ -97,14 +111,21 @@ describe('the library', () => {
 
   it('names inline manifest text by where its paths are anchored, with the line of each problem', async () => {
     const dir = tempDir();
-    const outcomes = await runCalls(dir, { invalid: `lib.plan({ manifestText: ${JSON.stringify('version: 1\noutputs:\n  - path: a.env\n    format: nope\n    values:\n      A: /lib/open/token\n')}, baseDir: ${JSON.stringify(dir)} })` });
+    const outcomes = await runCalls(dir, {
+      invalid: `lib.plan({ manifestText: ${JSON.stringify('version: 1\noutputs:\n  - path: a.env\n    format: nope\n    values:\n      A: /lib/open/token\n')}, baseDir: ${JSON.stringify(dir)} })`,
+    });
     expect(outcomes.invalid!.rejected).toMatchObject({ isToolError: true, exitCode: 2, code: 'invalid_manifest' });
-    expect(outcomes.invalid!.rejected!.message).toMatch(new RegExp(`^invalid manifest\\n  ${join(dir, '<manifestText>')}:4(:\\d+)?: outputs\\[0\\]\\.format: unknown format "nope"`));
+    expect(outcomes.invalid!.rejected!.message).toMatch(
+      new RegExp(`^invalid manifest\\n  ${join(dir, '<manifestText>')}:4(:\\d+)?: outputs\\[0\\]\\.format: unknown format "nope"`),
+    );
   });
 
   it('rejects a denied parameter with exit 4 and writes nothing; the SDK error in its cause keeps its name and frames, not its text', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'm.yaml'), `version: 1\noutputs:\n  - path: open.env\n    format: dotenv\n    values:\n      OPEN: /lib/open/token\n  - path: closed.env\n    format: dotenv\n    values:\n      CLOSED: /lib/closed/token\n`);
+    writeFileSync(
+      join(dir, 'm.yaml'),
+      `version: 1\noutputs:\n  - path: open.env\n    format: dotenv\n    values:\n      OPEN: /lib/open/token\n  - path: closed.env\n    format: dotenv\n    values:\n      CLOSED: /lib/closed/token\n`,
+    );
     const outcomes = await runCalls(dir, { denied: "lib.materialize({ manifest: 'm.yaml' })" });
     const denied = outcomes.denied!.rejected!;
     expect(denied).toMatchObject({ isToolError: true, exitCode: 4, code: 'access_denied', details: { names: ['/lib/closed/token'] } });

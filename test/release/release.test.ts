@@ -54,7 +54,15 @@ const DIST_FILES = [
 const TARBALL = `ssm-materialize-${version}.tgz`;
 const ARTIFACTS = [BUNDLE, EXE, EXE_ARM64, TARBALL];
 /** What the release publishes: the artifacts, the emulator's file, an SBOM of each artifact, the notices, the completions and man page, the sums and (here: a throwaway key's) signature. */
-const RELEASE_FILES = [...ARTIFACTS, EMULATOR, ...ARTIFACTS.map((a) => `${a}.cdx.json`), 'THIRD_PARTY_LICENSES', ...CLI_REFERENCE, 'SHA256SUMS', 'SHA256SUMS.asc'];
+const RELEASE_FILES = [
+  ...ARTIFACTS,
+  EMULATOR,
+  ...ARTIFACTS.map((a) => `${a}.cdx.json`),
+  'THIRD_PARTY_LICENSES',
+  ...CLI_REFERENCE,
+  'SHA256SUMS',
+  'SHA256SUMS.asc',
+];
 
 let work: string;
 let releaseDir: string;
@@ -81,7 +89,10 @@ beforeAll(async () => {
   emulator = await startEmulator({ seed: { parameters: [{ name: '/release/api-key', type: 'SecureString', value: SECRET }] } });
   // The real release command, into a directory of our own (dist/ and release/ stay untouched), with the key configured as a publisher would.
   const [built, startedMoto] = await Promise.all([
-    runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir], { env: { ...process.env, GNUPGHOME: gnupgHome, SSM_MATERIALIZE_SIGNING_KEY: fingerprint }, cwd: ROOT }),
+    runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir], {
+      env: { ...process.env, GNUPGHOME: gnupgHome, SSM_MATERIALIZE_SIGNING_KEY: fingerprint },
+      cwd: ROOT,
+    }),
     startMotoPatiently(),
   ]);
   moto = startedMoto;
@@ -150,10 +161,25 @@ describe.concurrent('npm run release', () => {
   it('produces the executables, the .cjs bundle, the emulator file and SHA256SUMS that sha256sum -c accepts, named with package.json version', async () => {
     expect(readdirSync(releaseDir).sort()).toEqual([...RELEASE_FILES].sort());
     // The completions and the man page are the npm package's, byte for byte.
-    for (const f of CLI_REFERENCE) expect(readFileSync(join(releaseDir, f), 'utf8'), f).toBe(readFileSync(join(ROOT, DIST_FILES.find((d) => d.endsWith(`/${f}`))!), 'utf8'));
+    for (const f of CLI_REFERENCE)
+      expect(readFileSync(join(releaseDir, f), 'utf8'), f).toBe(
+        readFileSync(
+          join(
+            ROOT,
+            DIST_FILES.find((d) => d.endsWith(`/${f}`))!,
+          ),
+          'utf8',
+        ),
+      );
     const sums = readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8');
     const summed = RELEASE_FILES.filter((f) => !f.startsWith('SHA256SUMS'));
-    expect(sums.trim().split('\n').map((l) => l.split(/\s+/)[1]).sort()).toEqual(summed.sort());
+    expect(
+      sums
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[1])
+        .sort(),
+    ).toEqual(summed.sort());
     const check = await runCommand('sha256sum', ['-c', 'SHA256SUMS'], { env: { PATH: process.env.PATH }, cwd: releaseDir });
     expect(check.code).toBe(0);
     for (const name of summed) expect(check.stdout).toContain(`${name}: OK`);
@@ -164,12 +190,16 @@ describe.concurrent('npm run release', () => {
     expect(releaseLog).not.toContain('UNSIGNED');
     const keyring = join(work, 'verify-keyring.gpg');
     execFileSync('gpg', ['--dearmor', '--output', keyring, publicKey], { env: { PATH: process.env.PATH, HOME: work } });
-    const verify = (sumsFile: string) => runCommand('gpgv', ['--keyring', keyring, join(releaseDir, 'SHA256SUMS.asc'), sumsFile], { env: { PATH: process.env.PATH, HOME: work }, cwd: work });
+    const verify = (sumsFile: string) =>
+      runCommand('gpgv', ['--keyring', keyring, join(releaseDir, 'SHA256SUMS.asc'), sumsFile], { env: { PATH: process.env.PATH, HOME: work }, cwd: work });
     const good = await verify(join(releaseDir, 'SHA256SUMS'));
     expect(good.code).toBe(0);
     expect(good.stderr).toContain('Good signature');
     const altered = join(work, 'SHA256SUMS.altered');
-    writeFileSync(altered, readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]/, (c) => (c === '0' ? '1' : '0')));
+    writeFileSync(
+      altered,
+      readFileSync(join(releaseDir, 'SHA256SUMS'), 'utf8').replace(/^[0-9a-f]/, (c) => (c === '0' ? '1' : '0')),
+    );
     const bad = await verify(altered);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('BAD signature');
@@ -178,13 +208,16 @@ describe.concurrent('npm run release', () => {
   it('without a publisher key, signing says plainly that the sums are unsigned and writes no signature', async () => {
     const dir = host('unsigned');
     writeFileSync(join(dir, 'SHA256SUMS'), 'sums\n');
-    const r = await runCommand(process.execPath, [join(ROOT, 'scripts', 'sign.mjs'), join(dir, 'SHA256SUMS')], { env: { PATH: process.env.PATH, HOME: dir }, cwd: dir });
+    const r = await runCommand(process.execPath, [join(ROOT, 'scripts', 'sign.mjs'), join(dir, 'SHA256SUMS')], {
+      env: { PATH: process.env.PATH, HOME: dir },
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('SHA256SUMS is UNSIGNED: no publisher key configured');
     expect(existsSync(join(dir, 'SHA256SUMS.asc'))).toBe(false);
   });
 
-  it('THIRD_PARTY_LICENSES names every package the bundler put in the bundle, with its licence text, and Node\'s licence; the npm tarball carries the bundle\'s part', async () => {
+  it("THIRD_PARTY_LICENSES names every package the bundler put in the bundle, with its licence text, and Node's licence; the npm tarball carries the bundle's part", async () => {
     const bundled = await bundledFromMetafile();
     expect(bundled.length).toBeGreaterThan(20);
     const notices = readFileSync(join(releaseDir, 'THIRD_PARTY_LICENSES'), 'utf8');
@@ -202,7 +235,7 @@ describe.concurrent('npm run release', () => {
     for (const p of bundled) expect(inTarball).toContain(`\n${p.name} ${p.version} (${p.license})\n`);
   });
 
-  it('each artifact has a CycloneDX SBOM listing the bundled packages and its own hash; the executables\' list the embedded Node', async () => {
+  it("each artifact has a CycloneDX SBOM listing the bundled packages and its own hash; the executables' list the embedded Node", async () => {
     const bundled = await bundledFromMetafile();
     const purl = (name: string, v: string) => `pkg:npm/${name.replace(/^@/, '%40')}@${v}`;
     for (const artifact of ARTIFACTS) {
@@ -249,7 +282,10 @@ describe.concurrent('npm run release', () => {
     const dir = host('exe-node');
     const probe = join(dir, 'probe.cjs');
     writeFileSync(probe, 'process.stderr.write(JSON.stringify({ version: process.version, lts: process.release.lts, arch: process.arch }));');
-    for (const [exe, runner, arch] of [[EXE, [], 'x64'], [EXE_ARM64, QEMU_ARM64, 'arm64']] as const) {
+    for (const [exe, runner, arch] of [
+      [EXE, [], 'x64'],
+      [EXE_ARM64, QEMU_ARM64, 'arm64'],
+    ] as const) {
       const [cmd, ...args] = [...runner, join(releaseDir, exe), '--version'];
       const r = await runCommand(cmd, args, { env: { PATH: process.env.PATH, NODE_OPTIONS: `--require=${probe}` }, cwd: dir });
       expect(r.stdout.trim()).toBe(version);
@@ -332,9 +368,13 @@ describe.concurrent('npm run release', () => {
   it('the arm64 executable, under qemu-user, prints the version, validates a manifest and writes exact values, mode 0600, from moto', async () => {
     {
       const values = { '/release/arm64/db-password': ['SecureString', 'pa$$ w0rd "quoted" #1'], '/release/arm64/region': ['String', 'eu-west-1'] } as const;
-      for (const [name, [type, value]] of Object.entries(values)) expect((await call(moto.url, 'PutParameter', { Name: name, Type: type, Value: value })).status).toBe(200);
+      for (const [name, [type, value]] of Object.entries(values))
+        expect((await call(moto.url, 'PutParameter', { Name: name, Type: type, Value: value })).status).toBe(200);
       const dir = host('arm64');
-      writeFileSync(join(dir, 'arm64.yaml'), 'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      DB_PASSWORD: /release/arm64/db-password\n      REGION: /release/arm64/region\n');
+      writeFileSync(
+        join(dir, 'arm64.yaml'),
+        'version: 1\noutputs:\n  - path: app.env\n    format: dotenv\n    values:\n      DB_PASSWORD: /release/arm64/db-password\n      REGION: /release/arm64/region\n',
+      );
       const exe = join(dir, 'ssm-materialize');
       copyFileSync(join(releaseDir, EXE_ARM64), exe);
       const runArm = (args: string[], env: NodeJS.ProcessEnv) => runCommand(QEMU_ARM64[0]!, [...QEMU_ARM64.slice(1), exe, ...args], { env, cwd: dir });
@@ -395,7 +435,10 @@ describe.concurrent('the npm package', () => {
     expect(pkg.bin).toEqual({ 'ssm-materialize': 'dist/ssm-materialize.cjs' });
     // The library's files (test/library/consumer.test.ts imports and requires them from an installed tarball).
     expect(pkg.exports).toEqual({
-      '.': { import: { types: './dist/library.d.mts', default: './dist/library.mjs' }, require: { types: './dist/library.d.cts', default: './dist/library.cjs' } },
+      '.': {
+        import: { types: './dist/library.d.mts', default: './dist/library.mjs' },
+        require: { types: './dist/library.d.cts', default: './dist/library.cjs' },
+      },
       './package.json': './package.json',
     });
     for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies']) expect(pkg[field]).toBeUndefined();
@@ -431,7 +474,10 @@ describe.concurrent('the npm package', () => {
     });
     expect(installed.code, installed.stderr).toBe(0);
     const path = [dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter);
-    const r = await runCommand(join(project, 'node_modules', '.bin', 'ssm-materialize'), ['init', '-o', 'starter.yaml'], { env: { PATH: path, HOME: project }, cwd: project });
+    const r = await runCommand(join(project, 'node_modules', '.bin', 'ssm-materialize'), ['init', '-o', 'starter.yaml'], {
+      env: { PATH: path, HOME: project },
+      cwd: project,
+    });
     expect(r.code, r.stderr).toBe(0);
     const first = readFileSync(join(project, 'starter.yaml'), 'utf8').split('\n')[0];
     expect(first).toBe(`# yaml-language-server: $schema=node_modules/ssm-materialize/${JSON_SCHEMA_FILE}`);
@@ -440,7 +486,12 @@ describe.concurrent('the npm package', () => {
 });
 
 /** Starts `emulator --port 0`, makes one request to it, stops it with SIGTERM; its exit code and output. */
-function runEmulatorCommand(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runEmulatorCommand(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(file, [...args, 'emulator', '--port', '0'], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -15,7 +15,10 @@ const KEYS = 40;
 function generation(tag: 'a' | 'b'): Record<string, string> {
   const rnd = prng(tag === 'a' ? 11 : 12);
   return Object.fromEntries(
-    Array.from({ length: KEYS }, (_, i) => [`/conc/${tag}/k${String(i).padStart(2, '0')}`, `${tag}${i}-` + Array.from({ length: 300 + Math.floor(rnd() * 900) }, () => 'abcdefXYZ0123 _-'[Math.floor(rnd() * 16)]).join('')]),
+    Array.from({ length: KEYS }, (_, i) => [
+      `/conc/${tag}/k${String(i).padStart(2, '0')}`,
+      `${tag}${i}-` + Array.from({ length: 300 + Math.floor(rnd() * 900) }, () => 'abcdefXYZ0123 _-'[Math.floor(rnd() * 16)]).join(''),
+    ]),
   );
 }
 const OUTPUTS = ['app.env:dotenv', 'app.json:json'].map((o) => o.split(':') as [string, string]);
@@ -33,7 +36,11 @@ afterAll(async () => {
 
 function manifest(dir: string, tag: 'a' | 'b'): string {
   const values = Array.from({ length: KEYS }, (_, i) => `      K${i}: /conc/${tag}/k${String(i).padStart(2, '0')}`).join('\n');
-  return writeManifest(dir, `${tag}.yaml`, `version: 1\noutputs:\n${OUTPUTS.map(([f, format]) => `  - path: ${f}\n    format: ${format}\n    values:\n${values}\n`).join('')}`);
+  return writeManifest(
+    dir,
+    `${tag}.yaml`,
+    `version: 1\noutputs:\n${OUTPUTS.map(([f, format]) => `  - path: ${f}\n    format: ${format}\n    values:\n${values}\n`).join('')}`,
+  );
 }
 
 describe('concurrent writers and a polling reader', () => {

@@ -12,7 +12,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { cli, cliEnv, expectCleanError, mountTmpfs, unmountIfMounted, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
+import {
+  cli,
+  cliEnv,
+  expectCleanError,
+  mountTmpfs,
+  unmountIfMounted,
+  requireRoot,
+  rmScratch,
+  rootOnly,
+  scratchDir,
+  tempFiles,
+  writeManifest,
+  type Emulator,
+} from './harness.js';
 import { recordFigure } from './figures.js';
 import { OUTPUTS, checkOutput, crashEmulator, manifestBody, referenceRuns } from './crash-outputs.js';
 
@@ -135,4 +148,3 @@ describe.skipIf(rootOnly)('the file system says no', () => {
     );
   });
 });
-

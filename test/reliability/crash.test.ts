@@ -41,7 +41,10 @@ afterAll(async () => {
 });
 
 describe('SIGTERM and SIGINT mid-run', () => {
-  for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal} while temp files exist (a slow verify): exit ${code}, temp files removed, outputs untouched`, async () => {
       const dir = signalDir(signal);
       const env = cliEnv(emulator.url);

@@ -14,7 +14,19 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Faults, SeedCredential } from '@ssm-materialize/emulator';
 import { readDotenv, readJson } from '../helpers/consumers.js';
-import { cli, cliEnv, emulatorWith, expectCleanError, KMS_ALIAS, OTHER_KMS_ALIAS, rmScratch, scratchDir, tempFiles, writeManifest, type Emulator } from './harness.js';
+import {
+  cli,
+  cliEnv,
+  emulatorWith,
+  expectCleanError,
+  KMS_ALIAS,
+  OTHER_KMS_ALIAS,
+  rmScratch,
+  scratchDir,
+  tempFiles,
+  writeManifest,
+  type Emulator,
+} from './harness.js';
 import { recordFigure } from './figures.js';
 import { runCliInProcess } from '../helpers/main.js';
 import { DEMO_CREDENTIAL } from '@ssm-materialize/emulator';
@@ -32,7 +44,11 @@ const LIMITED: SeedCredential = {
   access_key_id: 'AKIALIMITEDFAULTS',
   secret_access_key: 'limited-secret',
   allow: [
-    { actions: ['ssm:GetParameters', 'ssm:GetParameter'], parameters: NAMES.filter((n) => n !== DENIED_NAME).map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`), kms_keys: [KMS_ALIAS] },
+    {
+      actions: ['ssm:GetParameters', 'ssm:GetParameter'],
+      parameters: NAMES.filter((n) => n !== DENIED_NAME).map((n) => `arn:aws:ssm:us-east-1:123456789012:parameter${n}`),
+      kms_keys: [KMS_ALIAS],
+    },
     { actions: ['ssm:GetParametersByPath'], parameters: ['arn:aws:ssm:us-east-1:123456789012:parameter/fault/env'], kms_keys: [KMS_ALIAS] },
   ],
 };
@@ -169,14 +185,26 @@ const cells: Cell[] = [
   },
   // Faults at random: with the default 5 attempts one call in 400 fails them all (0.3^5), and
   // which call draws which fault depends on timing; 20 attempts make that 1 in 10^10.
-  { name: 'InternalServerError on 30% of calls', faults: { error_rate: 0.3 }, args: ['--max-attempts', '20'], expect: 'ok', counters: (c) => expect(c.faulted).toBeGreaterThan(0) },
+  {
+    name: 'InternalServerError on 30% of calls',
+    faults: { error_rate: 0.3 },
+    args: ['--max-attempts', '20'],
+    expect: 'ok',
+    counters: (c) => expect(c.faulted).toBeGreaterThan(0),
+  },
   {
     name: 'InternalServerError on every call',
     faults: { error_rate: 1 },
     args: ['--max-attempts', '3'],
     expect: { code: 5, mentions: ['InternalServerError', '/fault/', 'hint: retry later'] },
   },
-  { name: 'dropped connections on 30% of calls', faults: { drop_rate: 0.3 }, args: ['--max-attempts', '20'], expect: 'ok', counters: (c) => expect(c.dropped).toBeGreaterThan(0) },
+  {
+    name: 'dropped connections on 30% of calls',
+    faults: { drop_rate: 0.3 },
+    args: ['--max-attempts', '20'],
+    expect: 'ok',
+    counters: (c) => expect(c.dropped).toBeGreaterThan(0),
+  },
   {
     name: 'every connection dropped',
     faults: { drop_rate: 1 },
@@ -207,7 +235,11 @@ const cells: Cell[] = [
   {
     name: 'AccessDenied on one name of many',
     credentials: { id: LIMITED.access_key_id, secret: LIMITED.secret_access_key },
-    expect: { code: 4, mentions: [DENIED_NAME, `hint: allow ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter${DENIED_NAME}`], notBlamed: ['/fault/app/k16', '/fault/app/k18'] },
+    expect: {
+      code: 4,
+      mentions: [DENIED_NAME, `hint: allow ssm:GetParameters on arn:aws:ssm:us-east-1:123456789012:parameter${DENIED_NAME}`],
+      notBlamed: ['/fault/app/k16', '/fault/app/k18'],
+    },
   },
   {
     name: 'AccessDenied on the path',

@@ -19,7 +19,21 @@ import { dirname, join } from 'node:path';
 import { OutputError } from '../../src/errors.js';
 import { stage, commit, discard, namespaceTag, type WriteRequest } from '../../src/staging.js';
 import { runCliInProcess } from '../helpers/main.js';
-import { cli, cliEnv, emulatorWith, expectCleanError, requireRoot, rmScratch, rootOnly, scratchDir, tempFiles, writeManifest, CLI_PATH, type Emulator, type SpawnOptions } from './harness.js';
+import {
+  cli,
+  cliEnv,
+  emulatorWith,
+  expectCleanError,
+  requireRoot,
+  rmScratch,
+  rootOnly,
+  scratchDir,
+  tempFiles,
+  writeManifest,
+  CLI_PATH,
+  type Emulator,
+  type SpawnOptions,
+} from './harness.js';
 import { recordFigure } from './figures.js';
 
 /** Lets a test choose the "random" part of the temp name, to plant something there first. */
@@ -56,7 +70,11 @@ function outputDir(mode = 0o700): string {
 }
 const areaOf = (dir: string) => dirname(dir);
 function manifest(dir: string, extra = '', file = 'app.env'): string {
-  return writeManifest(join(root, `m${n++}`), 'materialize.yaml', `version: 1\noutputs:\n  - path: ${join(dir, file)}\n    format: dotenv\n${extra}    values:\n      SECRET: /fs/secret\n`);
+  return writeManifest(
+    join(root, `m${n++}`),
+    'materialize.yaml',
+    `version: 1\noutputs:\n  - path: ${join(dir, file)}\n    format: dotenv\n${extra}    values:\n      SECRET: /fs/secret\n`,
+  );
 }
 /** `write` through main(argv, io), in this process. */
 const write = (m: string) => runCliInProcess(['write', '-m', m], cliEnv(emulator.url));
@@ -71,7 +89,12 @@ function filesHoldingSecret(dir: string): string[] {
 }
 
 describe('unsafe target directories', () => {
-  for (const [label, mode] of [['others', 0o777], ['its group', 0o775], ['others, sticky like /tmp', 0o1777], ['others (write only)', 0o702]] as const) {
+  for (const [label, mode] of [
+    ['others', 0o777],
+    ['its group', 0o775],
+    ['others, sticky like /tmp', 0o1777],
+    ['others (write only)', 0o702],
+  ] as const) {
     it(`refuses a directory writable by ${label} (mode ${mode.toString(8)}) with exit 6, before any API call`, async () => {
       attacks++;
       const dir = outputDir(mode);
@@ -273,44 +296,69 @@ describe('mode and owner are final before the file is visible', () => {
   });
 
   const hasStrace = spawnSync('sh', ['-c', 'command -v strace'], { stdio: 'ignore' }).status === 0;
-  it.skipIf(rootOnly || (!hasStrace && !process.env.CI))('the real binary, traced: temp created 0600 with O_EXCL|O_NOFOLLOW, fchown + fchmod before the first write, rename last', async () => {
-    requireRoot();
-    attacks++;
-    const dir = outputDir();
-    const m = manifest(dir, '    mode: "0640"\n    owner: "65534"\n    group: "65534"\n');
-    const trace = join(root, `strace-${n++}.txt`);
-    // Asynchronously: the emulator answers from this very process.
-    const r = await run('strace', ['-f', '-qq', '-e', 'trace=openat,fchown,fchmod,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2', '-o', trace, process.execPath, CLI_PATH, 'write', '-m', m], cliEnv(emulator.url));
-    expect(r.code, r.stderr).toBe(0);
-    const lines = readFileSync(trace, 'utf8').split('\n');
-    const openLine = lines.findIndex((l) => /openat\(.*\.app\.env\.ssm-materialize\.[0-9a-f]{8}\.\d+\.[0-9a-f]+\.tmp"/.test(l));
-    expect(openLine, 'temp file open not traced').toBeGreaterThanOrEqual(0);
-    const open = lines[openLine]!;
-    expect(open).toMatch(/O_CREAT/);
-    expect(open).toMatch(/O_EXCL/);
-    expect(open).toMatch(/O_NOFOLLOW/);
-    expect(open).toMatch(/, 0600\)\s+= \d+$/);
-    const fd = /= (\d+)$/.exec(open)![1];
-    const after = lines.slice(openLine + 1);
-    const idx = (re: RegExp) => after.findIndex((l) => re.test(l));
-    const chown = idx(new RegExp(`fchown\\(${fd}, 65534, 65534\\)\\s+= 0`));
-    const chmod = idx(new RegExp(`fchmod\\(${fd}, 0640\\)\\s+= 0`));
-    const firstWrite = idx(new RegExp(`p?write(64)?\\(${fd}, `));
-    const sync = idx(new RegExp(`f(data)?sync\\(${fd}\\)`));
-    const rename = idx(/rename(at2?)?\(.*\.tmp", .*app\.env"/);
-    expect([chown, chmod, firstWrite, sync, rename].every((i) => i >= 0), `trace:\n${lines.join('\n')}`).toBe(true);
-    expect(chown).toBeLessThan(chmod);
-    expect(chmod).toBeLessThan(firstWrite);
-    expect(firstWrite).toBeLessThan(sync);
-    expect(sync).toBeLessThan(rename);
-    const st = statSync(join(dir, 'app.env'));
-    expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([65534, 65534, 0o640]);
-  });
+  it.skipIf(rootOnly || (!hasStrace && !process.env.CI))(
+    'the real binary, traced: temp created 0600 with O_EXCL|O_NOFOLLOW, fchown + fchmod before the first write, rename last',
+    async () => {
+      requireRoot();
+      attacks++;
+      const dir = outputDir();
+      const m = manifest(dir, '    mode: "0640"\n    owner: "65534"\n    group: "65534"\n');
+      const trace = join(root, `strace-${n++}.txt`);
+      // Asynchronously: the emulator answers from this very process.
+      const r = await run(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          'trace=openat,fchown,fchmod,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2',
+          '-o',
+          trace,
+          process.execPath,
+          CLI_PATH,
+          'write',
+          '-m',
+          m,
+        ],
+        cliEnv(emulator.url),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const lines = readFileSync(trace, 'utf8').split('\n');
+      const openLine = lines.findIndex((l) => /openat\(.*\.app\.env\.ssm-materialize\.[0-9a-f]{8}\.\d+\.[0-9a-f]+\.tmp"/.test(l));
+      expect(openLine, 'temp file open not traced').toBeGreaterThanOrEqual(0);
+      const open = lines[openLine]!;
+      expect(open).toMatch(/O_CREAT/);
+      expect(open).toMatch(/O_EXCL/);
+      expect(open).toMatch(/O_NOFOLLOW/);
+      expect(open).toMatch(/, 0600\)\s+= \d+$/);
+      const fd = /= (\d+)$/.exec(open)![1];
+      const after = lines.slice(openLine + 1);
+      const idx = (re: RegExp) => after.findIndex((l) => re.test(l));
+      const chown = idx(new RegExp(`fchown\\(${fd}, 65534, 65534\\)\\s+= 0`));
+      const chmod = idx(new RegExp(`fchmod\\(${fd}, 0640\\)\\s+= 0`));
+      const firstWrite = idx(new RegExp(`p?write(64)?\\(${fd}, `));
+      const sync = idx(new RegExp(`f(data)?sync\\(${fd}\\)`));
+      const rename = idx(/rename(at2?)?\(.*\.tmp", .*app\.env"/);
+      expect(
+        [chown, chmod, firstWrite, sync, rename].every((i) => i >= 0),
+        `trace:\n${lines.join('\n')}`,
+      ).toBe(true);
+      expect(chown).toBeLessThan(chmod);
+      expect(chmod).toBeLessThan(firstWrite);
+      expect(firstWrite).toBeLessThan(sync);
+      expect(sync).toBeLessThan(rename);
+      const st = statSync(join(dir, 'app.env'));
+      expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([65534, 65534, 0o640]);
+    },
+  );
 
   it.skipIf(rootOnly)('owner and group by name and id are on the temp file when verify sees it, and on the final file', async () => {
     requireRoot();
     attacks++;
-    for (const [owner, group] of [['65534', '65534'], ['nobody', 'nogroup']]) {
+    for (const [owner, group] of [
+      ['65534', '65534'],
+      ['nobody', 'nogroup'],
+    ]) {
       const dir = outputDir();
       const log = join(root, `verify-${n++}.log`);
       const m = manifest(dir, `    mode: "0640"\n    owner: "${owner}"\n    group: "${group}"\n    verify: 'stat -c "%u:%g:%a" "$1" > ${log}'\n`);
@@ -322,7 +370,12 @@ describe('mode and owner are final before the file is visible', () => {
     }
   });
 
-  for (const [umask, mode] of [['000', '0600'], ['000', '0640'], ['077', '0644'], ['022', '0400']] as const) {
+  for (const [umask, mode] of [
+    ['000', '0600'],
+    ['000', '0640'],
+    ['077', '0644'],
+    ['022', '0400'],
+  ] as const) {
     it(`umask ${umask} with mode ${mode}: temp and final file are exactly ${mode}`, async () => {
       attacks++;
       const dir = outputDir();

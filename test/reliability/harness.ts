@@ -109,8 +109,16 @@ export interface Spawned {
 /** Spawn the built CLI; the caller may signal `child` before awaiting `result`. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}): Spawned {
   const [file, argv] =
-    options.umask === undefined ? [process.execPath, [CLI_PATH, ...args]] : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI_PATH, ...args]];
-  const child = spawn(file, argv, { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], uid: options.uid, gid: options.gid, cwd: options.cwd });
+    options.umask === undefined
+      ? [process.execPath, [CLI_PATH, ...args]]
+      : ['/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, CLI_PATH, ...args]];
+  const child = spawn(file, argv, {
+    env,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+    cwd: options.cwd,
+  });
   if (options.input !== undefined) {
     child.stdin!.on('error', () => undefined); // EPIPE when the CLI exits before reading: expected
     child.stdin!.end(options.input);

@@ -94,7 +94,10 @@ function expectManifestOutcome(run: () => Manifest, file: string, text: string |
   return 'valid';
 }
 
-const parse = (text: string, env: Record<string, string> = {}) => () => parseManifest(text, FILE, env, BASE);
+const parse =
+  (text: string, env: Record<string, string> = {}) =>
+  () =>
+    parseManifest(text, FILE, env, BASE);
 
 // ---------------------------------------------------------------- generators
 
@@ -102,9 +105,54 @@ const parse = (text: string, env: Record<string, string> = {}) => () => parseMan
 
 /** YAML's special characters and constructs, to build token soup and to splice into documents. */
 const TOKENS = [
-  '&a ', '*a', '<<: *a\n', '<<: ', '!!binary ', '!!str ', '!tag ', '? ', ': ', '- ', '---\n', '...\n', '%YAML 1.1\n', '%TAG ! x\n',
-  '|\n', '>-\n', '"', "'", '\t', '{', '[', '}', ']', ',', '#', '\\', '\0', '\uFEFF', '\u2028', '\u0085', '\r', '\n', '  ', 'version: 1\n',
-  'outputs:\n', '  - path: a\n', '    format: dotenv\n', '    values: { A: /a }\n', '${', '}', '$${', 'null', '~', '0x1F', '.inf', '@', '`', '%',
+  '&a ',
+  '*a',
+  '<<: *a\n',
+  '<<: ',
+  '!!binary ',
+  '!!str ',
+  '!tag ',
+  '? ',
+  ': ',
+  '- ',
+  '---\n',
+  '...\n',
+  '%YAML 1.1\n',
+  '%TAG ! x\n',
+  '|\n',
+  '>-\n',
+  '"',
+  "'",
+  '\t',
+  '{',
+  '[',
+  '}',
+  ']',
+  ',',
+  '#',
+  '\\',
+  '\0',
+  '\uFEFF',
+  '\u2028',
+  '\u0085',
+  '\r',
+  '\n',
+  '  ',
+  'version: 1\n',
+  'outputs:\n',
+  '  - path: a\n',
+  '    format: dotenv\n',
+  '    values: { A: /a }\n',
+  '${',
+  '}',
+  '$${',
+  'null',
+  '~',
+  '0x1F',
+  '.inf',
+  '@',
+  '`',
+  '%',
 ];
 const tokenSoup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 40 }).map((t) => t.join(''));
 
@@ -144,7 +192,14 @@ const nearlyValid = fc.record({
       path: fc.constantFrom('a.env', '/abs/out.json', 'sub/x.yaml'),
       format: fc.constantFrom(...formatNames.filter((f) => formats[f].kind !== 'template')),
       mode: fc.constantFrom('0600', '0640', '0400'),
-      values: fc.dictionary(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.oneof(fc.stringMatching(/^\/?[a-z0-9_.-]{1,10}$/), fc.record({ parameter: fc.constantFrom('a', '/b/c', 'd:3'), optional: fc.constant(true), default: fc.string({ maxLength: 6 }) })), { minKeys: 1, maxKeys: 4 }),
+      values: fc.dictionary(
+        fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/),
+        fc.oneof(
+          fc.stringMatching(/^\/?[a-z0-9_.-]{1,10}$/),
+          fc.record({ parameter: fc.constantFrom('a', '/b/c', 'd:3'), optional: fc.constant(true), default: fc.string({ maxLength: 6 }) }),
+        ),
+        { minKeys: 1, maxKeys: 4 },
+      ),
     }),
     { minLength: 1, maxLength: 3 },
   ),
@@ -153,7 +208,11 @@ const serialized = fc
   .tuple(fc.oneof(hostileManifest, nearlyValid), fc.constantFrom('yaml', 'yaml-flow', 'json', 'json-pretty'), fc.array(mutation, { maxLength: 3 }))
   .map(([obj, how, mutations]) => {
     const text =
-      how === 'json' ? JSON.stringify(obj) : how === 'json-pretty' ? JSON.stringify(obj, null, 2) : toYaml(obj, how === 'yaml-flow' ? { collectionStyle: 'flow' } : {});
+      how === 'json'
+        ? JSON.stringify(obj)
+        : how === 'json-pretty'
+          ? JSON.stringify(obj, null, 2)
+          : toYaml(obj, how === 'yaml-flow' ? { collectionStyle: 'flow' } : {});
     return mutations.reduce(mutate, text ?? '');
   });
 
@@ -192,9 +251,19 @@ describe('hostile manifests through parseManifest / loadManifest', () => {
 
   it('random code points and YAML token soup: ManifestError with file:line, never another exception', () => {
     fc.assert(
-      fc.property(counted(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), tokenSoup, tokenSoup.map((t) => VALID + t), tokenSoup.map((t) => t + VALID))), (text) => {
-        expectManifestOutcome(parse(text), FILE, text);
-      }),
+      fc.property(
+        counted(
+          fc.oneof(
+            fc.string({ unit: 'binary', maxLength: 200 }),
+            tokenSoup,
+            tokenSoup.map((t) => VALID + t),
+            tokenSoup.map((t) => t + VALID),
+          ),
+        ),
+        (text) => {
+          expectManifestOutcome(parse(text), FILE, text);
+        },
+      ),
       params(1000),
     );
   });
@@ -235,7 +304,11 @@ describe('hostile manifests through parseManifest / loadManifest', () => {
     ['an alias', VALID.replace('API_KEY: api-key', 'API_KEY: &k api-key\n      OTHER: *k'), /alias/i],
     ['a merge key', VALID.replace('    format: dotenv', '    <<: { format: dotenv }'), /<<|merge|unknown key/i],
     ['a merge key from an anchor', `base: &b { format: dotenv }\n${VALID.replace('    format: dotenv', '    <<: *b')}`, /alias|unknown key/i],
-    ['a billion-laughs alias bomb', `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n${VALID}`, /alias/i],
+    [
+      'a billion-laughs alias bomb',
+      `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n${VALID}`,
+      /alias/i,
+    ],
     ['a duplicate top-level key', VALID.replace('prefix: /app', 'prefix: /app\nprefix: /other'), /unique|duplicate/i],
     ['a duplicate value key', VALID.replace('API_KEY: api-key', 'API_KEY: api-key\n      API_KEY: other'), /unique|duplicate|twice/i],
     ['an unset ${VAR}', VALID.replace('prefix: /app', 'prefix: /app/${STAGE}'), /STAGE is not set/],
@@ -318,7 +391,9 @@ describe('interpolation and path key naming', () => {
     const varName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,6}$/);
     fc.assert(
       fc.property(
-        counted(fc.tuple(fc.uniqueArray(varName, { minLength: 1, maxLength: 4 }), fc.array(fc.constantFrom('set', 'unset', 'empty'), { minLength: 4, maxLength: 4 }))),
+        counted(
+          fc.tuple(fc.uniqueArray(varName, { minLength: 1, maxLength: 4 }), fc.array(fc.constantFrom('set', 'unset', 'empty'), { minLength: 4, maxLength: 4 })),
+        ),
         ([names, states]) => {
           const env: Record<string, string> = {};
           names.forEach((n, i) => {
@@ -344,42 +419,52 @@ describe('interpolation and path key naming', () => {
     const segment = fc.stringMatching(/^[a-zA-Z0-9_.-]{1,4}$/);
     const relName = fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => s.join('/'));
     await fc.assert(
-      fc.asyncProperty(counted(fc.tuple(fc.uniqueArray(relName, { minLength: 1, maxLength: 8 }), fc.option(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,3}$/)))), async ([rels, valueKey]) => {
-        // The documented rule, written out independently of src/names.ts.
-        const keyOf = (rel: string) => rel.split('/').join('_').replace(/[^A-Za-z0-9_]/g, '_').toUpperCase();
-        const values: Record<string, string> = Object.fromEntries(rels.map((r, i) => [`/p/${r}`, `value-${i}`]));
-        if (valueKey) values['/v/named'] = 'named';
-        const text = `version: 1\noutputs:\n  - path: a.json\n    format: json\n${valueKey ? `    values: { ${valueKey}: /v/named }\n` : ''}    paths:\n      - { path: /p, recursive: true }\n`;
-        const manifest = parseManifest(text, FILE, {}, BASE);
-        const fetched = await fetchAll(new MemoryStore(values), planFetch(manifest));
-        // A key that changes how programs run is refused before any collision (issue 8).
-        const reserved = rels.filter((r) => untrustedKeyFamily(keyOf(r)) !== undefined);
-        if (reserved.length) {
-          const err = catchError(() => resolveOutputs(manifest, fetched)) as ReservedKeyError;
-          expect(err).toBeInstanceOf(ReservedKeyError);
-          expect(err.exitCode).toBe(6);
-          expect(err.refused.map((r) => r.parameter).sort()).toEqual(reserved.map((r) => `/p/${r}`).sort());
-          return;
-        }
-        const keys = [...(valueKey ? [valueKey] : []), ...rels.map(keyOf)];
-        const clash = new Set(keys).size !== keys.length;
-        if (!clash) {
-          const [out] = resolveOutputs(manifest, fetched);
-          expect(Object.fromEntries(out!.entries)).toEqual(Object.fromEntries([...(valueKey ? [[valueKey, 'named']] : []), ...rels.map((r, i) => [keyOf(r), `value-${i}`])]));
-          return;
-        }
-        const err = catchError(() => resolveOutputs(manifest, fetched)) as ManifestError;
-        expect(err).toBeInstanceOf(ManifestError);
-        expect(err.exitCode).toBe(2);
-        for (const p of err.problems) {
-          expect(p.file).toBe(FILE);
-          expect(p.line, 'a collision points at the manifest line of the path').toBeGreaterThanOrEqual(1);
-          const [, key, first, second] = /key (\S+) comes from both (\S+) and (\S+)$/.exec(p.message) ?? [];
-          expect(key).toBeDefined();
-          for (const name of [first, second]) expect(name === '/v/named' ? valueKey : keyOf(name!.replace(/^\/p\//, ''))).toBe(key);
-        }
-        expect(err.hint).toBeDefined();
-      }),
+      fc.asyncProperty(
+        counted(fc.tuple(fc.uniqueArray(relName, { minLength: 1, maxLength: 8 }), fc.option(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,3}$/)))),
+        async ([rels, valueKey]) => {
+          // The documented rule, written out independently of src/names.ts.
+          const keyOf = (rel: string) =>
+            rel
+              .split('/')
+              .join('_')
+              .replace(/[^A-Za-z0-9_]/g, '_')
+              .toUpperCase();
+          const values: Record<string, string> = Object.fromEntries(rels.map((r, i) => [`/p/${r}`, `value-${i}`]));
+          if (valueKey) values['/v/named'] = 'named';
+          const text = `version: 1\noutputs:\n  - path: a.json\n    format: json\n${valueKey ? `    values: { ${valueKey}: /v/named }\n` : ''}    paths:\n      - { path: /p, recursive: true }\n`;
+          const manifest = parseManifest(text, FILE, {}, BASE);
+          const fetched = await fetchAll(new MemoryStore(values), planFetch(manifest));
+          // A key that changes how programs run is refused before any collision (issue 8).
+          const reserved = rels.filter((r) => untrustedKeyFamily(keyOf(r)) !== undefined);
+          if (reserved.length) {
+            const err = catchError(() => resolveOutputs(manifest, fetched)) as ReservedKeyError;
+            expect(err).toBeInstanceOf(ReservedKeyError);
+            expect(err.exitCode).toBe(6);
+            expect(err.refused.map((r) => r.parameter).sort()).toEqual(reserved.map((r) => `/p/${r}`).sort());
+            return;
+          }
+          const keys = [...(valueKey ? [valueKey] : []), ...rels.map(keyOf)];
+          const clash = new Set(keys).size !== keys.length;
+          if (!clash) {
+            const [out] = resolveOutputs(manifest, fetched);
+            expect(Object.fromEntries(out!.entries)).toEqual(
+              Object.fromEntries([...(valueKey ? [[valueKey, 'named']] : []), ...rels.map((r, i) => [keyOf(r), `value-${i}`])]),
+            );
+            return;
+          }
+          const err = catchError(() => resolveOutputs(manifest, fetched)) as ManifestError;
+          expect(err).toBeInstanceOf(ManifestError);
+          expect(err.exitCode).toBe(2);
+          for (const p of err.problems) {
+            expect(p.file).toBe(FILE);
+            expect(p.line, 'a collision points at the manifest line of the path').toBeGreaterThanOrEqual(1);
+            const [, key, first, second] = /key (\S+) comes from both (\S+) and (\S+)$/.exec(p.message) ?? [];
+            expect(key).toBeDefined();
+            for (const name of [first, second]) expect(name === '/v/named' ? valueKey : keyOf(name!.replace(/^\/p\//, ''))).toBe(key);
+          }
+          expect(err.hint).toBeDefined();
+        },
+      ),
       params(1000),
     );
   });
@@ -391,8 +476,44 @@ describe('interpolation and path key naming', () => {
 const ssmValue = fc
   .oneof(
     { weight: 4, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }) },
-    { weight: 4, arbitrary: fc.string({ unit: fc.constantFrom('\n', '\r', '"', "'", '`', '#', '$', '\\', ' ', '=', '{', '}', '\t', 'a', '\0', 'é', '😀', '\u2028', '\u0085'), minLength: 1, maxLength: 30 }) },
-    { weight: 1, arbitrary: fc.constantFrom('no', 'yes', 'on', 'off', '~', 'null', '0x1F', '1e3', '017', '.inf', '<<', '=', '-', '- a', ': ', '? x', '!!str', '&a', '*a', '%', '@', '|', '>', "'", '"') },
+    {
+      weight: 4,
+      arbitrary: fc.string({
+        unit: fc.constantFrom('\n', '\r', '"', "'", '`', '#', '$', '\\', ' ', '=', '{', '}', '\t', 'a', '\0', 'é', '😀', '\u2028', '\u0085'),
+        minLength: 1,
+        maxLength: 30,
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'no',
+        'yes',
+        'on',
+        'off',
+        '~',
+        'null',
+        '0x1F',
+        '1e3',
+        '017',
+        '.inf',
+        '<<',
+        '=',
+        '-',
+        '- a',
+        ': ',
+        '? x',
+        '!!str',
+        '&a',
+        '*a',
+        '%',
+        '@',
+        '|',
+        '>',
+        "'",
+        '"',
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1000, maxLength: 4096 }) },
   )
   .filter((s) => s.length > 0 && !/\p{Cs}/u.test(s)); // no lone surrogates: they are not UTF-8
@@ -464,7 +585,8 @@ function readManyWith(consumer: 'bash' | 'php', batch: Array<{ content: string; 
     return f;
   });
   if (consumer === 'php') {
-    const script = '$out = []; foreach (array_slice($argv, 1) as $f) { $out[] = require $f; } echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE);';
+    const script =
+      '$out = []; foreach (array_slice($argv, 1) as $f) { $out[] = require $f; } echo json_encode($out, JSON_UNESCAPED_UNICODE | JSON_INVALID_UTF8_SUBSTITUTE);';
     const out = execFileSync('php', ['-r', script, ...files], { maxBuffer: 1 << 28, encoding: 'utf8' });
     return JSON.parse(out) as Array<Record<string, string>>;
   }
@@ -571,7 +693,10 @@ describe('hostile values through the CLI', () => {
     expect(keys.length).toBe(9);
 
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, `version: 1\noutputs:\n  - { path: bad.json, format: json, paths: [ { path: /hv } ] }\n  - { path: bad.docker, format: docker, values: { MULTI: /hv-bad/multi, HASH: /hv/hash } }\n`);
+    writeFileSync(
+      bad,
+      `version: 1\noutputs:\n  - { path: bad.json, format: json, paths: [ { path: /hv } ] }\n  - { path: bad.docker, format: docker, values: { MULTI: /hv-bad/multi, HASH: /hv/hash } }\n`,
+    );
     const refused = await runCliInProcess(['write', '-m', bad], cliEnv(emulator.url));
     expectCleanError(refused, 6, '"MULTI"', 'bad.docker');
     expect(refused.stderr).not.toContain('"HASH"');

@@ -130,7 +130,15 @@ async function once(via: Via, where: string, args: string[], env: NodeJS.Process
 async function run(
   label: string,
   args: string[],
-  options: { env?: Record<string, string>; endpoint?: string; input?: string; code?: number | number[]; variants?: string[][]; via?: Via; spawnFirst?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    endpoint?: string;
+    input?: string;
+    code?: number | number[];
+    variants?: string[][];
+    via?: Via;
+    spawnFirst?: boolean;
+  } = {},
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const [i, variant] of (options.variants ?? VARIANTS).entries()) {
@@ -155,7 +163,9 @@ function mainManifest(dir: string, extra: { verify?: string; onChange?: string; 
   const values = extra.values ?? '      API_KEY: api-key\n      DB_PASS: db-pass\n      PEM: pem\n';
   const hooks = `${extra.verify ? `    verify: '${extra.verify}'\n` : ''}${extra.onChange ? `    on_change: '${extra.onChange}'\n` : ''}`;
   const body = formats
-    .map((f) => `  - path: ${join(dir, `app.${f}`)}\n    format: ${f}\n${hooks}    values:\n${values}    paths:\n      - { path: /leak/env, recursive: true }\n`)
+    .map(
+      (f) => `  - path: ${join(dir, `app.${f}`)}\n    format: ${f}\n${hooks}    values:\n${values}    paths:\n      - { path: /leak/env, recursive: true }\n`,
+    )
     .join('');
   return writeManifest(join(root, `m${dirs++}`), 'materialize.yaml', `version: 1\nprefix: /leak/app\noutputs:\n${body}`);
 }
@@ -190,11 +200,27 @@ describe('no canary outside its output', () => {
 
     // exec: values reach the child's environment (positive control) but not its argv (nor its parent's, the spawned CLI's).
     const execManifest = mainManifest(outputsDir(), { formats: ['dotenv'] });
-    await run('exec', ['exec', '-m', execManifest, '--', 'sh', '-c', 'env > "$EXEC_DIR/env.$$"; tr "\\0" " " < /proc/$$/cmdline > "$EXEC_DIR/argv.$$"; tr "\\0" " " < /proc/$PPID/cmdline >> "$EXEC_DIR/argv.$$"'], { code: 0, spawnFirst: true });
+    await run(
+      'exec',
+      [
+        'exec',
+        '-m',
+        execManifest,
+        '--',
+        'sh',
+        '-c',
+        'env > "$EXEC_DIR/env.$$"; tr "\\0" " " < /proc/$$/cmdline > "$EXEC_DIR/argv.$$"; tr "\\0" " " < /proc/$PPID/cmdline >> "$EXEC_DIR/argv.$$"',
+      ],
+      { code: 0, spawnFirst: true },
+    );
     await run('exec (child missing)', ['exec', '-m', execManifest, '--', '/nonexistent/child'], { code: 127, variants: ERROR_VARIANTS });
     await run('exec (no command)', ['exec', '-m', execManifest], { code: 2, variants: ERROR_VARIANTS });
     const conflict = outputsDir();
-    const conflicting = writeManifest(join(root, `m${dirs++}`), 'materialize.yaml', `version: 1\noutputs:\n  - { path: ${conflict}/a.env, format: dotenv, values: { K: /leak/app/api-key } }\n  - { path: ${conflict}/b.env, format: dotenv, values: { K: /leak/app/db-pass } }\n`);
+    const conflicting = writeManifest(
+      join(root, `m${dirs++}`),
+      'materialize.yaml',
+      `version: 1\noutputs:\n  - { path: ${conflict}/a.env, format: dotenv, values: { K: /leak/app/api-key } }\n  - { path: ${conflict}/b.env, format: dotenv, values: { K: /leak/app/db-pass } }\n`,
+    );
     await run('exec (conflicting key)', ['exec', '-m', conflicting, '--', 'true'], { code: 2, variants: ERROR_VARIANTS });
 
     // put: value from stdin (a real pipe for the first variant), never echoed; a second put without --overwrite fails.
@@ -207,7 +233,11 @@ describe('no canary outside its output', () => {
       expect(again.code).not.toBe(0);
     }
     const putDir = outputsDir();
-    const putCheck = writeManifest(join(root, `m${dirs++}`), 'materialize.yaml', `version: 1\noutputs:\n  - { path: ${putDir}/put.json, format: json, values: { V0: /leak/put/v0, V3: /leak/put/v3 } }\n`);
+    const putCheck = writeManifest(
+      join(root, `m${dirs++}`),
+      'materialize.yaml',
+      `version: 1\noutputs:\n  - { path: ${putDir}/put.json, format: json, values: { V0: /leak/put/v0, V3: /leak/put/v3 } }\n`,
+    );
     await run('write (put values)', ['write', '-m', putCheck], { code: 0 });
     expect(JSON.parse(readFileSync(join(putDir, 'put.json'), 'utf8'))).toEqual({ V0: C.put, V3: C.put });
 
@@ -216,14 +246,20 @@ describe('no canary outside its output', () => {
     for (const [i, variant] of VARIANTS.entries()) {
       const initDir = outputsDir();
       writeFileSync(join(initDir, 'input.env'), `API_KEY=${C.initEnv}\nDB_PASSWORD="${C.initEnv} x"\n`);
-      const r = await once('main', `init ${variant}`, ['init', '--from', join(initDir, 'input.env'), '--prefix', '/leak/init', '-m', join(initDir, `init${i}.yaml`), ...variant], cliEnv(emulator.url));
+      const r = await once(
+        'main',
+        `init ${variant}`,
+        ['init', '--from', join(initDir, 'input.env'), '--prefix', '/leak/init', '-m', join(initDir, `init${i}.yaml`), ...variant],
+        cliEnv(emulator.url),
+      );
       expect(r.code, r.stderr).toBe(0);
     }
 
     // Error paths.
     const errDir = outputsDir();
     const one = (name: string, body: string) => writeManifest(join(root, `m${dirs++}`), `${name}.yaml`, `version: 1\nprefix: /leak/app\noutputs:\n${body}`);
-    const out = (format: string, values: string, extra = '') => `  - path: ${join(errDir, `${format}.${dirs++}`)}\n    format: ${format}\n${extra}    values: { ${values} }\n`;
+    const out = (format: string, values: string, extra = '') =>
+      `  - path: ${join(errDir, `${format}.${dirs++}`)}\n    format: ${format}\n${extra}    values: { ${values} }\n`;
     const limited = { AWS_ACCESS_KEY_ID: 'AKIALEAKLIMITED', AWS_SECRET_ACCESS_KEY: 'leak-limited' };
     const unsafe = join(root, 'unsafe');
     mkdirSync(unsafe);
@@ -231,18 +267,58 @@ describe('no canary outside its output', () => {
     mkdirSync(join(errDir, 'is-a-dir.env'));
     await Promise.all([
       run('missing parameter', ['write', '-m', one('missing', out('dotenv', 'A: api-key, B: nope'))], { variants: ERROR_VARIANTS, code: 3 }),
-      run('access denied', ['write', '-m', one('denied', out('dotenv', 'A: api-key, B: /leak/limited/secret'))], { variants: ERROR_VARIANTS, code: 4, env: limited }),
+      run('access denied', ['write', '-m', one('denied', out('dotenv', 'A: api-key, B: /leak/limited/secret'))], {
+        variants: ERROR_VARIANTS,
+        code: 4,
+        env: limited,
+      }),
       run('kms denied', ['write', '-m', one('kms', out('dotenv', 'A: /leak/other/key'))], { variants: ERROR_VARIANTS, code: 4, env: limited }),
-      run('bad credentials', ['write', '-m', one('creds', out('dotenv', 'A: api-key'))], { variants: ERROR_VARIANTS, code: 4, env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' } }),
-      run('store unavailable', ['write', '-m', one('unavailable', out('dotenv', 'A: api-key')), '--max-attempts', '1'], { variants: ERROR_VARIANTS, code: 5, endpoint: failing.url }),
+      run('bad credentials', ['write', '-m', one('creds', out('dotenv', 'A: api-key'))], {
+        variants: ERROR_VARIANTS,
+        code: 4,
+        env: { AWS_SECRET_ACCESS_KEY: 'wrong-secret' },
+      }),
+      run('store unavailable', ['write', '-m', one('unavailable', out('dotenv', 'A: api-key')), '--max-attempts', '1'], {
+        variants: ERROR_VARIANTS,
+        code: 5,
+        endpoint: failing.url,
+      }),
       run('docker newline', ['write', '-m', one('docker', out('docker', 'A: api-key, B: /leak/bad/newline'))], { variants: ERROR_VARIANTS, code: 6 }),
       run('shell NUL', ['write', '-m', one('nul', out('shell', 'A: /leak/bad/nul') + out('json', 'A: api-key'))], { variants: ERROR_VARIANTS, code: 6 }),
-      run('verify prints the file and fails', ['write', '-m', one('verify', out('dotenv', 'A: api-key, P: pem', `    verify: 'cat "$1"; cat "$1" >&2; exit 1'\n`))], { variants: ERROR_VARIANTS, code: 6 }),
-      run('on_change prints the file and fails', ['write', '-m', one('onchange', out('json', 'A: api-key', `    on_change: 'cat "$1"; cat "$1" >&2; echo "$(cat "$1")" >&2; exit 3'\n`))], { variants: ERROR_VARIANTS, code: [6, 0] }),
-      run('verify cannot start', ['write', '-m', one('verify2', out('dotenv', 'A: api-key', `    verify: '/nonexistent/verifier "$1"'\n`))], { variants: ERROR_VARIANTS, code: 6 }),
-      run('unsafe directory', ['write', '-m', one('unsafe', `  - { path: ${unsafe}/x.env, format: dotenv, values: { A: api-key } }\n`)], { variants: ERROR_VARIANTS, code: 6 }),
-      run('output is a directory', ['write', '-m', one('isdir', `  - { path: ${errDir}/is-a-dir.env, format: dotenv, values: { A: api-key } }\n`)], { variants: ERROR_VARIANTS, code: 6 }),
-      run('key collision', ['write', '-m', one('collide', `  - { path: ${errDir}/c.json, format: json, values: { MAIL_SMTP_PASSWORD: api-key }, paths: [ { path: /leak/env, recursive: true } ] }\n`)], { variants: ERROR_VARIANTS, code: 2 }),
+      run(
+        'verify prints the file and fails',
+        ['write', '-m', one('verify', out('dotenv', 'A: api-key, P: pem', `    verify: 'cat "$1"; cat "$1" >&2; exit 1'\n`))],
+        { variants: ERROR_VARIANTS, code: 6 },
+      ),
+      run(
+        'on_change prints the file and fails',
+        ['write', '-m', one('onchange', out('json', 'A: api-key', `    on_change: 'cat "$1"; cat "$1" >&2; echo "$(cat "$1")" >&2; exit 3'\n`))],
+        { variants: ERROR_VARIANTS, code: [6, 0] },
+      ),
+      run('verify cannot start', ['write', '-m', one('verify2', out('dotenv', 'A: api-key', `    verify: '/nonexistent/verifier "$1"'\n`))], {
+        variants: ERROR_VARIANTS,
+        code: 6,
+      }),
+      run('unsafe directory', ['write', '-m', one('unsafe', `  - { path: ${unsafe}/x.env, format: dotenv, values: { A: api-key } }\n`)], {
+        variants: ERROR_VARIANTS,
+        code: 6,
+      }),
+      run('output is a directory', ['write', '-m', one('isdir', `  - { path: ${errDir}/is-a-dir.env, format: dotenv, values: { A: api-key } }\n`)], {
+        variants: ERROR_VARIANTS,
+        code: 6,
+      }),
+      run(
+        'key collision',
+        [
+          'write',
+          '-m',
+          one(
+            'collide',
+            `  - { path: ${errDir}/c.json, format: json, values: { MAIL_SMTP_PASSWORD: api-key }, paths: [ { path: /leak/env, recursive: true } ] }\n`,
+          ),
+        ],
+        { variants: ERROR_VARIANTS, code: 2 },
+      ),
       run('invalid manifest', ['write', '-m', one('invalid', '  - { path: x, format: nope }\n')], { variants: ERROR_VARIANTS, code: 2 }),
       run('usage error', ['write', '-m', one('usage', out('dotenv', 'A: api-key')), '--timeout', '-1'], { variants: ERROR_VARIANTS, code: 2 }),
     ]);

@@ -25,13 +25,36 @@ export const junk = fc.oneof(
 export const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 5, arbitrary: arb }, { weight: 1, arbitrary: junk });
 
 const parameterName = fc.oneof(
-  fc.constantFrom('/app/db', 'api-key', '/app/cert:3', '/app/cert:prod', 'x', '/aws/service/ami', '/awsx', 'ssm-x', '/a//b', '/a/', 'a/b', '/a/b:0', '/a:b:c', '', '${STAGE}/x', '/a/${NOPE}'),
+  fc.constantFrom(
+    '/app/db',
+    'api-key',
+    '/app/cert:3',
+    '/app/cert:prod',
+    'x',
+    '/aws/service/ami',
+    '/awsx',
+    'ssm-x',
+    '/a//b',
+    '/a/',
+    'a/b',
+    '/a/b:0',
+    '/a:b:c',
+    '',
+    '${STAGE}/x',
+    '/a/${NOPE}',
+  ),
   fc.stringMatching(/^\/?[a-zA-Z0-9_.\-/]{1,24}(:[a-z0-9]{1,4})?$/),
   fc.string({ maxLength: 16 }),
 );
 /** Keys an author (or, under `paths`, a parameter writer) chooses: valid ones, ones a format refuses, prototype names. */
-const keyName = fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.constantFrom('db.host', 'a.b.c', '1BAD', 'with space', '', '<<', '__proto__', 'constructor'), fc.string({ maxLength: 8 }));
-const pathKeys = fc.array(fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.constantFrom('PATH', 'NODE_OPTIONS', 'APP_PATH', 'db_host', '')), { maxLength: 3 });
+const keyName = fc.oneof(
+  fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/),
+  fc.constantFrom('db.host', 'a.b.c', '1BAD', 'with space', '', '<<', '__proto__', 'constructor'),
+  fc.string({ maxLength: 8 }),
+);
+const pathKeys = fc.array(fc.oneof(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/), fc.constantFrom('PATH', 'NODE_OPTIONS', 'APP_PATH', 'db_host', '')), {
+  maxLength: 3,
+});
 
 /** Values worth more than the schema's pattern shows, by key path (`outputs[].mode`). */
 const POOLS: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
@@ -86,7 +109,9 @@ function arbitraryFor(shape: Shape, keyPath: string): fc.Arbitrary<unknown> {
     case 'either':
       return fc.oneof(...shape.of.map((s) => arbitraryFor(s, keyPath)), junk);
     case 'object': {
-      const fields = Object.fromEntries(Object.entries(shape.fields).map(([key, field]) => [key, maybe(fieldArbitrary(field, keyPath ? `${keyPath}.${key}` : key))]));
+      const fields = Object.fromEntries(
+        Object.entries(shape.fields).map(([key, field]) => [key, maybe(fieldArbitrary(field, keyPath ? `${keyPath}.${key}` : key))]),
+      );
       // Keys the schema does not declare, now and then.
       return fc
         .tuple(fc.record(fields, { requiredKeys: [] }), fc.dictionary(fc.string({ maxLength: 6 }), junk, { maxKeys: 1 }))

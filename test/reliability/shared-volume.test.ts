@@ -33,7 +33,10 @@ function pidFreeHere(): number {
 /** Run the CLI as pid `pid` of a new pid namespace (`ns_last_pid` is that namespace's own). */
 function runInOtherNamespace(pid: number, args: string[]): Promise<{ code: number | null; stderr: string }> {
   const script = `echo ${pid - 1} > /proc/sys/kernel/ns_last_pid && "$0" "$@"; exit $?`;
-  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script, process.execPath, CLI_PATH, ...args], { env: cliEnv(emulator.url), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', script, process.execPath, CLI_PATH, ...args], {
+    env: cliEnv(emulator.url),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {

@@ -50,7 +50,10 @@ it('plan --fleet 1000 --every 5m --log-format json: a call_budget event with the
   emulator.resetCounters();
   const r = await run(['--fleet', '1000', '--every', '5m', '--log-format', 'json']);
   expect(r.code, r.stderr).toBe(0);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const budget = events.find((e) => e.event === 'call_budget');
   expect(emulator.counters().operations).toEqual({ GetParameters: 3, GetParametersByPath: 2 });
   expect(budget).toMatchObject({
@@ -82,14 +85,26 @@ it('bad budget numbers are a usage error before any call', async () => {
 it('plan --hosts 200: the rollout (MaxConcurrency, MaxErrors, wall time) from the calls made; --fleet is the same option; fleet writes the same numbers', async () => {
   const r = await run(['--hosts', '200', '--log-format', 'json']);
   expect(r.code, r.stderr).toBe(0);
-  const rollout = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'rollout');
+  const rollout = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((e) => e.event === 'rollout');
   // 5 calls a host under 40 TPS less a quarter kept for the app: 6 hosts at once, 34 waves of at least a second.
   const expected = { calls_per_host: 5, rate_limit: 30, max_concurrency: 6, max_errors: 6, hosts: 200, waves: 34, wall_seconds: 34 };
   expect(rollout).toMatchObject(expected);
   const alias = await run(['--fleet', '200', '--log-format', 'json']);
-  expect(alias.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.event === 'rollout')).toMatchObject(expected);
+  expect(
+    alias.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((e) => e.event === 'rollout'),
+  ).toMatchObject(expected);
   const text = await run(['--hosts', '200', '--headroom', '0.5']);
-  expect(text.stdout).toContain('fleet refresh: at most 4 hosts at once (MaxConcurrency), MaxErrors 4, keeps 5 calls per host under 20 calls/s\n  200 hosts in 50 waves: about 50 s');
+  expect(text.stdout).toContain(
+    'fleet refresh: at most 4 hosts at once (MaxConcurrency), MaxErrors 4, keeps 5 calls per host under 20 calls/s\n  200 hosts in 50 waves: about 50 s',
+  );
   let template = '';
   const code = await main(['fleet', '-m', join(dir, 'm.yaml'), '--target', 'tag:App=budget', '--hosts', '200', '--calls-per-host', '5'], {
     stdout: (s) => (template += s),

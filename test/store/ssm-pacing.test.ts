@@ -38,7 +38,13 @@ async function pacingEmulator(secret = DEMO.secretAccessKey): Promise<RunningEmu
 }
 
 function store(emulator: RunningEmulator, options: { timeoutMs?: number; maxAttempts?: number; concurrency?: number } = {}): SsmStore {
-  return new SsmStore({ region: REGION, endpoint: emulator.url, timeoutMs: options.timeoutMs ?? 60_000, maxAttempts: options.maxAttempts, concurrency: options.concurrency ?? 4 });
+  return new SsmStore({
+    region: REGION,
+    endpoint: emulator.url,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    maxAttempts: options.maxAttempts,
+    concurrency: options.concurrency ?? 4,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<StoreUnavailableError> {

@@ -30,11 +30,36 @@ const FLAT = ['dotenv', 'shell', 'systemd', 'docker'] as const;
 const NESTED = ['json', 'yaml', 'php'] as const;
 
 /** Names the old list let through, and ordinary ones, so both outcomes are common. */
-const NAMED_SEGMENTS = ['java-opts', 'ld_preload', 'makeflags', 'sslkeylogfile', 'columns', 'http_proxy', 'node-options', 'node-env', 'aws', 'region', 'path', 'db-host', 'feature-flags', 'pip_index_url', 'sudo-editor', 'systemd-pager', 'goflags', 'port', 'api-key'];
+const NAMED_SEGMENTS = [
+  'java-opts',
+  'ld_preload',
+  'makeflags',
+  'sslkeylogfile',
+  'columns',
+  'http_proxy',
+  'node-options',
+  'node-env',
+  'aws',
+  'region',
+  'path',
+  'db-host',
+  'feature-flags',
+  'pip_index_url',
+  'sudo-editor',
+  'systemd-pager',
+  'goflags',
+  'port',
+  'api-key',
+];
 const segment = fc.oneof(fc.stringMatching(/^[a-z][a-zA-Z0-9_.-]{0,5}$/), fc.constantFrom(...NAMED_SEGMENTS));
 const relName = fc.array(segment, { minLength: 1, maxLength: 2 }).map((s) => s.join('/'));
 /** The documented rule, written out independently of src/names.ts. */
-const keyOf = (rel: string) => rel.split('/').join('_').replace(/[^A-Za-z0-9_]/g, '_').toUpperCase();
+const keyOf = (rel: string) =>
+  rel
+    .split('/')
+    .join('_')
+    .replace(/[^A-Za-z0-9_]/g, '_')
+    .toUpperCase();
 
 /** Read each rendered file with the reader its format names, in one batch per format. */
 function readBack(format: string, contents: string[]): Array<Record<string, string> | undefined> {
@@ -65,12 +90,18 @@ function check(rendered: Rendered[]): void {
     const mine = rendered.filter((r) => r.format === format);
     if (mine.length === 0) continue;
     if (format === 'shell') {
-      const { values, stderr, executed } = sourceInShell('bash', mine.map((r) => ({ entries: Object.entries(r.expected), content: r.content })));
+      const { values, stderr, executed } = sourceInShell(
+        'bash',
+        mine.map((r) => ({ entries: Object.entries(r.expected), content: r.content })),
+      );
       expect({ stderr, executed }).toEqual({ stderr: '', executed: false });
       values.forEach((v, i) => expect(v).toEqual(mine[i]!.expected));
       continue;
     }
-    readBack(format, mine.map((r) => r.content)).forEach((got, i) => expect(got, format).toEqual(mine[i]!.expected));
+    readBack(
+      format,
+      mine.map((r) => r.content),
+    ).forEach((got, i) => expect(got, format).toEqual(mine[i]!.expected));
   }
 }
 
@@ -123,18 +154,45 @@ describe('gate property: keys from paths', () => {
 describe('gate property: field names under json "*"', () => {
   const field = fc.oneof(
     fc.stringMatching(/^[A-Za-z0-9_<>$@/ =-]{1,8}$/),
-    fc.constantFrom('<<', '=', '__proto__', 'constructor', 'prototype', '$type', '@class', 'json_class', 'py/object', 'java_opts', 'LD_PRELOAD', 'makeflags', 'user', 'password', 'host'),
+    fc.constantFrom(
+      '<<',
+      '=',
+      '__proto__',
+      'constructor',
+      'prototype',
+      '$type',
+      '@class',
+      'json_class',
+      'py/object',
+      'java_opts',
+      'LD_PRELOAD',
+      'makeflags',
+      'user',
+      'password',
+      'host',
+    ),
   );
 
   it('every format: exactly the expected keys, or a refusal naming exactly the refused ones', async () => {
-    const arb = fc.record({ format: fc.constantFrom(...FLAT, ...NESTED), fields: fc.uniqueArray(field, { minLength: 1, maxLength: 5, selector: (f) => f.replace(/[^A-Za-z0-9_]/g, '_').toUpperCase() }) });
+    const arb = fc.record({
+      format: fc.constantFrom(...FLAT, ...NESTED),
+      fields: fc.uniqueArray(field, { minLength: 1, maxLength: 5, selector: (f) => f.replace(/[^A-Za-z0-9_]/g, '_').toUpperCase() }),
+    });
     const rendered: Rendered[] = [];
     let refusals = 0;
     for (const { format, fields } of fc.sample(arb, { numRuns: 300, seed: SEED + 1 })) {
       const nests = (NESTED as readonly string[]).includes(format);
       const keyFor = (f: string) => (nests ? `grp.${f}` : `GRP_${f.replace(/[^A-Za-z0-9_]/g, '_').toUpperCase()}`);
       const object = Object.fromEntries(fields.map((f, i) => [f, `v${i}`]));
-      const manifest = parseManifest(`version: 1\noutputs:\n  - path: out\n    format: ${format}\n    values:\n      GRP: { parameter: /s, json: "*" }\n`.replace('GRP:', nests ? 'grp:' : 'GRP:'), 'm.yaml', {}, '/out');
+      const manifest = parseManifest(
+        `version: 1\noutputs:\n  - path: out\n    format: ${format}\n    values:\n      GRP: { parameter: /s, json: "*" }\n`.replace(
+          'GRP:',
+          nests ? 'grp:' : 'GRP:',
+        ),
+        'm.yaml',
+        {},
+        '/out',
+      );
       const fetched = await fetchAll(new MemoryStore({ '/s': JSON.stringify(object) }), planFetch(manifest));
       const refused = fields.map(keyFor).filter((k) => !judgeUntrustedKey(k, { allowKeys: [] }).allowed);
       const err = failure(() => renderOutputs(resolveOutputs(manifest, fetched)));
@@ -166,10 +224,13 @@ describe('gate property: exec', () => {
         writeFileSync(manifestFile, 'version: 1\noutputs:\n  - { path: app.env, format: dotenv, paths: [ { path: /p, recursive: true } ] }\n');
         const values = Object.fromEntries(rels.map((r, j) => [`/p/${r}`, `v${j}`]));
         const parent = { PATH: process.env.PATH ?? '/usr/bin:/bin', AWS_EC2_METADATA_DISABLED: 'true' };
-        const r = await runMain(['exec', '-m', manifestFile, '--', process.execPath, '-e', 'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.env))', envFile], {
-          store: new MemoryStore(values),
-          env: parent,
-        });
+        const r = await runMain(
+          ['exec', '-m', manifestFile, '--', process.execPath, '-e', 'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.env))', envFile],
+          {
+            store: new MemoryStore(values),
+            env: parent,
+          },
+        );
         const refused = rels.map(keyOf).filter((k) => untrustedKeyFamily(k) !== undefined);
         if (refused.length) {
           expect(r.code, r.stderr).toBe(6);

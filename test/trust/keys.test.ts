@@ -20,7 +20,11 @@ async function resolve(text: string, values: Record<string, string>) {
   return resolveOutputs(m, await fetchAll(new MemoryStore(values), planFetch(m)));
 }
 
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 function manifestProblems(text: string): string[] {
   try {
@@ -56,7 +60,11 @@ describe('the key gate decides by families', () => {
       'commands': ['EDITOR', 'VISUAL', 'GIT_EDITOR', 'PAGER', 'MANPAGER', 'LESSOPEN', 'LESS', 'SUDO_ASKPASS', 'BROWSER', 'GIT_SSH_COMMAND', 'SHELL', 'RUBYSHELL', 'DEPLOY_HOOK', 'RUSTC_WRAPPER'],
       "shells' special names": ['IFS', 'ENV', 'BASH_ENV', 'PS0', 'PS4', 'PROMPT_COMMAND', 'PROMPT_EOL_MARK', 'COLUMNS', 'LINES', 'KSHUID', 'KSHGID', 'KSHEGID', 'PGRP', 'USER_ID', 'RANDOM', 'SECONDS', 'TMOUT', 'OPTIND', 'LANG', 'LC_ALL', '_'],
     };
-    for (const [family, names] of Object.entries(byFamily)) expect(names.filter((k) => untrustedKeyFamily(k) === undefined), family).toEqual([]);
+    for (const [family, names] of Object.entries(byFamily))
+      expect(
+        names.filter((k) => untrustedKeyFamily(k) === undefined),
+        family,
+      ).toEqual([]);
   });
 
   it('leaves ordinary application keys alone', () => {
@@ -80,7 +88,18 @@ describe('the key gate decides by families', () => {
   });
 
   it('refuses reader-special segments of nested keys, with no opt-in', () => {
-    for (const key of ['db.<<', 'db.<<.host', 'a.=', 'a.__proto__.x', 'constructor.prototype.polluted', 'x.@type', 'x.$type', 'x.$ref', 'x.json_class', 'x.py/object']) {
+    for (const key of [
+      'db.<<',
+      'db.<<.host',
+      'a.=',
+      'a.__proto__.x',
+      'constructor.prototype.polluted',
+      'x.@type',
+      'x.$type',
+      'x.$ref',
+      'x.json_class',
+      'x.py/object',
+    ]) {
       expect(nestedSpecialFamily(key), key).toBeDefined();
       expect(judgeUntrustedKey(key, { allowKeys: [key] })).toMatchObject({ allowed: false, optIn: 'none' });
     }
@@ -94,37 +113,57 @@ describe('opt-ins on a manifest entry', () => {
   const store = { '/app/env/db-host': 'db.internal', '/app/env/java-opts': `-XX:OnOutOfMemoryError=${CANARY}`, '/app/env/node-env': 'production' };
 
   it('keys: the path produces only the listed keys; any other is refused by name, with the line to change', async () => {
-    const err = await failure(resolve('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, keys: [DB_HOST] }\n', store));
+    const err = await failure(
+      resolve('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, keys: [DB_HOST] }\n', store),
+    );
     expect(err).toBeInstanceOf(ReservedKeyError);
     const e = err as ReservedKeyError;
     expect(e.exitCode).toBe(6);
     expect(e.refused.map((r) => r.key).sort()).toEqual(['JAVA_OPTS', 'NODE_ENV']);
-    expect(e.message).toMatch(/m\.yaml:6: \/out\/a\.env: key NODE_ENV from parameter \/app\/env\/node-env: not in this entry's `keys:` list; to take it, add NODE_ENV to `keys:` on the path entry at \S*m\.yaml:6/);
+    expect(e.message).toMatch(
+      /m\.yaml:6: \/out\/a\.env: key NODE_ENV from parameter \/app\/env\/node-env: not in this entry's `keys:` list; to take it, add NODE_ENV to `keys:` on the path entry at \S*m\.yaml:6/,
+    );
     expect(`${e.message}${e.hint}`).not.toContain(CANARY);
   });
 
   it('keys: exactly the listed keys come through', async () => {
-    const [out] = await resolve('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, keys: [DB_HOST, NODE_ENV], allow_keys: [NODE_ENV] }\n', {
-      '/app/env/db-host': 'db.internal',
-      '/app/env/node-env': 'production',
-    });
-    expect(out!.entries).toEqual([['DB_HOST', 'db.internal'], ['NODE_ENV', 'production']]);
+    const [out] = await resolve(
+      'version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, keys: [DB_HOST, NODE_ENV], allow_keys: [NODE_ENV] }\n',
+      {
+        '/app/env/db-host': 'db.internal',
+        '/app/env/node-env': 'production',
+      },
+    );
+    expect(out!.entries).toEqual([
+      ['DB_HOST', 'db.internal'],
+      ['NODE_ENV', 'production'],
+    ]);
   });
 
   it('key_prefix namespaces every key; the gate judges the prefixed name', async () => {
-    const err = await failure(resolve('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, key_prefix: APP_ }\n', store));
+    const err = await failure(
+      resolve('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, key_prefix: APP_ }\n', store),
+    );
     // APP_DB_HOST and APP_NODE_ENV pass; APP_JAVA_OPTS still ends in _OPTS.
-    expect((err as ReservedKeyError).refused).toEqual([{ output: '/out/a.env', key: 'APP_JAVA_OPTS', parameter: '/app/env/java-opts', family: expect.stringContaining('options') }]);
-    const [out] = await resolve('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, key_prefix: APP_, allow_keys: [APP_JAVA_OPTS] }\n', store);
+    expect((err as ReservedKeyError).refused).toEqual([
+      { output: '/out/a.env', key: 'APP_JAVA_OPTS', parameter: '/app/env/java-opts', family: expect.stringContaining('options') },
+    ]);
+    const [out] = await resolve(
+      'version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /app/env, key_prefix: APP_, allow_keys: [APP_JAVA_OPTS] }\n',
+      store,
+    );
     expect(renderOutputs([out!])[0]!.keys).toEqual(['APP_DB_HOST', 'APP_JAVA_OPTS', 'APP_NODE_ENV']);
   });
 
   it('allow_keys on a json "*" entry widens that expansion only, and the refusal says where to put it', async () => {
     const secret = JSON.stringify({ java_opts: `-XX:OnOutOfMemoryError=${CANARY}`, user: 'app' });
-    const text = (extra: string) => `version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    values:\n      BUILD: { parameter: /app/secret, json: "*"${extra} }\n`;
+    const text = (extra: string) =>
+      `version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    values:\n      BUILD: { parameter: /app/secret, json: "*"${extra} }\n`;
     const err = (await failure(resolve(text(''), { '/app/secret': secret }))) as ReservedKeyError;
     expect(err).toBeInstanceOf(ReservedKeyError);
-    expect(err.message).toMatch(/key BUILD_JAVA_OPTS from parameter \/app\/secret: family "command-line options[^"]*"; to allow it, add `allow_keys: \[BUILD_JAVA_OPTS\]` on the json "\*" entry at \S*m\.yaml:6/);
+    expect(err.message).toMatch(
+      /key BUILD_JAVA_OPTS from parameter \/app\/secret: family "command-line options[^"]*"; to allow it, add `allow_keys: \[BUILD_JAVA_OPTS\]` on the json "\*" entry at \S*m\.yaml:6/,
+    );
     expect(err.refused.map((r) => r.key)).toEqual(['BUILD_JAVA_OPTS']);
     const [out] = await resolve(text(', allow_keys: [BUILD_JAVA_OPTS]'), { '/app/secret': secret });
     expect(out!.entries.map(([k]) => k)).toEqual(['BUILD_JAVA_OPTS', 'BUILD_USER']);

@@ -37,7 +37,10 @@ async function resolve(text: string, values: Record<string, string>) {
 }
 
 async function refusal(text: string, values: Record<string, string>): Promise<ReservedKeyError> {
-  const err = await resolve(text, values).then(() => undefined, (e: unknown) => e);
+  const err = await resolve(text, values).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ReservedKeyError);
   return err as ReservedKeyError;
 }
@@ -50,7 +53,10 @@ describe('java: JAVA_OPTS spliced into a start script runs -XX:OnOutOfMemoryErro
 
   it('a start script that sources the shell file runs the command (so the key matters)', () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'Oom.java'), 'public class Oom { public static void main(String[] a) { java.util.List<long[]> l = new java.util.ArrayList<>(); while (true) l.add(new long[1 << 16]); } }\n');
+    writeFileSync(
+      join(dir, 'Oom.java'),
+      'public class Oom { public static void main(String[] a) { java.util.List<long[]> l = new java.util.ArrayList<>(); while (true) l.add(new long[1 << 16]); } }\n',
+    );
     expect(spawnSync('javac', ['Oom.java'], { cwd: dir }).status).toBe(0);
     writeFileSync(join(dir, 'env.sh'), shellFormat.render([['JAVA_OPTS', hostile]], ctx));
     // What catalina.sh, Gradle's and most start scripts do with $JAVA_OPTS.
@@ -93,7 +99,27 @@ describe('python: SSLKEYLOGFILE makes every TLS client write its session keys to
   it('a real TLS handshake in python3 writes the keys, world-readable (so the key matters)', () => {
     const dir = tempDir();
     expect(
-      spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { cwd: dir, stdio: 'ignore' }).status,
+      spawnSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          'k.pem',
+          '-out',
+          'c.pem',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost',
+        ],
+        { cwd: dir, stdio: 'ignore' },
+      ).status,
     ).toBe(0);
     const script = `
 import os, socket, ssl, threading
@@ -115,7 +141,11 @@ with socket.create_connection(listener.getsockname()) as raw:
   });
 
   it('the gate refuses SSLKEYLOGFILE (and other TLS settings) from a path', async () => {
-    const err = await refusal(pathsManifest('dotenv'), { '/app/env/sslkeylogfile': '/tmp/k', '/app/env/ssl-cert-file': '/tmp/ca', '/app/env/pgsslmode': 'disable' });
+    const err = await refusal(pathsManifest('dotenv'), {
+      '/app/env/sslkeylogfile': '/tmp/k',
+      '/app/env/ssl-cert-file': '/tmp/ca',
+      '/app/env/pgsslmode': 'disable',
+    });
     expect(err.refused.map((r) => r.key).sort()).toEqual(['PGSSLMODE', 'SSLKEYLOGFILE', 'SSL_CERT_FILE']);
   });
 });
@@ -135,7 +165,15 @@ outputs:
   it('Psych merges a quoted "<<" over the keys beside it (so the key matters)', () => {
     const dir = tempDir();
     // What the yaml format wrote before the gate: the field's path as nested keys.
-    const text = yamlFormat.render([['db.host', 'trusted.internal'], ['db.MERGE.host', 'attacker.example']], ctx).replace('"MERGE"', '"<<"');
+    const text = yamlFormat
+      .render(
+        [
+          ['db.host', 'trusted.internal'],
+          ['db.MERGE.host', 'attacker.example'],
+        ],
+        ctx,
+      )
+      .replace('"MERGE"', '"<<"');
     writeFileSync(join(dir, 'c.yaml'), text);
     for (const call of ['YAML.safe_load', 'YAML.load']) {
       const res = psych(join(dir, 'c.yaml'), call);
@@ -145,8 +183,13 @@ outputs:
   });
 
   it('the gate refuses the field, with no opt-in; without it Psych reads the trusted value', async () => {
-    const err = await refusal(manifest, { '/trusted/db-host': 'trusted.internal', '/vendor/db-extras': JSON.stringify({ '<<': { host: 'attacker.example' }, pool: '5' }) });
-    expect(err.refused).toEqual([{ output: '/out/config.yaml', key: 'db.<<.host', parameter: '/vendor/db-extras', family: expect.stringContaining('YAML merge') }]);
+    const err = await refusal(manifest, {
+      '/trusted/db-host': 'trusted.internal',
+      '/vendor/db-extras': JSON.stringify({ '<<': { host: 'attacker.example' }, pool: '5' }),
+    });
+    expect(err.refused).toEqual([
+      { output: '/out/config.yaml', key: 'db.<<.host', parameter: '/vendor/db-extras', family: expect.stringContaining('YAML merge') },
+    ]);
     expect(err.message).toContain('no opt-in exists for it: rename the field');
     const [rendered] = renderOutputs(await resolve(manifest, { '/trusted/db-host': 'trusted.internal', '/vendor/db-extras': JSON.stringify({ pool: '5' }) }));
     const dir = tempDir();
@@ -155,21 +198,41 @@ outputs:
   });
 
   it('the yaml format refuses a merge key the author wrote too: no YAML 1.1 reader would read it back', () => {
-    expect(() => yamlFormat.render([['a.<<', 'x'], ['b', 'y']], ctx)).toThrow(UnrepresentableValueError);
+    expect(() =>
+      yamlFormat.render(
+        [
+          ['a.<<', 'x'],
+          ['b', 'y'],
+        ],
+        ctx,
+      ),
+    ).toThrow(UnrepresentableValueError);
     expect(yamlFormat.invalidKeys(['a.<<', 'a.=', 'b', '<<x'])).toEqual(['a.<<', 'a.=']);
   });
 });
 
 describe('node: a JSON field named __proto__ pollutes a reader that copies the object', () => {
   it('Object.assign over the parsed file sets the prototype (so the key matters)', () => {
-    const text = jsonFormat.render([['cfg.__proto__.isAdmin', 'yes'], ['cfg.name', 'app']], ctx);
-    const res = spawnSync(process.execPath, ['-e', 'const c = Object.assign({}, JSON.parse(require("fs").readFileSync(0, "utf8")).cfg); process.stdout.write(String(c.isAdmin))'], { input: text, encoding: 'utf8' });
+    const text = jsonFormat.render(
+      [
+        ['cfg.__proto__.isAdmin', 'yes'],
+        ['cfg.name', 'app'],
+      ],
+      ctx,
+    );
+    const res = spawnSync(
+      process.execPath,
+      ['-e', 'const c = Object.assign({}, JSON.parse(require("fs").readFileSync(0, "utf8")).cfg); process.stdout.write(String(c.isAdmin))'],
+      { input: text, encoding: 'utf8' },
+    );
     expect(res.stdout).toBe('yes');
   });
 
   it('the gate refuses __proto__, constructor and prototype fields under json "*"', async () => {
     const text = 'version: 1\noutputs:\n  - { path: c.json, format: json, values: { cfg: { parameter: /vendor/cfg, json: "*" } } }\n';
-    const err = await refusal(text, { '/vendor/cfg': JSON.stringify({ ['__proto__']: { isAdmin: 'yes' }, constructor: { prototype: { x: '1' } }, name: 'app' }) });
+    const err = await refusal(text, {
+      '/vendor/cfg': JSON.stringify({ ['__proto__']: { isAdmin: 'yes' }, constructor: { prototype: { x: '1' } }, name: 'app' }),
+    });
     expect(err.refused.map((r) => r.key).sort()).toEqual(['cfg.__proto__.isAdmin', 'cfg.constructor.prototype.x']);
   });
 });

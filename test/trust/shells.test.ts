@@ -109,7 +109,9 @@ function namesInBinary(shell: Shell): string[] {
 
 /** zsh's own list of its special parameters. */
 function zshSpecials(): string[] {
-  const out = spawnSync('zsh', ['-fc', 'for k in ${(k)parameters}; do [[ ${parameters[$k]} == *special* ]] && print -r -- "$k"; done'], { encoding: 'utf8' }).stdout;
+  const out = spawnSync('zsh', ['-fc', 'for k in ${(k)parameters}; do [[ ${parameters[$k]} == *special* ]] && print -r -- "$k"; done'], {
+    encoding: 'utf8',
+  }).stdout;
   return out.split('\n').filter((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
 }
 
@@ -120,9 +122,26 @@ function kshTyped(shell: Shell, command: string): string[] {
 }
 
 describe('shell format: special names in bash, dash, busybox ash, zsh, ksh93 and mksh', { timeout: 300_000 }, () => {
-  const integerNames = ['COLUMNS', 'LINES', 'KSHUID', 'KSHGID', 'KSHEGID', 'PGRP', 'USER_ID', 'RANDOM', 'SECONDS', 'TMOUT', 'OPTIND', 'PPID', 'HISTSIZE', 'LINENO', 'BASHPID', 'PROMPT_EOL_MARK'];
+  const integerNames = [
+    'COLUMNS',
+    'LINES',
+    'KSHUID',
+    'KSHGID',
+    'KSHEGID',
+    'PGRP',
+    'USER_ID',
+    'RANDOM',
+    'SECONDS',
+    'TMOUT',
+    'OPTIND',
+    'PPID',
+    'HISTSIZE',
+    'LINENO',
+    'BASHPID',
+    'PROMPT_EOL_MARK',
+  ];
 
-  it("mksh runs a$(cmd) in the value of its integer variables, even under a key the author chose (so refusing them is right)", () => {
+  it('mksh runs a$(cmd) in the value of its integer variables, even under a key the author chose (so refusing them is right)', () => {
     const mksh = SHELLS.find((s) => s.name === 'mksh')!;
     for (const name of ['COLUMNS', 'LINES', 'KSHUID', 'KSHGID', 'KSHEGID', 'PGRP', 'USER_ID']) {
       expect(sourceAll(mksh, [{ content: exportLine(name, HOSTILE), keys: [name] }]).ran, name).toBe(true);
@@ -135,7 +154,12 @@ describe('shell format: special names in bash, dash, busybox ash, zsh, ksh93 and
     }
     let err: unknown;
     try {
-      parseManifest('version: 1\noutputs:\n  - path: env.sh\n    format: shell\n    values:\n      COLUMNS: /app/columns\n      DB_HOST: /app/db\n', 'm.yaml', {}, '/out');
+      parseManifest(
+        'version: 1\noutputs:\n  - path: env.sh\n    format: shell\n    values:\n      COLUMNS: /app/columns\n      DB_HOST: /app/db\n',
+        'm.yaml',
+        {},
+        '/out',
+      );
     } catch (e) {
       err = e;
     }
@@ -145,7 +169,14 @@ describe('shell format: special names in bash, dash, busybox ash, zsh, ksh93 and
 
   for (const shell of SHELLS) {
     it(`${shell.name}: an accepted key holding ${HOSTILE} reads back exactly and runs nothing`, () => {
-      const content = shellFormat.render([['DB_HOST', HOSTILE], ['APP_COLUMNS', HOSTILE], ['GREETING', "it's `id` $(id) ${HOME}"]], { outputPath: '/srv/env.sh' });
+      const content = shellFormat.render(
+        [
+          ['DB_HOST', HOSTILE],
+          ['APP_COLUMNS', HOSTILE],
+          ['GREETING', "it's `id` $(id) ${HOME}"],
+        ],
+        { outputPath: '/srv/env.sh' },
+      );
       const r = sourceAll(shell, [{ content, keys: ['DB_HOST', 'APP_COLUMNS', 'GREETING'] }]);
       expect(r).toEqual({ values: [[HOSTILE, HOSTILE, "it's `id` $(id) ${HOME}"]], stderr: '', ran: false });
     });
@@ -170,7 +201,30 @@ describe('shell format: special names in bash, dash, busybox ash, zsh, ksh93 and
   });
 
   it('property: random keys and values through the shell format read back exactly in every shell, or are refused', () => {
-    const specials = [...integerNames, 'IFS', 'ENV', 'PS1', 'PS4', 'CDPATH', 'LANG', 'LC_ALL', 'HISTFILE', 'path', 'options', 'status', '_', 'FPATH', 'BASH_ENV', 'ZDOTDIR', 'MAILCHECK', 'FUNCNEST', 'SHLVL', 'OPTARG', 'KEYBOARD_HACK', 'WORDCHARS'];
+    const specials = [
+      ...integerNames,
+      'IFS',
+      'ENV',
+      'PS1',
+      'PS4',
+      'CDPATH',
+      'LANG',
+      'LC_ALL',
+      'HISTFILE',
+      'path',
+      'options',
+      'status',
+      '_',
+      'FPATH',
+      'BASH_ENV',
+      'ZDOTDIR',
+      'MAILCHECK',
+      'FUNCNEST',
+      'SHLVL',
+      'OPTARG',
+      'KEYBOARD_HACK',
+      'WORDCHARS',
+    ];
     const key = fc.oneof(
       { weight: 4, arbitrary: fc.stringMatching(/^[A-Z][A-Z0-9_]{0,7}$/) },
       { weight: 2, arbitrary: fc.constantFrom(...specials) },

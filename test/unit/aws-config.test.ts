@@ -52,12 +52,16 @@ describe('configuredEndpoint', () => {
 
   it('puts the environment first: AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL', () => {
     expect(configuredEndpoint('ssm', 'prod', config(FILE, { AWS_ENDPOINT_URL: 'http://env-global.example' }))).toBe('http://env-global.example');
-    expect(configuredEndpoint('ssm', 'prod', config(FILE, { AWS_ENDPOINT_URL: 'http://env-global.example', AWS_ENDPOINT_URL_SSM: 'http://env-ssm.example' }))).toBe('http://env-ssm.example');
+    expect(
+      configuredEndpoint('ssm', 'prod', config(FILE, { AWS_ENDPOINT_URL: 'http://env-global.example', AWS_ENDPOINT_URL_SSM: 'http://env-ssm.example' })),
+    ).toBe('http://env-ssm.example');
   });
 
   it('ignores every configured endpoint when told to, the environment deciding before the profile', () => {
     expect(configuredEndpoint('ssm', 'ignoring', config(FILE))).toBeUndefined();
-    expect(configuredEndpoint('ssm', 'prod', config(FILE, { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true', AWS_ENDPOINT_URL_SSM: 'http://x.example' }))).toBeUndefined();
+    expect(
+      configuredEndpoint('ssm', 'prod', config(FILE, { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true', AWS_ENDPOINT_URL_SSM: 'http://x.example' })),
+    ).toBeUndefined();
     expect(configuredEndpoint('ssm', 'ignoring', config(FILE, { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false' }))).toBe('http://ignored.example');
   });
 

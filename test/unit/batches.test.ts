@@ -25,10 +25,11 @@ describe('GetParameters batches', () => {
     const batches = batchNames(names, 10);
     for (const batch of batches) {
       const seen = new Set<string>();
-      for (const n of batch) for (const k of answerNames(n)) {
-        expect(seen.has(k), `${k} twice in ${JSON.stringify(batch)}`).toBe(false);
-        seen.add(k);
-      }
+      for (const n of batch)
+        for (const k of answerNames(n)) {
+          expect(seen.has(k), `${k} twice in ${JSON.stringify(batch)}`).toBe(false);
+          seen.add(k);
+        }
     }
     expect(batches.flat().sort()).toEqual([...new Set(names)].sort());
     expect(batches.length).toBe(2);

@@ -1,6 +1,16 @@
 /** The call budget arithmetic and its advice (pure). */
 import { describe, expect, it } from 'vitest';
-import { budgetOptions, callBudget, describeBudget, describeRollout, parseInterval, pollingCost, rollout, rolloutOptions, DEFAULT_HOOK_TIMEOUT_S } from '../../src/budget.js';
+import {
+  budgetOptions,
+  callBudget,
+  describeBudget,
+  describeRollout,
+  parseInterval,
+  pollingCost,
+  rollout,
+  rolloutOptions,
+  DEFAULT_HOOK_TIMEOUT_S,
+} from '../../src/budget.js';
 import { UsageError } from '../../src/errors.js';
 
 const base = { fleet: 1, tps: 40, timeoutSeconds: 30, hookTimeoutSeconds: DEFAULT_HOOK_TIMEOUT_S };
@@ -8,7 +18,15 @@ const base = { fleet: 1, tps: 40, timeoutSeconds: 30, hookTimeoutSeconds: DEFAUL
 describe('callBudget', () => {
   it('one host, 100 names: 10 calls, a floor of 0.25 s, no advice', () => {
     const b = callBudget({ GetParameters: 10, GetParametersByPath: 0 }, base);
-    expect(b).toEqual({ calls: 10, by_operation: { GetParameters: 10, GetParametersByPath: 0 }, fleet: 1, tps: 40, fleet_calls: 10, min_seconds: 0.25, advice: [] });
+    expect(b).toEqual({
+      calls: 10,
+      by_operation: { GetParameters: 10, GetParametersByPath: 0 },
+      fleet: 1,
+      tps: 40,
+      fleet_calls: 10,
+      min_seconds: 0.25,
+      advice: [],
+    });
   });
 
   it('the issue figures: 20 x 100 names at 40 TPS is a 5 s floor, 50 x 100 a 12.5 s floor', () => {
@@ -138,7 +156,8 @@ describe('pollingCost (plan --every and exec --refresh-every)', () => {
   it('over the quota, over a quarter of it, and fitting', () => {
     expect(pollingCost(1, { hosts: 2000, tps: 40, everySeconds: 30 })).toEqual({
       periodic: { every_seconds: 30, calls_per_second: 66.667, quota_share: 1.667 },
-      advice: 'running every 30 s on 2000 hosts needs 66.667 calls/s, over the 40 TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota',
+      advice:
+        'running every 30 s on 2000 hosts needs 66.667 calls/s, over the 40 TPS quota: every run will be throttled and deploys will stall; run less often or raise the quota',
     });
     expect(pollingCost(1, { hosts: 400, tps: 40, everySeconds: 30 }).advice).toMatch(/^running every 30 s on 400 hosts takes 33% of the quota all day/);
     expect(pollingCost(1, { hosts: 100, tps: 40, everySeconds: 30 })).toEqual({ periodic: { every_seconds: 30, calls_per_second: 3.333, quota_share: 0.083 } });

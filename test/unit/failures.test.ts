@@ -26,10 +26,12 @@ function failure(kind: FailureKind, region: string | undefined, n: number): Fail
   return { kind, region, error };
 }
 
-const failures = fc.array(
-  fc.tuple(fc.constantFrom(...KINDS), fc.constantFrom(...REGIONS)).map(([kind, region]) => ({ kind, region })),
-  { maxLength: 12 },
-).map((list) => list.map((f, i) => failure(f.kind, f.region, i)));
+const failures = fc
+  .array(
+    fc.tuple(fc.constantFrom(...KINDS), fc.constantFrom(...REGIONS)).map(([kind, region]) => ({ kind, region })),
+    { maxLength: 12 },
+  )
+  .map((list) => list.map((f, i) => failure(f.kind, f.region, i)));
 const options = fc.record({ nextRegion: fc.constantFrom(undefined, 'us-west-2', 'eu-west-1'), keepLastGood: fc.boolean() });
 
 describe('decideFailures', () => {
@@ -80,13 +82,20 @@ describe('decideFailures', () => {
       for (const region of REGIONS) {
         for (const nextRegion of [undefined, 'us-west-2']) {
           for (const keepLastGood of [false, true]) {
-            const d = decideFailures(kinds.map((k, i) => failure(k, region, i)), { nextRegion, keepLastGood });
+            const d = decideFailures(
+              kinds.map((k, i) => failure(k, region, i)),
+              { nextRegion, keepLastGood },
+            );
             const expected =
-              kinds.length === 0 ? 'proceed'
-              : kinds.some((k) => k !== 'unavailable') ? 'stop'
-              : nextRegion ? 'fallback'
-              : keepLastGood ? 'keep-last-good'
-              : 'stop';
+              kinds.length === 0
+                ? 'proceed'
+                : kinds.some((k) => k !== 'unavailable')
+                  ? 'stop'
+                  : nextRegion
+                    ? 'fallback'
+                    : keepLastGood
+                      ? 'keep-last-good'
+                      : 'stop';
             expect(d.action, `${kinds.join('+')} next=${nextRegion} keep=${keepLastGood}`).toBe(expected);
             const code = kinds.includes('denied') ? 4 : kinds.includes('missing') ? 3 : kinds.includes('other') ? undefined : 5;
             if (d.action === 'stop' && code !== undefined) expect(d.exitCode).toBe(code);

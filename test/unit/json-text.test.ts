@@ -51,9 +51,12 @@ describe('parseJsonText', () => {
 
   it('accepts exactly what JSON.parse accepts (random and near-JSON text)', () => {
     const nearJson = fc.stringMatching(/^[\s{}[\]",:0-9eE.+\-tfrunlasx\\/u]{0,24}$/);
-    fc.assert(fc.property(fc.oneof(fc.string(), nearJson), (text) => {
-      expect(accepts(text), text).toBe(jsonAccepts(text));
-    }), { seed: 16, numRuns: 20_000 });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), nearJson), (text) => {
+        expect(accepts(text), text).toBe(jsonAccepts(text));
+      }),
+      { seed: 16, numRuns: 20_000 },
+    );
   });
 
   it('keeps number text and counts nesting without recursion', () => {

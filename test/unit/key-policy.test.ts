@@ -64,7 +64,10 @@ describe('policy --deny-for ROLE', () => {
     ]);
     expect(sid(doc, 'DenyReadingReferencedSecrets').Resource).toEqual(sid(allow, 'ReadReferencedSecrets').Resource);
     const key = sid(doc, 'DenyUsingTheAppsKey');
-    expect([key.Resource, key.Condition]).toEqual([sid(allow, 'DecryptParameters').Resource, { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/MyApplicationKey' } }]);
+    expect([key.Resource, key.Condition]).toEqual([
+      sid(allow, 'DecryptParameters').Resource,
+      { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/MyApplicationKey' } },
+    ]);
     expect(key.Action).toContain('kms:Decrypt');
   });
 });

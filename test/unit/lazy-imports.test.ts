@@ -11,7 +11,16 @@ import { join } from 'node:path';
 const root = join(import.meta.dirname, '..', '..');
 
 async function staticallyLoaded(): Promise<Set<string>> {
-  const result = await build({ entryPoints: [join(root, 'src', 'bin.ts')], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, outdir: join(root, '.tmp', 'lazy-imports'), logLevel: 'silent' });
+  const result = await build({
+    entryPoints: [join(root, 'src', 'bin.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    outdir: join(root, '.tmp', 'lazy-imports'),
+    logLevel: 'silent',
+  });
   const inputs: Metafile['inputs'] = result.metafile.inputs;
   const seen = new Set<string>();
   const queue = Object.keys(inputs).filter((p) => p.endsWith('src/bin.ts'));

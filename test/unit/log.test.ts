@@ -5,7 +5,15 @@ import { AccessDeniedError, ManifestError, MissingParametersError, OutputError, 
 function capture(format: LogFormat = 'text', verbosity: Verbosity = 'normal') {
   const out = { stdout: '', stderr: '' };
   const log = new Logger({ stdout: (s) => (out.stdout += s), stderr: (s) => (out.stderr += s) }, format, verbosity);
-  return { log, out, events: () => (out.stdout + out.stderr).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log,
+    out,
+    events: () =>
+      (out.stdout + out.stderr)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('Logger', () => {

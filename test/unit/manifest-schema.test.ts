@@ -63,7 +63,14 @@ interface Occurrence {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Where the declared keys occur in a parsed document, and every mapping with a fixed set of keys. */
-function occurrences(shape: Shape, value: unknown, keyPath: string, at: string, trail: Array<string | number>, found: { keys: Occurrence[]; objects: Occurrence[] }): void {
+function occurrences(
+  shape: Shape,
+  value: unknown,
+  keyPath: string,
+  at: string,
+  trail: Array<string | number>,
+  found: { keys: Occurrence[]; objects: Occurrence[] },
+): void {
   if (shape.type === 'object' && isRecord(value)) {
     found.objects.push({ keyPath, at, trail });
     for (const [key, field] of Object.entries(shape.fields)) {
@@ -124,7 +131,9 @@ describe('the declared manifest schema', () => {
 
   it('every declared key occurs in that corpus, so the checks below reach it', () => {
     const seen = new Set(corpus.flatMap(({ text }) => occurrencesIn(text).keys.map((o) => o.keyPath)));
-    const missing = keyPaths().map((k) => k.path).filter((p) => !seen.has(p));
+    const missing = keyPaths()
+      .map((k) => k.path)
+      .filter((p) => !seen.has(p));
     expect(missing, 'add these keys to test/fixtures/manifests/every-key.yaml').toEqual([]);
   });
 
@@ -137,11 +146,18 @@ describe('the declared manifest schema', () => {
         // A list of lists is a wrong type for every key of the manifest.
         const bad = edited(text, trail, [[]]);
         const problems = problemsOf(bad);
-        expect(problems.some((p) => p.at?.startsWith(at)), `${file} ${at}: ${JSON.stringify(problems)}`).toBe(true);
+        expect(
+          problems.some((p) => p.at?.startsWith(at)),
+          `${file} ${at}: ${JSON.stringify(problems)}`,
+        ).toBe(true);
         expect(jsonSchemaAccepts(bad), `${file} ${at}`).toBe(false);
       }
     }
-    expect([...tried].sort()).toEqual(keyPaths().map((k) => k.path).sort());
+    expect([...tried].sort()).toEqual(
+      keyPaths()
+        .map((k) => k.path)
+        .sort(),
+    );
   });
 
   it('a key the schema does not declare is refused at every level, by the reader and the JSON Schema', () => {
@@ -151,7 +167,10 @@ describe('the declared manifest schema', () => {
         if (tried.has(keyPath)) continue;
         tried.add(keyPath);
         const bad = edited(text, [...trail, 'colour'], 'blue');
-        expect(problemsOf(bad).map((p) => `${p.at ?? ''}: ${p.message}`), `${file} ${at}`).toContainEqual(expect.stringMatching(/^[^:]*: unknown key "colour"/));
+        expect(
+          problemsOf(bad).map((p) => `${p.at ?? ''}: ${p.message}`),
+          `${file} ${at}`,
+        ).toContainEqual(expect.stringMatching(/^[^:]*: unknown key "colour"/));
         expect(jsonSchemaAccepts(bad), `${file} ${at}`).toBe(false);
       }
     }
@@ -184,32 +203,107 @@ const REFUSED: Array<{ name: string; text: string; problem: RegExp; jsonSchema: 
   { name: 'no path', text: VALID.replace('  - path: /srv/app/.env\n    format', '  - format'), problem: /missing `path`/, jsonSchema: 'refuses' },
   { name: 'a mode that is not octal', text: withOutput('    mode: "0999"\n    values: { A: /a }\n'), problem: /octal mode/, jsonSchema: 'refuses' },
   { name: 'an owner that is no name', text: withOutput('    owner: bad name\n    values: { A: /a }\n'), problem: /user\/group name/, jsonSchema: 'refuses' },
-  { name: 'world_readable_secrets as text', text: withOutput('    world_readable_secrets: "yes"\n    values: { A: /a }\n'), problem: /true or false/, jsonSchema: 'refuses' },
+  {
+    name: 'world_readable_secrets as text',
+    text: withOutput('    world_readable_secrets: "yes"\n    values: { A: /a }\n'),
+    problem: /true or false/,
+    jsonSchema: 'refuses',
+  },
   { name: 'neither values nor paths', text: withOutput(''), problem: /needs `values`, `paths`, or both/, jsonSchema: 'refuses' },
   { name: 'a template without its file', text: VALID.replace('format: dotenv', 'format: template'), problem: /needs `template:/, jsonSchema: 'refuses' },
-  { name: 'a template file for another format', text: withOutput('    template: a.tmpl\n    values: { A: /a }\n'), problem: /only used with `format: template`/, jsonSchema: 'refuses' },
-  { name: 'a parameter for another format', text: withOutput('    parameter: /a\n    values: { A: /a }\n'), problem: /only used with `format: file`/, jsonSchema: 'refuses' },
-  { name: 'values in a file output', text: VALID.replace('format: dotenv', 'format: file\n    parameter: /k'), problem: /holds exactly one parameter/, jsonSchema: 'refuses' },
-  { name: 'a file output without its parameter', text: VALID.replace('format: dotenv\n    values: { A: /app/a }', 'format: file'), problem: /needs `parameter: NAME`/, jsonSchema: 'refuses' },
-  { name: 'an unknown decoding', text: VALID.replace('format: dotenv\n    values: { A: /app/a }', 'format: file\n    parameter: /k\n    decode: hex'), problem: /unknown decoding "hex"/, jsonSchema: 'refuses' },
-  { name: 'a value entry without its parameter', text: withOutput('    values: { A: { optional: true } }\n'), problem: /missing `parameter`/, jsonSchema: 'refuses' },
-  { name: 'a default without optional', text: withOutput('    values: { A: { parameter: /a, default: x } }\n'), problem: /only used with `optional: true`/, jsonSchema: 'refuses' },
-  { name: 'json with optional', text: withOutput('    values: { A: { parameter: /a, json: "*", optional: true } }\n'), problem: /`optional` and `default` are not supported/, jsonSchema: 'refuses' },
-  { name: 'allow_keys without json "*"', text: withOutput('    values: { A: { parameter: /a, allow_keys: [PATH] } }\n'), problem: /only used with `json: "\*"`/, jsonSchema: 'refuses' },
-  { name: 'an empty json field path', text: withOutput('    values: { A: { parameter: /a, json: { K: "a..b" } } }\n'), problem: /dotted path/, jsonSchema: 'refuses' },
+  {
+    name: 'a template file for another format',
+    text: withOutput('    template: a.tmpl\n    values: { A: /a }\n'),
+    problem: /only used with `format: template`/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'a parameter for another format',
+    text: withOutput('    parameter: /a\n    values: { A: /a }\n'),
+    problem: /only used with `format: file`/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'values in a file output',
+    text: VALID.replace('format: dotenv', 'format: file\n    parameter: /k'),
+    problem: /holds exactly one parameter/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'a file output without its parameter',
+    text: VALID.replace('format: dotenv\n    values: { A: /app/a }', 'format: file'),
+    problem: /needs `parameter: NAME`/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'an unknown decoding',
+    text: VALID.replace('format: dotenv\n    values: { A: /app/a }', 'format: file\n    parameter: /k\n    decode: hex'),
+    problem: /unknown decoding "hex"/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'a value entry without its parameter',
+    text: withOutput('    values: { A: { optional: true } }\n'),
+    problem: /missing `parameter`/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'a default without optional',
+    text: withOutput('    values: { A: { parameter: /a, default: x } }\n'),
+    problem: /only used with `optional: true`/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'json with optional',
+    text: withOutput('    values: { A: { parameter: /a, json: "*", optional: true } }\n'),
+    problem: /`optional` and `default` are not supported/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'allow_keys without json "*"',
+    text: withOutput('    values: { A: { parameter: /a, allow_keys: [PATH] } }\n'),
+    problem: /only used with `json: "\*"`/,
+    jsonSchema: 'refuses',
+  },
+  {
+    name: 'an empty json field path',
+    text: withOutput('    values: { A: { parameter: /a, json: { K: "a..b" } } }\n'),
+    problem: /dotted path/,
+    jsonSchema: 'refuses',
+  },
   { name: 'an empty json mapping', text: withOutput('    values: { A: { parameter: /a, json: {} } }\n'), problem: /expected `"\*"`/, jsonSchema: 'refuses' },
-  { name: 'a lower-case key under a path', text: withOutput('    paths: [{ path: /a, keys: [db_host] }]\n'), problem: /never matches a key from a path/, jsonSchema: 'refuses' },
+  {
+    name: 'a lower-case key under a path',
+    text: withOutput('    paths: [{ path: /a, keys: [db_host] }]\n'),
+    problem: /never matches a key from a path/,
+    jsonSchema: 'refuses',
+  },
   { name: 'a lower-case key_prefix', text: withOutput('    paths: [{ path: /a, key_prefix: app_ }]\n'), problem: /is not a key prefix/, jsonSchema: 'refuses' },
   { name: 'a path entry without its path', text: withOutput('    paths: [{ recursive: true }]\n'), problem: /missing `path`/, jsonSchema: 'refuses' },
   // What needs Parameter Store's naming rules, the environment or other outputs stays with the reader.
   { name: 'a reserved parameter name', text: withOutput('    values: { A: /aws/secret }\n'), problem: /reserved/, jsonSchema: 'beyond a JSON Schema' },
-  { name: 'a mode others may write', text: withOutput('    mode: "0666"\n    values: { A: /a }\n'), problem: /every user on the host write/, jsonSchema: 'beyond a JSON Schema' },
-  { name: 'two outputs on one file', text: `${VALID}  - { path: /srv/app/.env, format: json, values: { B: /b } }\n`, problem: /also written by the output/, jsonSchema: 'beyond a JSON Schema' },
-  { name: 'a key twice', text: withOutput('    values: { A: /a, B: { parameter: /b, json: { A: x } } }\n'), problem: /key A is defined twice/, jsonSchema: 'beyond a JSON Schema' },
+  {
+    name: 'a mode others may write',
+    text: withOutput('    mode: "0666"\n    values: { A: /a }\n'),
+    problem: /every user on the host write/,
+    jsonSchema: 'beyond a JSON Schema',
+  },
+  {
+    name: 'two outputs on one file',
+    text: `${VALID}  - { path: /srv/app/.env, format: json, values: { B: /b } }\n`,
+    problem: /also written by the output/,
+    jsonSchema: 'beyond a JSON Schema',
+  },
+  {
+    name: 'a key twice',
+    text: withOutput('    values: { A: /a, B: { parameter: /b, json: { A: x } } }\n'),
+    problem: /key A is defined twice/,
+    jsonSchema: 'beyond a JSON Schema',
+  },
   { name: 'a relative name without a prefix', text: withOutput('    values: { A: a/b }\n'), problem: /no leading slash/, jsonSchema: 'beyond a JSON Schema' },
 ];
 
-it('every rule between keys is broken by one of these manifests, and the reader says the rule\'s declared message', () => {
+it("every rule between keys is broken by one of these manifests, and the reader says the rule's declared message", () => {
   const said = new Set(REFUSED.flatMap(({ text }) => problemsOf(text).map((p) => p.message)));
   for (const { at, rule } of declaredRules()) expect(said.has(rule.message), `${at}: ${rule.message}`).toBe(true);
 });

@@ -26,8 +26,16 @@ outputs:
     const store = new MemoryStore({ '/app/a': 'A', '/app/b': 'B', '/app/env/z': 'Z', '/app/env/sub/y': 'Y' });
     const resolved = resolveOutputs(m, await fetchAll(store, planFetch(m)));
     expect(resolved.map((r) => r.entries)).toEqual([
-      [['B', 'B'], ['A', 'A'], ['SUB_Y', 'Y'], ['Z', 'Z']],
-      [['x.a', 'A'], ['x.c', 'dflt']],
+      [
+        ['B', 'B'],
+        ['A', 'A'],
+        ['SUB_Y', 'Y'],
+        ['Z', 'Z'],
+      ],
+      [
+        ['x.a', 'A'],
+        ['x.c', 'dflt'],
+      ],
     ]);
   });
 
@@ -46,11 +54,14 @@ outputs:
   });
 
   it('refuses two parameters that map to the same key', async () => {
-    const err = await resolve('version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { DB_HOST: /x/h }, paths: [ { path: /p, recursive: true } ] }\n', {
-      '/x/h': '1',
-      '/p/db/host': '2',
-      '/p/db-host': '3',
-    }).catch((e: unknown) => e);
+    const err = await resolve(
+      'version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: { DB_HOST: /x/h }, paths: [ { path: /p, recursive: true } ] }\n',
+      {
+        '/x/h': '1',
+        '/p/db/host': '2',
+        '/p/db-host': '3',
+      },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as ManifestError).problems.map((p) => p.message)).toEqual([
       'a.env: key DB_HOST comes from both /x/h and /p/db-host'.replace('a.env', '/out/a.env'),
@@ -60,7 +71,10 @@ outputs:
 
   it('refuses unrepresentable values by key across outputs, never quoting the value', async () => {
     const canary = 'CANARY\u0000VALUE';
-    const { resolved } = await resolve('version: 1\noutputs:\n  - { path: a.env, format: shell, values: { GOOD: /g, BAD: /b } }\n', { '/g': 'fine', '/b': canary });
+    const { resolved } = await resolve('version: 1\noutputs:\n  - { path: a.env, format: shell, values: { GOOD: /g, BAD: /b } }\n', {
+      '/g': 'fine',
+      '/b': canary,
+    });
     let err: unknown;
     try {
       renderOutputs(resolved);
@@ -86,7 +100,11 @@ outputs:
     const err = await resolve(text, { '/k/good': 'g', '/k/env/1st': 'x', '/k/env/ok': 'y' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as ManifestError).problems).toEqual([
-      expect.objectContaining({ file: expect.stringMatching(/m\.yaml$/), line: 6, message: expect.stringContaining('key "1ST" (from /k/env/1st) is not a valid name for format dotenv') }),
+      expect.objectContaining({
+        file: expect.stringMatching(/m\.yaml$/),
+        line: 6,
+        message: expect.stringContaining('key "1ST" (from /k/env/1st) is not a valid name for format dotenv'),
+      }),
     ]);
     const offline = (() => {
       try {

@@ -19,15 +19,33 @@ describe('buildPolicy', () => {
   it('names each parameter once without its selector, and each path with its subtree', () => {
     const policy = buildPolicy(manifest, { account: '123456789012', region: 'eu-west-1' });
     expect(policy.Statement).toEqual([
-      expect.objectContaining({ Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/app/a2', 'arn:aws:ssm:eu-west-1:123456789012:parameter/app/b', 'arn:aws:ssm:eu-west-1:123456789012:parameter/other/a'] }),
-      expect.objectContaining({ Action: 'ssm:GetParametersByPath', Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/app/env', 'arn:aws:ssm:eu-west-1:123456789012:parameter/app/env/*'] }),
+      expect.objectContaining({
+        Action: ['ssm:GetParameters', 'ssm:GetParameter'],
+        Resource: [
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/app/a2',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/app/b',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/other/a',
+        ],
+      }),
+      expect.objectContaining({
+        Action: 'ssm:GetParametersByPath',
+        Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/app/env', 'arn:aws:ssm:eu-west-1:123456789012:parameter/app/env/*'],
+      }),
     ]);
   });
 
   it('uses the partition given, and adds kms:Decrypt only for a named key', () => {
-    const policy = buildPolicy(manifest, { account: '123456789012', region: 'cn-north-1', partition: 'aws-cn', kmsKey: '1234abcd-12ab-34cd-56ef-1234567890ab' });
+    const policy = buildPolicy(manifest, {
+      account: '123456789012',
+      region: 'cn-north-1',
+      partition: 'aws-cn',
+      kmsKey: '1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
     expect(JSON.stringify(policy)).toContain('arn:aws-cn:ssm:cn-north-1:123456789012:parameter/app/b');
-    expect(policy.Statement.at(-1)).toMatchObject({ Action: 'kms:Decrypt', Resource: 'arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab' });
+    expect(policy.Statement.at(-1)).toMatchObject({
+      Action: 'kms:Decrypt',
+      Resource: 'arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
   });
 
   it('refuses a malformed account or region', () => {
@@ -36,7 +54,8 @@ describe('buildPolicy', () => {
   });
 });
 
-const manifestWith = (values: string, paths = '[]') => parseManifest(`version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: ${values}, paths: ${paths} }\n`, 'm.yaml', {}, '/out');
+const manifestWith = (values: string, paths = '[]') =>
+  parseManifest(`version: 1\noutputs:\n  - { path: a.env, format: dotenv, values: ${values}, paths: ${paths} }\n`, 'm.yaml', {}, '/out');
 const OPTIONS = { account: '123456789012', region: 'eu-west-1', kmsKey: '1234abcd-12ab-34cd-56ef-1234567890ab' };
 
 describe('policy builder', () => {

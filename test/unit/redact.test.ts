@@ -56,7 +56,7 @@ describe('internal errors', () => {
     });
   }
 
-  it("keeps the message of our own `internal:` assertions (built from keys, never values)", () => {
+  it('keeps the message of our own `internal:` assertions (built from keys, never values)', () => {
     const text = describeInternalError(new Error('internal: duplicate key "DB_HOST" passed to a format'));
     expect(text).toContain('Error: internal: duplicate key "DB_HOST" passed to a format');
     // Only a plain Error we threw: a subclass from a library with the same prefix is not trusted.

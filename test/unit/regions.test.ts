@@ -36,11 +36,13 @@ describe('regions', () => {
   });
 
   it('knows region names of every partition, and nothing else', () => {
-    for (const region of ['us-east-1', 'eu-central-2', 'ap-southeast-4', 'us-gov-west-1', 'cn-northwest-1', 'il-central-1']) expect(isRegionName(region), region).toBe(true);
-    for (const other of ['us-east', 'useast-1', 'us-east-1a', 'us_east_1', 'x-east-1', 'us-east-1\n']) expect(isRegionName(other), JSON.stringify(other)).toBe(false);
+    for (const region of ['us-east-1', 'eu-central-2', 'ap-southeast-4', 'us-gov-west-1', 'cn-northwest-1', 'il-central-1'])
+      expect(isRegionName(region), region).toBe(true);
+    for (const other of ['us-east', 'useast-1', 'us-east-1a', 'us_east_1', 'x-east-1', 'us-east-1\n'])
+      expect(isRegionName(other), JSON.stringify(other)).toBe(false);
   });
 
-  it('tries --region (else the manifest\'s) first, then --fallback-region (else the rest of regions:)', () => {
+  it("tries --region (else the manifest's) first, then --fallback-region (else the rest of regions:)", () => {
     const manifest = { region: 'us-east-1', fallbackRegions: ['us-west-2', 'eu-west-1'] };
     expect(regionsToTry(manifest, undefined, undefined)).toEqual(['us-east-1', 'us-west-2', 'eu-west-1']);
     expect(regionsToTry(manifest, 'ca-central-1', undefined)).toEqual(['ca-central-1', 'us-west-2', 'eu-west-1']);

@@ -20,14 +20,42 @@ async function resolve(text: string, values: Record<string, string>) {
   return resolveOutputs(m, await fetchAll(new MemoryStore(values), planFetch(m)));
 }
 
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('reserved keys from paths', () => {
   it('covers every name the issue lists, by exact name or group', () => {
     const required = [
-      'NODE_OPTIONS', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES', 'PATH', 'BASH_ENV', 'ENV', 'PS0', 'PS1', 'PS4',
-      'PROMPT_COMMAND', 'SHELLOPTS', 'IFS', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PYTHONWARNINGS', 'PERL5OPT', 'PERL5LIB',
-      'RUBYOPT', 'RUBYLIB', 'JAVA_TOOL_OPTIONS', '_JAVA_OPTIONS', 'NODE_PATH', 'GCONV_PATH', '_',
+      'NODE_OPTIONS',
+      'LD_PRELOAD',
+      'LD_LIBRARY_PATH',
+      'LD_AUDIT',
+      'DYLD_INSERT_LIBRARIES',
+      'PATH',
+      'BASH_ENV',
+      'ENV',
+      'PS0',
+      'PS1',
+      'PS4',
+      'PROMPT_COMMAND',
+      'SHELLOPTS',
+      'IFS',
+      'PYTHONPATH',
+      'PYTHONSTARTUP',
+      'PYTHONHOME',
+      'PYTHONWARNINGS',
+      'PERL5OPT',
+      'PERL5LIB',
+      'RUBYOPT',
+      'RUBYLIB',
+      'JAVA_TOOL_OPTIONS',
+      '_JAVA_OPTIONS',
+      'NODE_PATH',
+      'GCONV_PATH',
+      '_',
     ];
     expect(required.filter((k) => untrustedKeyFamily(k) === undefined)).toEqual([]);
     // Ordinary configuration stays usable without an opt-in.
@@ -56,7 +84,11 @@ describe('reserved keys from paths', () => {
       const e = err as ReservedKeyError;
       expect(e.exitCode).toBe(6);
       expect(e.refused.map((r) => `${r.key}<-${r.parameter}`).sort()).toEqual([
-        'LD_PRELOAD<-/app/env/ld_preload', 'NODE_OPTIONS<-/app/env/node-options', 'PS0<-/app/env/ps0', 'PYTHON_STARTUP<-/app/env/python/startup', '_<-/app/env/_',
+        'LD_PRELOAD<-/app/env/ld_preload',
+        'NODE_OPTIONS<-/app/env/node-options',
+        'PS0<-/app/env/ps0',
+        'PYTHON_STARTUP<-/app/env/python/startup',
+        '_<-/app/env/_',
       ]);
       expect(e.message).toContain('m.yaml:3');
       expect(e.message).toContain('key NODE_OPTIONS from parameter /app/env/node-options: family "interpreter and runtime options');
@@ -78,7 +110,12 @@ outputs:
 `,
       { '/app/env/path': '/opt/app/bin', '/app/env/java-tool-options': '-Xmx1g', '/app/env/db': 'x', '/other/a': 'y' },
     );
-    expect(resolved[0]!.entries).toEqual([['DB', 'x'], ['JAVA_TOOL_OPTIONS', '-Xmx1g'], ['PATH', '/opt/app/bin'], ['A', 'y']]);
+    expect(resolved[0]!.entries).toEqual([
+      ['DB', 'x'],
+      ['JAVA_TOOL_OPTIONS', '-Xmx1g'],
+      ['PATH', '/opt/app/bin'],
+      ['A', 'y'],
+    ]);
     // The same key under another entry of the same output is still refused.
     const err = await failure(
       resolve(`version: 1\noutputs:\n  - { path: a.json, format: json, paths: [ { path: /app/env, allow_keys: [PATH] }, /other ] }\n`, {
@@ -86,7 +123,9 @@ outputs:
         '/other/path': '/tmp/evil',
       }),
     );
-    expect((err as ReservedKeyError).refused).toEqual([{ output: '/out/a.json', key: 'PATH', parameter: '/other/path', family: expect.stringContaining('search paths') }]);
+    expect((err as ReservedKeyError).refused).toEqual([
+      { output: '/out/a.json', key: 'PATH', parameter: '/other/path', family: expect.stringContaining('search paths') },
+    ]);
   });
 
   it('keys the manifest author names under `values:` stay allowed', async () => {
@@ -100,7 +139,12 @@ outputs:
   it('validates allow_keys offline, with file and line', () => {
     let err: unknown;
     try {
-      parseManifest('version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /a, allow_keys: [path, "LD-X"] }\n      - { path: /b, allow_keys: PATH }\n', 'm.yaml', {}, '/out');
+      parseManifest(
+        'version: 1\noutputs:\n  - path: a.env\n    format: dotenv\n    paths:\n      - { path: /a, allow_keys: [path, "LD-X"] }\n      - { path: /b, allow_keys: PATH }\n',
+        'm.yaml',
+        {},
+        '/out',
+      );
     } catch (e) {
       err = e;
     }

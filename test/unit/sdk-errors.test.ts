@@ -6,7 +6,14 @@
  * and between them every row is reached. A name or a row added to the table
  * without a line here fails.
  */
-import { InternalServerError, InvalidKeyId, ParameterAlreadyExists, ParameterNotFound, ParameterVersionNotFound, SSMServiceException } from '@aws-sdk/client-ssm';
+import {
+  InternalServerError,
+  InvalidKeyId,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  ParameterVersionNotFound,
+  SSMServiceException,
+} from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { AccessDeniedError, ExitCode, MissingParametersError, StoreUnavailableError, ToolError, UsageError } from '../../src/errors.js';
 import { ProxyConnectError } from '../../src/proxy.js';
@@ -67,12 +74,43 @@ const BY_NAME: Record<string, [SdkErrorRowName, ErrorClass, number, RegExp | und
 
 /** For each sign, an error that shows it (and no sign before it), with what it must map to. */
 const BY_SIGN: Record<string, [() => unknown, SdkErrorRowName, ErrorClass, number, RegExp | undefined, number?]> = {
-  'our deadline ran out': [() => sdkError('ThrottlingException', 'Rate exceeded'), 'timedOut', StoreUnavailableError, ExitCode.unavailable, /^the account is over its SSM API quota.*; or raise --timeout/, 2_500],
-  'our proxy tunnel failed': [() => new ProxyConnectError('CONNECT to proxy.example:3128 refused', 'PROXY_REFUSED', 'HTTPS_PROXY'), 'proxyTunnel', StoreUnavailableError, ExitCode.unavailable, /^check the proxy in HTTPS_PROXY/],
-  'the proxy answered 407': [() => sdkError('UnknownError', '', 407), 'proxyAuth', StoreUnavailableError, ExitCode.unavailable, /^check the proxy in HTTP_PROXY/],
-  'TLS spoken to plain HTTP': [() => Object.assign(new Error('write EPROTO 40E8:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), { code: 'EPROTO' }), 'tlsToPlainHttp', UsageError, ExitCode.usage, /^an emulator or a local proxy usually listens on http:\/\//],
+  'our deadline ran out': [
+    () => sdkError('ThrottlingException', 'Rate exceeded'),
+    'timedOut',
+    StoreUnavailableError,
+    ExitCode.unavailable,
+    /^the account is over its SSM API quota.*; or raise --timeout/,
+    2_500,
+  ],
+  'our proxy tunnel failed': [
+    () => new ProxyConnectError('CONNECT to proxy.example:3128 refused', 'PROXY_REFUSED', 'HTTPS_PROXY'),
+    'proxyTunnel',
+    StoreUnavailableError,
+    ExitCode.unavailable,
+    /^check the proxy in HTTPS_PROXY/,
+  ],
+  'the proxy answered 407': [
+    () => sdkError('UnknownError', '', 407),
+    'proxyAuth',
+    StoreUnavailableError,
+    ExitCode.unavailable,
+    /^check the proxy in HTTP_PROXY/,
+  ],
+  'TLS spoken to plain HTTP': [
+    () => Object.assign(new Error('write EPROTO 40E8:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), { code: 'EPROTO' }),
+    'tlsToPlainHttp',
+    UsageError,
+    ExitCode.usage,
+    /^an emulator or a local proxy usually listens on http:\/\//,
+  ],
   'no region': [() => new Error('Region is missing'), 'noRegion', UsageError, ExitCode.usage, /^pass --region/],
-  'no credentials': [() => new Error('Could not load credentials from any providers'), 'noCredentials', AccessDeniedError, ExitCode.accessDenied, /^attach an instance role/],
+  'no credentials': [
+    () => new Error('Could not load credentials from any providers'),
+    'noCredentials',
+    AccessDeniedError,
+    ExitCode.accessDenied,
+    /^attach an instance role/,
+  ],
   'a server fault or a network error': [() => sdkError('SomethingNew', 'busy', 502), 'unavailable', StoreUnavailableError, ExitCode.unavailable, RETRY_HINT],
 };
 

@@ -22,7 +22,14 @@ describe('sidecars', () => {
   it('knows a temp file of this output from markers and from the files of other outputs', () => {
     const out = '/srv/app/a.env';
     expect(tempSidecarRest(out, '.a.env.ssm-materialize.0badf00d.42.c0ffee.tmp')).toBe('0badf00d.42.c0ffee.tmp');
-    for (const other of ['.a.env.ssm-materialize.pending', '.a.env.ssm-materialize.fetched', '.a.env2.ssm-materialize.0badf00d.42.c0ffee.tmp', '.b.env.ssm-materialize.1.2.tmp', 'a.env', 'a.env.tmp']) {
+    for (const other of [
+      '.a.env.ssm-materialize.pending',
+      '.a.env.ssm-materialize.fetched',
+      '.a.env2.ssm-materialize.0badf00d.42.c0ffee.tmp',
+      '.b.env.ssm-materialize.1.2.tmp',
+      'a.env',
+      'a.env.tmp',
+    ]) {
       expect(tempSidecarRest(out, other), other).toBeUndefined();
     }
   });
@@ -31,7 +38,11 @@ describe('sidecars', () => {
     const dir = tempDir();
     const out = join(dir, 'a.env');
     const abandoned = tempSidecar(out, { namespace: 'feedf00d', pid: 999_999_999, random: 'abcdef' });
-    const kept = [pendingHookSidecar(out), fetchedSidecar(out), tempSidecar(join(dir, 'a.env2'), { namespace: 'feedf00d', pid: 999_999_999, random: 'abcdef' })];
+    const kept = [
+      pendingHookSidecar(out),
+      fetchedSidecar(out),
+      tempSidecar(join(dir, 'a.env2'), { namespace: 'feedf00d', pid: 999_999_999, random: 'abcdef' }),
+    ];
     for (const f of [abandoned, ...kept]) writeFileSync(f, 'x');
     expect(await removeStaleTempFiles(out, Date.now() + ABANDONED_AFTER_MS + 60_000)).toEqual([abandoned]);
     expect(existsSync(abandoned)).toBe(false);

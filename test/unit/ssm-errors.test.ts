@@ -8,7 +8,10 @@ const sdkError = (name: string, message: string, status = 400) => Object.assign(
 describe('mapping SDK errors to exit codes and hints', () => {
   it('AccessDenied names the action and ARN to allow (exit 4)', () => {
     const err = mapSdkError(
-      sdkError('AccessDeniedException', 'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:1:parameter/app/db because no identity-based policy allows the ssm:GetParameters action'),
+      sdkError(
+        'AccessDeniedException',
+        'User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:1:parameter/app/db because no identity-based policy allows the ssm:GetParameters action',
+      ),
       'GetParameters',
       ['/app/db', '/app/x'],
     );
@@ -21,20 +24,32 @@ describe('mapping SDK errors to exit codes and hints', () => {
   it('denials of several parameters give one hint listing every ARN, not one sentence per ARN', () => {
     const denial = (name: string) =>
       mapSdkError(
-        sdkError('AccessDeniedException', `User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:1:parameter${name} because no identity-based policy allows the ssm:GetParameters action`),
+        sdkError(
+          'AccessDeniedException',
+          `User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ssm:GetParameters on resource: arn:aws:ssm:us-east-1:1:parameter${name} because no identity-based policy allows the ssm:GetParameters action`,
+        ),
         'GetParameters',
         [name],
       ).hint ?? '';
-    const kms = 'allow kms:Decrypt on the KMS key that encrypts /app/k (in the key policy or the role\'s policy)';
+    const kms = "allow kms:Decrypt on the KMS key that encrypts /app/k (in the key policy or the role's policy)";
     const hint = mergeDenialHints([denial('/app/a'), denial('/app/b'), denial('/app/a'), kms]);
     expect(hint.match(/allow ssm:GetParameters on/g)).toHaveLength(1);
-    expect(hint).toContain('allow ssm:GetParameters on arn:aws:ssm:us-east-1:1:parameter/app/a, arn:aws:ssm:us-east-1:1:parameter/app/b in the role\'s IAM policy');
+    expect(hint).toContain(
+      "allow ssm:GetParameters on arn:aws:ssm:us-east-1:1:parameter/app/a, arn:aws:ssm:us-east-1:1:parameter/app/b in the role's IAM policy",
+    );
     expect(hint).toContain(kms);
     expect(mergeDenialHints([denial('/app/a')])).toBe(denial('/app/a'));
   });
 
   it('a KMS-wrapped denial points at kms:Decrypt', () => {
-    const err = mapSdkError(sdkError('AccessDeniedException', 'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access. (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)'), 'GetParameters', ['/app/db']);
+    const err = mapSdkError(
+      sdkError(
+        'AccessDeniedException',
+        'The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access. (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)',
+      ),
+      'GetParameters',
+      ['/app/db'],
+    );
     expect(err.exitCode).toBe(4);
     expect(err.hint).toContain('kms:Decrypt');
   });

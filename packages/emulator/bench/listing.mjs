@@ -11,7 +11,11 @@ if (mode === 'seed') {
   const parameters = Array.from({ length: n }, (_, i) => ({ name: `/bench/p${String(i).padStart(6, '0')}`, value: `v${i}` }));
   process.stdout.write(JSON.stringify({ parameters }));
 } else if (mode === 'list') {
-  const client = new SSMClient({ endpoint: arg, region: 'us-east-1', credentials: { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' } });
+  const client = new SSMClient({
+    endpoint: arg,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' },
+  });
   let pages = 0;
   let count = 0;
   let token;

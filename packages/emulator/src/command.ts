@@ -51,7 +51,8 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new EmulatorUsageError(`port ${opts.port} is already in use`, { hint: 'pick another with --port N, or --port 0 for any free port', cause: err });
+    if (code === 'EADDRINUSE')
+      throw new EmulatorUsageError(`port ${opts.port} is already in use`, { hint: 'pick another with --port N, or --port 0 for any free port', cause: err });
     if (err instanceof RangeError) throw new EmulatorUsageError(err.message, { cause: err });
     throw err;
   }
@@ -72,7 +73,10 @@ export async function emulatorCommand(opts: EmulatorCommandOptions, io: CommandI
       `  export AWS_REGION=${resolved.region}`,
       // With an instance role: run a deploy hook as on EC2, no keys or region in its environment.
       ...(resolved.instance_role
-        ? ['Or, as an EC2 instance with the role ' + resolved.instance_role + ' (no keys, no region):', `  export AWS_ENDPOINT_URL_SSM=${emulator.url} AWS_EC2_METADATA_SERVICE_ENDPOINT=${emulator.url}/`]
+        ? [
+            'Or, as an EC2 instance with the role ' + resolved.instance_role + ' (no keys, no region):',
+            `  export AWS_ENDPOINT_URL_SSM=${emulator.url} AWS_EC2_METADATA_SERVICE_ENDPOINT=${emulator.url}/`,
+          ]
         : []),
       `Counters: curl ${emulator.url}/_emulator/counters   Stop: Ctrl+C`,
       '',

@@ -12,7 +12,19 @@ import { SecretStore } from './secrets.js';
 import type { Counters, Faults, Seed, SignatureMode } from './types.js';
 import { SsmError } from './ssm-error.js';
 
-export type { Counters, Faults, ParameterType, Seed, SeedParameter, SeedSecret, SeedCredential, SeedKmsKey, SeedRole, AccessRule, SignatureMode } from './types.js';
+export type {
+  Counters,
+  Faults,
+  ParameterType,
+  Seed,
+  SeedParameter,
+  SeedSecret,
+  SeedCredential,
+  SeedKmsKey,
+  SeedRole,
+  AccessRule,
+  SignatureMode,
+} from './types.js';
 export { loadSeedFile, resolveSeed, SeedError } from './seed.js';
 export { DEMO_CREDENTIAL } from './types.js';
 export { EmulatorError, EmulatorUsageError, type SeedProblem } from './errors.js';

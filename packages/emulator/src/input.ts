@@ -9,12 +9,12 @@ import { own } from './records.js';
 export type Body = Record<string, unknown>;
 
 const member = (field: string): string => field.charAt(0).toLowerCase() + field.slice(1);
-const serialization = (field: string, want: string): SsmError =>
-  new SsmError('SerializationException', `${field}: expected ${want}`);
+const serialization = (field: string, want: string): SsmError => new SsmError('SerializationException', `${field}: expected ${want}`);
 
 export function requiredString(body: Body, field: string): string {
   const v = own(body, field);
-  if (v === undefined || v === null) throw validation(`1 validation error detected: Value null at '${member(field)}' failed to satisfy constraint: Member must not be null`);
+  if (v === undefined || v === null)
+    throw validation(`1 validation error detected: Value null at '${member(field)}' failed to satisfy constraint: Member must not be null`);
   if (typeof v !== 'string') throw serialization(field, 'a string');
   return v;
 }
@@ -59,6 +59,12 @@ export function objectList(body: Body, field: string): Body[] | undefined {
 
 /** AWS's wording for a numeric range constraint on a member. */
 export function checkRange(field: string, value: number, min: number, max: number): void {
-  if (value < min) throw validation(`1 validation error detected: Value '${value}' at '${member(field)}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
-  if (value > max) throw validation(`1 validation error detected: Value '${value}' at '${member(field)}' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  if (value < min)
+    throw validation(
+      `1 validation error detected: Value '${value}' at '${member(field)}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`,
+    );
+  if (value > max)
+    throw validation(
+      `1 validation error detected: Value '${value}' at '${member(field)}' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+    );
 }

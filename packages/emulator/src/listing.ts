@@ -96,4 +96,3 @@ export function matchesFilter(p: ParameterEntry, f: Filter): boolean {
     }
   }
 }
-

@@ -21,4 +21,3 @@ export const OPERATIONS: Record<string, Operation> = {
 
 /** The operations that share the account's GetParameter* throughput quota. */
 export const THROTTLED_OPERATIONS = new Set(['GetParameter', 'GetParameters', 'GetParametersByPath']);
-

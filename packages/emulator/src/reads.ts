@@ -213,4 +213,3 @@ export const describeParameters: Operation = (body, ctx) => {
   });
   return next === undefined ? { Parameters: out } : { Parameters: out, NextToken: next };
 };
-

@@ -36,7 +36,11 @@ export class SecretStore {
 
   /** Stable across runs (derived from the name), so tests and policies can predict it. */
   private arnFor(name: string): string {
-    const suffix = createHash('sha256').update(name).digest('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 6);
+    const suffix = createHash('sha256')
+      .update(name)
+      .digest('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 6);
     return `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`;
   }
 

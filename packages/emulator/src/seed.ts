@@ -22,7 +22,18 @@ import { checkFault } from './faults.js';
 import { DEFAULT_KEY_ALIAS, Kms } from './kms.js';
 import { SsmError } from './ssm-error.js';
 import { characters, checkLabel, checkReadName, checkWriteName, MAX_VALUE } from './validate.js';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, DEMO_CREDENTIAL, type AccessRule, type Faults, type Seed, type SeedCredential, type SeedKmsKey, type SeedParameter, type SeedRole } from './types.js';
+import {
+  DEFAULT_ACCOUNT,
+  DEFAULT_REGION,
+  DEMO_CREDENTIAL,
+  type AccessRule,
+  type Faults,
+  type Seed,
+  type SeedCredential,
+  type SeedKmsKey,
+  type SeedParameter,
+  type SeedRole,
+} from './types.js';
 import { SECRET_NAME } from './secrets.js';
 import { nullRecord } from './records.js';
 
@@ -66,8 +77,7 @@ class Problems {
   }
 }
 
-const pathText = (path: Path): string =>
-  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+const pathText = (path: Path): string => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -89,7 +99,8 @@ function unknownKeys(problems: Problems, path: Path, obj: Record<string, unknown
 export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path) => number = () => 0): ResolvedSeed {
   const problems = new Problems(file, locate);
   const seed: Record<string, unknown> = input === undefined || input === null ? {} : isObject(input) ? input : {};
-  if (input !== undefined && input !== null && !isObject(input)) problems.add([], 'the seed must be a mapping (region, account, credentials, roles, kms_keys, parameters, faults)');
+  if (input !== undefined && input !== null && !isObject(input))
+    problems.add([], 'the seed must be a mapping (region, account, credentials, roles, kms_keys, parameters, faults)');
   unknownKeys(problems, [], seed, TOP_KEYS);
 
   const str = (path: Path, v: unknown, fallback: string): string => {
@@ -128,7 +139,18 @@ export function resolveSeed(input: unknown, file = '<seed>', locate: (path: Path
     }
   }
   if (problems.list.length > 0) throw new SeedError(problems.list);
-  return { region, account, signature: signature as 'verify' | 'any', credentials, roles, instance_role: instance_role as string | undefined, kms_keys, parameters, secrets, faults };
+  return {
+    region,
+    account,
+    signature: signature as 'verify' | 'any',
+    credentials,
+    roles,
+    instance_role: instance_role as string | undefined,
+    kms_keys,
+    parameters,
+    secrets,
+    faults,
+  };
 }
 
 function resolveCredentials(problems: Problems, v: unknown): SeedCredential[] {
@@ -212,7 +234,8 @@ function resolveRoles(problems: Problems, v: unknown, account: string, credentia
       }
     }
     const max = r.max_session_duration ?? 3600;
-    if (typeof max !== 'number' || !Number.isInteger(max) || max < 3600 || max > 43200) problems.add([...path, 'max_session_duration'], 'must be a whole number of seconds from 3600 to 43200');
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 3600 || max > 43200)
+      problems.add([...path, 'max_session_duration'], 'must be a whole number of seconds from 3600 to 43200');
     const allow = resolveRules(problems, path, r.allow);
     if (problems.list.length > before || typeof arn !== 'string' || !isStringArray(trusted) || typeof max !== 'number') return [];
     return [{ arn, trusted, max_session_duration: max, ...(allow ? { allow } : {}) }];
@@ -284,13 +307,15 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
         return undefined;
       }
       if (x === '') problems.add(at, 'must not be empty (Parameter Store rejects empty values)');
-      else if (characters(x) > MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']) problems.add(at, `longer than the ${tier} tier allows (${MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']} characters)`);
+      else if (characters(x) > MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard'])
+        problems.add(at, `longer than the ${tier} tier allows (${MAX_VALUE[tier === 'Advanced' ? 'Advanced' : 'Standard']} characters)`);
       return x;
     };
     let versions: string[] = [];
     if ((p.value === undefined) === (p.versions === undefined)) problems.add(path, 'give exactly one of value or versions');
     else if (p.value !== undefined) versions = [asValue(p.value, [...path, 'value']) ?? ''];
-    else if (!Array.isArray(p.versions) || p.versions.length === 0 || p.versions.length > 100) problems.add([...path, 'versions'], 'must be a list of 1 to 100 values, oldest first');
+    else if (!Array.isArray(p.versions) || p.versions.length === 0 || p.versions.length > 100)
+      problems.add([...path, 'versions'], 'must be a list of 1 to 100 values, oldest first');
     else versions = p.versions.map((x: unknown, j) => asValue(x, [...path, 'versions', j]) ?? '');
 
     if (p.key_id !== undefined) {
@@ -307,7 +332,8 @@ function resolveParameters(problems: Problems, v: unknown, kms: Kms): ResolvedPa
         : isObject(p.labels)
           ? Object.entries(p.labels)
           : [];
-      if (!isStringArray(p.labels) && !isObject(p.labels)) problems.add([...path, 'labels'], 'must be a list of labels (on the latest version) or a map label: version');
+      if (!isStringArray(p.labels) && !isObject(p.labels))
+        problems.add([...path, 'labels'], 'must be a list of labels (on the latest version) or a map label: version');
       for (const [label, version] of entries) {
         const bad = checkLabel(label);
         if (bad) problems.add([...path, 'labels'], `invalid label ${JSON.stringify(label)}: ${bad}`);
@@ -350,13 +376,14 @@ function resolveSecrets(problems: Problems, v: unknown): ResolvedSeed['secrets']
     }
     unknownKeys(problems, path, s, ['name', 'value', 'binary']);
     const before = problems.list.length;
-    if (typeof s.name !== 'string' || !SECRET_NAME.test(s.name)) problems.add([...path, 'name'], 'must be a secret name: 1 to 512 of letters, digits and / _ + = . @ -');
+    if (typeof s.name !== 'string' || !SECRET_NAME.test(s.name))
+      problems.add([...path, 'name'], 'must be a secret name: 1 to 512 of letters, digits and / _ + = . @ -');
     else if (seen.has(s.name)) problems.add([...path, 'name'], `duplicate secret ${s.name}`);
     else seen.add(s.name);
     if (s.binary !== undefined) {
       const canonical = typeof s.binary === 'string' && s.binary !== '' && Buffer.from(s.binary, 'base64').toString('base64') === s.binary;
       if (s.value !== undefined) problems.add(path, 'give `value` (SecretString) or `binary` (SecretBinary, base64), not both');
-      else if (!canonical) problems.add([...path, 'binary'], 'must be the secret\'s bytes as padded base64');
+      else if (!canonical) problems.add([...path, 'binary'], "must be the secret's bytes as padded base64");
       if (problems.list.length > before || typeof s.name !== 'string' || typeof s.binary !== 'string') return [];
       return [{ name: s.name, value: s.binary, binary: true as const }];
     }

@@ -42,7 +42,14 @@ const MAX_BODY = 1024 * 1024;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const JSON_TYPE = 'application/x-amz-json-1.1';
 /** Errors that mean "who are you / you may not": counted as denied. */
-const DENIALS = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'IncompleteSignatureException', 'MissingAuthenticationTokenException', 'ExpiredTokenException']);
+const DENIALS = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'IncompleteSignatureException',
+  'MissingAuthenticationTokenException',
+  'ExpiredTokenException',
+]);
 
 interface Caller {
   principal: Principal;
@@ -65,7 +72,12 @@ export class EmulatorServer {
   constructor(private readonly config: ServerConfig) {
     this.access = new AccessPolicy(config.account, config.region);
     this.sts = new StsService(config.roles);
-    this.imds = new InstanceMetadata({ region: config.region, account: config.account, role: config.roles.find((r) => r.arn === config.instanceRole), sts: this.sts });
+    this.imds = new InstanceMetadata({
+      region: config.region,
+      account: config.account,
+      role: config.roles.find((r) => r.arn === config.instanceRole),
+      sts: this.sts,
+    });
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // A bug in the emulator: answer like AWS would, keep serving.
@@ -90,7 +102,14 @@ export class EmulatorServer {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     if (!LOOPBACK_HOSTS.has(host)) {
       // Refuse other Host names too, so a web page cannot reach us through DNS rebinding.
-      this.send(res, { __type: 'AccessDeniedException', message: `the ssm-materialize emulator only answers requests addressed to 127.0.0.1 or localhost, not ${host || '(no Host)'}` }, 403);
+      this.send(
+        res,
+        {
+          __type: 'AccessDeniedException',
+          message: `the ssm-materialize emulator only answers requests addressed to 127.0.0.1 or localhost, not ${host || '(no Host)'}`,
+        },
+        403,
+      );
       return;
     }
     const url = req.url ?? '/';
@@ -159,7 +178,16 @@ export class EmulatorServer {
         this.counters.throttled += 1;
         throw new SsmError('ThrottlingException', 'Rate exceeded');
       }
-      const ctx: OpContext = { state: this.config.state, secrets: this.config.secrets, kms: this.config.kms, access: this.access, principal, region: this.config.region, account: this.config.account, counters: this.counters };
+      const ctx: OpContext = {
+        state: this.config.state,
+        secrets: this.config.secrets,
+        kms: this.config.kms,
+        access: this.access,
+        principal,
+        region: this.config.region,
+        account: this.config.account,
+        counters: this.counters,
+      };
       payload = op(input, ctx);
     } catch (err) {
       if (!(err instanceof SsmError)) throw err;
@@ -209,7 +237,12 @@ export class EmulatorServer {
   }
 
   /** One STS (AWS Query) request: its XML answer, status and a log outcome. Never throws StsError. */
-  private async answerSts(req: IncomingMessage, body: Buffer, params: URLSearchParams, faulted: boolean): Promise<{ status: number; xml: string; outcome: string; requestId: string }> {
+  private async answerSts(
+    req: IncomingMessage,
+    body: Buffer,
+    params: URLSearchParams,
+    faulted: boolean,
+  ): Promise<{ status: number; xml: string; outcome: string; requestId: string }> {
     const requestId = randomUUID();
     try {
       if (faulted) {
@@ -226,7 +259,12 @@ export class EmulatorServer {
       if (!action) throw new StsError('MissingAction', 'Missing Action');
       const version = params.get('Version');
       if (version !== STS_VERSION) throw new StsError('InvalidAction', `Could not find operation ${action} for version ${version ?? 'NO_VERSION_SPECIFIED'}`);
-      const xml = this.sts.handle(action, params, { access: this.access, principal: caller.principal, account: this.config.account, trustAnyone: this.config.signature === 'any' && !caller.known }, requestId);
+      const xml = this.sts.handle(
+        action,
+        params,
+        { access: this.access, principal: caller.principal, account: this.config.account, trustAnyone: this.config.signature === 'any' && !caller.known },
+        requestId,
+      );
       return { status: 200, xml, outcome: '200', requestId };
     } catch (err) {
       if (!(err instanceof StsError)) throw err;
@@ -252,7 +290,12 @@ export class EmulatorServer {
         this.send(res, { message: err instanceof Error ? err.message : String(err) }, 400, 'application/json');
       }
     } else {
-      this.send(res, { message: 'control endpoints: GET /_emulator/counters, POST /_emulator/reset-counters, POST /_emulator/faults' }, 404, 'application/json');
+      this.send(
+        res,
+        { message: 'control endpoints: GET /_emulator/counters, POST /_emulator/reset-counters, POST /_emulator/faults' },
+        404,
+        'application/json',
+      );
     }
   }
 
@@ -281,7 +324,9 @@ function principalOf(credential: SeedCredential | undefined, accessKeyId: string
  */
 function stsRequest(req: IncomingMessage, body: Buffer): URLSearchParams | undefined {
   if (req.headers['x-amz-target'] !== undefined) return undefined;
-  const form = String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const form = String(req.headers['content-type'] ?? '')
+    .toLowerCase()
+    .startsWith('application/x-www-form-urlencoded');
   const params = form ? new URLSearchParams(body.toString('utf8')) : undefined;
   if (params?.has('Action')) return params;
   if (/Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/sts\//.test(String(req.headers.authorization ?? ''))) return params ?? new URLSearchParams();
@@ -320,7 +365,8 @@ function parseJson(body: Buffer): Record<string, unknown> {
   } catch {
     throw new SsmError('SerializationException', 'The request body is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SsmError('SerializationException', 'The request body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SsmError('SerializationException', 'The request body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 

@@ -97,7 +97,10 @@ export async function verifySignature(req: ReceivedRequest, auth: ParsedAuthoriz
     throw incomplete(`Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.`);
   }
   if (Math.abs(Date.now() - signingDate.getTime()) > SKEW_MS) {
-    throw new SsmError('InvalidSignatureException', `Signature expired: ${amzDate ?? signingDate.toISOString()} is now earlier than the allowed 15 minutes of clock skew.`);
+    throw new SsmError(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate ?? signingDate.toISOString()} is now earlier than the allowed 15 minutes of clock skew.`,
+    );
   }
 
   const headers = nullRecord<string>();

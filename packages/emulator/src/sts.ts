@@ -55,7 +55,14 @@ export function toStsError(err: SsmError): StsError {
 }
 
 /** Codes counted as `denied`. */
-export const STS_DENIALS = new Set(['AccessDenied', 'MissingAuthenticationToken', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'IncompleteSignature', 'ExpiredToken']);
+export const STS_DENIALS = new Set([
+  'AccessDenied',
+  'MissingAuthenticationToken',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'ExpiredToken',
+]);
 
 export interface Session {
   accessKeyId: string;
@@ -122,15 +129,20 @@ export class StsService {
     const durationText = params.get('DurationSeconds');
     const problems: string[] = [];
     if (roleArn === null) problems.push(`Value null at 'roleArn' failed to satisfy constraint: Member must not be null`);
-    else if (roleArn.length < 20 || roleArn.length > 2048) problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`);
+    else if (roleArn.length < 20 || roleArn.length > 2048)
+      problems.push(`Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 20`);
     if (sessionName === null) problems.push(`Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null`);
     else if (!SESSION_NAME.test(sessionName)) {
-      problems.push(`Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`);
+      problems.push(
+        `Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`,
+      );
     }
     const duration = durationText === null ? 3600 : Number(durationText);
     if (!Number.isInteger(duration)) problems.push(`Value '${durationText}' at 'durationSeconds' failed to satisfy constraint: Member must be a whole number`);
-    else if (duration < MIN_DURATION) problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${MIN_DURATION}`);
-    else if (duration > MAX_DURATION) problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${MAX_DURATION}`);
+    else if (duration < MIN_DURATION)
+      problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to ${MIN_DURATION}`);
+    else if (duration > MAX_DURATION)
+      problems.push(`Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to ${MAX_DURATION}`);
     if (problems.length > 0 || roleArn === null || sessionName === null) {
       throw new StsError('ValidationError', `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected: ${problems.join('; ')}`);
     }
@@ -138,7 +150,11 @@ export class StsService {
     // An unknown role is refused exactly like an untrusted one, as on AWS.
     const role = this.roles.get(roleArn);
     const caller = ctx.principal;
-    const trusted = role !== undefined && (ctx.trustAnyone || role.trusted?.includes(caller.accessKeyId) === true || (caller.roleArn !== undefined && role.trusted?.includes(caller.roleArn) === true));
+    const trusted =
+      role !== undefined &&
+      (ctx.trustAnyone ||
+        role.trusted?.includes(caller.accessKeyId) === true ||
+        (caller.roleArn !== undefined && role.trusted?.includes(caller.roleArn) === true));
     if (!role || !trusted) {
       throw new StsError('AccessDenied', `User: ${ctx.access.userArn(caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
     }

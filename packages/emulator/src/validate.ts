@@ -30,7 +30,8 @@ const CHARSET_MESSAGE =
 
 /** Shape checks shared by reads and writes; `undefined` when the name is well formed. */
 function checkShape(name: string): SsmError | undefined {
-  if (name.length === 0) return validation("1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1.");
+  if (name.length === 0)
+    return validation("1 validation error detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1.");
   if (name.length > MAX_NAME_LENGTH) return validation(`Parameter name: the name can contain at most ${MAX_NAME_LENGTH} characters.`);
   if (!NAME_CHARS.test(name)) return validation(CHARSET_MESSAGE);
   if (name.includes('/') && !name.startsWith('/')) return validation('Parameter name must be a fully qualified name.');

@@ -46,17 +46,25 @@ export const putParameter: Operation = (body, ctx) => {
     throw validation("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1.");
   }
   if (typeIn !== undefined && !TYPES.includes(typeIn as ParameterType)) {
-    throw validation(`1 validation error detected: Value '${typeIn}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`);
+    throw validation(
+      `1 validation error detected: Value '${typeIn}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [SecureString, StringList, String]`,
+    );
   }
   if (tierIn !== undefined && !['Standard', 'Advanced', 'Intelligent-Tiering'].includes(tierIn)) {
-    throw validation(`1 validation error detected: Value '${tierIn}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering]`);
+    throw validation(
+      `1 validation error detected: Value '${tierIn}' at 'tier' failed to satisfy constraint: Member must satisfy enum value set: [Standard, Advanced, Intelligent-Tiering]`,
+    );
   }
   const length = characters(value);
   if (length > MAX_VALUE.Advanced) {
-    throw validation(`1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE.Advanced}`);
+    throw validation(
+      `1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length less than or equal to ${MAX_VALUE.Advanced}`,
+    );
   }
   if (keyIdIn !== undefined && (keyIdIn.length > 256 || !/^([a-zA-Z0-9:/_-]+)$/.test(keyIdIn))) {
-    throw validation(`1 validation error detected: Value '${keyIdIn}' at 'keyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$`);
+    throw validation(
+      `1 validation error detected: Value '${keyIdIn}' at 'keyId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-zA-Z0-9:/_-]+)$`,
+    );
   }
   if (description !== undefined && description.length > 1024) {
     throw validation("1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1024");
@@ -84,7 +92,9 @@ export const putParameter: Operation = (body, ctx) => {
   let tier: Tier = tierIn === 'Advanced' ? 'Advanced' : tierIn === 'Standard' ? 'Standard' : (previous?.tier ?? 'Standard');
   if (tierIn === 'Intelligent-Tiering') tier = previous?.tier === 'Advanced' || length > MAX_VALUE.Standard ? 'Advanced' : 'Standard';
   if (tierIn === 'Standard' && previous?.tier === 'Advanced') {
-    throw validation("This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.");
+    throw validation(
+      "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+    );
   }
   if (length > MAX_VALUE[tier]) throw standardTooLong();
 
@@ -104,7 +114,10 @@ export const putParameter: Operation = (body, ctx) => {
     raise(ctx.access.checkKms(ctx.principal, key, 'Encrypt'));
   }
   if (!existing && ctx.state.size >= MAX_PARAMETERS) {
-    throw new SsmError('ParameterLimitExceeded', 'You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again.');
+    throw new SsmError(
+      'ParameterLimitExceeded',
+      'You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again.',
+    );
   }
 
   const v = ctx.state.put(
@@ -114,7 +127,7 @@ export const putParameter: Operation = (body, ctx) => {
       value,
       ...(key && keyId ? { key, keyId, ciphertext: ctx.kms.encrypt(key, value) } : {}),
       modifiedBy: ctx.access.userArn(ctx.principal),
-      ...(description ?? previous?.description ? { description: description ?? previous?.description } : {}),
+      ...((description ?? previous?.description) ? { description: description ?? previous?.description } : {}),
       ...(allowedPattern !== undefined ? { allowedPattern } : {}),
       tier,
       dataType,
@@ -153,4 +166,3 @@ export const labelParameterVersion: Operation = (body, ctx) => {
   const invalid = ctx.state.label(parameter, target, labels, (l) => checkLabel(l) !== undefined);
   return { InvalidLabels: invalid, ParameterVersion: target.version };
 };
-

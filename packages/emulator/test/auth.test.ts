@@ -1,13 +1,7 @@
 /** SigV4 verification and per-access-key rules (SSM actions and KMS keys). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedHeaders } from './sign.js';
-import {
-  GetParameterCommand,
-  GetParametersByPathCommand,
-  GetParametersCommand,
-  PutParameterCommand,
-  DescribeParametersCommand,
-} from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, GetParametersCommand, PutParameterCommand, DescribeParametersCommand } from '@aws-sdk/client-ssm';
 import { startEmulator, type RunningEmulator } from '../src/index.js';
 import { ACCOUNT, DEMO, NO_KMS, READER, REGION, baseSeed, client, expectSsmError, rawCall } from './helpers.js';
 
@@ -55,7 +49,7 @@ describe('SigV4', () => {
     }
   });
 
-  it('refuses a wrong secret with InvalidSignatureException and AWS\'s message', async () => {
+  it("refuses a wrong secret with InvalidSignatureException and AWS's message", async () => {
     const ssm = client(emulator, { accessKeyId: DEMO.accessKeyId, secretAccessKey: 'wrong' });
     const err = await expectSsmError(ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'InvalidSignatureException', MISMATCH);
     expect(err.$metadata?.httpStatusCode).toBe(400);
@@ -63,7 +57,11 @@ describe('SigV4', () => {
 
   it('refuses an unknown access key with UnrecognizedClientException', async () => {
     const ssm = client(emulator, { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: 'x' });
-    await expectSsmError(ssm.send(new GetParametersCommand({ Names: ['/a'] })), 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    await expectSsmError(
+      ssm.send(new GetParametersCommand({ Names: ['/a'] })),
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
   });
 
   it('refuses a signed request whose body was changed afterwards', async () => {
@@ -92,13 +90,19 @@ describe('SigV4', () => {
   it('with signature: any, accepts wrong secrets, unknown keys and unsigned requests', async () => {
     const loose = await startEmulator({ port: 0, seed: baseSeed(), signature: 'any' });
     try {
-      for (const creds of [{ accessKeyId: DEMO.accessKeyId, secretAccessKey: 'wrong' }, { accessKeyId: 'AKIAANYONE', secretAccessKey: 'x' }]) {
+      for (const creds of [
+        { accessKeyId: DEMO.accessKeyId, secretAccessKey: 'wrong' },
+        { accessKeyId: 'AKIAANYONE', secretAccessKey: 'x' },
+      ]) {
         const out = await client(loose, creds).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] }));
         expect(out.Parameters?.[0]?.Value).toBe('v3');
       }
       expect((await rawCall(loose.url, 'GetParameters', { Names: ['/myapp/prod/cert'] })).status).toBe(200);
       // A known key keeps its access rules.
-      await expectSsmError(client(loose, { ...READER, secretAccessKey: 'wrong' }).send(new GetParametersCommand({ Names: ['/other/secret'] })), 'AccessDeniedException');
+      await expectSsmError(
+        client(loose, { ...READER, secretAccessKey: 'wrong' }).send(new GetParametersCommand({ Names: ['/other/secret'] })),
+        'AccessDeniedException',
+      );
     } finally {
       await loose.close();
     }
@@ -127,7 +131,7 @@ describe('access rules', () => {
     expect(emulator.counters().denied).toBe(before + 1);
   });
 
-  it('denies actions not listed, and checks GetParametersByPath on the path\'s own ARN', async () => {
+  it("denies actions not listed, and checks GetParametersByPath on the path's own ARN", async () => {
     await expectSsmError(
       reader().send(new PutParameterCommand({ Name: '/myapp/new', Value: 'v', Type: 'String' })),
       'AccessDeniedException',
@@ -138,7 +142,11 @@ describe('access rules', () => {
       'AccessDeniedException',
       denied('GetParametersByPath', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/other`),
     );
-    await expectSsmError(reader().send(new DescribeParametersCommand({})), 'AccessDeniedException', denied('DescribeParameters', `arn:aws:ssm:${REGION}:${ACCOUNT}:*`));
+    await expectSsmError(
+      reader().send(new DescribeParametersCommand({})),
+      'AccessDeniedException',
+      denied('DescribeParameters', `arn:aws:ssm:${REGION}:${ACCOUNT}:*`),
+    );
   });
 
   it('allows a call when any of several rules allows it', async () => {
@@ -169,9 +177,14 @@ describe('access rules', () => {
 
   it('denies decrypting under a customer key without a kms grant, wrapping the KMS error', async () => {
     const noKms = client(emulator, NO_KMS);
-    const kmsMessage = /^The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access\. \(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: [0-9a-f-]+; Proxy: null\)$/;
+    const kmsMessage =
+      /^The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access\. \(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: [0-9a-f-]+; Proxy: null\)$/;
     await expectSsmError(noKms.send(new GetParameterCommand({ Name: '/myapp/prod/db/password', WithDecryption: true })), 'AccessDeniedException', kmsMessage);
-    await expectSsmError(noKms.send(new GetParametersCommand({ Names: ['/myapp/prod/cert', '/myapp/prod/db/password'], WithDecryption: true })), 'AccessDeniedException', kmsMessage);
+    await expectSsmError(
+      noKms.send(new GetParametersCommand({ Names: ['/myapp/prod/cert', '/myapp/prod/db/password'], WithDecryption: true })),
+      'AccessDeniedException',
+      kmsMessage,
+    );
     await expectSsmError(noKms.send(new GetParametersByPathCommand({ Path: '/myapp/prod/db', WithDecryption: true })), 'AccessDeniedException', kmsMessage);
     // Without decryption KMS is not involved; the AWS-managed default key needs no grant.
     expect((await noKms.send(new GetParameterCommand({ Name: '/myapp/prod/db/password' }))).Parameter?.Type).toBe('SecureString');

@@ -51,7 +51,18 @@ describe.skipIf(!hasAws).concurrent('AWS CLI v1', () => {
     expect(again.code).toBe(255);
     expect(again.stderr).toContain('ParameterAlreadyExists');
 
-    const overwrite = await aws(['put-parameter', '--name', '/cli/secret', '--type', 'SecureString', '--key-id', 'alias/MyApplicationKey', '--value', 'second-value', '--overwrite']);
+    const overwrite = await aws([
+      'put-parameter',
+      '--name',
+      '/cli/secret',
+      '--type',
+      'SecureString',
+      '--key-id',
+      'alias/MyApplicationKey',
+      '--value',
+      'second-value',
+      '--overwrite',
+    ]);
     expect(JSON.parse(overwrite.stdout)).toEqual({ Version: 2, Tier: 'Standard' });
 
     // The CLI posts to the endpoint's own path; the emulator routes on X-Amz-Target only.

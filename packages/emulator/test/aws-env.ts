@@ -22,8 +22,17 @@ export type CredentialSource = 'keys' | 'local instance metadata';
  */
 export function isolatedAwsEnv(overrides: NodeJS.ProcessEnv = {}, credentials: CredentialSource = 'keys'): NodeJS.ProcessEnv {
   const identity: NodeJS.ProcessEnv =
-    credentials === 'keys' ? { AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: DEMO.accessKeyId, AWS_SECRET_ACCESS_KEY: DEMO.secretAccessKey, AWS_REGION: REGION } : {};
-  const merged: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', ...identity, ...overrides };
+    credentials === 'keys'
+      ? { AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: DEMO.accessKeyId, AWS_SECRET_ACCESS_KEY: DEMO.secretAccessKey, AWS_REGION: REGION }
+      : {};
+  const merged: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    ...identity,
+    ...overrides,
+  };
   if (credentials === 'local instance metadata') requireLocalMetadata(merged);
   return Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
 }

@@ -40,7 +40,8 @@ describe('ssm-emulator', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: ssm-emulator \[options\]/);
-    for (const flag of ['--port', '--seed', '--tps', '--latency', '--error-rate', '--drop-rate', '--any-signature', '--verbose']) expect(r.stdout).toContain(flag);
+    for (const flag of ['--port', '--seed', '--tps', '--latency', '--error-rate', '--drop-rate', '--any-signature', '--verbose'])
+      expect(r.stdout).toContain(flag);
   });
 
   it('an unknown option, a non-number or a bad seed file exits 2 with its reason', () => {

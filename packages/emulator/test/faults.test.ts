@@ -52,7 +52,9 @@ describe('TPS limit (token bucket shared by GetParameter*)', () => {
     const ssm = client(emulator); // maxAttempts 1: no retry hides a throttle
     const results = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        outcome(i % 2 ? ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })) : ssm.send(new GetParameterCommand({ Name: '/myapp/prod/env/NODE_ENV' }))),
+        outcome(
+          i % 2 ? ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })) : ssm.send(new GetParameterCommand({ Name: '/myapp/prod/env/NODE_ENV' })),
+        ),
       ),
     );
     const accepted = results.filter((r) => r === 'ok').length;
@@ -83,7 +85,11 @@ async function fetchThrottled(): Promise<unknown> {
   const twin = await startEmulator({ port: 0, seed: baseSeed(), signature: 'any', faults: { tps: 1 } });
   try {
     const call = () =>
-      fetch(twin.url, { method: 'POST', headers: { 'x-amz-target': 'AmazonSSM.GetParameters', 'content-type': 'application/x-amz-json-1.1' }, body: '{"Names":["/a"]}' });
+      fetch(twin.url, {
+        method: 'POST',
+        headers: { 'x-amz-target': 'AmazonSSM.GetParameters', 'content-type': 'application/x-amz-json-1.1' },
+        body: '{"Names":["/a"]}',
+      });
     expect((await call()).status).toBe(200);
     const res = await call();
     expect(res.status).toBe(400);
@@ -127,7 +133,13 @@ describe('random faults', () => {
 
   it('stalls a request until the client gives up', async () => {
     emulator.setFaults({ stall_rate: 1 });
-    const impatient = new SSMClient({ endpoint: emulator.url, region: REGION, credentials: DEMO, maxAttempts: 1, requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true } });
+    const impatient = new SSMClient({
+      endpoint: emulator.url,
+      region: REGION,
+      credentials: DEMO,
+      maxAttempts: 1,
+      requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true },
+    });
     const started = performance.now();
     const result = await outcome(impatient.send(new GetParameterCommand({ Name: '/myapp/prod/cert' })));
     expect(result).not.toBe('ok');

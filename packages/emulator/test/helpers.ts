@@ -47,7 +47,11 @@ export function client(emulator: RunningEmulator, credentials = DEMO, region = R
 }
 
 /** Asserts the SDK raised the named AWS error (and, when given, the exact message). */
-export async function expectSsmError(p: Promise<unknown>, name: string, message?: string | RegExp): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+export async function expectSsmError(
+  p: Promise<unknown>,
+  name: string,
+  message?: string | RegExp,
+): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e as Error & { $metadata?: { httpStatusCode?: number } },
@@ -60,7 +64,12 @@ export async function expectSsmError(p: Promise<unknown>, name: string, message?
 }
 
 /** A raw POST with the JSON 1.1 headers, unsigned: for wire-level checks under `signature: any`. */
-export async function rawCall(url: string, op: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
+export async function rawCall(
+  url: string,
+  op: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
   const res = await fetch(url + '/', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `AmazonSSM.${op}`, ...headers },

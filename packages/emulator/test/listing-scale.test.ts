@@ -112,7 +112,12 @@ describe('listing looks at what a page returns, not at the whole store', () => {
   });
 
   it('a forged NextToken cannot move a listing outside its path', async () => {
-    const c = await seeded([{ name: '/a/x', value: 'outside' }, { name: '/app/k', value: 'inside' }, { name: '/apz/y', value: 'outside' }, { name: '/b/z', value: 'outside' }]);
+    const c = await seeded([
+      { name: '/a/x', value: 'outside' },
+      { name: '/app/k', value: 'inside' },
+      { name: '/apz/y', value: 'outside' },
+      { name: '/b/z', value: 'outside' },
+    ]);
     const token = (after: string) => Buffer.from(JSON.stringify({ after, scope: 'path:app:true' })).toString('base64url');
     const before = await c.send(new GetParametersByPathCommand({ Path: '/app', Recursive: true, NextToken: token('a') }));
     expect((before.Parameters ?? []).map((p) => p.Name)).toEqual(['/app/k']);

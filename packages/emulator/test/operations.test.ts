@@ -77,7 +77,10 @@ describe('GetParameter', () => {
 describe('GetParameters', () => {
   it('returns found parameters sorted by name and the rest in InvalidParameters verbatim', async () => {
     const out = await ssm.send(
-      new GetParametersCommand({ Names: ['/myapp/prod/env/NODE_ENV', '/nope', '/myapp/prod/cert:7', '/myapp/prod/cert:nolabel', '/myapp/prod/cert'], WithDecryption: true }),
+      new GetParametersCommand({
+        Names: ['/myapp/prod/env/NODE_ENV', '/nope', '/myapp/prod/cert:7', '/myapp/prod/cert:nolabel', '/myapp/prod/cert'],
+        WithDecryption: true,
+      }),
     );
     expect(names(out.Parameters)).toEqual(['/myapp/prod/cert', '/myapp/prod/env/NODE_ENV']);
     expect(out.InvalidParameters).toEqual(['/nope', '/myapp/prod/cert:7', '/myapp/prod/cert:nolabel']);
@@ -96,7 +99,7 @@ describe('GetParameters', () => {
     expect(out.InvalidParameters).toEqual(['/nope']);
   });
 
-  it('accepts 10 names and refuses 0 or 11 with AWS\'s validation message', async () => {
+  it("accepts 10 names and refuses 0 or 11 with AWS's validation message", async () => {
     const ten = Array.from({ length: 10 }, (_, i) => `/p${i}`);
     const out = await ssm.send(new GetParametersCommand({ Names: ten }));
     expect(out.InvalidParameters).toHaveLength(10);
@@ -115,7 +118,12 @@ describe('GetParameters', () => {
   });
 
   it('handles selectors: Selector only when used, last colon separates', async () => {
-    const out = await ssm.send(new GetParametersCommand({ Names: ['/myapp/prod/cert:1', '/myapp/prod/cert:stable', '/myapp/prod/cert', '/myapp/prod/db/password:prod'], WithDecryption: true }));
+    const out = await ssm.send(
+      new GetParametersCommand({
+        Names: ['/myapp/prod/cert:1', '/myapp/prod/cert:stable', '/myapp/prod/cert', '/myapp/prod/db/password:prod'],
+        WithDecryption: true,
+      }),
+    );
     const byKey = Object.fromEntries((out.Parameters ?? []).map((p) => [`${p.Name}${p.Selector ?? ''}`, p]));
     expect(byKey['/myapp/prod/cert:1']).toMatchObject({ Value: 'v1', Version: 1, Selector: ':1' });
     expect(byKey['/myapp/prod/cert:stable']).toMatchObject({ Value: 'v2', Version: 2, Selector: ':stable' });
@@ -185,7 +193,11 @@ describe('GetParametersByPath', () => {
   });
 
   it('refuses MaxResults 11 and 0, a bad token, and a path not starting with /', async () => {
-    await expectSsmError(ssm.send(new GetParametersByPathCommand({ Path: '/myapp', MaxResults: 11 })), 'ValidationException', /Member must have value less than or equal to 10/);
+    await expectSsmError(
+      ssm.send(new GetParametersByPathCommand({ Path: '/myapp', MaxResults: 11 })),
+      'ValidationException',
+      /Member must have value less than or equal to 10/,
+    );
     await expectSsmError(ssm.send(new GetParametersByPathCommand({ Path: '/myapp', MaxResults: 0 })), 'ValidationException', /greater than or equal to 1/);
     await expectSsmError(ssm.send(new GetParametersByPathCommand({ Path: '/myapp', NextToken: 'garbage' })), 'InvalidNextToken');
     await expectSsmError(ssm.send(new GetParametersByPathCommand({ Path: 'myapp' })), 'ValidationException', /must begin with a forward slash/);
@@ -229,8 +241,16 @@ describe('PutParameter', () => {
   });
 
   it('rejects empty values, values over 4096 characters in Standard tier, and accepts 4096', async () => {
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/empty', Value: '', Type: 'String' })), 'ValidationException', /length greater than or equal to 1/);
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/big', Value: 'x'.repeat(4097), Type: 'String' })), 'ValidationException', /maximum parameter value of 4096 characters/);
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/put/empty', Value: '', Type: 'String' })),
+      'ValidationException',
+      /length greater than or equal to 1/,
+    );
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/put/big', Value: 'x'.repeat(4097), Type: 'String' })),
+      'ValidationException',
+      /maximum parameter value of 4096 characters/,
+    );
     expect((await ssm.send(new PutParameterCommand({ Name: '/put/big', Value: 'x'.repeat(4096), Type: 'String' }))).Version).toBe(1);
     expect((await ssm.send(new PutParameterCommand({ Name: '/put/adv', Value: 'x'.repeat(5000), Type: 'String', Tier: 'Advanced' }))).Tier).toBe('Advanced');
     // Characters, not UTF-16 units: 4096 emoji fit.
@@ -242,15 +262,38 @@ describe('PutParameter', () => {
     for (const name of ['aws-thing', 'ssm', '/ssm/x', 'AWSfoo', '/SSMfoo']) {
       await expectSsmError(ssm.send(new PutParameterCommand({ Name: name, Value: 'v', Type: 'String' })), 'ValidationException', /prefixed with/);
     }
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/aws/x/y', Value: 'v', Type: 'String' })), 'AccessDeniedException', 'No access to reserved parameter name: /aws/x/y.');
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/aws/x/y', Value: 'v', Type: 'String' })),
+      'AccessDeniedException',
+      'No access to reserved parameter name: /aws/x/y.',
+    );
   });
 
   it('rejects malformed names, a missing type, an unknown KMS key, and Tags with Overwrite', async () => {
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: 'a/b', Value: 'v', Type: 'String' })), 'ValidationException', 'Parameter name must be a fully qualified name.');
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/notype', Value: 'v' })), 'ValidationException', 'A parameter type is required when you create a parameter.');
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: 'alias/Nope' })), 'InvalidKeyId', /^Alias arn:aws:kms:us-east-1:123456789012:alias\/Nope is not found\./);
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: '99999999-12ab-34cd-56ef-1234567890ab' })), 'InvalidKeyId');
-    await expectSsmError(ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: 'alias/has space' })), 'ValidationException', /at 'keyId' failed to satisfy constraint/);
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: 'a/b', Value: 'v', Type: 'String' })),
+      'ValidationException',
+      'Parameter name must be a fully qualified name.',
+    );
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/put/notype', Value: 'v' })),
+      'ValidationException',
+      'A parameter type is required when you create a parameter.',
+    );
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: 'alias/Nope' })),
+      'InvalidKeyId',
+      /^Alias arn:aws:kms:us-east-1:123456789012:alias\/Nope is not found\./,
+    );
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: '99999999-12ab-34cd-56ef-1234567890ab' })),
+      'InvalidKeyId',
+    );
+    await expectSsmError(
+      ssm.send(new PutParameterCommand({ Name: '/put/k', Value: 'v', Type: 'SecureString', KeyId: 'alias/has space' })),
+      'ValidationException',
+      /at 'keyId' failed to satisfy constraint/,
+    );
     await expectSsmError(
       ssm.send(new PutParameterCommand({ Name: '/put/tags', Value: 'v', Type: 'String', Overwrite: true, Tags: [{ Key: 'a', Value: 'b' }] })),
       'ValidationException',
@@ -261,7 +304,12 @@ describe('PutParameter', () => {
   });
 
   it('stores a SecureString under any KeyId form and decrypts it', async () => {
-    const forms = ['alias/MyApplicationKey', '1234abcd-12ab-34cd-56ef-1234567890ab', `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`, `arn:aws:kms:${REGION}:${ACCOUNT}:alias/MyApplicationKey`];
+    const forms = [
+      'alias/MyApplicationKey',
+      '1234abcd-12ab-34cd-56ef-1234567890ab',
+      `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      `arn:aws:kms:${REGION}:${ACCOUNT}:alias/MyApplicationKey`,
+    ];
     for (const [i, KeyId] of forms.entries()) {
       await ssm.send(new PutParameterCommand({ Name: `/put/sec${i}`, Value: `secret-${i}`, Type: 'SecureString', KeyId }));
       const out = await ssm.send(new GetParameterCommand({ Name: `/put/sec${i}`, WithDecryption: true }));
@@ -311,8 +359,16 @@ describe('DeleteParameter', () => {
 
 describe('DescribeParameters', () => {
   it('lists metadata without values, filtered and paged', async () => {
-    const out = await ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/myapp/prod'] }], MaxResults: 50 }));
-    expect(names(out.Parameters)).toEqual(['/myapp/prod/cert', '/myapp/prod/db/password', '/myapp/prod/env/FLAGS', '/myapp/prod/env/NODE_ENV', '/myapp/prod/env/deep/x']);
+    const out = await ssm.send(
+      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/myapp/prod'] }], MaxResults: 50 }),
+    );
+    expect(names(out.Parameters)).toEqual([
+      '/myapp/prod/cert',
+      '/myapp/prod/db/password',
+      '/myapp/prod/env/FLAGS',
+      '/myapp/prod/env/NODE_ENV',
+      '/myapp/prod/env/deep/x',
+    ]);
     const pw = out.Parameters?.find((p) => p.Name === '/myapp/prod/db/password');
     expect(pw).toMatchObject({ Type: 'SecureString', KeyId: 'alias/MyApplicationKey', Version: 1, Tier: 'Standard', DataType: 'text' });
     expect(JSON.stringify(out)).not.toContain('s3cr3t');

@@ -48,7 +48,10 @@ describe('seed files', () => {
     const emulator = await startEmulator({ port: 0, seed });
     try {
       const out = await client(emulator).send(
-        new GetParametersCommand({ Names: ['/myapp/prod/db/password:prod', '/myapp/prod/cert:stable', '/myapp/prod/cert', '/myapp/prod/list'], WithDecryption: true }),
+        new GetParametersCommand({
+          Names: ['/myapp/prod/db/password:prod', '/myapp/prod/cert:stable', '/myapp/prod/cert', '/myapp/prod/list'],
+          WithDecryption: true,
+        }),
       );
       expect(out.Parameters?.map((p) => [p.Name, p.Selector, p.Value])).toEqual([
         ['/myapp/prod/cert', undefined, 'v3'],

@@ -16,7 +16,16 @@ export async function signedHeaders(endpoint: string, o: SignOptions): Promise<R
   const url = new URL(endpoint);
   const signer = new SignatureV4({ service: o.service, region: o.region, credentials: o.credentials, sha256: Sha256 });
   const req = await signer.sign(
-    { method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/', query: {}, headers: { host: url.host, ...o.headers }, body: o.body },
+    {
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      query: {},
+      headers: { host: url.host, ...o.headers },
+      body: o.body,
+    },
     o.date ? { signingDate: o.date } : {},
   );
   return req.headers;

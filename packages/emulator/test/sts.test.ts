@@ -70,7 +70,9 @@ function sts(credentials: Creds = DEMO): STSClient {
   return new STSClient({ endpoint: emulator.url, region: REGION, credentials, maxAttempts: 1 });
 }
 async function assume(roleArn = DEPLOY, session = 'sess-1', credentials: Creds = DEMO, duration?: number): Promise<Minted> {
-  const out = await sts(credentials).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: session, ...(duration ? { DurationSeconds: duration } : {}) }));
+  const out = await sts(credentials).send(
+    new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: session, ...(duration ? { DurationSeconds: duration } : {}) }),
+  );
   const c = out.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) throw new Error('AssumeRole returned no credentials');
   issued.push(c.SecretAccessKey, c.SessionToken);
@@ -130,7 +132,11 @@ describe('AssumeRole', () => {
   });
 
   it('checks DurationSeconds (900 .. the role maximum) and the session name', async () => {
-    await expectSsmError(sts().send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1', DurationSeconds: 899 })), 'ValidationError', /durationSeconds.*greater than or equal to 900/);
+    await expectSsmError(
+      sts().send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1', DurationSeconds: 899 })),
+      'ValidationError',
+      /durationSeconds.*greater than or equal to 900/,
+    );
     await expectSsmError(
       sts().send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1', DurationSeconds: 3601 })),
       'ValidationError',
@@ -159,9 +165,10 @@ describe('AssumeRole', () => {
   it('answers the documented AssumeRoleResponse XML to a hand-signed request', async () => {
     const raw = await signedSts(`Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(DEPLOY)}&RoleSessionName=raw&DurationSeconds=900`);
     expect(raw.status).toBe(200);
-    const m = /^<AssumeRoleResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><AssumeRoleResult><Credentials><AccessKeyId>(ASIA\w+)<\/AccessKeyId><SecretAccessKey>([^<]+)<\/SecretAccessKey><SessionToken>([^<]+)<\/SessionToken><Expiration>(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)<\/Expiration><\/Credentials><AssumedRoleUser><AssumedRoleId>AROA\w+:raw<\/AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role\/deploy\/raw<\/Arn><\/AssumedRoleUser><\/AssumeRoleResult><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/AssumeRoleResponse>$/.exec(
-      raw.text,
-    );
+    const m =
+      /^<AssumeRoleResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><AssumeRoleResult><Credentials><AccessKeyId>(ASIA\w+)<\/AccessKeyId><SecretAccessKey>([^<]+)<\/SecretAccessKey><SessionToken>([^<]+)<\/SessionToken><Expiration>(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)<\/Expiration><\/Credentials><AssumedRoleUser><AssumedRoleId>AROA\w+:raw<\/AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role\/deploy\/raw<\/Arn><\/AssumedRoleUser><\/AssumeRoleResult><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/AssumeRoleResponse>$/.exec(
+        raw.text,
+      );
     expect(m, raw.text.slice(0, 80)).not.toBeNull();
     issued.push(m?.[2] ?? '', m?.[3] ?? '');
     // Other actions and versions: InvalidAction.
@@ -173,11 +180,17 @@ describe('AssumeRole', () => {
     // Signed for ssm but addressed to STS: STS's own words.
     const wrongService = await signedSts(`Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(DEPLOY)}&RoleSessionName=raw`, 'ssm');
     expect(wrongService.status).toBe(403);
-    expect(wrongService.text).toContain('<Code>SignatureDoesNotMatch</Code><Message>Credential should be scoped to correct service: &apos;sts&apos;.</Message>');
+    expect(wrongService.text).toContain(
+      '<Code>SignatureDoesNotMatch</Code><Message>Credential should be scoped to correct service: &apos;sts&apos;.</Message>',
+    );
     // A wrong secret.
-    const badSecret = await sts({ accessKeyId: DEMO.accessKeyId, secretAccessKey: 'wrong' }).send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1' })).catch((e: Error) => e);
+    const badSecret = await sts({ accessKeyId: DEMO.accessKeyId, secretAccessKey: 'wrong' })
+      .send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1' }))
+      .catch((e: Error) => e);
     expect((badSecret as Error).name).toBe('SignatureDoesNotMatch');
-    const unknownKey = await sts({ accessKeyId: 'AKIANOBODY', secretAccessKey: 'x' }).send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1' })).catch((e: Error) => e);
+    const unknownKey = await sts({ accessKeyId: 'AKIANOBODY', secretAccessKey: 'x' })
+      .send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'x1' }))
+      .catch((e: Error) => e);
     expect((unknownKey as Error).name).toBe('InvalidClientTokenId');
   });
 });
@@ -196,12 +209,20 @@ describe('temporary credentials', () => {
     );
     expect(emulator.counters().denied).toBe(1);
     // The role's kms_keys: [] denies the customer key, but not alias/aws/ssm.
-    await expectSsmError(ssm.send(new GetParameterCommand({ Name: '/myapp/prod/db/password', WithDecryption: true })), 'AccessDeniedException', /customer master key/);
+    await expectSsmError(
+      ssm.send(new GetParameterCommand({ Name: '/myapp/prod/db/password', WithDecryption: true })),
+      'AccessDeniedException',
+      /customer master key/,
+    );
     const managed = await ssm.send(new GetParameterCommand({ Name: '/myapp/prod/env/deep/x', WithDecryption: true }));
     expect(managed.Parameter?.Value).toBe('default-key-secret');
     // Actions too: ssm:GetParameter* does not cover PutParameter... nor DescribeParameters.
     const { DescribeParametersCommand } = await import('@aws-sdk/client-ssm');
-    await expectSsmError(ssm.send(new DescribeParametersCommand({})), 'AccessDeniedException', /assumed-role\/deploy\/reader-session is not authorized to perform: ssm:DescribeParameters/);
+    await expectSsmError(
+      ssm.send(new DescribeParametersCommand({})),
+      'AccessDeniedException',
+      /assumed-role\/deploy\/reader-session is not authorized to perform: ssm:DescribeParameters/,
+    );
   });
 
   it('a role without allow has full access', async () => {
@@ -214,14 +235,33 @@ describe('temporary credentials', () => {
     const c = await assume(DEPLOY, 'token-check');
     const good = asCredentials(c);
     const invalid = 'The security token included in the request is invalid.';
-    await expectSsmError(ssmClient({ ...good, sessionToken: c.SessionToken.slice(0, -4) + 'AAAA' }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'UnrecognizedClientException', invalid);
-    await expectSsmError(ssmClient({ accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'UnrecognizedClientException', invalid);
+    await expectSsmError(
+      ssmClient({ ...good, sessionToken: c.SessionToken.slice(0, -4) + 'AAAA' }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })),
+      'UnrecognizedClientException',
+      invalid,
+    );
+    await expectSsmError(
+      ssmClient({ accessKeyId: good.accessKeyId, secretAccessKey: good.secretAccessKey }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })),
+      'UnrecognizedClientException',
+      invalid,
+    );
     // Another session's token does not fit this key either.
     const other = await assume(DEPLOY, 'token-other');
-    await expectSsmError(ssmClient({ ...good, sessionToken: other.SessionToken }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'UnrecognizedClientException', invalid);
+    await expectSsmError(
+      ssmClient({ ...good, sessionToken: other.SessionToken }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })),
+      'UnrecognizedClientException',
+      invalid,
+    );
     // A long-term key takes no session token.
-    await expectSsmError(ssmClient({ ...DEMO, sessionToken: c.SessionToken }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'UnrecognizedClientException', invalid);
-    await expectSsmError(ssmClient({ ...good, secretAccessKey: 'wrong' }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'InvalidSignatureException');
+    await expectSsmError(
+      ssmClient({ ...DEMO, sessionToken: c.SessionToken }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })),
+      'UnrecognizedClientException',
+      invalid,
+    );
+    await expectSsmError(
+      ssmClient({ ...good, secretAccessKey: 'wrong' }).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })),
+      'InvalidSignatureException',
+    );
     // And the right one still works.
     const ok = await ssmClient(good).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] }));
     expect(ok.Parameters?.[0]?.Value).toBe('v3');
@@ -238,9 +278,17 @@ describe('temporary credentials', () => {
     expect(ok.Parameters).toHaveLength(1);
     vi.setSystemTime(c.Expiration.getTime() + 1_000);
     emulator.resetCounters();
-    const err = await expectSsmError(ssmClient(asCredentials(c)).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })), 'ExpiredTokenException', 'The security token included in the request is expired');
+    const err = await expectSsmError(
+      ssmClient(asCredentials(c)).send(new GetParametersCommand({ Names: ['/myapp/prod/cert'] })),
+      'ExpiredTokenException',
+      'The security token included in the request is expired',
+    );
     expect(err.$metadata?.httpStatusCode).toBe(400);
-    await expectSsmError(sts(asCredentials(c)).send(new AssumeRoleCommand({ RoleArn: CHAINED, RoleSessionName: 'chain-late' })), 'ExpiredToken', 'The security token included in the request is expired');
+    await expectSsmError(
+      sts(asCredentials(c)).send(new AssumeRoleCommand({ RoleArn: CHAINED, RoleSessionName: 'chain-late' })),
+      'ExpiredToken',
+      'The security token included in the request is expired',
+    );
     expect(emulator.counters().denied).toBe(2);
   });
 
@@ -249,7 +297,11 @@ describe('temporary credentials', () => {
     const second = await assume(CHAINED, 'hop-2', first);
     const out = await ssmClient(asCredentials(second)).send(new GetParametersCommand({ Names: ['/other/secret'] }));
     expect(out.Parameters?.[0]?.Value).toBe('elsewhere');
-    await expectSsmError(sts(first).send(new AssumeRoleCommand({ RoleArn: CHAINED, RoleSessionName: 'hop-x', DurationSeconds: 3601 })), 'ValidationError', /role chaining/);
+    await expectSsmError(
+      sts(first).send(new AssumeRoleCommand({ RoleArn: CHAINED, RoleSessionName: 'hop-x', DurationSeconds: 3601 })),
+      'ValidationError',
+      /role chaining/,
+    );
     // CHAINED trusts sessions of DEPLOY, not of WIDE, and WIDE trusts only the demo key.
     const wide = asCredentials(await assume(WIDE, 'hop-w'));
     await expectSsmError(
@@ -289,7 +341,12 @@ describe('temporary credentials', () => {
       const reader = new STSClient({ endpoint: loose.url, region: REGION, credentials: READER, maxAttempts: 1 });
       await expectSsmError(reader.send(new AssumeRoleCommand({ RoleArn: DEPLOY, RoleSessionName: 'loose' })), 'AccessDenied');
       // The session still carries the role's rules.
-      const ssm = new SSMClient({ endpoint: loose.url, region: REGION, credentials: { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: 'any', sessionToken: 'any' }, maxAttempts: 1 });
+      const ssm = new SSMClient({
+        endpoint: loose.url,
+        region: REGION,
+        credentials: { accessKeyId: out.Credentials!.AccessKeyId!, secretAccessKey: 'any', sessionToken: 'any' },
+        maxAttempts: 1,
+      });
       await expectSsmError(ssm.send(new GetParametersCommand({ Names: ['/other/secret'] })), 'AccessDeniedException', /assumed-role\/deploy\/loose/);
     } finally {
       await loose.close();
@@ -333,7 +390,20 @@ describe('roles in the seed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-seed-'));
     try {
       const file = join(dir, 'seed.yaml');
-      writeFileSync(file, ['credentials:', '  - access_key_id: AKIAONE', '    secret_access_key: s', 'roles:', `  - arn: ${DEPLOY}`, '    trusted: [AKIAONE]', `  - arn: ${WIDE}`, '    trusted: [AKIATWO]', ''].join('\n'));
+      writeFileSync(
+        file,
+        [
+          'credentials:',
+          '  - access_key_id: AKIAONE',
+          '    secret_access_key: s',
+          'roles:',
+          `  - arn: ${DEPLOY}`,
+          '    trusted: [AKIAONE]',
+          `  - arn: ${WIDE}`,
+          '    trusted: [AKIATWO]',
+          '',
+        ].join('\n'),
+      );
       const err = (() => {
         try {
           loadSeedFile(file);
@@ -342,8 +412,13 @@ describe('roles in the seed', () => {
           return e as SeedError;
         }
       })();
-      expect(err?.problems).toEqual([{ file, line: 8, at: 'roles[1].trusted', message: 'AKIATWO is neither an access key id under credentials nor a role ARN under roles' }]);
-      writeFileSync(file, ['credentials:', '  - access_key_id: AKIAONE', '    secret_access_key: s', 'roles:', `  - arn: ${DEPLOY}`, '    trusted: [AKIAONE]', ''].join('\n'));
+      expect(err?.problems).toEqual([
+        { file, line: 8, at: 'roles[1].trusted', message: 'AKIATWO is neither an access key id under credentials nor a role ARN under roles' },
+      ]);
+      writeFileSync(
+        file,
+        ['credentials:', '  - access_key_id: AKIAONE', '    secret_access_key: s', 'roles:', `  - arn: ${DEPLOY}`, '    trusted: [AKIAONE]', ''].join('\n'),
+      );
       expect(loadSeedFile(file).roles).toEqual([{ arn: DEPLOY, trusted: ['AKIAONE'] }]);
       // The `emulator` command's banner then says where STS is.
       const out: string[] = [];

@@ -104,11 +104,7 @@ describe('log', () => {
     await rawCall(emulator.url, 'GetParameters', { Names: ['/myapp/prod/db/password'], WithDecryption: true });
     await rawCall(emulator.url, 'PutParameter', { Name: '/log/new', Value: 'CANARY-log-value', Type: 'SecureString' });
     await rawCall(emulator.url, 'GetParametersByPath', { Path: '/myapp', Recursive: true, WithDecryption: true });
-    expect(logLines).toEqual([
-      'GetParameters /myapp/prod/db/password -> 200',
-      'PutParameter /log/new -> 200',
-      'GetParametersByPath /myapp (recursive) -> 200',
-    ]);
+    expect(logLines).toEqual(['GetParameters /myapp/prod/db/password -> 200', 'PutParameter /log/new -> 200', 'GetParametersByPath /myapp (recursive) -> 200']);
     expect(logLines.join('\n')).not.toMatch(/s3cr3t|CANARY|production/);
   });
 });

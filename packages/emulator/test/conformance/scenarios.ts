@@ -43,7 +43,15 @@ type Wire = Record<string, unknown>;
 /** The fields of a Parameter that clients use; the timestamp by its JSON type. */
 function param(p: unknown) {
   const w = p as Wire;
-  const out: Wire = { Name: w.Name, Type: w.Type, Value: w.Value, Version: w.Version, ARN: w.ARN, DataType: w.DataType, LastModifiedDate: typeof w.LastModifiedDate };
+  const out: Wire = {
+    Name: w.Name,
+    Type: w.Type,
+    Value: w.Value,
+    Version: w.Version,
+    ARN: w.ARN,
+    DataType: w.DataType,
+    LastModifiedDate: typeof w.LastModifiedDate,
+  };
   if ('Selector' in w) out.Selector = w.Selector;
   return out;
 }
@@ -139,8 +147,31 @@ export const scenarios: Scenario[] = [
     run: async (call) => ok(await call('GetParameter', { Name: '{p}/v:1' }), (o) => param(o.body.Parameter)),
     motoDiffers: {
       reason: 'AWS adds Selector ":1" when a selector was used; moto omits it',
-      aws: { status: 200, body: { Name: '{p}/v', Type: 'String', Value: 'one', Version: 1, ARN: 'arn:aws:ssm:us-east-1:123456789012:parameter{p}/v', DataType: 'text', LastModifiedDate: 'number', Selector: ':1' } },
-      moto: { status: 200, body: { Name: '{p}/v', Type: 'String', Value: 'one', Version: 1, ARN: 'arn:aws:ssm:us-east-1:123456789012:parameter{p}/v', DataType: 'text', LastModifiedDate: 'number' } },
+      aws: {
+        status: 200,
+        body: {
+          Name: '{p}/v',
+          Type: 'String',
+          Value: 'one',
+          Version: 1,
+          ARN: 'arn:aws:ssm:us-east-1:123456789012:parameter{p}/v',
+          DataType: 'text',
+          LastModifiedDate: 'number',
+          Selector: ':1',
+        },
+      },
+      moto: {
+        status: 200,
+        body: {
+          Name: '{p}/v',
+          Type: 'String',
+          Value: 'one',
+          Version: 1,
+          ARN: 'arn:aws:ssm:us-east-1:123456789012:parameter{p}/v',
+          DataType: 'text',
+          LastModifiedDate: 'number',
+        },
+      },
     },
   },
   {
@@ -171,7 +202,8 @@ export const scenarios: Scenario[] = [
   {
     name: 'GetParameters: one found, one missing',
     given: [put('{p}/a', 'A')],
-    run: async (call) => ok(await call('GetParameters', { Names: ['{p}/a', '{p}/missing'] }), (o) => ({ Parameters: params(o), InvalidParameters: o.body.InvalidParameters })),
+    run: async (call) =>
+      ok(await call('GetParameters', { Names: ['{p}/a', '{p}/missing'] }), (o) => ({ Parameters: params(o), InvalidParameters: o.body.InvalidParameters })),
   },
   {
     name: 'GetParameters: found parameters are sorted by name',
@@ -183,12 +215,19 @@ export const scenarios: Scenario[] = [
     motoDiffers: {
       reason: 'AWS sorts found parameters by name; moto returns them in set order',
       aws: ['{p}/a', '{p}/b', '{p}/c', '{p}/d', '{p}/e'],
-      moto: expect.toSatisfy((names: unknown) => Array.isArray(names) && [...names].sort().join() === ['{p}/a', '{p}/b', '{p}/c', '{p}/d', '{p}/e'].join(), 'the same five names, any order'),
+      moto: expect.toSatisfy(
+        (names: unknown) => Array.isArray(names) && [...names].sort().join() === ['{p}/a', '{p}/b', '{p}/c', '{p}/d', '{p}/e'].join(),
+        'the same five names, any order',
+      ),
     },
   },
   {
     name: 'GetParameters: 10 names are accepted',
-    run: async (call) => ok(await call('GetParameters', { Names: Array.from({ length: 10 }, (_, i) => `{p}/n${i}`) }), (o) => ({ found: params(o).length, invalid: (o.body.InvalidParameters as unknown[]).length })),
+    run: async (call) =>
+      ok(await call('GetParameters', { Names: Array.from({ length: 10 }, (_, i) => `{p}/n${i}`) }), (o) => ({
+        found: params(o).length,
+        invalid: (o.body.InvalidParameters as unknown[]).length,
+      })),
   },
   {
     name: 'GetParameters: 11 names are a ValidationException',
@@ -206,31 +245,35 @@ export const scenarios: Scenario[] = [
   {
     name: 'GetParameters: duplicate names are collapsed',
     given: [put('{p}/a', 'A')],
-    run: async (call) => ok(await call('GetParameters', { Names: ['{p}/a', '{p}/a', '{p}/missing', '{p}/missing'] }), (o) => ({ found: params(o).map((p) => p.Name), InvalidParameters: o.body.InvalidParameters })),
+    run: async (call) =>
+      ok(await call('GetParameters', { Names: ['{p}/a', '{p}/a', '{p}/missing', '{p}/missing'] }), (o) => ({
+        found: params(o).map((p) => p.Name),
+        InvalidParameters: o.body.InvalidParameters,
+      })),
     motoDiffers: {
       reason: 'moto collapses found duplicates but repeats missing ones in InvalidParameters',
       aws: { status: 200, body: { found: ['{p}/a'], InvalidParameters: ['{p}/missing'] } },
       moto: { status: 200, body: { found: ['{p}/a'], InvalidParameters: ['{p}/missing', '{p}/missing'] } },
     },
   },
-  ...['{P}/b', '{p}//b', '{p}/has space'].map(
-    (bad): Scenario => ({
-      name: `GetParameters: malformed name ${JSON.stringify(bad)} fails the whole call`,
-      given: [put('{p}/a', 'A')],
-      run: async (call) => err(await call('GetParameters', { Names: ['{p}/a', bad] })),
-      motoDiffers: {
-        reason: 'AWS validates names and fails the call; moto does not validate names on read and lists the name as invalid',
-        aws: { status: 400, type: 'ValidationException' },
-        moto: { status: 200, type: undefined },
-      },
-    }),
-  ),
+  ...['{P}/b', '{p}//b', '{p}/has space'].map((bad): Scenario => ({
+    name: `GetParameters: malformed name ${JSON.stringify(bad)} fails the whole call`,
+    given: [put('{p}/a', 'A')],
+    run: async (call) => err(await call('GetParameters', { Names: ['{p}/a', bad] })),
+    motoDiffers: {
+      reason: 'AWS validates names and fails the call; moto does not validate names on read and lists the name as invalid',
+      aws: { status: 400, type: 'ValidationException' },
+      moto: { status: 200, type: undefined },
+    },
+  })),
   {
     name: 'GetParameters: selectors by version and label',
     given: [put('{p}/v', 'one'), overwrite('{p}/v', 'two'), ['LabelParameterVersion', { Name: '{p}/v', ParameterVersion: 1, Labels: ['old'] }]],
     run: async (call) => {
       const o = await call('GetParameters', { Names: ['{p}/v:old', '{p}/v:2', '{p}/v:9', '{p}/v:nolabel'] });
-      const found = params(o).map((p) => `${String(p.Value)}@${String(p.Version)}${'Selector' in p ? ' ' + String(p.Selector) : ''}`).sort();
+      const found = params(o)
+        .map((p) => `${String(p.Value)}@${String(p.Version)}${'Selector' in p ? ' ' + String(p.Selector) : ''}`)
+        .sort();
       return { status: o.status, found, invalid: o.body.InvalidParameters };
     },
     motoDiffers: {
@@ -242,7 +285,12 @@ export const scenarios: Scenario[] = [
   {
     name: 'GetParameters: with decryption',
     given: [putSecure('{p}/s', 'plain-secret'), put('{p}/t', 'text')],
-    run: async (call) => ok(await call('GetParameters', { Names: ['{p}/s', '{p}/t'], WithDecryption: true }), (o) => params(o).map((p) => [p.Name, p.Type, p.Value]).sort()),
+    run: async (call) =>
+      ok(await call('GetParameters', { Names: ['{p}/s', '{p}/t'], WithDecryption: true }), (o) =>
+        params(o)
+          .map((p) => [p.Name, p.Type, p.Value])
+          .sort(),
+      ),
   },
   {
     name: 'GetParameters: without decryption',
@@ -275,23 +323,24 @@ export const scenarios: Scenario[] = [
       return { ...r, names: [...r.names].sort(), pageSizes: undefined };
     },
   },
-  ...['{p}/a', '{p}/a/', '{p}/ab'].map(
-    (path): Scenario => ({
-      name: `GetParametersByPath: ${path} (with /a, /a/, /ab in the tree)`,
-      given: TREE,
-      run: async (call) => [...(await listAll(call, { Path: path, Recursive: true })).names].sort(),
-    }),
-  ),
-  ...Array.from({ length: 10 }, (_, i) => i + 1).map(
-    (max): Scenario => ({
-      name: `GetParametersByPath: pagination with MaxResults ${max}`,
-      given: TREE,
-      run: async (call) => {
-        const r = await listAll(call, { Path: '{p}', Recursive: true, MaxResults: max });
-        return { error: r.error, names: [...r.names].sort(), distinct: new Set(r.names).size === r.names.length, pagesWithinMax: r.pageSizes.every((n) => n <= max) };
-      },
-    }),
-  ),
+  ...['{p}/a', '{p}/a/', '{p}/ab'].map((path): Scenario => ({
+    name: `GetParametersByPath: ${path} (with /a, /a/, /ab in the tree)`,
+    given: TREE,
+    run: async (call) => [...(await listAll(call, { Path: path, Recursive: true })).names].sort(),
+  })),
+  ...Array.from({ length: 10 }, (_, i) => i + 1).map((max): Scenario => ({
+    name: `GetParametersByPath: pagination with MaxResults ${max}`,
+    given: TREE,
+    run: async (call) => {
+      const r = await listAll(call, { Path: '{p}', Recursive: true, MaxResults: max });
+      return {
+        error: r.error,
+        names: [...r.names].sort(),
+        distinct: new Set(r.names).size === r.names.length,
+        pagesWithinMax: r.pageSizes.every((n) => n <= max),
+      };
+    },
+  })),
   {
     name: 'GetParametersByPath: MaxResults 11 is a ValidationException',
     given: TREE,
@@ -348,12 +397,10 @@ export const scenarios: Scenario[] = [
       moto: { status: 200, type: undefined },
     },
   },
-  ...['aws-key', 'ssm', 'SSMthing', '/ssm/x'].map(
-    (name): Scenario => ({
-      name: `PutParameter: reserved name ${name}`,
-      run: async (call) => errMessage(await call('PutParameter', { Name: name, Value: 'v', Type: 'String' })),
-    }),
-  ),
+  ...['aws-key', 'ssm', 'SSMthing', '/ssm/x'].map((name): Scenario => ({
+    name: `PutParameter: reserved name ${name}`,
+    run: async (call) => errMessage(await call('PutParameter', { Name: name, Value: 'v', Type: 'String' })),
+  })),
   {
     name: 'PutParameter: reserved path /aws/...',
     run: async (call) => errMessage(await call('PutParameter', { Name: '/aws/x{p}', Value: 'v', Type: 'String' })),
@@ -378,7 +425,8 @@ export const scenarios: Scenario[] = [
   },
   {
     name: 'PutParameter: Tags with Overwrite',
-    run: async (call) => errMessage(await call('PutParameter', { Name: '{p}/t', Value: 'v', Type: 'String', Overwrite: true, Tags: [{ Key: 'k', Value: 'v' }] })),
+    run: async (call) =>
+      errMessage(await call('PutParameter', { Name: '{p}/t', Value: 'v', Type: 'String', Overwrite: true, Tags: [{ Key: 'k', Value: 'v' }] })),
   },
   {
     name: 'PutParameter: no Type on create',
@@ -464,7 +512,12 @@ export const scenarios: Scenario[] = [
     given: [put('{p}/h', 'v1'), ...Array.from({ length: 100 }, (_, i) => overwrite('{p}/h', `v${i + 2}`))],
     run: async (call) => {
       const o = await call('GetParameters', { Names: ['{p}/h:1', '{p}/h:2', '{p}/h'] });
-      return { found: params(o).map((p) => p.Version).sort((a, b) => Number(a) - Number(b)), invalid: o.body.InvalidParameters };
+      return {
+        found: params(o)
+          .map((p) => p.Version)
+          .sort((a, b) => Number(a) - Number(b)),
+        invalid: o.body.InvalidParameters,
+      };
     },
   },
   {
@@ -539,7 +592,12 @@ export const scenarios: Scenario[] = [
     name: 'DescribeParameters: Type filter',
     given: [putSecure('{p}/s', 'x'), put('{p}/t', 'y')],
     run: async (call) => {
-      const o = await describeAll(call, { ParameterFilters: [{ Key: 'Type', Values: ['SecureString'] }, { Key: 'Name', Option: 'BeginsWith', Values: ['{p}/'] }] });
+      const o = await describeAll(call, {
+        ParameterFilters: [
+          { Key: 'Type', Values: ['SecureString'] },
+          { Key: 'Name', Option: 'BeginsWith', Values: ['{p}/'] },
+        ],
+      });
       return { status: o.status, names: o.list.map((p) => p.Name) };
     },
   },
