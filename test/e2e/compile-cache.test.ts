@@ -152,7 +152,7 @@ describe('the code cache of the npm bin', () => {
     const home = trustedDir();
     // A copy of dist/ whose bundle can be changed.
     const dist = trustedDir();
-    for (const f of readdirSync(dirname(CLI))) copyFileSync(join(dirname(CLI), f), join(dist, f));
+    for (const f of readdirSync(dirname(CLI), { withFileTypes: true })) if (f.isFile()) copyFileSync(join(dirname(CLI), f.name), join(dist, f.name));
     const bin = join(dist, 'ssm-materialize.cjs');
     const bundle = join(dist, 'ssm-materialize.bundle.cjs');
     expect(runBin(home, {}, bin).stdout).toContain(': valid (');
