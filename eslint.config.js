@@ -20,10 +20,10 @@ const TYPED_RULES = {
 };
 
 /**
- * The AWS SDK is reached through one module, src/aws-sdk.ts (it is also what
+ * The AWS SDK is reached through one module, src/aws/aws-sdk.ts (it is also what
  * the bundle keeps of the SDK), and that module only from the store adapter
- * (src/ssm.ts) and region resolution (src/regions.ts). Tests use the SDK as a
- * client would, so this holds for src/ only. no-restricted-imports does not
+ * (src/aws/ssm.ts) and region resolution (src/regions.ts, for a profile's region).
+ * Tests use the SDK as a client would, so this holds for src/ only. no-restricted-imports does not
  * see `import()`, which is how the SDK is loaded lazily: a syntax rule does.
  */
 function restrictImports(sources, message) {
@@ -36,7 +36,7 @@ function restrictImports(sources, message) {
 // Written without `\/`: the selector syntax does not read an escaped slash.
 const SDK_PACKAGES = [/^@aws-sdk[/]/, /^@smithy[/]/];
 const SDK_GATE = /[/]aws-sdk[.]js$/;
-const SDK_IMPORTERS = ['src/ssm.ts', 'src/regions.ts'];
+const SDK_IMPORTERS = ['src/aws/ssm.ts', 'src/regions.ts'];
 
 export default defineConfig(
   { ignores: ['**/dist/**', '**/node_modules/**', '.tmp/**', 'release/**', 'release.work/**', '**/bench/**', 'examples/**', 'templates/**'] },
@@ -72,13 +72,13 @@ export default defineConfig(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/aws-sdk.ts', ...SDK_IMPORTERS],
+    ignores: ['src/aws/aws-sdk.ts', ...SDK_IMPORTERS],
     rules: restrictImports(
       [...SDK_PACKAGES, SDK_GATE],
-      'Only the store adapter (src/ssm.ts) and region resolution (src/regions.ts) load the AWS SDK, through src/aws-sdk.ts.',
+      'Only the store adapter (src/aws/ssm.ts) and region resolution (src/regions.ts) load the AWS SDK, through src/aws/aws-sdk.ts.',
     ),
   },
-  { files: SDK_IMPORTERS, rules: restrictImports(SDK_PACKAGES, 'Import the AWS SDK through src/aws-sdk.ts only.') },
+  { files: SDK_IMPORTERS, rules: restrictImports(SDK_PACKAGES, 'Import the AWS SDK through src/aws/aws-sdk.ts only.') },
   {
     // The emulator signs as AWS does with smithy's signer, in one module, and depends on no SDK client.
     files: ['packages/emulator/src/**/*.ts'],

@@ -2,7 +2,7 @@
 // process (each with its own SDK client, pacing state and sockets, exactly as
 // N hosts would have), started together against one 40 TPS store. On a
 // machine too busy to start 50 Node processes quickly, this isolates what
-// src/pacing.ts decides. The SDK's own adaptive retry mode runs the same
+// src/aws/pacing.ts decides. The SDK's own adaptive retry mode runs the same
 // scenario as a baseline.
 import { build } from 'esbuild';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 
-/** Bundle src/ssm.ts once, so this plain-JS benchmark runs the real SsmStore. */
+/** Bundle src/aws/ssm.ts once, so this plain-JS benchmark runs the real SsmStore. */
 export async function loadSsmStore(root) {
   // Inside the repository, so that the SDK resolves from its node_modules.
   mkdirSync(join(root, '.tmp'), { recursive: true });
   const dir = mkdtempSync(join(root, '.tmp', 'bench-store-'));
   const outfile = join(dir, 'ssm.mjs');
   await build({
-    entryPoints: [join(root, 'src', 'ssm.ts')],
+    entryPoints: [join(root, 'src', 'aws', 'ssm.ts')],
     outfile,
     bundle: true,
     platform: 'node',

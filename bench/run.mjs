@@ -468,7 +468,7 @@ ${results.inProcess
 
 - Start-up (\`dist/ssm-materialize.cjs\`): one CommonJS bundle, whitespace-minified, with the AWS
   SDK tree-shaken, run through a V8 code cache that each command's first run trains, in the
-  user's private cache directory (src/launch.ts, src/compile-cache.ts; the start-up table's
+  user's private cache directory (src/startup/launch.ts, src/startup/compile-cache.ts; the start-up table's
   medians are of warm runs, as every run after a host's first is); each command
   loads its own modules when it runs, so \`--version\` and \`validate\` load neither the SDK nor
   Node's network, crypto or child-process modules (test/e2e/bundle.test.ts checks that from inside
@@ -479,11 +479,11 @@ ${results.inProcess
   (\`--semi-space-growth-factor=1\`, set in src/bin.ts); without it a 1,000-name run peaked about
   11 MiB higher, for the same time.
 - CPU and memory: V8's optimizing compilers (Maglev, TurboFan) are off for the tool's own
-  commands (\`--no-maglev --no-turbofan\`, src/heap-flags.ts, set by the bin before it loads the
+  commands (\`--no-maglev --no-turbofan\`, src/startup/heap-flags.ts, set by the bin before it loads the
   bundle and by src/bin.ts in the executable; the emulator command turns them back on). A run ends
   before optimized code pays back its making; the runtime section has figures with them on.
 
-- Pacing (src/pacing.ts): each process sends freely until the store first answers
+- Pacing (src/aws/pacing.ts): each process sends freely until the store first answers
   ThrottlingException, then holds a send rate of its own, cut by 0.7 on a throttling answer (at
   most once per 500 ms) and grown back with time along a cubic curve; retries wait a
   decorrelated jitter (50 ms to 1 s).

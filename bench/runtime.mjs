@@ -74,14 +74,14 @@ for (const f of [after.bin, after.exe, before.bin, before.exe]) if (!existsSync(
 // Node's own binary written as the build writes an executable: in one call.
 const nodeWrittenAtOnce = join(work, 'node-written-at-once');
 writeFileSync(nodeWrittenAtOnce, readFileSync(NODE), { mode: 0o755 });
-// This build with V8's optimizing compilers left on (src/heap-flags.ts): the flags it sets are dropped.
+// This build with V8's optimizing compilers left on (src/startup/heap-flags.ts): the flags it sets are dropped.
 const keepOptimizing = join(work, 'keep-optimizing.cjs');
 writeFileSync(
   keepOptimizing,
   "const v8 = require('node:v8'); const set = v8.setFlagsFromString; v8.setFlagsFromString = (f) => (/^--no-(maglev|turbofan)$/.test(f) ? undefined : set(f));\n",
 );
 // This build's bundle run as 0.2.0's bin ran it: Node's compile cache (module.enableCompileCache,
-// which caches the top level only) in a private directory, instead of src/launch.ts's trained cache.
+// which caches the top level only) in a private directory, instead of src/startup/launch.ts's trained cache.
 const nodeCompileCache = join(afterDist, 'node-compile-cache.cjs');
 const nodeCompileCacheDir = join(work, 'node-compile-cache');
 mkdirSync(nodeCompileCacheDir, { mode: 0o700 });
@@ -299,16 +299,16 @@ How to read it:
   then keeps and maps it in large pieces, and the same file starts with more resident memory
   (compare \`node -e 0\` of Node 24 as npm unpacked it with the same binary written in one call).
   The RSS table shows this build's executable both ways.
-- "optimizing compilers on" is this build with src/heap-flags.ts's \`--no-maglev --no-turbofan\`
+- "optimizing compilers on" is this build with src/startup/heap-flags.ts's \`--no-maglev --no-turbofan\`
   dropped (a preload script ignores them): what those flags still pay.
-- The npm bin's caches: "trained" is src/launch.ts's, made when each command's first run ends,
+- The npm bin's caches: "trained" is src/startup/launch.ts's, made when each command's first run ends,
   so it holds the functions that command compiled as well as the top level; "Node's compile
   cache instead" runs the same bundle as 0.2.0's bin did (module.enableCompileCache, whose cache
   is made right after compiling the file: its top level only); "no cache" compiles everything
   on each run. Today's build held a cache trained at build time by a \`write\` against the
   emulator, which this build no longer needs. The executable's code cache (the SEA's
   \`useCodeCache\`) holds the top level only. \`--version\` alone loads no bundle in the npm bin,
-  and in the executable it returns before yargs initializes (src/version-flag.ts).
+  and in the executable it returns before yargs initializes (src/startup/version-flag.ts).
 - Where \`validate\` still misses "no slower than today's build": part of the gap is Node 24's own
   start, which takes more CPU than Node 20's (the \`node -e 0\` rows); the rest is the same bundle's
   start on Node 24 against Node 20, both through a cache trained on the command's path (the bin;

@@ -1,12 +1,12 @@
 // One definition of how src/bin.ts becomes a single-file CommonJS bundle,
-// shared by `npm run build` (dist/, run by the launcher src/launch.ts) and
+// shared by `npm run build` (dist/, run by the launcher src/startup/launch.ts) and
 // `npm run release` (the bundle as published, and the script inside the
 // standalone executable, which runs CommonJS only).
 //
 // Start-up is paid for every byte: Node reads and compiles the whole file
 // before the first line runs, even for `--version`. So:
 // - the AWS SDK is bundled on its own first, from its ES modules, which
-//   tree-shakes it (src/aws-sdk.ts says why the main build cannot);
+//   tree-shakes it (src/aws/aws-sdk.ts says why the main build cannot);
 // - whitespace and syntax are minified, identifiers kept, so a bug report's
 //   stack frames still name our functions;
 // - CommonJS, not ESM: an ESM bundle imports every Node built-in any part
@@ -21,7 +21,7 @@ import { bundledPackages, thirdPartyNotices } from './licenses.mjs';
 import { writeCliReference } from './cli-docs.mjs';
 
 const root = join(import.meta.dirname, '..');
-const sdkEntry = join(root, 'src', 'aws-sdk.ts');
+const sdkEntry = join(root, 'src', 'aws', 'aws-sdk.ts');
 const minify = { minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false };
 
 /** Options of every CommonJS file we build (the bundle, the launcher). */
@@ -39,7 +39,7 @@ export const BUNDLE_OPTIONS = {
   ...minify,
 };
 
-/** Serves src/aws-sdk.ts as its own tree-shaken bundle; `inputs` collects the files that went into it. */
+/** Serves src/aws/aws-sdk.ts as its own tree-shaken bundle; `inputs` collects the files that went into it. */
 const sdkPrebundle = (inputs) => ({
   name: 'aws-sdk-prebundle',
   setup(b) {
@@ -193,7 +193,7 @@ export async function bundleLibrary(dir) {
 
 /**
  * The npm package's dist/ in `dir` (emptied first): the bundle, the bin that
- * runs it (src/launch.ts), the emulator's own file, the library,
+ * runs it (src/startup/launch.ts), the emulator's own file, the library,
  * THIRD_PARTY_LICENSES for the packages bundled into any of them, and the
  * shell completions and man page (scripts/cli-docs.mjs). Returns those
  * packages (scripts/licenses.mjs).
@@ -208,7 +208,7 @@ export async function buildDist(dir) {
   writeFileSync(join(dir, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages));
   await writeCliReference(dir);
   const bin = join(dir, 'ssm-materialize.cjs');
-  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'launch.ts')], outfile: bin, banner: { js: '#!/usr/bin/env node' } });
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'startup', 'launch.ts')], outfile: bin, banner: { js: '#!/usr/bin/env node' } });
   chmodSync(bin, 0o755);
   return packages;
 }

@@ -5,17 +5,17 @@
  * transaction (write.ts) and `exec`'s forwarding to its child.
  */
 // First import: it copies the environment before anything else can change it.
-import { inheritedEnv } from './inherited-env.js';
+import { inheritedEnv } from './startup/inherited-env.js';
 // Second: `--version` alone is answered here, before cli.js and yargs initialize.
-import './version-shortcut.js';
+import './startup/version-shortcut.js';
 import { setFlagsFromString } from 'node:v8';
 import { main } from './cli.js';
-import { NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_FLAG } from './heap-flags.js';
+import { NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_FLAG } from './startup/heap-flags.js';
 import { describeInternalError } from './redact.js';
 
 // Peak memory and CPU: see heap-flags.ts. The bundle is already compiled by
 // now: the executable's code cache was made under V8's default flags, which a
-// fresh start has (the npm bin sets these same values before compiling: src/launch.ts).
+// fresh start has (the npm bin sets these same values before compiling: src/startup/launch.ts).
 for (const flag of [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS]) setFlagsFromString(flag);
 
 // A throw outside main (an event handler, a stray rejection) would make Node

@@ -6,8 +6,8 @@
 import { statSync } from 'node:fs';
 import { formatNamesOfKind, getFormat, type Format, type RenderContext } from './formats/index.js';
 import type { RenderedOutput } from './render.js';
-import { inspectTarget, type ChangeReason } from './write.js';
-import { onChangePending } from './hooks.js';
+import { inspectTarget, type ChangeReason } from './files/write.js';
+import { onChangePending } from './files/hooks.js';
 import { own } from './records.js';
 
 export interface OutputDiff {

@@ -24,7 +24,7 @@ import { runPipeline, type PipelineOptions } from './pipeline.js';
 import { storeOpener, type StoreArgs } from './commands/common.js';
 import { failedHooksError } from './commands/write.js';
 import { wouldChange } from './commands/plan.js';
-import { staleSince } from './lastgood.js';
+import { staleSince } from './files/lastgood.js';
 import { describeInternalError } from './redact.js';
 import { own } from './records.js';
 import type { OutputDiff } from './diff.js';

@@ -15,8 +15,8 @@ import { loadManifest, parseManifest, type Manifest } from './manifest.js';
 import { fetchSettled, planFetch, type Fetched, type FetchPlan } from './fetch.js';
 import { resolveOutputs, type ResolvedOutput } from './resolve.js';
 import { renderOutputs, type RenderedOutput } from './render.js';
-import { prepareTargets, type TargetIds } from './targets.js';
-import { OnChangeHooks, verifyHook } from './hooks.js';
+import { prepareTargets, type TargetIds } from './files/targets.js';
+import { OnChangeHooks, verifyHook } from './files/hooks.js';
 import type { OutputError } from './errors.js';
 import { checkTemplates } from './template-files.js';
 import { decideFailures, failuresOf, KeepLastGood, type Failure } from './trust/failures.js';
@@ -24,7 +24,7 @@ import { fetchLocked, readLock, type LockFile } from './lockfile.js';
 import { diffOutput, type OutputDiff } from './diff.js';
 import type { CallStats, OpenedStore, StoreOpener } from './store.js';
 import { regionsToTry } from './regions.js';
-import { writeAll, type ChangeReason, type OutputWrite, type WriteRequest } from './write.js';
+import { writeAll, type ChangeReason, type OutputWrite, type WriteRequest } from './files/write.js';
 
 export interface PipelineOptions {
   /** Path of the manifest file. */

@@ -77,7 +77,7 @@ export function unnamedRegion(profile: string | undefined, env: NodeJS.ProcessEn
 
 /** The SDK's own region for this profile (loaded here, on first use: offline commands never load the SDK). */
 async function sdkRegion(profile: string | undefined): Promise<string> {
-  const { SSMClient } = await import('./aws-sdk.js');
+  const { SSMClient } = await import('./aws/aws-sdk.js');
   const client = new SSMClient(profile ? { profile } : {});
   try {
     return await client.config.region();

@@ -1,6 +1,6 @@
 /** What every command that talks to the store shares: its options and its StoreOpener. */
 import type { Logger } from '../log.js';
-import type { SsmStore } from '../ssm.js';
+import type { SsmStore } from '../aws/ssm.js';
 import { UsageError } from '../errors.js';
 import type { StoreOpener } from '../store.js';
 import { namedRegion } from '../regions.js';
@@ -62,13 +62,13 @@ function checkEndpointUrl(raw: string): string | undefined {
  */
 export async function openAwsStore(args: StoreArgs, region: string | undefined, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<SsmStore> {
   checkStoreArgs(args);
-  const { proxySettings } = await import('../proxy.js');
-  const { configuredEndpoint, retrySettings } = await import('../aws-config.js');
+  const { proxySettings } = await import('../aws/proxy.js');
+  const { configuredEndpoint, retrySettings } = await import('../aws/aws-config.js');
   const proxy = proxySettings(env);
   const retries = retrySettings(args.profile, env);
   // The SDK finds the endpoints of AWS_PROFILE's profile by itself; those of --profile's only through us (aws-config.ts).
   const profileEndpoint = (service: string): string | undefined => (args.profile ? configuredEndpoint(service, args.profile, env) : undefined);
-  const { SsmStore } = await import('../ssm.js');
+  const { SsmStore } = await import('../aws/ssm.js');
   return new SsmStore({
     proxy,
     region: namedRegion(region, env),

@@ -39,7 +39,7 @@ export type GlobalArgs = InferredOptionTypes<typeof globalOptions>;
 export interface MainIo extends Io {
   env: NodeJS.ProcessEnv;
   stdin?: PutIo['stdin'];
-  /** Opens the store for write/plan/check/exec; default: the AWS store (src/ssm.ts). Tests inject an in-memory one. */
+  /** Opens the store for write/plan/check/exec; default: the AWS store (src/aws/ssm.ts). Tests inject an in-memory one. */
   openStore?: StoreOpener;
 }
 

@@ -14,7 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import type * as EmulatorModule from '@ssm-materialize/emulator/command';
 import { ExitCode, ToolError, UsageError } from '../errors.js';
-import { OPTIMIZING_COMPILER_FLAGS } from '../heap-flags.js';
+import { OPTIMIZING_COMPILER_FLAGS } from '../startup/heap-flags.js';
 
 /** The emulator module's key among the standalone executable's assets. */
 export const SEA_ASSET = 'ssm-materialize-emulator.cjs';
@@ -31,7 +31,7 @@ export interface EmulatorArgs {
 }
 
 export async function emulatorCommand(args: EmulatorArgs, io: EmulatorModule.CommandIo): Promise<number> {
-  // A server, unlike the tool's own commands (src/heap-flags.ts).
+  // A server, unlike the tool's own commands (src/startup/heap-flags.ts).
   for (const flag of OPTIMIZING_COMPILER_FLAGS) setFlagsFromString(flag);
   const emulator = await loadEmulator();
   try {

@@ -20,7 +20,7 @@ export const exec = defineCommand({
   deprecated: { tps: { use: 'quota' } },
   examples: [['$0 exec -m materialize.yaml -- node server.js', 'A container entrypoint that keeps secrets off disk']],
   async run(args, context) {
-    const [{ execCommand }, { refreshOptions }] = await Promise.all([import('./exec.js'), import('../exec-refresh.js')]);
+    const [{ execCommand }, { refreshOptions }] = await Promise.all([import('./exec.js'), import('./exec-refresh.js')]);
     return execCommand(pipelineFor(args, context), { output: args.output, command: context.childCommand, refresh: refreshOptions(args) });
   },
 });

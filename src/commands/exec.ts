@@ -12,7 +12,7 @@ import { Refusals, envStringTooLong, reasons } from '../formats/common.js';
 import { getFormat } from '../formats/index.js';
 import type { ResolvedOutput } from '../resolve.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
-import { runRefreshing, type RefreshOptions } from '../exec-refresh.js';
+import { runRefreshing, type RefreshOptions } from './exec-refresh.js';
 import { pollingCost } from '../budget.js';
 import type { Logger } from '../log.js';
 

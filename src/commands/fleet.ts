@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io, Logger } from '../log.js';
 import { loadManifest, type Env } from '../manifest.js';
-import { batchNames, NAMES_PER_CALL } from '../batches.js';
+import { batchNames, NAMES_PER_CALL } from '../aws/batches.js';
 import { callBudget, rollout, rolloutOptions, DEFAULT_HOOK_TIMEOUT_S } from '../budget.js';
 import { planFetch } from '../fetch.js';
 import { DEFAULT_STATE_DIRECTORY } from '../fleet/documents.js';

@@ -5,7 +5,7 @@
  */
 import { ExitCode } from '../errors.js';
 import type { OutputDiff } from '../diff.js';
-import { staleSince } from '../lastgood.js';
+import { staleSince } from '../files/lastgood.js';
 import { lockDrift, lockFrom, type LockFile } from '../lockfile.js';
 import type { Logger } from '../log.js';
 import { plural, runPipeline, type PipelineOptions, type PipelineRun } from '../pipeline.js';

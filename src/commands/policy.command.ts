@@ -36,7 +36,7 @@ export const policy = defineCommand({
   async run(args, { io, log }) {
     const [{ loadManifest }, { buildPolicyForRegions, policyWarnings }, { firstRegion, regionsMayRead }] = await Promise.all([
       import('../manifest.js'),
-      import('./policy.js'),
+      import('../iam/policy.js'),
       import('../regions.js'),
     ]);
     const manifest = loadManifest(args.manifest, io.env);
@@ -47,7 +47,7 @@ export const policy = defineCommand({
     const regions = regionsMayRead(manifest, region, args['fallback-region']);
     const denyFor = args['deny-for'];
     if (args['key-policy'] || denyFor !== undefined) {
-      const { buildKeyPolicy, buildDenyPolicy } = await import('./key-policy.js');
+      const { buildKeyPolicy, buildDenyPolicy } = await import('../iam/key-policy.js');
       if (args['key-policy'] && denyFor !== undefined) throw new UsageError('--key-policy and --deny-for print two different policies: one at a time');
       buildPolicyForRegions(manifest, options, regions); // the same account/region checks as the read policy
       const extra = args['key-policy']

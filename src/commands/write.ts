@@ -3,13 +3,13 @@ import { resolve } from 'node:path';
 import { ExitCode, ToolError } from '../errors.js';
 import { KeepLastGood } from '../trust/failures.js';
 import { modeString } from '../diff.js';
-import { describeAge, fetchedMarkers, outputsToKeep, parseMaxAge, recordStale } from '../lastgood.js';
+import { describeAge, fetchedMarkers, outputsToKeep, parseMaxAge, recordStale } from '../files/lastgood.js';
 import { lockFrom, renderLock } from '../lockfile.js';
 import { loadManifest } from '../manifest.js';
 import { plural, runPipeline, totalCalls, type PipelineOptions } from '../pipeline.js';
 import type { OutputResult } from '../pipeline.js';
-import type { WriteRequest } from '../write.js';
-import { checkTargetDirectory } from '../targets.js';
+import type { WriteRequest } from '../files/write.js';
+import { checkTargetDirectory } from '../files/targets.js';
 
 export interface WriteOptions {
   /** `--lock FILE`: after writing, record the version of every parameter used (lockfile.ts). */

@@ -6,8 +6,8 @@
  * write document to instances carrying the fleet's tag.
  */
 import type { Manifest } from '../manifest.js';
-import { buildPolicyForRegions } from '../commands/policy.js';
-import { buildDenyPolicy, buildKeyPolicy } from '../commands/key-policy.js';
+import { buildPolicyForRegions } from '../iam/policy.js';
+import { buildDenyPolicy, buildKeyPolicy } from '../iam/key-policy.js';
 
 /** Stand-ins `policy` accepts, replaced by CloudFormation pseudo parameters. */
 const ACCOUNT_STAND_IN = '000000000000';

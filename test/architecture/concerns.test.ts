@@ -3,10 +3,10 @@
  * second copy is how they drift apart (a temp-file name the stale-file cleanup
  * did not recognise, a hook that ran without its marker):
  *
- *   src/sidecars.ts  the names of files kept next to an output (temp, pending, fetched)
- *   src/targets.ts   owners and groups through the name service (getent, /etc/passwd)
- *   src/hooks.ts     running verify and on_change: the shell, the variables a hook sees
- *   src/store.ts     what opening a store is (StoreOpener): one name, one type
+ *   src/files/sidecars.ts the names of files kept next to an output (temp, pending, fetched)
+ *   src/files/targets.ts  owners and groups through the name service (getent, /etc/passwd)
+ *   src/files/hooks.ts    running verify and on_change: the shell, the variables a hook sees
+ *   src/store.ts          what opening a store is (StoreOpener): one name, one type
  *
  * Checked on the code, not the comments: string literals (read with the
  * TypeScript scanner) and code patterns outside them.
@@ -73,20 +73,20 @@ interface Rule {
 const RULES: Rule[] = [
   {
     concern: 'a sidecar suffix (our mark, .tmp)',
-    home: 'sidecars.ts',
+    home: 'files/sidecars.ts',
     literal: /\.ssm-materialize\.|\.tmp$/,
     sample: "const p = `.${name}.ssm-materialize.pending`; x.endsWith('.tmp');",
   },
-  { concern: 'a hidden name next to an output', home: 'sidecars.ts', code: /`\.\$\{basename\(/, sample: 'join(dir, `.${basename(path)}x`)' },
+  { concern: 'a hidden name next to an output', home: 'files/sidecars.ts', code: /`\.\$\{basename\(/, sample: 'join(dir, `.${basename(path)}x`)' },
   {
     concern: 'a name-service lookup (getent, /etc/passwd, /etc/group)',
-    home: 'targets.ts',
+    home: 'files/targets.ts',
     literal: /^getent\b|^\/etc\/(passwd|group)$|^\/etc\/$/,
     sample: "execFile('getent', ['passwd', name]); readFile(`/etc/${db}`);",
   },
   {
     concern: 'a hook environment variable',
-    home: 'hooks.ts',
+    home: 'files/hooks.ts',
     literal: /^SSM_MATERIALIZE_(FILE|OUTPUT|STAGED)/,
     code: /\bSSM_MATERIALIZE_(FILE|OUTPUT)\b/,
     sample: '({ ...env, SSM_MATERIALIZE_FILE: file });',
@@ -94,11 +94,11 @@ const RULES: Rule[] = [
   // `${at}.verify` in the manifest reader's messages is text, not a hook run.
   {
     concern: 'a manifest hook run (spec.verify, spec.onChange)',
-    home: 'hooks.ts',
+    home: 'files/hooks.ts',
     code: /(?<!\})\.(onChange|verify)\b/,
     sample: 'runHook(spec.onChange ?? "", out.spec.verify)',
   },
-  { concern: 'a hook shell (/bin/sh)', home: 'hooks.ts', literal: /^\/bin\/sh$/, sample: "spawn('/bin/sh', ['-c', command])" },
+  { concern: 'a hook shell (/bin/sh)', home: 'files/hooks.ts', literal: /^\/bin\/sh$/, sample: "spawn('/bin/sh', ['-c', command])" },
   {
     concern: 'the type of a store opener',
     home: 'store.ts',

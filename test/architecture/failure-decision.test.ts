@@ -3,7 +3,7 @@
  * means for the run: no other module classifies an error as "unavailable"
  * (the only kind that may fall back or keep the last good files), builds a
  * KeepLastGood, or names a fallback region. The store's own protocol work in
- * src/ssm.ts (which answer is missing or denied) is not a decision.
+ * src/aws/ssm.ts (which answer is missing or denied) is not a decision.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';

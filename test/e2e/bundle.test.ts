@@ -1,5 +1,5 @@
 /**
- * The built dist/: the bundle runs alone, and the bin (src/launch.ts) runs it
+ * The built dist/: the bundle runs alone, and the bin (src/startup/launch.ts) runs it
  * (its compile cache: test/e2e/compile-cache.test.ts).
  */
 import { describe, expect, it } from 'vitest';
@@ -84,7 +84,7 @@ describe('start-up loads only what the command uses', () => {
 
 /**
  * V8's optimizing compilers stay off for the tool's own commands
- * (src/heap-flags.ts): `--trace-opt` names every function V8 optimizes, and
+ * (src/startup/heap-flags.ts): `--trace-opt` names every function V8 optimizes, and
  * none may be one the bundle defines. A 1,000-name manifest makes the YAML
  * parser hot enough that V8 would optimize it otherwise.
  */

@@ -1,7 +1,7 @@
 /**
  * The npm bin keeps its V8 code cache only in a directory the running user
- * alone can write (src/compile-cache.ts), and uses a cache only with the
- * bundle file it was made for (src/launch.ts). Seen from outside: what the
+ * alone can write (src/startup/compile-cache.ts), and uses a cache only with the
+ * bundle file it was made for (src/startup/launch.ts). Seen from outside: what the
  * real bin, run by the real Node, creates on disk, and what it reports
  * reading and writing (NODE_DEBUG=ssm-materialize-cache).
  * Runs as root, as a deploy hook does; another user's directories are made
@@ -27,7 +27,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 import { requireRoot } from '../reliability/harness.js';
-import { codeCacheFile } from '../../src/compile-cache.js';
+import { codeCacheFile } from '../../src/startup/compile-cache.js';
 
 const NOBODY = 65534;
 const made: string[] = [];

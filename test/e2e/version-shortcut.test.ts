@@ -1,7 +1,7 @@
 /**
- * `--version` alone is answered before yargs loads (src/version-flag.ts): by
- * the npm bin without loading the bundle (src/launch.ts), and by the bundle
- * before cli.ts initializes (src/version-shortcut.ts, as the executable runs
+ * `--version` alone is answered before yargs loads (src/startup/version-flag.ts): by
+ * the npm bin without loading the bundle (src/startup/launch.ts), and by the bundle
+ * before cli.ts initializes (src/startup/version-shortcut.ts, as the executable runs
  * it). Each must print exactly what yargs prints for it, which `main` (real
  * yargs, in this process) shows.
  */
@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 import { runMain } from '../helpers/main.js';
 import { useTempDir } from '../helpers/tmp.js';
-import { versionOnly } from '../../src/version-flag.js';
+import { versionOnly } from '../../src/startup/version-flag.js';
 
 const tempDir = useTempDir();
 const BUNDLE = join(dirname(CLI), 'ssm-materialize.bundle.cjs');

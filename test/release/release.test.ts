@@ -40,7 +40,7 @@ const SECRET = 'CANARY-release-s3cr3t';
 /** The shell completions and the man page (scripts/cli-docs.mjs). */
 const CLI_REFERENCE = ['ssm-materialize.bash', '_ssm-materialize', 'ssm-materialize.1'];
 const LIBRARY_DIST_FILES = ['dist/library.cjs', 'dist/library.mjs', 'dist/library.d.cts', 'dist/library.d.mts'];
-/** The bin (src/launch.ts), the bundle it runs, the emulator's own file, the notices, the completions, the man page and the library. */
+/** The bin (src/startup/launch.ts), the bundle it runs, the emulator's own file, the notices, the completions, the man page and the library. */
 const DIST_FILES = [
   'dist/ssm-materialize.cjs',
   'dist/ssm-materialize.bundle.cjs',

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { discard, stage, tempFilesInFlight } from '../../src/staging.js';
+import { discard, stage, tempFilesInFlight } from '../../src/files/staging.js';
 import { cliEnv, rmScratch, scratchDir, spawnCli, tempFiles, writeManifest, type Emulator } from './harness.js';
 import { prng, recordFigure } from './figures.js';
 import { OUTPUTS, checkOutput, crashEmulator, manifestBody, referenceRuns, type RunTimes } from './crash-outputs.js';

@@ -17,7 +17,7 @@ import * as nodeFs from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { OutputError } from '../../src/errors.js';
-import { stage, commit, discard, namespaceTag, type WriteRequest } from '../../src/staging.js';
+import { stage, commit, discard, namespaceTag, type WriteRequest } from '../../src/files/staging.js';
 import { runCliInProcess } from '../helpers/main.js';
 import {
   cli,

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
-import { SsmStore } from '../../src/ssm.js';
+import { SsmStore } from '../../src/aws/ssm.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { DEMO, REGION, isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 

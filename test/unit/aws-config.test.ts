@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configuredEndpoint, retrySettings } from '../../src/aws-config.js';
+import { configuredEndpoint, retrySettings } from '../../src/aws/aws-config.js';
 import { UsageError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/tmp.js';
 

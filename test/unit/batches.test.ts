@@ -1,6 +1,6 @@
 /** Batching so every GetParameters answer matches exactly one request, whatever Name the store answers with. */
 import { describe, expect, it } from 'vitest';
-import { answerNames, batchNames, matchAnswer } from '../../src/batches.js';
+import { answerNames, batchNames, matchAnswer } from '../../src/aws/batches.js';
 
 const REF = '/aws/reference/secretsmanager/';
 const ARN = 'arn:aws:ssm:us-east-1:111122223333:parameter';

@@ -33,10 +33,10 @@ async function staticallyLoaded(): Promise<Set<string>> {
   return seen;
 }
 
-it('start-up loads neither the AWS SDK, nor src/ssm.ts, nor the emulator: the commands that need them import() them', async () => {
+it('start-up loads neither the AWS SDK, nor src/aws/ssm.ts, nor the emulator: the commands that need them import() them', async () => {
   const loaded = [...(await staticallyLoaded())];
   expect(loaded.some((p) => p.endsWith('src/cli.ts'))).toBe(true);
   expect(loaded.some((p) => p.includes('node_modules/yargs/'))).toBe(true);
   expect(loaded.filter((p) => p.includes('node_modules/@aws-sdk/') || p.includes('node_modules/@smithy/'))).toEqual([]);
-  expect(loaded.filter((p) => p.endsWith('src/ssm.ts') || p.includes('packages/emulator/'))).toEqual([]);
+  expect(loaded.filter((p) => p.endsWith('src/aws/ssm.ts') || p.includes('packages/emulator/'))).toEqual([]);
 });

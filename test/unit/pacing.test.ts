@@ -1,6 +1,6 @@
 /** The pacing logic on a hand-driven clock: no timers, no elapsed-time assertions. */
 import { describe, expect, it } from 'vitest';
-import { AdaptiveRate, MIN_RATE, decorrelatedJitter, RETRY_BACKOFF } from '../../src/pacing.js';
+import { AdaptiveRate, MIN_RATE, decorrelatedJitter, RETRY_BACKOFF } from '../../src/aws/pacing.js';
 import { FUZZ_SEED, prng } from '../reliability/figures.js';
 
 function clock(start = 1000) {

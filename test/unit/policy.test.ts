@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/manifest.js';
-import { buildPolicy, policyWarnings } from '../../src/commands/policy.js';
+import { buildPolicy, policyWarnings } from '../../src/iam/policy.js';
 import { UsageError } from '../../src/errors.js';
 
 const manifest = parseManifest(

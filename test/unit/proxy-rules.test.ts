@@ -1,6 +1,6 @@
 /** Which proxy a connection takes: the variables' precedence and NO_PROXY's matching rules (curl's and Python's). */
 import { describe, expect, it } from 'vitest';
-import { bypassesProxy, proxyFor, proxySettings, redactProxyUrl } from '../../src/proxy.js';
+import { bypassesProxy, proxyFor, proxySettings, redactProxyUrl } from '../../src/aws/proxy.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('proxySettings', () => {

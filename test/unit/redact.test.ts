@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { Logger } from '../../src/log.js';
 import { describeInternalError } from '../../src/redact.js';
-import { mapSdkError } from '../../src/sdk-errors.js';
+import { mapSdkError } from '../../src/aws/sdk-errors.js';
 import { CLI } from '../helpers/cli.js';
 
 /** The version --version prints: package.json's. */

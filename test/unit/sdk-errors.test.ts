@@ -1,5 +1,5 @@
 /**
- * The SDK error table (src/sdk-errors.ts) row by row: each AWS error name it
+ * The SDK error table (src/aws/sdk-errors.ts) row by row: each AWS error name it
  * lists, built as the SDK builds it (an SSMServiceException, or the SDK's own
  * class where client-ssm exports one), maps to its class, exit code and hint;
  * each sign read before or after the name is met by an error that shows it;
@@ -16,8 +16,15 @@ import {
 } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { AccessDeniedError, ExitCode, MissingParametersError, StoreUnavailableError, ToolError, UsageError } from '../../src/errors.js';
-import { ProxyConnectError } from '../../src/proxy.js';
-import { mapSdkError, SDK_ERROR_ROWS, SDK_ERROR_SIGNS_FIRST, SDK_ERROR_SIGNS_LAST, SDK_ERRORS_BY_NAME, type SdkErrorRowName } from '../../src/sdk-errors.js';
+import { ProxyConnectError } from '../../src/aws/proxy.js';
+import {
+  mapSdkError,
+  SDK_ERROR_ROWS,
+  SDK_ERROR_SIGNS_FIRST,
+  SDK_ERROR_SIGNS_LAST,
+  SDK_ERRORS_BY_NAME,
+  type SdkErrorRowName,
+} from '../../src/aws/sdk-errors.js';
 
 type ErrorClass = abstract new (...args: never[]) => ToolError;
 const meta = (httpStatusCode: number) => ({ httpStatusCode, attempts: 1, totalRetryDelay: 0 });

@@ -1,13 +1,13 @@
 /**
- * The files kept next to an output share one naming scheme (src/sidecars.ts);
+ * The files kept next to an output share one naming scheme (src/files/sidecars.ts);
  * the stale-file cleanup recognises temp files by it, and must never take a
  * marker, another output's file or a file of the same name prefix for one.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchedSidecar, pendingHookSidecar, tempSidecar, tempSidecarRest } from '../../src/sidecars.js';
-import { ABANDONED_AFTER_MS, removeStaleTempFiles } from '../../src/staging.js';
+import { fetchedSidecar, pendingHookSidecar, tempSidecar, tempSidecarRest } from '../../src/files/sidecars.js';
+import { ABANDONED_AFTER_MS, removeStaleTempFiles } from '../../src/files/staging.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const tempDir = useTempDir();

@@ -1,8 +1,8 @@
 /** SsmStore's batching and paging, counted by the in-process emulator (the real SDK over HTTP). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
-import { batchNames } from '../../src/batches.js';
-import { NAMES_PER_CALL, SsmStore } from '../../src/ssm.js';
+import { batchNames } from '../../src/aws/batches.js';
+import { NAMES_PER_CALL, SsmStore } from '../../src/aws/ssm.js';
 import { cliEnv } from '../helpers/cli.js';
 import { withAwsEnv } from '../helpers/main.js';
 

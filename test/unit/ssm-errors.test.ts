@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapSdkError } from '../../src/sdk-errors.js';
-import { boundedConcurrency, mergeDenialHints } from '../../src/ssm.js';
+import { mapSdkError } from '../../src/aws/sdk-errors.js';
+import { boundedConcurrency, mergeDenialHints } from '../../src/aws/ssm.js';
 import { AccessDeniedError, MissingParametersError, StoreUnavailableError, UsageError } from '../../src/errors.js';
 
 const sdkError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inspectTarget, writeAll, type WriteRequest } from '../../src/write.js';
-import { checkTargetDirectory } from '../../src/targets.js';
-import { ABANDONED_AFTER_MS, commit, discard, namespaceTag, removeStaleTempFiles, renewLeases, stage } from '../../src/staging.js';
+import { inspectTarget, writeAll, type WriteRequest } from '../../src/files/write.js';
+import { checkTargetDirectory } from '../../src/files/targets.js';
+import { ABANDONED_AFTER_MS, commit, discard, namespaceTag, removeStaleTempFiles, renewLeases, stage } from '../../src/files/staging.js';
 import { OutputError } from '../../src/errors.js';
 import { useTempDir } from '../helpers/tmp.js';
 

@@ -13,10 +13,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { StoreUnavailableError, UsageError, type ToolError } from './errors.js';
-import type { Manifest } from './manifest.js';
+import { StoreUnavailableError, UsageError, type ToolError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
 import { writeAll, type WriteRequest } from './write.js';
-import { own } from './records.js';
+import { own } from '../records.js';
 import { fetchedSidecar } from './sidecars.js';
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };

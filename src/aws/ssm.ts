@@ -20,14 +20,14 @@ import {
 } from './aws-sdk.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AdaptiveRate, decorrelatedJitter, RETRY_BACKOFF } from './pacing.js';
-import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, ToolError } from './errors.js';
-import { unnamedRegion } from './regions.js';
-import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from './store.js';
+import { AccessDeniedError, MissingParametersError, NoValueError, StoreCallsFailed, ToolError } from '../errors.js';
+import { unnamedRegion } from '../regions.js';
+import type { CallStats, GetResult, ParameterStore, ParameterType, StoredParameter } from '../store.js';
 import { batchNames, matchAnswer, NAMES_PER_CALL } from './batches.js';
-import { splitSelector } from './names.js';
+import { splitSelector } from '../names.js';
 import { proxyAgents, type ProxySettings } from './proxy.js';
 import { mapSdkError, retryKind } from './sdk-errors.js';
-import { own, setOwn } from './records.js';
+import { own, setOwn } from '../records.js';
 
 export { NAMES_PER_CALL };
 /** GetParametersByPath returns at most 10 per page. */

@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import { ExitCode, OutputError, ToolError } from './errors.js';
-import type { Manifest } from './manifest.js';
+import { ExitCode, OutputError, ToolError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
 import { hintForErrno } from './staging.js';
 
 /** The numeric owner and group of one output; undefined = as the process creates files. */

@@ -8,7 +8,7 @@
  * Only the argv `--version` alone takes this path: with anything beside it,
  * yargs decides, as before.
  */
-import packageJson from '../package.json' with { type: 'json' };
+import packageJson from '../../package.json' with { type: 'json' };
 
 /** What `--version` prints, when `argv` (without node and the script) is that flag alone; otherwise undefined. */
 export function versionOnly(argv: readonly string[]): string | undefined {

@@ -24,7 +24,7 @@
  */
 import { constants, promises as fs, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { OutputError } from './errors.js';
+import { OutputError } from '../errors.js';
 import {
   commit,
   discard,

@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from './errors.js';
-import { own } from './records.js';
+import { UsageError } from '../errors.js';
+import { own } from '../records.js';
 
 /** Sections of the shared config file: `default`, profile names, `services NAME`; keys of sub-properties as `ssm.endpoint_url`. */
 type ConfigSections = Map<string, Map<string, string>>;

@@ -1,5 +1,5 @@
 /**
- * The file-level steps of the writer's transaction (src/write.ts): stage a
+ * The file-level steps of the writer's transaction (src/files/write.ts): stage a
  * temp file, keep the old target, commit by rename, roll back, and the
  * registry of temp files a signal handler must remove. Only write.ts uses
  * these steps in the product (targets.ts and hooks.ts share the errno
@@ -9,7 +9,7 @@ import { close, constants, fchmod, fchown, fsync, linkSync, openSync, promises a
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { OutputError } from './errors.js';
+import { OutputError } from '../errors.js';
 import { tempSidecar, tempSidecarRest } from './sidecars.js';
 
 export interface WriteRequest {

@@ -11,11 +11,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { CommandNotRunError, UsageError, exitCodeOf, ToolError } from './errors.js';
-import type { Logger } from './log.js';
-import { own } from './records.js';
-import { DEFAULT_TPS } from './budget.js';
-import { KeepLastGood } from './trust/failures.js';
+import { CommandNotRunError, UsageError, exitCodeOf, ToolError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { own } from '../records.js';
+import { DEFAULT_TPS } from '../budget.js';
+import { KeepLastGood } from '../trust/failures.js';
 
 export interface RefreshOptions {
   /** This signal means "read the store again" and is not forwarded. */

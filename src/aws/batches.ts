@@ -15,7 +15,7 @@
  * to a separate `Selector` field and moto drops it, so two selectors of one
  * name are never sent in one call either.
  */
-import { baseName, isSecretReference, parseParameterArn, secretIdOf } from './names.js';
+import { baseName, isSecretReference, parseParameterArn, secretIdOf } from '../names.js';
 
 /** GetParameters accepts at most 10 names. */
 export const NAMES_PER_CALL = 10;

@@ -10,9 +10,9 @@
 import { spawn } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { OutputError } from './errors.js';
-import { shellQuote } from './formats/shell.js';
-import type { OutputSpec } from './manifest.js';
+import { OutputError } from '../errors.js';
+import { shellQuote } from '../formats/shell.js';
+import type { OutputSpec } from '../manifest.js';
 import { pendingHookSidecar } from './sidecars.js';
 import { describeErrno, hintForErrno } from './staging.js';
 import type { OutputWrite, WriteOutcome } from './write.js';

@@ -22,8 +22,8 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { UsageError } from './errors.js';
-import { own } from './records.js';
+import { UsageError } from '../errors.js';
+import { own } from '../records.js';
 
 export interface Proxy {
   url: URL;

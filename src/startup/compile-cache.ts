@@ -1,5 +1,5 @@
 /**
- * Where and how the npm bin (src/launch.ts) keeps its V8 code cache of the
+ * Where and how the npm bin (src/startup/launch.ts) keeps its V8 code cache of the
  * bundle: in a directory only the running user can write, or nowhere.
  *
  * Why the care: a compile cache is code. Node's default directory is a

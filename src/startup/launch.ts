@@ -12,12 +12,12 @@
  * next to nothing (with and without, and Node's: BENCHMARKS.md, runtime section).
  *
  * One cache per command (the first argument), made by the first run of it
- * that succeeds, in the directory src/compile-cache.ts chooses (none: the
+ * that succeeds, in the directory src/startup/compile-cache.ts chooses (none: the
  * bundle compiles as it would without us). A cache is used only with the
  * very bundle file, Node and V8 flags it was made with (its stamp, and V8's
  * own check); anything else is made anew. NODE_DISABLE_COMPILE_CACHE=1 turns
  * it off; NODE_DEBUG=ssm-materialize-cache says what it reads and writes.
- * `--version` alone never loads the bundle (src/version-flag.ts).
+ * `--version` alone never loads the bundle (src/startup/version-flag.ts).
  *
  * The bundle needs none of this: `node ssm-materialize.bundle.cjs` runs it
  * as plain CommonJS, and the release ships it that way.
@@ -44,7 +44,7 @@ function runBundle(args: string[]): void {
   // V8 accepts a code cache only under the flags it was made with, and this
   // one is made at exit: so every flag the tool sets on itself is set before
   // compiling (src/bin.ts sets the same values again). Early, too, for what
-  // src/heap-flags.ts says.
+  // src/startup/heap-flags.ts says.
   for (const flag of [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS]) setFlagsFromString(flag);
   const fd = openSync(BUNDLE, 'r');
   const identity = fstatSync(fd, { bigint: true });

@@ -1,7 +1,7 @@
 /**
  * Every part of the AWS SDK the tool uses, and nothing else. scripts/bundle.mjs
  * bundles this module on its own before the CLI bundle: esbuild does not
- * tree-shake packages reached through an `import()` (src/ssm.ts is loaded
+ * tree-shake packages reached through an `import()` (src/aws/ssm.ts is loaded
  * lazily), so without this step the bundle carried all of client-ssm's 150
  * operations and every credential provider. Import the SDK through here only.
  */

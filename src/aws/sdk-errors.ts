@@ -14,9 +14,9 @@ import {
   UsageError,
   type ExitCodeValue,
   type ToolErrorOptions,
-} from './errors.js';
+} from '../errors.js';
 import { ProxyConnectError } from './proxy.js';
-import { quotableMessage } from './redact.js';
+import { quotableMessage } from '../redact.js';
 
 /** An SDK error, and the call it failed. */
 export interface SdkErrorFacts {
