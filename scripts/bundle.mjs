@@ -155,15 +155,15 @@ const emulatorBesideBundle = (file) => ({
 });
 
 /**
- * Bundles src/bin.ts into `outfile`; returns every source file whose code is
+ * Bundles src/bin.ts (or `entry`: bench/sea-snapshot.mjs bundles its own) into `outfile`; returns every source file whose code is
  * in it (the licence notices and SBOMs are made from this list: scripts/licenses.mjs)
  * and esbuild's metafile.
  */
-export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE } = {}) {
+export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE, entry = join(root, 'src', 'bin.ts') } = {}) {
   const inputs = [];
   const result = await build({
     ...BUNDLE_OPTIONS,
-    entryPoints: [join(root, 'src', 'bin.ts')],
+    entryPoints: [entry],
     outfile,
     plugins: [sdkPrebundle(inputs), deferStringWidth, yargsAssertStandIns, emulatorBesideBundle(emulatorFile)],
     metafile: true,
