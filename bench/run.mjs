@@ -500,7 +500,7 @@ ${results.inProcess
 // Sections other scripts or people write (bench/runtime.mjs, bench/fleet-rollout.mjs: runs of their own; the reliability suite's figures;
 // the emulator package's listing bench) are kept as they were.
 const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-const kept = ['runtime', 'fleet-rollout', 'reliability', 'listing']
+const kept = ['runtime', 'sea-snapshot', 'fleet-rollout', 'reliability', 'listing']
   .map((name) => new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(previous)?.[0])
   .filter(Boolean);
 writeFileSync(OUT, kept.length ? `${md.trimEnd()}\n\n${kept.join('\n\n')}\n` : md);

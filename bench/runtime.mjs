@@ -12,7 +12,7 @@
 // DIR is a built checkout of the previous version: `git worktree add DIR <commit> &&
 // cd DIR && npm ci && node scripts/release.mjs --out rel` (with the Node it ran on, 20).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
@@ -66,8 +66,8 @@ const installed = (file, name) => {
 };
 // dist/ as it is now, copied: a build during the run changes nothing here.
 const afterDist = join(work, 'after-dist');
-mkdirSync(afterDist);
-for (const f of readdirSync(join(root, 'dist'))) copyFileSync(join(root, 'dist', f), join(afterDist, f));
+// (dist/ holds directories too: the completions and the man page.)
+cpSync(join(root, 'dist'), afterDist, { recursive: true });
 const after = { bin: join(afterDist, 'ssm-materialize.cjs'), exe: installed(asBuilt.after, 'after-x64') };
 const before = { bin: join(BEFORE, 'dist', 'ssm-materialize.cjs'), exe: installed(asBuilt.before, 'before-x64') };
 for (const f of [after.bin, after.exe, before.bin, before.exe]) if (!existsSync(f)) throw new Error(`missing ${f}`);

@@ -104,6 +104,36 @@ const deferStringWidth = {
   },
 };
 
+/**
+ * yargs' platform shim imports `notStrictEqual` and `strictEqual` from
+ * `assert`, and Node's assert module loads its diff and error machinery with
+ * it: a visible share of every start. yargs uses them as invariants, and one
+ * as a signal it catches at once: every instance looks for a package.json
+ * above the running script to guess a version, which inside the executable
+ * is never there. The stand-ins make the same comparison (Object.is, as
+ * Node's do) and throw an error with assert's code, without loading it.
+ */
+const yargsAssertStandIns = {
+  name: 'yargs-assert-stand-ins',
+  setup(b) {
+    b.onResolve({ filter: /^assert$/ }, (args) =>
+      /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]/.test(args.importer) ? { path: 'assert', namespace: 'yargs-assert' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'yargs-assert' }, () => ({
+      contents: [
+        'const failed = (message, operator) => Object.assign(new Error(message), { code: "ERR_ASSERTION", operator });',
+        'export function notStrictEqual(actual, expected, message) {',
+        "  if (Object.is(actual, expected)) throw failed(message ?? 'Expected values to be strictly unequal', 'notStrictEqual');",
+        '}',
+        'export function strictEqual(actual, expected, message) {',
+        "  if (!Object.is(actual, expected)) throw failed(message ?? 'Expected values to be strictly equal', 'strictEqual');",
+        '}',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 /** The file beside the bundle that holds the emulator (packages/emulator), for `ssm-materialize emulator`. */
 export const EMULATOR_FILE = 'ssm-materialize-emulator.cjs';
 
@@ -125,17 +155,17 @@ const emulatorBesideBundle = (file) => ({
 });
 
 /**
- * Bundles src/bin.ts into `outfile`; returns every source file whose code is
+ * Bundles src/bin.ts (or `entry`: bench/sea-snapshot.mjs bundles its own) into `outfile`; returns every source file whose code is
  * in it (the licence notices and SBOMs are made from this list: scripts/licenses.mjs)
  * and esbuild's metafile.
  */
-export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE } = {}) {
+export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE, entry = join(root, 'src', 'bin.ts') } = {}) {
   const inputs = [];
   const result = await build({
     ...BUNDLE_OPTIONS,
-    entryPoints: [join(root, 'src', 'bin.ts')],
+    entryPoints: [entry],
     outfile,
-    plugins: [sdkPrebundle(inputs), deferStringWidth, emulatorBesideBundle(emulatorFile)],
+    plugins: [sdkPrebundle(inputs), deferStringWidth, yargsAssertStandIns, emulatorBesideBundle(emulatorFile)],
     metafile: true,
     // yargs (ESM) locates itself through import.meta.url; CommonJS has no
     // import.meta. Inside the standalone executable there is no script file:

@@ -33,7 +33,10 @@ void main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   env: inheritedEnv,
-  stdin: process.stdin,
+  // A getter: only the commands that read standard input pay for making its stream.
+  get stdin() {
+    return process.stdin;
+  },
 }).then((code) => {
   process.exitCode = code;
 });

@@ -20,7 +20,7 @@
  * `#`, ...) is refused by key. Every rendered file is then parsed again whole by
  * both (the self-check), so no value can end a quote or add a key in either.
  */
-import util from 'node:util';
+import { parseEnv as nodeParseEnv } from 'node:util';
 import dotenv from 'dotenv';
 import { UsageError } from '../errors.js';
 import { HEADER, Refusals, assertUniqueKeys, isWellFormed, reasons, selfCheck } from './common.js';
@@ -36,14 +36,17 @@ import type { Entries, Format } from './types.js';
 export const DOTENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /**
- * Node's own parser (Node >= 20.12). Looked up when used, not imported by
- * name, so that an older Node can still run every other format.
+ * Node's own parser (Node >= 20.12); the check is for an older Node, which
+ * can still run every other format. Imported by name: a default import of a
+ * built-in makes the bundle read every property's descriptor, and node:util's
+ * lazy properties then load modules the tool never uses (worker threads
+ * among them) on every start.
  */
 function parseEnv(content: string): Record<string, string | undefined> {
-  if (typeof util.parseEnv !== 'function') {
+  if (typeof nodeParseEnv !== 'function') {
     throw new UsageError(`the dotenv format needs Node.js 20.12 or newer (to check files with Node's own .env parser); this is ${process.version}`);
   }
-  return util.parseEnv(content);
+  return nodeParseEnv(content);
 }
 
 /** Quote kinds in the order they are tried. */

@@ -264,11 +264,14 @@ describe('dotenv format on a Node without util.parseEnv', () => {
   it('refuses with a usage error naming the Node version it needs, instead of crashing', async () => {
     const util = (await import('node:util')).default as { parseEnv?: unknown };
     const original = util.parseEnv;
+    const { syncBuiltinESMExports } = await import('node:module');
     util.parseEnv = undefined;
+    syncBuiltinESMExports(); // the named import (src/formats/dotenv.ts) sees the change
     try {
       expect(() => dotenvFormat.render([['A', 'x']], ctx)).toThrow(/needs Node\.js 20\.12 or newer/);
     } finally {
       util.parseEnv = original;
+      syncBuiltinESMExports();
     }
     expect(dotenvFormat.render([['A', 'x']], ctx)).toContain("A='x'");
   });

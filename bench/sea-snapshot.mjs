@@ -1,0 +1,163 @@
+// Tried for issue 17 and not adopted: the standalone executable built from a
+// SEA startup snapshot (`useSnapshot`: bench/sea-snapshot-entry.ts) against
+// the same bundle with the SEA code cache (`useCodeCache`, what
+// scripts/release.mjs builds) and the previous Node 20 executable, in paired
+// runs on one machine: `--version`, `validate`, a cold 10-name `write`, and
+// the peak RSS of a 1,000-name `write`. Each command runs under
+// `/usr/bin/time -v`, the three executables interleaved; medians, and the
+// median of the per-round CPU ratios against the Node 20 executable.
+// Prints a Markdown table (BENCHMARKS.md, "Tried: a SEA startup snapshot").
+//
+//   node bench/sea-snapshot.mjs --before DIR [--runs N] [--rss-runs N]
+// DIR as for bench/runtime.mjs (its header). x64 only: a snapshot, like the
+// code cache, is made by the Node it goes into (arm64 would need qemu).
+import { inject } from 'postject';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleCli } from '../scripts/bundle.mjs';
+import { embeddedNode } from '../scripts/embedded-node.mjs';
+import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
+import { benchNames, benchValue } from './fleet.mjs';
+
+const root = join(import.meta.dirname, '..');
+const argv = process.argv.slice(2);
+const option = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const BEFORE = option('before');
+if (!BEFORE) throw new Error('--before DIR: a built checkout of the previous version (bench/runtime.mjs says how)');
+const RUNS = Number(option('runs', 15));
+const RSS_RUNS = Number(option('rss-runs', 3));
+const say = (s) => process.stderr.write(`bench/sea-snapshot: ${s}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const work = mkdtempSync(join(tmpdir(), 'ssm-bench-snapshot-'));
+chmodSync(work, 0o700);
+const node = embeddedNode('x64', join(root, 'node_modules', '.cache', 'ssm-materialize-release'), work);
+/** A SEA of the embedded Node, put in place by `install` as bench/runtime.mjs does. */
+async function executable(name, entry, seaOptions) {
+  const script = join(work, `${name}.cjs`);
+  await bundleCli(script, { entry });
+  const blob = join(work, `${name}.blob`);
+  const config = join(work, `${name}.json`);
+  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, ...seaOptions }));
+  execFileSync(node.node, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+  const built = join(work, `${name}.built`);
+  copyFileSync(node.node, built);
+  chmodSync(built, 0o755);
+  await inject(built, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
+  const exe = join(work, name);
+  execFileSync('install', ['-m', '0755', built, exe]);
+  return exe;
+}
+say('building the executables');
+const beforeVersion = JSON.parse(readFileSync(join(BEFORE, 'package.json'), 'utf8')).version;
+const exes = {
+  'Node 20 executable (before)': join(work, 'before'),
+  'Node 24, SEA code cache (as released)': await executable('code-cache', join(root, 'src', 'bin.ts'), { useCodeCache: true }),
+  'Node 24, SEA startup snapshot': await executable('snapshot', join(root, 'bench', 'sea-snapshot-entry.ts'), { useSnapshot: true }),
+};
+execFileSync('install', ['-m', '0755', join(BEFORE, 'rel', `ssm-materialize-${beforeVersion}-linux-x64`), exes['Node 20 executable (before)']]);
+
+const home = mkdtempSync(join(work, 'home-'));
+const CREDS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
+const envFor = (endpoint) => ({
+  PATH: process.env.PATH,
+  HOME: home,
+  ...CREDS,
+  AWS_REGION: 'us-east-1',
+  AWS_DEFAULT_REGION: 'us-east-1',
+  AWS_ENDPOINT_URL_SSM: endpoint,
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  AWS_EC2_METADATA_DISABLED: 'true',
+});
+function seed(names) {
+  const file = join(work, `seed-${names.length}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      region: 'us-east-1',
+      credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }],
+      parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })),
+    }),
+  );
+  return file;
+}
+function manifestDir(name, names) {
+  const dir = join(work, name);
+  mkdirSync(dir, { mode: 0o700 });
+  writeFileSync(
+    join(dir, 'm.yaml'),
+    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
+  );
+  return dir;
+}
+function measure(args, env, cwd) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', ...args], { env, cwd, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
+  const field = (label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(r.stderr)[1]);
+  return { ms, rss: field('Maximum resident set size \\(kbytes\\)'), cpu: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000 };
+}
+
+const rows = [];
+const cli = join(root, 'dist', 'ssm-materialize.cjs');
+try {
+  const names = benchNames(10, '/bench/start');
+  const emu = await startEmulatorProcess(cli, seed(names));
+  try {
+    const dir = manifestDir('start', names);
+    const env = envFor(emu.url);
+    const commands = {
+      '--version': ['--version'],
+      validate: ['validate', '-m', 'm.yaml'],
+      'write (cold process, 10 names)': ['write', '-m', 'm.yaml', '--quiet'],
+    };
+    const samples = {};
+    say(`start-up: ${RUNS} rounds`);
+    for (let i = 0; i < RUNS; i++)
+      for (const [c, args] of Object.entries(commands))
+        for (const [k, exe] of Object.entries(exes)) (samples[`${k}|${c}`] ??= []).push(measure([exe, ...args], env, dir));
+    const base = Object.keys(exes)[0];
+    for (const c of Object.keys(commands))
+      for (const k of Object.keys(exes)) {
+        const xs = samples[`${k}|${c}`];
+        const before = samples[`${base}|${c}`];
+        const paired = median(xs.map((x, i) => x.cpu / before[i].cpu));
+        rows.push(
+          `| ${k} | \`${c}\` | ${median(xs.map((x) => x.cpu)).toFixed(0)} | ${paired.toFixed(2)}x | ${median(xs.map((x) => x.ms)).toFixed(0)} | ${(median(xs.map((x) => x.rss)) / 1024).toFixed(1)} |`,
+        );
+      }
+  } finally {
+    emu.stop();
+  }
+  const big = benchNames(1000, '/bench/big');
+  const bigEmu = await startEmulatorProcess(cli, seed(big));
+  try {
+    const dir = manifestDir('big', big);
+    const env = envFor(bigEmu.url);
+    const samples = {};
+    say(`peak RSS, 1,000 names x ${RSS_RUNS} rounds`);
+    for (let i = 0; i < RSS_RUNS; i++)
+      for (const [k, exe] of Object.entries(exes)) (samples[k] ??= []).push(measure([exe, 'write', '-m', 'm.yaml', '--quiet'], env, dir));
+    for (const [k, xs] of Object.entries(samples))
+      rows.push(
+        `| ${k} | \`write\`, 1,000 names (peak RSS: the max) | | | ${median(xs.map((x) => x.ms)).toFixed(0)} | ${(Math.max(...xs.map((x) => x.rss)) / 1024).toFixed(1)} |`,
+      );
+  } finally {
+    bigEmu.stop();
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+process.stdout.write(
+  `| executable | command | CPU ms | CPU / Node 20 executable (paired per round) | wall ms | peak RSS MiB |\n|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
+);
