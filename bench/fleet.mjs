@@ -2,7 +2,9 @@
 // started together, each reading the same names from one store that allows
 // `tps` calls per second. Used by bench/run.mjs; also runnable alone:
 //   node bench/fleet.mjs --hosts 20 --names 100 --endpoint URL
-import { spawn } from 'node:child_process';
+// Also the benches' shared pieces: the names and values, the emulator's seed,
+// a one-output manifest, and one command timed by /usr/bin/time -v.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,15 +16,45 @@ export function benchValue(i) {
   return `value-${i}-${'x'.repeat(40)}`;
 }
 
+/** The emulator's demo credentials, which every bench signs with. */
+export const BENCH_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
+
+/** An emulator seed file holding `names` as SecureStrings (values from benchValue). */
+export function writeSeedFile(file, names) {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      region: 'us-east-1',
+      credentials: [{ access_key_id: BENCH_CREDENTIALS.AWS_ACCESS_KEY_ID, secret_access_key: BENCH_CREDENTIALS.AWS_SECRET_ACCESS_KEY }],
+      parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })),
+    }),
+  );
+  return file;
+}
+
+/** `dir`/m.yaml: every name into one dotenv file (dir is made private). */
+export function writeDotenvManifest(dir, names) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(dir, 'm.yaml'),
+    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
+  );
+  return dir;
+}
+
+/** One command (an argv) under `/usr/bin/time -v`: wall ms (measured here), peak RSS KiB and CPU ms (user + system) from time's report. */
+export function timeCommand(argv, env, cwd) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-v', ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
+  const field = (label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(r.stderr)[1]);
+  return { ms, rss: field('Maximum resident set size \\(kbytes\\)'), cpuMs: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000 };
+}
+
 /** One manifest per host directory, every name into one dotenv file. */
 export function writeHostDirs(root, hosts, names) {
-  const manifest = `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`;
-  return Array.from({ length: hosts }, (_, h) => {
-    const dir = join(root, `host${String(h).padStart(3, '0')}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(dir, 'm.yaml'), manifest);
-    return dir;
-  });
+  return Array.from({ length: hosts }, (_, h) => writeDotenvManifest(join(root, `host${String(h).padStart(3, '0')}`), names));
 }
 
 function runOne(cli, dir, env, extraArgs) {

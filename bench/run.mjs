@@ -10,13 +10,13 @@
 //            --heavy-runs N (1,000-name and latency runs), --no-moto,
 //            --no-per-name (skip the 100-call AWS CLI loop), --out FILE
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SSMClient, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { benchNames, benchValue, checkHostFiles, runFleet, writeHostDirs } from './fleet.mjs';
+import { BENCH_CREDENTIALS as CREDS, benchNames, benchValue, checkHostFiles, runFleet, writeDotenvManifest, writeHostDirs, writeSeedFile } from './fleet.mjs';
 import { startRateLimitProxy } from './rate-limit-proxy.mjs';
 import { inProcessFleet, loadSsmStore, sdkAdaptiveFleet } from './in-process-fleet.mjs';
 
@@ -59,7 +59,6 @@ const mib = (kib) => kib / 1024;
 
 const work = mkdtempSync(join(tmpdir(), 'ssm-bench-'));
 chmodSync(work, 0o700);
-const CREDS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
 const baseEnv = (endpoint) => ({
   ...process.env,
   ...CREDS,
@@ -74,27 +73,8 @@ const baseEnv = (endpoint) => ({
   AWS_EC2_METADATA_DISABLED: 'true',
 });
 
-function seedFile(name, names) {
-  const file = join(work, name);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      region: 'us-east-1',
-      credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }],
-      parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })),
-    }),
-  );
-  return file;
-}
-
-function manifest(dir, names) {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(dir, 'm.yaml'),
-    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
-  );
-  return dir;
-}
+const seedFile = (name, names) => writeSeedFile(join(work, name), names);
+const manifest = writeDotenvManifest;
 
 /** One command under /usr/bin/time: wall ms (measured here), peak RSS KiB, CPU ms (user + system), stdout. */
 function measure(command, env, cwd) {

@@ -16,7 +16,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { benchNames, benchValue } from './fleet.mjs';
+import { BENCH_CREDENTIALS as CREDS, benchNames, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -98,7 +98,6 @@ writeFileSync(
 // A private home (under this user's own home, so that the bin's compile cache is allowed there).
 const home = mkdtempSync(join(process.env.HOME ?? '/root', '.ssm-bench-home-'));
 chmodSync(home, 0o700);
-const CREDS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
 const envFor = (endpoint, extra = {}) => ({
   PATH: process.env.PATH,
   HOME: home,
@@ -112,37 +111,8 @@ const envFor = (endpoint, extra = {}) => ({
   ...extra,
 });
 
-function seed(names) {
-  const file = join(work, `seed-${names.length}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      region: 'us-east-1',
-      credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }],
-      parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })),
-    }),
-  );
-  return file;
-}
-function manifestDir(name, names) {
-  const dir = join(work, name);
-  mkdirSync(dir, { mode: 0o700 });
-  writeFileSync(
-    join(dir, 'm.yaml'),
-    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
-  );
-  return dir;
-}
-
-/** One command under `/usr/bin/time -v`: wall ms (measured here), peak RSS KiB and CPU ms from time's report. */
-function measure(argvOf, env, cwd) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', ...argvOf], { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0) throw new Error(`${argvOf.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
-  const field = (label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(r.stderr)[1]);
-  return { ms, rss: field('Maximum resident set size \\(kbytes\\)'), cpuMs: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000 };
-}
+const seed = (names) => writeSeedFile(join(work, `seed-${names.length}.json`), names);
+const manifestDir = (name, names) => writeDotenvManifest(join(work, name), names);
 
 function interleaved(tools, rounds) {
   const samples = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));

@@ -12,14 +12,14 @@
 // DIR as for bench/runtime.mjs (its header). x64 only: a snapshot, like the
 // code cache, is made by the Node it goes into (arm64 would need qemu).
 import { inject } from 'postject';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleCli } from '../scripts/bundle.mjs';
 import { embeddedNode } from '../scripts/embedded-node.mjs';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { benchNames, benchValue } from './fleet.mjs';
+import { BENCH_CREDENTIALS as CREDS, benchNames, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -66,7 +66,6 @@ const exes = {
 execFileSync('install', ['-m', '0755', join(BEFORE, 'rel', `ssm-materialize-${beforeVersion}-linux-x64`), exes['Node 20 executable (before)']]);
 
 const home = mkdtempSync(join(work, 'home-'));
-const CREDS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
 const envFor = (endpoint) => ({
   PATH: process.env.PATH,
   HOME: home,
@@ -78,35 +77,8 @@ const envFor = (endpoint) => ({
   AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
   AWS_EC2_METADATA_DISABLED: 'true',
 });
-function seed(names) {
-  const file = join(work, `seed-${names.length}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      region: 'us-east-1',
-      credentials: [{ access_key_id: CREDS.AWS_ACCESS_KEY_ID, secret_access_key: CREDS.AWS_SECRET_ACCESS_KEY }],
-      parameters: names.map((n, i) => ({ name: n, type: 'SecureString', value: benchValue(i) })),
-    }),
-  );
-  return file;
-}
-function manifestDir(name, names) {
-  const dir = join(work, name);
-  mkdirSync(dir, { mode: 0o700 });
-  writeFileSync(
-    join(dir, 'm.yaml'),
-    `version: 1\noutputs:\n  - path: out.env\n    format: dotenv\n    values:\n${names.map((n, i) => `      K${i}: ${n}`).join('\n')}\n`,
-  );
-  return dir;
-}
-function measure(args, env, cwd) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', ...args], { env, cwd, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
-  const field = (label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(r.stderr)[1]);
-  return { ms, rss: field('Maximum resident set size \\(kbytes\\)'), cpu: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000 };
-}
+const seed = (names) => writeSeedFile(join(work, `seed-${names.length}.json`), names);
+const manifestDir = (name, names) => writeDotenvManifest(join(work, name), names);
 
 const rows = [];
 const cli = join(root, 'dist', 'ssm-materialize.cjs');
@@ -131,9 +103,9 @@ try {
       for (const k of Object.keys(exes)) {
         const xs = samples[`${k}|${c}`];
         const before = samples[`${base}|${c}`];
-        const paired = median(xs.map((x, i) => x.cpu / before[i].cpu));
+        const paired = median(xs.map((x, i) => x.cpuMs / before[i].cpuMs));
         rows.push(
-          `| ${k} | \`${c}\` | ${median(xs.map((x) => x.cpu)).toFixed(0)} | ${paired.toFixed(2)}x | ${median(xs.map((x) => x.ms)).toFixed(0)} | ${(median(xs.map((x) => x.rss)) / 1024).toFixed(1)} |`,
+          `| ${k} | \`${c}\` | ${median(xs.map((x) => x.cpuMs)).toFixed(0)} | ${paired.toFixed(2)}x | ${median(xs.map((x) => x.ms)).toFixed(0)} | ${(median(xs.map((x) => x.rss)) / 1024).toFixed(1)} |`,
         );
       }
   } finally {
