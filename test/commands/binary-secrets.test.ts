@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useInProcessEmulator, runAgainst, useCanaryRuns } from '../helpers/inproc.js';
 import { signedHeaders } from '../helpers/sign.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { writeSelfSignedCert } from '../helpers/certs.js';
 import { CREDENTIALS, REGION, motoAvailable, startMoto, type Moto } from '../conformance/harness.js';
 import { loadSeedFile } from '@ssm-materialize/emulator';
 import { SeedError } from '@ssm-materialize/emulator';
@@ -31,27 +32,7 @@ const PASSWORD = 'keystore-pass';
 function keystore(): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'ssm-mat-p12-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'k'),
-        '-out',
-        join(dir, 'c'),
-        '-subj',
-        '/CN=keystore.test',
-        '-days',
-        '2',
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCert({ key: join(dir, 'k'), cert: join(dir, 'c'), cn: 'keystore.test' });
     execFileSync('openssl', ['pkcs12', '-export', '-inkey', join(dir, 'k'), '-in', join(dir, 'c'), '-out', join(dir, 'p12'), '-passout', `pass:${PASSWORD}`], {
       stdio: 'ignore',
     });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useInProcessEmulator } from '../helpers/inproc.js';
 import { useTempDir } from '../helpers/tmp.js';
+import { writeSelfSignedCert } from '../helpers/certs.js';
 
 const CANARY = 'CANARY';
 
@@ -18,27 +19,7 @@ const CANARY = 'CANARY';
 function keyAndCert(cn: string): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'ssm-mat-tls-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'k'),
-        '-out',
-        join(dir, 'c'),
-        '-subj',
-        `/CN=${cn}`,
-        '-days',
-        '2',
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCert({ key: join(dir, 'k'), cert: join(dir, 'c'), cn });
     return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

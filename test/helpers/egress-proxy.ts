@@ -9,9 +9,9 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeSelfSignedCert } from './certs.js';
 
 export interface EgressProxy {
   /** `http://127.0.0.1:PORT` (no credentials in it). */
@@ -119,29 +119,7 @@ export async function startTlsFront(targetPort: number, names: string[], dir: st
   const own = mkdtempSync(join(dir, 'front-'));
   const key = join(own, 'front.key');
   const cert = join(own, 'front.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${names[0]}`,
-      '-addext',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCert({ key, cert, cn: names[0] ?? 'localhost', altNames: names });
   const sockets = new Set<Socket>();
   const server: TlsServer = createTlsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (client) => {
     const upstream = connect({ host: '127.0.0.1', port: targetPort });
