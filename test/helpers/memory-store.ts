@@ -1,5 +1,8 @@
 /** An in-memory ParameterStore for pipeline tests: the seam, not a mock of our own logic. */
 import type { CallStats, GetResult, OpenedStore, StoredParameter } from '../../src/store.js';
+import { fetchAll, planFetch } from '../../src/fetch.js';
+import { parseManifest } from '../../src/manifest.js';
+import { resolveOutputs, type ResolvedOutput } from '../../src/resolve.js';
 
 export class MemoryStore implements OpenedStore {
   readonly calls: string[] = [];
@@ -41,4 +44,14 @@ export class MemoryStore implements OpenedStore {
   private count(operation: string): void {
     this.stats.calls[operation] = (this.stats.calls[operation] ?? 0) + 1;
   }
+}
+
+/**
+ * A manifest's outputs resolved from `values` held in a MemoryStore: the
+ * pipeline's first steps (parse, fetch, resolve), where the key gate and the
+ * value checks decide, with no file written.
+ */
+export async function resolveFromMemory(text: string, values: Record<string, string>): Promise<ResolvedOutput[]> {
+  const manifest = parseManifest(text, 'm.yaml', {}, '/out');
+  return resolveOutputs(manifest, await fetchAll(new MemoryStore(values), planFetch(manifest)));
 }

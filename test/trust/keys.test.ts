@@ -7,18 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { ManifestError, ReservedKeyError } from '../../src/errors.js';
 import { parseManifest } from '../../src/manifest.js';
-import { fetchAll, planFetch } from '../../src/fetch.js';
-import { resolveOutputs } from '../../src/resolve.js';
 import { renderOutputs } from '../../src/render.js';
 import { judgeUntrustedKey, nestedSpecialFamily, untrustedKeyFamily } from '../../src/trust/keys.js';
-import { MemoryStore } from '../helpers/memory-store.js';
+import { resolveFromMemory } from '../helpers/memory-store.js';
 
 const CANARY = 'CANARY-gate-51c9';
 
-async function resolve(text: string, values: Record<string, string>) {
-  const m = parseManifest(text, 'm.yaml', {}, '/out');
-  return resolveOutputs(m, await fetchAll(new MemoryStore(values), planFetch(m)));
-}
+const resolve = resolveFromMemory;
 
 const failure = (p: Promise<unknown>): Promise<unknown> =>
   p.then(

@@ -14,11 +14,8 @@ import { ReservedKeyError, UnrepresentableValueError } from '../../src/errors.js
 import { jsonFormat } from '../../src/formats/json.js';
 import { shellFormat } from '../../src/formats/shell.js';
 import { yamlFormat } from '../../src/formats/yaml.js';
-import { parseManifest } from '../../src/manifest.js';
-import { fetchAll, planFetch } from '../../src/fetch.js';
-import { resolveOutputs } from '../../src/resolve.js';
 import { renderOutputs } from '../../src/render.js';
-import { MemoryStore } from '../helpers/memory-store.js';
+import { resolveFromMemory } from '../helpers/memory-store.js';
 
 let dirs: string[] = [];
 afterEach(() => {
@@ -31,10 +28,7 @@ function tempDir(): string {
   return d;
 }
 
-async function resolve(text: string, values: Record<string, string>) {
-  const m = parseManifest(text, 'm.yaml', {}, '/out');
-  return resolveOutputs(m, await fetchAll(new MemoryStore(values), planFetch(m)));
-}
+const resolve = resolveFromMemory;
 
 async function refusal(text: string, values: Record<string, string>): Promise<ReservedKeyError> {
   const err = await resolve(text, values).then(

@@ -8,17 +8,12 @@ import { ManifestError, ReservedKeyError } from '../../src/errors.js';
 import { formatNames, formats } from '../../src/formats/index.js';
 import { parseManifest } from '../../src/manifest.js';
 import { shellSpecialFamily, untrustedKeyFamily } from '../../src/trust/keys.js';
-import { fetchAll, planFetch } from '../../src/fetch.js';
-import { resolveOutputs } from '../../src/resolve.js';
 import { renderOutputs } from '../../src/render.js';
-import { MemoryStore } from '../helpers/memory-store.js';
+import { resolveFromMemory } from '../helpers/memory-store.js';
 
 const CANARY = 'CANARY-reserved-7d1e';
 
-async function resolve(text: string, values: Record<string, string>) {
-  const m = parseManifest(text, 'm.yaml', {}, '/out');
-  return resolveOutputs(m, await fetchAll(new MemoryStore(values), planFetch(m)));
-}
+const resolve = resolveFromMemory;
 
 const failure = (p: Promise<unknown>): Promise<unknown> =>
   p.then(
