@@ -19,6 +19,20 @@ export function benchValue(i) {
 /** The emulator's demo credentials, which every bench signs with. */
 export const BENCH_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIAEMULATORDEMO', AWS_SECRET_ACCESS_KEY: 'emulator-demo-secret' };
 
+/** What every bench command runs with against the emulator at `endpoint`: its credentials and region, and no file or instance metadata to read instead. */
+export function emulatorEnv(endpoint, base) {
+  return {
+    ...base,
+    ...BENCH_CREDENTIALS,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_SSM: endpoint,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
 /** An emulator seed file holding `names` as SecureStrings (values from benchValue). */
 export function writeSeedFile(file, names) {
   writeFileSync(

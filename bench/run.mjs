@@ -16,7 +16,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SSMClient, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { BENCH_CREDENTIALS as CREDS, benchNames, benchValue, checkHostFiles, runFleet, writeDotenvManifest, writeHostDirs, writeSeedFile } from './fleet.mjs';
+import {
+  BENCH_CREDENTIALS as CREDS,
+  benchNames,
+  benchValue,
+  checkHostFiles,
+  emulatorEnv,
+  runFleet,
+  writeDotenvManifest,
+  writeHostDirs,
+  writeSeedFile,
+} from './fleet.mjs';
 import { startRateLimitProxy } from './rate-limit-proxy.mjs';
 import { inProcessFleet, loadSsmStore, sdkAdaptiveFleet } from './in-process-fleet.mjs';
 
@@ -59,19 +69,8 @@ const mib = (kib) => kib / 1024;
 
 const work = mkdtempSync(join(tmpdir(), 'ssm-bench-'));
 chmodSync(work, 0o700);
-const baseEnv = (endpoint) => ({
-  ...process.env,
-  ...CREDS,
-  // The emulator is on loopback: a developer's HTTPS_PROXY/HTTP_PROXY must not take its calls (both spellings; lower case wins).
-  NO_PROXY: '127.0.0.1,localhost',
-  no_proxy: '127.0.0.1,localhost',
-  AWS_REGION: 'us-east-1',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_ENDPOINT_URL_SSM: endpoint,
-  AWS_CONFIG_FILE: '/dev/null',
-  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  AWS_EC2_METADATA_DISABLED: 'true',
-});
+// The emulator is on loopback: a developer's HTTPS_PROXY/HTTP_PROXY must not take its calls (both spellings; lower case wins).
+const baseEnv = (endpoint) => emulatorEnv(endpoint, { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' });
 
 const seedFile = (name, names) => writeSeedFile(join(work, name), names);
 const manifest = writeDotenvManifest;

@@ -16,7 +16,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rm
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { BENCH_CREDENTIALS as CREDS, benchNames, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
+import { benchNames, emulatorEnv, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -98,18 +98,7 @@ writeFileSync(
 // A private home (under this user's own home, so that the bin's compile cache is allowed there).
 const home = mkdtempSync(join(process.env.HOME ?? '/root', '.ssm-bench-home-'));
 chmodSync(home, 0o700);
-const envFor = (endpoint, extra = {}) => ({
-  PATH: process.env.PATH,
-  HOME: home,
-  ...CREDS,
-  AWS_REGION: 'us-east-1',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_ENDPOINT_URL_SSM: endpoint,
-  AWS_CONFIG_FILE: '/dev/null',
-  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  AWS_EC2_METADATA_DISABLED: 'true',
-  ...extra,
-});
+const envFor = (endpoint, extra = {}) => ({ ...emulatorEnv(endpoint, { PATH: process.env.PATH, HOME: home }), ...extra });
 
 const seed = (names) => writeSeedFile(join(work, `seed-${names.length}.json`), names);
 const manifestDir = (name, names) => writeDotenvManifest(join(work, name), names);

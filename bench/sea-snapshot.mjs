@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { bundleCli } from '../scripts/bundle.mjs';
 import { embeddedNode } from '../scripts/embedded-node.mjs';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { BENCH_CREDENTIALS as CREDS, benchNames, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
+import { benchNames, emulatorEnv, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -66,17 +66,7 @@ const exes = {
 execFileSync('install', ['-m', '0755', join(BEFORE, 'rel', `ssm-materialize-${beforeVersion}-linux-x64`), exes['Node 20 executable (before)']]);
 
 const home = mkdtempSync(join(work, 'home-'));
-const envFor = (endpoint) => ({
-  PATH: process.env.PATH,
-  HOME: home,
-  ...CREDS,
-  AWS_REGION: 'us-east-1',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_ENDPOINT_URL_SSM: endpoint,
-  AWS_CONFIG_FILE: '/dev/null',
-  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-  AWS_EC2_METADATA_DISABLED: 'true',
-});
+const envFor = (endpoint) => emulatorEnv(endpoint, { PATH: process.env.PATH, HOME: home });
 const seed = (names) => writeSeedFile(join(work, `seed-${names.length}.json`), names);
 const manifestDir = (name, names) => writeDotenvManifest(join(work, name), names);
 
