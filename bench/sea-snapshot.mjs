@@ -43,7 +43,7 @@ const node = embeddedNode('x64', join(root, 'node_modules', '.cache', 'ssm-mater
 /** A SEA of the embedded Node, put in place by `install` as bench/runtime.mjs does. */
 async function executable(name, entry, seaOptions) {
   const script = join(work, `${name}.cjs`);
-  await bundleCli(script, { entry });
+  await bundleCli(script, { entry, sdk: 'inline' });
   const blob = join(work, `${name}.blob`);
   const config = join(work, `${name}.json`);
   writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, ...seaOptions }));

@@ -62,6 +62,43 @@ const sdkPrebundle = (inputs) => ({
   },
 });
 
+/** The AWS SDK's file of its own (src/startup/parts.ts names it SDK_PART; a test holds the names equal). */
+export const SDK_FILE = 'ssm-materialize-aws-sdk.cjs';
+/** The bundle as an asset of the standalone executable (parts.ts: BUNDLE_PART). */
+export const BUNDLE_PART = 'ssm-materialize.bundle.cjs';
+/** The asset holding a part's code cache in the executable (parts.ts: codeCacheAsset). */
+export const codeCacheAsset = (part) => `${part}.v8cache`;
+
+/** src/aws/aws-sdk.ts as a CommonJS file of its own (SDK_FILE), tree-shaken as sdkPrebundle's is; returns the source files whose code is in it. */
+export async function bundleSdk(outfile) {
+  const sdk = await build({ ...BUNDLE_OPTIONS, entryPoints: [sdkEntry], outfile, mainFields: ['module', 'main'], metafile: true });
+  return { inputs: bundledInputs(sdk.metafile) };
+}
+
+/**
+ * Leaves the AWS SDK out of the bundle (src/startup/parts.ts says why): an
+ * import of src/aws/aws-sdk.ts becomes a load of SDK_FILE, from the
+ * executable's assets inside a standalone executable, else from beside the
+ * bundle (where the npm bin's `require` compiles it through its code cache).
+ */
+const sdkAsPart = {
+  name: 'aws-sdk-as-part',
+  setup(b) {
+    b.onResolve({ filter: /\/aws-sdk\.js$/ }, (args) =>
+      join(args.resolveDir, args.path).replace(/\.js$/, '.ts') === sdkEntry ? { path: sdkEntry, namespace: 'aws-sdk-part' } : undefined,
+    );
+    b.onResolve({ filter: /^\.\/ssm-materialize-aws-sdk\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'aws-sdk-part' }, () => ({
+      contents: [
+        `const { fromSeaAsset } = require(${JSON.stringify(join(root, 'src', 'startup', 'parts.ts'))});`,
+        `module.exports = fromSeaAsset(${JSON.stringify(SDK_FILE)}) ?? require(${JSON.stringify(`./${SDK_FILE}`)});`,
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: root,
+    }));
+  },
+};
+
 /** The source files whose code is in the output (esbuild's metafile), as absolute paths. */
 function bundledInputs(metafile) {
   return Object.values(metafile.outputs)
@@ -157,15 +194,16 @@ const emulatorBesideBundle = (file) => ({
 /**
  * Bundles src/bin.ts (or `entry`: bench/sea-snapshot.mjs bundles its own) into `outfile`; returns every source file whose code is
  * in it (the licence notices and SBOMs are made from this list: scripts/licenses.mjs)
- * and esbuild's metafile.
+ * and esbuild's metafile. `sdk`: 'part' leaves the AWS SDK to SDK_FILE (dist/, the executables);
+ * 'inline' puts it inside (the release's single-file bundle, which runs alone).
  */
-export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE, entry = join(root, 'src', 'bin.ts') } = {}) {
+export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE, entry = join(root, 'src', 'bin.ts'), sdk = 'part' } = {}) {
   const inputs = [];
   const result = await build({
     ...BUNDLE_OPTIONS,
     entryPoints: [entry],
     outfile,
-    plugins: [sdkPrebundle(inputs), deferStringWidth, yargsAssertStandIns, emulatorBesideBundle(emulatorFile)],
+    plugins: [sdk === 'inline' ? sdkPrebundle(inputs) : sdkAsPart, deferStringWidth, yargsAssertStandIns, emulatorBesideBundle(emulatorFile)],
     metafile: true,
     // yargs (ESM) locates itself through import.meta.url; CommonJS has no
     // import.meta. Inside the standalone executable there is no script file:
@@ -194,8 +232,8 @@ export const LIBRARY_FILES = { cjs: 'library.cjs', esm: 'library.mjs', cjsTypes:
  * 'ssm-materialize'` and `require('ssm-materialize')`. One CommonJS bundle
  * holds the code; the ES module only re-exports it, so that both faces share
  * one copy of the code and of ToolError (`instanceof` holds whichever way
- * the caller loaded it). The AWS SDK stays behind its dynamic import, as in
- * the CLI's bundle: loading the library evaluates none of it. The types are
+ * the caller loaded it). The AWS SDK is the CLI's own file beside it
+ * (SDK_FILE), loaded when the library first calls AWS. The types are
  * src/library-types.d.ts (written to match the code: src/library.ts checks it),
  * once per face. Returns the source files whose code is in the bundle.
  */
@@ -206,7 +244,7 @@ export async function bundleLibrary(dir) {
     ...BUNDLE_OPTIONS,
     entryPoints: [join(root, 'src', 'library.ts')],
     outfile: cjs,
-    plugins: [sdkPrebundle(inputs), emulatorBesideBundle(EMULATOR_FILE)],
+    plugins: [sdkAsPart, emulatorBesideBundle(EMULATOR_FILE)],
     metafile: true,
   });
   // The names the bundle exports, read from the bundle itself: loading it defines functions and runs nothing.
@@ -223,7 +261,7 @@ export async function bundleLibrary(dir) {
 
 /**
  * The npm package's dist/ in `dir` (emptied first): the bundle, the bin that
- * runs it (src/startup/launch.ts), the emulator's own file, the library,
+ * runs it (src/startup/launch.ts), the AWS SDK's and the emulator's own files, the library,
  * THIRD_PARTY_LICENSES for the packages bundled into any of them, and the
  * shell completions and man page (scripts/cli-docs.mjs). Returns those
  * packages (scripts/licenses.mjs).
@@ -232,9 +270,10 @@ export async function buildDist(dir) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const { inputs } = await bundleCli(join(dir, 'ssm-materialize.bundle.cjs'));
+  const sdk = await bundleSdk(join(dir, SDK_FILE));
   const emulator = await bundleEmulator(join(dir, EMULATOR_FILE));
   const library = await bundleLibrary(dir);
-  const packages = bundledPackages([...new Set([...inputs, ...emulator.inputs, ...library.inputs])].sort());
+  const packages = bundledPackages([...new Set([...inputs, ...sdk.inputs, ...emulator.inputs, ...library.inputs])].sort());
   writeFileSync(join(dir, 'THIRD_PARTY_LICENSES'), thirdPartyNotices(packages));
   await writeCliReference(dir);
   const bin = join(dir, 'ssm-materialize.cjs');

@@ -3,7 +3,8 @@
 //   ssm-materialize-<version>-linux-arm64
 //   ssm-materialize-<version>.cjs           the single-file bundle, for hosts with Node >= 22 (runnable: shebang)
 //   ssm-materialize-emulator-<version>.cjs  the emulator, for that bundle's `emulator` command (beside it);
-//                                           the executables carry the same file inside, as an SEA asset
+//                                           the executables carry the same file inside, as an SEA asset,
+//                                           and the AWS SDK as another (src/startup/parts.ts)
 //   ssm-materialize-<version>.tgz           the npm package (`npm i -g` it), THIRD_PARTY_LICENSES in its dist/
 //   THIRD_PARTY_LICENSES                    every bundled package's licence text, then Node's (the executables carry it)
 //   ssm-materialize.bash, _ssm-materialize  the bash and zsh completions (scripts/cli-docs.mjs; docs/commands.md says where they go)
@@ -16,19 +17,22 @@
 //
 // The executables carry the Node of scripts/embedded-node.mjs (the current
 // LTS, from the npm registry, integrity checked), not the Node running this
-// script. The SEA recipe: the CommonJS bundle (SEA runs one CJS script;
-// scripts/bundle.mjs makes the same file for dist/), `node
-// --experimental-sea-config` turns it into a blob with a V8 code cache, and
-// postject injects the blob into a copy of that Node. A code cache is only
-// valid for the Node build that made it, so each blob is made by the Node it
-// goes into: the arm64 one runs under qemu-user (Debian's qemu-user with the
-// arm64 C and C++ runtime from libc6-arm64-cross and libstdc++6-arm64-cross).
+// script. The SEA recipe: a small CommonJS main script (src/startup/sea-launch.ts)
+// and, as assets, the bundle (scripts/bundle.mjs makes the same file for dist/),
+// the AWS SDK's and the emulator's files (src/startup/parts.ts) and the V8 code
+// caches of the bundle and the SDK (scripts/make-code-cache.ts); `node
+// --experimental-sea-config` turns them into a blob, and postject injects the
+// blob into a copy of that Node. A code cache is only valid for the Node build
+// that made it, so each is made by the Node it goes into: the arm64 one runs
+// under qemu-user (Debian's qemu-user with the arm64 C and C++ runtime from
+// libc6-arm64-cross and libstdc++6-arm64-cross).
 import { inject } from 'postject';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { EMULATOR_FILE, buildDist, bundleCli, bundleEmulator } from './bundle.mjs';
+import { basename, join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { BUNDLE_OPTIONS, BUNDLE_PART, EMULATOR_FILE, SDK_FILE, buildDist, bundleCli, bundleEmulator, bundleSdk, codeCacheAsset } from './bundle.mjs';
 import { EMBEDDED_NODE, embeddedNode } from './embedded-node.mjs';
 import { bundledPackages, cycloneDx, thirdPartyNotices } from './licenses.mjs';
 import { writeCliReference } from './cli-docs.mjs';
@@ -56,7 +60,20 @@ const artifacts = [];
 // .cjs is the same script behind a shebang, so it runs as a command.
 const script = join(work, 'ssm-materialize.cjs');
 const emulatorName = `ssm-materialize-emulator-${version}.cjs`;
-const cli = await bundleCli(script, { emulatorFile: emulatorName });
+const cli = await bundleCli(script, { emulatorFile: emulatorName, sdk: 'inline' });
+// The executables run a small main script (src/startup/sea-launch.ts) that runs the bundle from an asset
+// through a code cache trained at build time. That bundle leaves the AWS SDK to an asset of its own, as
+// dist/'s leaves it to a file beside it (src/startup/parts.ts): commands that make no AWS call do not pay for it.
+const seaMain = join(work, 'sea-main.cjs');
+await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'startup', 'sea-launch.ts')], outfile: seaMain });
+const bundlePart = join(work, BUNDLE_PART);
+await bundleCli(bundlePart);
+const sdkPart = join(work, SDK_FILE);
+await bundleSdk(sdkPart);
+// The training run: `validate` of the example manifest, which reads every kind of manifest entry.
+const TRAINING_ENV = { PATH: process.env.PATH, STAGE: 'prod', OUT_DIR: work };
+const TRAINING_ARGS = ['validate', '-m', join(root, 'examples', 'materialize.yaml')];
+const codeCacheMaker = await bundleCodeCacheMaker();
 // The emulator is a file of its own: beside the bundle, and inside the
 // executables as an SEA asset (src/commands/emulator.ts loads it from there).
 const emulator = await bundleEmulator(join(out, emulatorName));
@@ -117,6 +134,24 @@ function sbom(artifact, node) {
   artifacts.push(name);
 }
 
+/** scripts/make-code-cache.ts as one CommonJS file any Node runs, with the sources it shares with the tool. */
+async function bundleCodeCacheMaker() {
+  const file = join(work, 'make-code-cache.cjs');
+  await build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'scripts', 'make-code-cache.ts')], outfile: file });
+  return file;
+}
+
+/**
+ * The code cache of `part` for the executable of `arch`, made by its own Node (`node`) in `dir`; returns the
+ * file. With `args`, after a run of the tool with them (scripts/make-code-cache.ts): offline, no store.
+ */
+function codeCache(arch, node, dir, part, args = []) {
+  const file = join(dir, `${basename(part)}.v8cache`);
+  const [runner, ...runnerArgs] = [...RUNNERS[arch], node, codeCacheMaker, part, file, ...(args.length ? ['--', ...args] : [])];
+  execFileSync(runner, runnerArgs, { cwd: dir, env: TRAINING_ENV, stdio: ['ignore', 'ignore', 'inherit'] });
+  return file;
+}
+
 /** The blob made by the embedded Node of `arch` itself, injected into a copy of it; adds the executable and its SBOM to the artifacts. */
 async function standalone(arch) {
   const dir = join(work, arch);
@@ -127,11 +162,16 @@ async function standalone(arch) {
   writeFileSync(
     seaConfig,
     JSON.stringify({
-      main: script,
+      main: seaMain,
       output: blob,
       disableExperimentalSEAWarning: true,
-      useCodeCache: true,
-      assets: { [EMULATOR_FILE]: join(out, emulatorName) },
+      assets: {
+        [BUNDLE_PART]: bundlePart,
+        [codeCacheAsset(BUNDLE_PART)]: codeCache(arch, node.node, dir, bundlePart, TRAINING_ARGS),
+        [SDK_FILE]: sdkPart,
+        [codeCacheAsset(SDK_FILE)]: codeCache(arch, node.node, dir, sdkPart),
+        [EMULATOR_FILE]: join(out, emulatorName),
+      },
     }),
   );
   const [runner, ...runnerArgs] = [...RUNNERS[arch], node.node, '--experimental-sea-config', seaConfig];

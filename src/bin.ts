@@ -10,13 +10,13 @@ import { inheritedEnv } from './startup/inherited-env.js';
 import './startup/version-shortcut.js';
 import { setFlagsFromString } from 'node:v8';
 import { main } from './cli.js';
-import { NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_FLAG } from './startup/heap-flags.js';
+import { TOOL_V8_FLAGS } from './startup/heap-flags.js';
 import { describeInternalError } from './redact.js';
 
-// Peak memory and CPU: see heap-flags.ts. The bundle is already compiled by
-// now: the executable's code cache was made under V8's default flags, which a
-// fresh start has (the npm bin sets these same values before compiling: src/startup/launch.ts).
-for (const flag of [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS]) setFlagsFromString(flag);
+// Peak memory and CPU: see heap-flags.ts. The npm bin and the executable
+// have set these same values before compiling the bundle, the values their
+// code caches were made under (src/startup/launch.ts, src/startup/sea-launch.ts).
+for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
 
 // A throw outside main (an event handler, a stray rejection) would make Node
 // print the error with its message, which may quote a value: print it as

@@ -6,18 +6,13 @@
  * - the npm package: dist/ssm-materialize-emulator.cjs beside the bundle
  *   (scripts/bundle.mjs points this import there);
  * - the standalone executable: the same file, embedded as the SEA asset
- *   named SEA_ASSET (scripts/release.mjs).
+ *   named EMULATOR_PART (src/startup/parts.ts, scripts/release.mjs).
  */
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { Script } from 'node:vm';
 import type * as EmulatorModule from '@ssm-materialize/emulator/command';
 import { ExitCode, ToolError, UsageError } from '../errors.js';
 import { OPTIMIZING_COMPILER_FLAGS } from '../startup/heap-flags.js';
-
-/** The emulator module's key among the standalone executable's assets. */
-export const SEA_ASSET = 'ssm-materialize-emulator.cjs';
+import { EMULATOR_PART, fromSeaAsset } from '../startup/parts.js';
 
 export interface EmulatorArgs {
   port: number;
@@ -44,8 +39,13 @@ export async function emulatorCommand(args: EmulatorArgs, io: EmulatorModule.Com
 }
 
 async function loadEmulator(): Promise<typeof EmulatorModule> {
-  const sea = await import('node:sea');
-  if (sea.isSea()) return fromSeaAsset(sea);
+  let embedded: unknown;
+  try {
+    embedded = fromSeaAsset(EMULATOR_PART);
+  } catch (err) {
+    throw new UsageError('this executable was built without the emulator', { hint: 'use the npm package or a release built by `npm run release`', cause: err });
+  }
+  if (embedded) return embedded as typeof EmulatorModule;
   try {
     return await import('@ssm-materialize/emulator/command');
   } catch (err) {
@@ -55,19 +55,4 @@ async function loadEmulator(): Promise<typeof EmulatorModule> {
       cause: err,
     });
   }
-}
-
-/** Compiles the embedded module as CommonJS; the executable's require loads Node's built-ins, all it needs. */
-function fromSeaAsset(sea: typeof import('node:sea')): typeof EmulatorModule {
-  let source: string;
-  try {
-    source = sea.getAsset(SEA_ASSET, 'utf8');
-  } catch (err) {
-    throw new UsageError('this executable was built without the emulator', { hint: 'use the npm package or a release built by `npm run release`', cause: err });
-  }
-  const wrapped = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: SEA_ASSET });
-  const module = { exports: {} as typeof EmulatorModule };
-  const run = wrapped.runInThisContext() as (...args: unknown[]) => void;
-  run(module.exports, createRequire(process.execPath), module, SEA_ASSET, dirname(process.execPath));
-  return module.exports;
 }

@@ -22,5 +22,8 @@ export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
  */
 export const NO_OPTIMIZING_COMPILER_FLAGS = ['--no-maglev', '--no-turbofan'] as const;
 
+/** Every flag the tool sets on itself, in order: the npm bin and the executable set them before compiling (their code caches are made under them), src/bin.ts again. */
+export const TOOL_V8_FLAGS = [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS] as const;
+
 /** The emulator is a server that runs for minutes: there optimized code pays. */
 export const OPTIMIZING_COMPILER_FLAGS = ['--maglev', '--turbofan'] as const;

@@ -29,10 +29,12 @@ import { debuglog } from 'node:util';
 import { cachedDataVersionTag, setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { codeCacheFile, codeCacheStamp, privateCompileCacheDir, readCodeCache, writeCodeCache } from './compile-cache.js';
-import { NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_FLAG } from './heap-flags.js';
+import { TOOL_V8_FLAGS } from './heap-flags.js';
+import { SDK_PART, commonJsWrapper, runCommonJs } from './parts.js';
 import { versionOnly } from './version-flag.js';
 
 const BUNDLE = join(__dirname, 'ssm-materialize.bundle.cjs');
+const SDK = join(__dirname, SDK_PART);
 const debug = debuglog('ssm-materialize-cache');
 
 const argv = process.argv.slice(2);
@@ -45,32 +47,36 @@ function runBundle(args: string[]): void {
   // one is made at exit: so every flag the tool sets on itself is set before
   // compiling (src/bin.ts sets the same values again). Early, too, for what
   // src/startup/heap-flags.ts says.
-  for (const flag of [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS]) setFlagsFromString(flag);
-  const fd = openSync(BUNDLE, 'r');
-  const identity = fstatSync(fd, { bigint: true });
-  const source = readFileSync(fd, 'utf8');
-  closeSync(fd);
-
+  for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
   const dir = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : privateCompileCacheDir(process.env);
-  const file = dir && codeCacheFile(dir, BUNDLE, args);
+  const requireBesideBundle = createRequire(BUNDLE);
+  let sdk: unknown;
+  // The bundle's `require`: the AWS SDK's file beside it (src/startup/parts.ts) is compiled through a cache of its own.
+  const bundleRequire = Object.assign(
+    (id: string): unknown => (id === `./${SDK_PART}` ? (sdk ??= runCached(SDK, args, dir, requireBesideBundle)) : requireBesideBundle(id)),
+    requireBesideBundle,
+  );
+  runCached(BUNDLE, args, dir, bundleRequire);
+}
+
+/** Runs the CommonJS file `file` as Node would, through the code cache of this command in `dir` (none: compiled as usual); returns its exports. */
+function runCached(file: string, args: string[], dir: string | undefined, require: NodeJS.Require): unknown {
+  const fd = openSync(file, 'r');
+  const identity = fstatSync(fd, { bigint: true });
+  const source = readFileSync(fd, 'latin1'); // ASCII, as esbuild writes it (test/e2e/bundle.test.ts): no decoding to do
+  closeSync(fd);
+  const cacheFile = dir && codeCacheFile(dir, file, args);
   const stamp = codeCacheStamp(identity);
-  const cached = file ? readCodeCache(file, stamp) : undefined;
-  // The wrapper Node puts around a CommonJS file, on the line before it.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {\n${source}\n})`, {
-    filename: BUNDLE,
-    lineOffset: -1,
-    cachedData: cached,
-  });
-  if (file) {
-    if (cached && !script.cachedDataRejected) debug('using %s', file);
+  const cached = cacheFile ? readCodeCache(cacheFile, stamp) : undefined;
+  const script = new Script(commonJsWrapper(source), { filename: file, lineOffset: -1, cachedData: cached });
+  if (cacheFile) {
+    if (cached && !script.cachedDataRejected) debug('using %s', cacheFile);
     else {
-      debug('%s %s; making it when this run ends', cached ? 'V8 rejected' : 'no usable', file);
-      writeWhenDone(script, file, stamp);
+      debug('%s %s; making it when this run ends', cached ? 'V8 rejected' : 'no usable', cacheFile);
+      writeWhenDone(script, cacheFile, stamp);
     }
   }
-  const bundleModule = { exports: {} };
-  const run = script.runInThisContext() as (...args: unknown[]) => void;
-  run.call(bundleModule.exports, bundleModule.exports, createRequire(BUNDLE), bundleModule, BUNDLE, __dirname);
+  return runCommonJs(script, file, require);
 }
 
 /** Caches what this run compiled, if it succeeded under the flags it compiled with (the emulator changes them). */

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { CLI } from '../helpers/cli.js';
 import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { useTempDir } from '../helpers/tmp.js';
+import { EMULATOR_PART, SDK_PART } from '../../src/startup/parts.js';
 
 const tempDir = useTempDir();
 const DIST = dirname(CLI);
@@ -30,6 +31,28 @@ describe('the built bundle', () => {
     const copy = join(tempDir(), BUNDLE);
     copyFileSync(join(DIST, BUNDLE), copy);
     expectVersion(run([copy, '--version']));
+  });
+
+  it('and the parts beside it are ASCII, as the bin and the executable read them (latin1: no decoding)', () => {
+    for (const file of [BUNDLE, SDK_PART, EMULATOR_PART]) {
+      const bytes = readFileSync(join(DIST, file));
+      expect(bytes.length).toBeGreaterThan(100_000);
+      expect(
+        bytes.findIndex((b) => b > 0x7f),
+        file,
+      ).toBe(-1);
+    }
+  });
+
+  it('holds no AWS SDK code: the SDK is its own file beside it, loaded from there', () => {
+    const bundle = readFileSync(join(DIST, BUNDLE), 'latin1');
+    const sdk = readFileSync(join(DIST, SDK_PART), 'latin1');
+    // The SSM client's service name and the SDK's user agent prefix: strings only the SDK's own code holds.
+    for (const marker of ['AmazonSSM', 'aws-sdk-js']) {
+      expect(sdk).toContain(marker);
+      expect(bundle).not.toContain(marker);
+    }
+    expect(bundle).toContain(`require("./${SDK_PART}")`);
   });
 });
 

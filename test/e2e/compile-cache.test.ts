@@ -28,6 +28,10 @@ import { dirname, join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
 import { requireRoot } from '../reliability/harness.js';
 import { codeCacheFile } from '../../src/startup/compile-cache.js';
+import { SDK_PART } from '../../src/startup/parts.js';
+import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
+import { DEMO_CREDENTIAL, startEmulator } from '../helpers/emulator.js';
+import { runCommand } from '../helpers/spawn.js';
 
 const NOBODY = 65534;
 const made: string[] = [];
@@ -187,5 +191,48 @@ describe('the code cache of the npm bin', () => {
     const r = spawnSync(process.execPath, [CLI, 'validate', '-m', 'missing.yaml'], { encoding: 'utf8', cwd, env: { PATH: process.env.PATH, HOME: home } });
     expect(r.status).not.toBe(0);
     expect(filesUnder(join(home, '.cache', 'ssm-materialize'))).toEqual([]);
+  });
+});
+
+describe('the AWS SDK, a file of its own beside the bundle (src/startup/parts.ts)', () => {
+  it('validate never loads it; write compiles it through a cache of its own, made by the first write and used by the next', async () => {
+    requireRoot();
+    const emulator = await startEmulator({ port: 0, seed: { credentials: [DEMO_CREDENTIAL], parameters: [{ name: '/app/a', type: 'String', value: 'one' }] } });
+    try {
+      const home = trustedDir();
+      const cwd = trustedDir();
+      writeFileSync(join(cwd, 'm.yaml'), MANIFEST);
+      const env = isolatedAwsEnv({ HOME: home, NODE_DEBUG: 'ssm-materialize-cache', AWS_ENDPOINT_URL_SSM: emulator.url });
+      // Spawned without blocking: the emulator answers from this process.
+      const run = async (command: string) => {
+        const r = await runCommand(process.execPath, [CLI, command, '-m', 'm.yaml'], { cwd, env });
+        expect(r.code, r.stderr).toBe(0);
+        return cacheLines(r.stderr);
+      };
+      const dir = join(home, '.cache', 'ssm-materialize');
+      // A cache file's name: the file's own hash first, the command last (the V8 tag between is the bin's, under its flags).
+      const cacheOf = (file: string, command: string) => {
+        const [hash] = codeCacheFile(dir, join(dirname(CLI), file), [command])
+          .slice(dir.length + 1)
+          .split('-');
+        return new RegExp(`^${dir}/${hash}-v[\\d.]+-[0-9a-f]+-${command}\\.v8cache$`);
+      };
+      const said = (lines: string[], verb: 'using' | 'no usable') =>
+        lines.map((l) => new RegExp(`: ${verb} (\\S+?);?( |$)`).exec(l)?.[1]).filter((f): f is string => f !== undefined);
+      // validate: the bundle's cache only, made and then used; nothing of the SDK.
+      expect((await run('validate')).join('\n')).not.toContain(SDK_PART);
+      const again = await run('validate');
+      expect(said(again, 'using')).toEqual([expect.stringMatching(cacheOf('ssm-materialize.bundle.cjs', 'validate'))]);
+      expect(again.join('\n')).not.toContain(SDK_PART);
+      // write: both, each made by the first write and used by the second.
+      const first = await run('write');
+      const made = [expect.stringMatching(cacheOf('ssm-materialize.bundle.cjs', 'write')), expect.stringMatching(cacheOf(SDK_PART, 'write'))];
+      expect(said(first, 'no usable')).toEqual(made);
+      expect(readFileSync(join(cwd, 'app.env'), 'utf8')).toContain("\nA='one'\n");
+      expect(said(await run('write'), 'using')).toEqual(made);
+      expect(filesUnder(dir)).toHaveLength(3);
+    } finally {
+      await emulator.close();
+    }
   });
 });

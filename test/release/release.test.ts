@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { startEmulator, type RunningEmulator } from '@ssm-materialize/emulator';
 import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { runCommand } from '../helpers/spawn.js';
+import { BUNDLE_PART, SDK_PART } from '../../src/startup/parts.js';
 import { JSON_SCHEMA_FILE } from '../../src/manifest-schema-export.js';
 import { requireRoot } from '../reliability/harness.js';
 import { call, startMoto, type Moto } from '../conformance/harness.js';
@@ -40,10 +41,11 @@ const SECRET = 'CANARY-release-s3cr3t';
 /** The shell completions and the man page (scripts/cli-docs.mjs). */
 const CLI_REFERENCE = ['ssm-materialize.bash', '_ssm-materialize', 'ssm-materialize.1'];
 const LIBRARY_DIST_FILES = ['dist/library.cjs', 'dist/library.mjs', 'dist/library.d.cts', 'dist/library.d.mts'];
-/** The bin (src/startup/launch.ts), the bundle it runs, the emulator's own file, the notices, the completions, the man page and the library. */
+/** The bin (src/startup/launch.ts), the bundle it runs, the AWS SDK's and the emulator's own files, the notices, the completions, the man page and the library. */
 const DIST_FILES = [
   'dist/ssm-materialize.cjs',
   'dist/ssm-materialize.bundle.cjs',
+  'dist/ssm-materialize-aws-sdk.cjs',
   'dist/ssm-materialize-emulator.cjs',
   'dist/THIRD_PARTY_LICENSES',
   'dist/completions/ssm-materialize.bash',
@@ -127,8 +129,11 @@ function bundledFromMetafile(): Promise<{ name: string; version: string; license
 }
 
 async function bundleAndList(): Promise<{ name: string; version: string; license: string }[]> {
-  const { bundleCli } = (await import(join(ROOT, 'scripts', 'bundle.mjs'))) as { bundleCli: (out: string) => Promise<{ inputs: string[] }> };
-  const { inputs } = await bundleCli(join(work, 'metafile-check.cjs'));
+  const { bundleCli } = (await import(join(ROOT, 'scripts', 'bundle.mjs'))) as {
+    bundleCli: (out: string, options: { sdk: 'inline' }) => Promise<{ inputs: string[] }>;
+  };
+  // The release's single-file bundle: the AWS SDK inside, as the executables carry it.
+  const { inputs } = await bundleCli(join(work, 'metafile-check.cjs'), { sdk: 'inline' });
   const dirs = new Set(inputs.map((f) => /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((d): d is string => d !== undefined));
   const pkgs = [...dirs].map((d) => JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')) as { name: string; version: string; license: string });
   return [...new Map(pkgs.map((p) => [`${p.name}@${p.version}`, p])).values()];
@@ -146,6 +151,10 @@ function host(name: string): string {
 function awsEnv(path: string, home: string): NodeJS.ProcessEnv {
   return isolatedAwsEnv({ PATH: path, HOME: home, AWS_ENDPOINT_URL_SSM: emulator.url });
 }
+
+/** What NODE_DEBUG=ssm-materialize-cache prints, without the process id; and its line for a cache V8 accepted. */
+const cacheLines = (stderr: string) => [...stderr.matchAll(/^SSM-MATERIALIZE-CACHE \d+: (.*)$/gm)].map((m) => m[1]);
+const USING_CACHE = (part: string) => `${part}: using the code cache asset`;
 
 function expectWritten(dir: string, result: { code: number | null; stdout: string; stderr: string }): void {
   expect(result.stderr).toBe('');
@@ -345,6 +354,17 @@ describe.concurrent('npm run release', () => {
     expectWritten(dir, r);
   });
 
+  it('the x64 executable runs its bundle and the AWS SDK through the code caches built into it, and V8 accepts both', async () => {
+    const dir = host('exe-caches');
+    copyFileSync(join(releaseDir, EXE), join(dir, 'ssm-materialize'));
+    const env = { ...awsEnv('/nonexistent', dir), NODE_DEBUG: 'ssm-materialize-cache' };
+    const valid = await runCommand(join(dir, 'ssm-materialize'), ['validate', '-m', 'materialize.yaml'], { env, cwd: dir });
+    expect([valid.code, cacheLines(valid.stderr)]).toEqual([0, [USING_CACHE(BUNDLE_PART)]]);
+    const w = await runCommand(join(dir, 'ssm-materialize'), ['write', '-m', 'materialize.yaml'], { env, cwd: dir });
+    expect(cacheLines(w.stderr)).toEqual([USING_CACHE(BUNDLE_PART), USING_CACHE(SDK_PART)]);
+    expectWritten(dir, { ...w, stderr: w.stderr.replace(/^SSM-MATERIALIZE-CACHE .*\n/gm, '') });
+  });
+
   it('the standalone executable, alone with no node on PATH, runs `emulator` from the copy embedded in it', async () => {
     const dir = host('exe-emulator');
     const emptyBin = join(dir, 'bin');
@@ -382,9 +402,11 @@ describe.concurrent('npm run release', () => {
       expect([v.stdout.trim(), v.stderr, v.code]).toEqual([version, '', 0]);
       const valid = await runArm(['validate', '-m', 'arm64.yaml'], { PATH: '/nonexistent', HOME: dir });
       expect([valid.stderr, valid.code]).toEqual(['', 0]);
-      const env = { ...awsEnv('/nonexistent', dir), AWS_ENDPOINT_URL_SSM: moto.url };
+      // The code caches made under qemu by this Node: V8 accepts them (NODE_DEBUG says which it used).
+      const env = { ...awsEnv('/nonexistent', dir), AWS_ENDPOINT_URL_SSM: moto.url, NODE_DEBUG: 'ssm-materialize-cache' };
       const w = await runArm(['write', '-m', 'arm64.yaml'], env);
-      expect(w.stderr).toBe('');
+      expect(w.stderr.replace(/^SSM-MATERIALIZE-CACHE .*\n/gm, '')).toBe('');
+      expect(cacheLines(w.stderr)).toEqual([USING_CACHE(BUNDLE_PART), USING_CACHE(SDK_PART)]);
       expect(w.code).toBe(0);
       const file = join(dir, 'app.env');
       expect(parseDotenv(readFileSync(file))).toEqual({ DB_PASSWORD: values['/release/arm64/db-password'][1], REGION: 'eu-west-1' });
