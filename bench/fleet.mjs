@@ -3,10 +3,13 @@
 // `tps` calls per second. Used by bench/run.mjs; also runnable alone:
 //   node bench/fleet.mjs --hosts 20 --names 100 --endpoint URL
 // Also the benches' shared pieces: the names and values, the emulator's seed,
-// a one-output manifest, and one command timed by /usr/bin/time -v.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+// a one-output manifest, one command timed by /usr/bin/time -v, and a
+// standalone executable built another way than the release builds it.
+import { inject } from 'postject';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bundleCli } from '../scripts/bundle.mjs';
 
 export function benchNames(count, prefix = '/bench/app') {
   return Array.from({ length: count }, (_, i) => `${prefix}/p${String(i).padStart(4, '0')}`);
@@ -123,4 +126,26 @@ export function checkHostFiles(dirs, names) {
     if (lines.length !== expected || !names.every((_, i) => text.includes(benchValue(i)))) bad++;
   }
   return bad;
+}
+
+/**
+ * A standalone executable of `node` (scripts/embedded-node.mjs) built in `work` with the bundle of
+ * `entry` (the AWS SDK inside) as its main script and `seaOptions` (useCodeCache, useSnapshot):
+ * the recipes scripts/release.mjs does not use, for comparison. Put in place by `install`, as
+ * bench/runtime.mjs puts every executable it measures (it says why).
+ */
+export async function seaExecutable(work, node, name, entry, seaOptions) {
+  const script = join(work, `${name}.cjs`);
+  await bundleCli(script, { entry, sdk: 'inline' });
+  const blob = join(work, `${name}.blob`);
+  const config = join(work, `${name}.json`);
+  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, ...seaOptions }));
+  execFileSync(node, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+  const built = join(work, `${name}.built`);
+  copyFileSync(node, built);
+  chmodSync(built, 0o755);
+  await inject(built, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
+  const exe = join(work, name);
+  execFileSync('install', ['-m', '0755', built, exe]);
+  return exe;
 }

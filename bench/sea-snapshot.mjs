@@ -1,7 +1,7 @@
 // Tried for issue 17 and not adopted: the standalone executable built from a
 // SEA startup snapshot (`useSnapshot`: bench/sea-snapshot-entry.ts) against
-// the same bundle with the SEA code cache (`useCodeCache`, what
-// scripts/release.mjs builds) and the previous Node 20 executable, in paired
+// the same bundle with Node's SEA code cache (`useCodeCache`, what
+// scripts/release.mjs built then) and the previous Node 20 executable, in paired
 // runs on one machine: `--version`, `validate`, a cold 10-name `write`, and
 // the peak RSS of a 1,000-name `write`. Each command runs under
 // `/usr/bin/time -v`, the three executables interleaved; medians, and the
@@ -11,15 +11,13 @@
 //   node bench/sea-snapshot.mjs --before DIR [--runs N] [--rss-runs N]
 // DIR as for bench/runtime.mjs (its header). x64 only: a snapshot, like the
 // code cache, is made by the Node it goes into (arm64 would need qemu).
-import { inject } from 'postject';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleCli } from '../scripts/bundle.mjs';
 import { embeddedNode } from '../scripts/embedded-node.mjs';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { benchNames, emulatorEnv, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
+import { benchNames, emulatorEnv, seaExecutable, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
@@ -40,27 +38,12 @@ const median = (xs) => {
 const work = mkdtempSync(join(tmpdir(), 'ssm-bench-snapshot-'));
 chmodSync(work, 0o700);
 const node = embeddedNode('x64', join(root, 'node_modules', '.cache', 'ssm-materialize-release'), work);
-/** A SEA of the embedded Node, put in place by `install` as bench/runtime.mjs does. */
-async function executable(name, entry, seaOptions) {
-  const script = join(work, `${name}.cjs`);
-  await bundleCli(script, { entry, sdk: 'inline' });
-  const blob = join(work, `${name}.blob`);
-  const config = join(work, `${name}.json`);
-  writeFileSync(config, JSON.stringify({ main: script, output: blob, disableExperimentalSEAWarning: true, ...seaOptions }));
-  execFileSync(node.node, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
-  const built = join(work, `${name}.built`);
-  copyFileSync(node.node, built);
-  chmodSync(built, 0o755);
-  await inject(built, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
-  const exe = join(work, name);
-  execFileSync('install', ['-m', '0755', built, exe]);
-  return exe;
-}
+const executable = (name, entry, seaOptions) => seaExecutable(work, node.node, name, entry, seaOptions);
 say('building the executables');
 const beforeVersion = JSON.parse(readFileSync(join(BEFORE, 'package.json'), 'utf8')).version;
 const exes = {
   'Node 20 executable (before)': join(work, 'before'),
-  'Node 24, SEA code cache (as released)': await executable('code-cache', join(root, 'src', 'bin.ts'), { useCodeCache: true }),
+  "Node 24, Node's SEA code cache": await executable('code-cache', join(root, 'src', 'bin.ts'), { useCodeCache: true }),
   'Node 24, SEA startup snapshot': await executable('snapshot', join(root, 'bench', 'sea-snapshot-entry.ts'), { useSnapshot: true }),
 };
 execFileSync('install', ['-m', '0755', join(BEFORE, 'rel', `ssm-materialize-${beforeVersion}-linux-x64`), exes['Node 20 executable (before)']]);
