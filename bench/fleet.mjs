@@ -3,7 +3,7 @@
 // `tps` calls per second. Used by bench/run.mjs; also runnable alone:
 //   node bench/fleet.mjs --hosts 20 --names 100 --endpoint URL
 // Also the benches' shared pieces: the names and values, the emulator's seed,
-// a one-output manifest, one command timed by /usr/bin/time -v, and a
+// a one-output manifest, one command timed (the kernel's rusage), and a
 // standalone executable built another way than the release builds it.
 import { inject } from 'postject';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -59,14 +59,29 @@ export function writeDotenvManifest(dir, names) {
   return dir;
 }
 
-/** One command (an argv) under `/usr/bin/time -v`: wall ms (measured here), peak RSS KiB and CPU ms (user + system) from time's report. */
+/**
+ * A command's wall time, CPU time and peak RSS as the kernel counts them: wait4's rusage, the
+ * counters /usr/bin/time -v reports, read at microsecond precision (time prints CPU in 10 ms
+ * steps, as coarse as the differences a start-up bench compares). A few lines of Python
+ * (python3 is on every machine the suite runs on: moto needs it) start the command, wait for
+ * it and print the three; the Python's own start is not counted.
+ */
+const RUSAGE = [
+  'import os, sys, time',
+  'start = time.perf_counter()',
+  'pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)',
+  '_, status, usage = os.wait4(pid, 0)',
+  'wall = time.perf_counter() - start',
+  "sys.stderr.write('\\nrusage %d %d %d\\n' % (round((usage.ru_utime + usage.ru_stime) * 1e6), round(wall * 1e6), usage.ru_maxrss))",
+  'sys.exit(os.waitstatus_to_exitcode(status))',
+].join('\n');
+
+/** One command (an argv; its program looked up on PATH): wall ms, CPU ms (user + system) and peak RSS KiB (RUSAGE above). */
 export function timeCommand(argv, env, cwd) {
-  const started = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const r = spawnSync('python3', ['-c', RUSAGE, ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
-  const field = (label) => Number(new RegExp(`${label}: ([\\d.]+)`).exec(r.stderr)[1]);
-  return { ms, rss: field('Maximum resident set size \\(kbytes\\)'), cpuMs: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000 };
+  const [, cpuUs, wallUs, rssKiB] = /^rusage (\d+) (\d+) (\d+)$/m.exec(r.stderr).map(Number);
+  return { ms: wallUs / 1000, rss: rssKiB, cpuMs: cpuUs / 1000 };
 }
 
 /** One manifest per host directory, every name into one dotenv file. */

@@ -3,7 +3,7 @@
 // Node 20 SEA) against this one (Node 24 LTS, its npm bin with a code cache
 // trained by the first run of each command, Node 24 SEA), and this one with
 // Node's compile cache in its place or with no cache, to show what each
-// still pays. Every command runs under `/usr/bin/time -v`; tools are
+// still pays. Every command is timed by the kernel's rusage (bench/fleet.mjs, timeCommand); tools are
 // interleaved (one run of each per round) and figures are medians, with the
 // spread (first and third quartile) of CPU time. Writes its section of
 // BENCHMARKS.md (between the runtime markers; bench/run.mjs keeps it).
@@ -254,7 +254,7 @@ const section = `<!-- runtime:start -->
 Written by \`bench/runtime.mjs\`; command: \`${COMMAND}\` (after \`npm run build\`), ${new Date().toISOString()}.
 Machine: ${machine.cpu}, ${machine.memory}, load before ${machine.loadBefore}. Nodes: before ${nodeVersion(BEFORE_NODE)}; after ${nodeVersion(NODE)} and ${nodeVersion(NODE22)}.
 "Before" is the previous build (\`${dirname(dirname(before.bin))}\`: main before this change, built on Node 20 with its trained V8 code
-cache, and its Node 20 executable); "after" is this one. Each command runs under \`/usr/bin/time -v\`,
+cache, and its Node 20 executable); "after" is this one. Each command is timed by wait4's rusage (what \`/usr/bin/time -v\` reports, at microsecond precision: bench/fleet.mjs),
 all ${Object.keys(s).length} interleaved, ${RUNS} rounds, medians; a warm cache is the case of every run after a host's first.
 Run on the pinned Node 24 (\`node_modules/.bin/node\`), as npm scripts are.
 
@@ -286,8 +286,7 @@ How to read it:
 - Node 24's own start takes more CPU than Node 20's (the \`node -e 0\` rows): \`validate\` is no
   slower than today's build only because the tool's own share of it shrank by more than that.
 - "CPU, paired per round" is the median of the per-round ratios (both commands ran within
-  seconds of each other), steadier than the ratio of medians on a busy machine; /usr/bin/time
-  reports CPU in 10 ms steps.
+  seconds of each other), steadier than the ratio of medians on a busy machine.
 
 | target | wanted | wall | verdict | CPU | verdict | CPU, paired per round |
 |---|---|---|---|---|---|---|

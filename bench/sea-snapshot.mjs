@@ -3,8 +3,8 @@
 // the same bundle with Node's SEA code cache (`useCodeCache`, what
 // scripts/release.mjs built then) and the previous Node 20 executable, in paired
 // runs on one machine: `--version`, `validate`, a cold 10-name `write`, and
-// the peak RSS of a 1,000-name `write`. Each command runs under
-// `/usr/bin/time -v`, the three executables interleaved; medians, and the
+// the peak RSS of a 1,000-name `write`. Each command is timed by
+// the kernel's rusage (bench/fleet.mjs), the three executables interleaved; medians, and the
 // median of the per-round CPU ratios against the Node 20 executable.
 // Prints a Markdown table (BENCHMARKS.md, "Tried: a SEA startup snapshot").
 //

@@ -1,4 +1,4 @@
-// `npm run release [-- --out DIR]`: the artifacts a release publishes, into release/ (or DIR).
+// `npm run release [-- --out DIR] [-- --public-key FILE]`: the artifacts a release publishes, into release/ (or DIR).
 //   ssm-materialize-<version>-linux-x64     standalone executables (Node SEA): no Node needed on the host
 //   ssm-materialize-<version>-linux-arm64
 //   ssm-materialize-<version>.cjs           the single-file bundle, for hosts with Node >= 22 (runnable: shebang)
@@ -12,7 +12,8 @@
 //   <artifact>.cdx.json                     a CycloneDX SBOM per artifact (the executables' list the embedded Node)
 //   SHA256SUMS                              `sha256sum -c` format, for every file above
 //   SHA256SUMS.asc                          its detached GnuPG signature, when the publisher's key is configured
-//                                           (scripts/sign.mjs: SSM_MATERIALIZE_SIGNING_KEY); never a key in this repository
+//                                           (scripts/sign.mjs: SSM_MATERIALIZE_SIGNING_KEY); never a private key in
+//                                           this repository; kept only if it verifies against RELEASE-KEY.asc (or FILE)
 // The version is package.json's (src/cli.ts reads the same field).
 //
 // The executables carry the Node of scripts/embedded-node.mjs (the current
@@ -36,12 +37,15 @@ import { BUNDLE_OPTIONS, BUNDLE_PART, EMULATOR_FILE, SDK_FILE, buildDist, bundle
 import { EMBEDDED_NODE, embeddedNode } from './embedded-node.mjs';
 import { bundledPackages, cycloneDx, thirdPartyNotices } from './licenses.mjs';
 import { writeCliReference } from './cli-docs.mjs';
-import { sign } from './sign.mjs';
+import { RELEASE_KEY, sign } from './sign.mjs';
 
 const root = join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outFlag = process.argv.indexOf('--out');
 const out = resolve(outFlag >= 0 && process.argv[outFlag + 1] ? process.argv[outFlag + 1] : join(root, 'release'));
+// The public key a signature must verify against (scripts/sign.mjs): RELEASE-KEY.asc unless given.
+const publicKeyFlag = process.argv.indexOf('--public-key');
+const publicKey = publicKeyFlag >= 0 ? resolve(process.argv[publicKeyFlag + 1]) : RELEASE_KEY;
 const work = `${out}.work`;
 const nodeCache = join(root, 'node_modules', '.cache', 'ssm-materialize-release');
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -123,7 +127,12 @@ const sums = artifacts
   )
   .join('');
 writeFileSync(join(out, 'SHA256SUMS'), sums);
-sign(join(out, 'SHA256SUMS'));
+try {
+  sign(join(out, 'SHA256SUMS'), { publicKey });
+} catch (err) {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 rmSync(work, { recursive: true, force: true });
 process.stdout.write(`${out}: ${[...artifacts, 'SHA256SUMS'].join(', ')}\n`);
 

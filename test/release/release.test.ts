@@ -91,7 +91,7 @@ beforeAll(async () => {
   emulator = await startEmulator({ seed: { parameters: [{ name: '/release/api-key', type: 'SecureString', value: SECRET }] } });
   // The real release command, into a directory of our own (dist/ and release/ stay untouched), with the key configured as a publisher would.
   const [built, startedMoto] = await Promise.all([
-    runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir], {
+    runCommand(process.execPath, [join(ROOT, 'scripts', 'release.mjs'), '--out', releaseDir, '--public-key', publicKey], {
       env: { ...process.env, GNUPGHOME: gnupgHome, SSM_MATERIALIZE_SIGNING_KEY: fingerprint },
       cwd: ROOT,
     }),
@@ -224,6 +224,35 @@ describe.concurrent('npm run release', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('SHA256SUMS is UNSIGNED: no publisher key configured');
     expect(existsSync(join(dir, 'SHA256SUMS.asc'))).toBe(false);
+  });
+
+  it('a signature the published public key does not verify (another key, or none published) stops the release and leaves no signature', async () => {
+    const dir = host('wrong-key');
+    writeFileSync(join(dir, 'SHA256SUMS'), 'sums\n');
+    // Another key's public half: what RELEASE-KEY.asc would hold if the publisher signed with a key they never published.
+    const other = join(work, 'other-gnupg');
+    mkdirSync(other, { mode: 0o700 });
+    const otherGpg = (args: string[]) => execFileSync('gpg', ['--batch', '--homedir', other, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    otherGpg(['--passphrase', '', '--quick-generate-key', 'someone else <other@example.invalid>', 'ed25519', 'sign', '1d']);
+    const otherKey = join(dir, 'other-key.asc');
+    writeFileSync(otherKey, otherGpg(['--armor', '--export']));
+    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(['--with-colons', '--list-secret-keys']))![1]!;
+    const env = { PATH: process.env.PATH, HOME: dir, GNUPGHOME: gnupgHome, SSM_MATERIALIZE_SIGNING_KEY: fingerprint };
+    const signWith = (publicKeyFile: string) =>
+      runCommand(process.execPath, [join(ROOT, 'scripts', 'sign.mjs'), join(dir, 'SHA256SUMS'), '--public-key', publicKeyFile], { env, cwd: dir });
+    const wrong = await signWith(otherKey);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`does not verify against ${otherKey}`);
+    expect(wrong.stderr).toContain('gpg --armor --export');
+    expect(existsSync(join(dir, 'SHA256SUMS.asc'))).toBe(false);
+    const none = await signWith(join(dir, 'RELEASE-KEY.asc'));
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no RELEASE-KEY.asc: operators verify SHA256SUMS.asc against it');
+    expect(existsSync(join(dir, 'SHA256SUMS.asc'))).toBe(false);
+    // The positive control: the key's own public half verifies, and the signature stays.
+    const right = await signWith(publicKey);
+    expect([right.code, right.stderr]).toEqual([0, expect.stringContaining('verified against release-key.asc')]);
+    expect(existsSync(join(dir, 'SHA256SUMS.asc'))).toBe(true);
   });
 
   it("THIRD_PARTY_LICENSES names every package the bundler put in the bundle, with its licence text, and Node's licence; the npm tarball carries the bundle's part", async () => {
