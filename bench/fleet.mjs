@@ -60,25 +60,41 @@ export function writeDotenvManifest(dir, names) {
 }
 
 /**
- * A command's wall time, CPU time and peak RSS as the kernel counts them: wait4's rusage, the
- * counters /usr/bin/time -v reports, read at microsecond precision (time prints CPU in 10 ms
+ * A command's wall time, CPU time and peak RSS as the kernel counts them: the children's rusage,
+ * the counters /usr/bin/time -v reports, read at microsecond precision (time prints CPU in 10 ms
  * steps, as coarse as the differences a start-up bench compares). A few lines of Python
  * (python3 is on every machine the suite runs on: moto needs it) start the command, wait for
  * it and print the three; the Python's own start is not counted.
  */
 const RUSAGE = [
-  'import os, sys, time',
+  'import json, os, resource, shutil, sys, time',
+  // The command gets exactly the environment it was given, its program looked up on that PATH:
+  // a python3 started through a shim (pyenv) has its own PATH and variables, and Python's start adds
+  // LC_CTYPE in the C locale (PEP 538).
+  'env = json.loads(sys.argv[1])',
+  "program = shutil.which(sys.argv[2], path=env.get('PATH', os.defpath)) or sys.argv[2]",
+  // The children's rusage, as /usr/bin/time reads it: every process of the command's tree that was
+  // waited for. Counted from here on: such a shim's own children are not the command's.
+  'cpu = lambda u: u.ru_utime + u.ru_stime',
+  'before = resource.getrusage(resource.RUSAGE_CHILDREN)',
   'start = time.perf_counter()',
-  'pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ)',
-  '_, status, usage = os.wait4(pid, 0)',
+  'pid = os.posix_spawn(program, sys.argv[2:], env)',
+  '_, status = os.waitpid(pid, 0)',
   'wall = time.perf_counter() - start',
-  "sys.stderr.write('\\nrusage %d %d %d\\n' % (round((usage.ru_utime + usage.ru_stime) * 1e6), round(wall * 1e6), usage.ru_maxrss))",
+  'usage = resource.getrusage(resource.RUSAGE_CHILDREN)',
+  "sys.stderr.write('\\nrusage %d %d %d\\n' % (round((cpu(usage) - cpu(before)) * 1e6), round(wall * 1e6), usage.ru_maxrss))",
   'sys.exit(os.waitstatus_to_exitcode(status))',
 ].join('\n');
 
-/** One command (an argv; its program looked up on PATH): wall ms, CPU ms (user + system) and peak RSS KiB (RUSAGE above). */
+/** One command (an argv; its program looked up on its env's PATH): wall ms, CPU ms (user + system) and peak RSS KiB (RUSAGE above). */
 export function timeCommand(argv, env, cwd) {
-  const r = spawnSync('python3', ['-c', RUSAGE, ...argv], { env, cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+  const r = spawnSync('python3', ['-c', RUSAGE, JSON.stringify(given), ...argv], {
+    env: { PATH: process.env.PATH },
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-1500)}`);
   const [, cpuUs, wallUs, rssKiB] = /^rusage (\d+) (\d+) (\d+)$/m.exec(r.stderr).map(Number);
   return { ms: wallUs / 1000, rss: rssKiB, cpuMs: cpuUs / 1000 };

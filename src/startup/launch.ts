@@ -11,16 +11,18 @@
  * function that run compiled, and the next run of the same command compiles
  * next to nothing (with and without, and Node's: BENCHMARKS.md, runtime section).
  *
- * One cache per command (the first argument), made by the first run of it
- * that succeeds, in the directory src/startup/compile-cache.ts chooses (none: the
- * bundle compiles as it would without us). A cache is used only with the
- * very bundle file, Node and V8 flags it was made with (its stamp, and V8's
- * own check); anything else is made anew. NODE_DISABLE_COMPILE_CACHE=1 turns
- * it off; NODE_DEBUG=ssm-materialize-cache says what it reads and writes.
+ * One cache per command (the first argument) and file, made by the first
+ * run of it that succeeds, in the directory src/startup/compile-cache.ts
+ * chooses (none: the bundle compiles as it would without us). The files are
+ * the bundle and, for the commands that call AWS, the AWS SDK's file beside
+ * it (src/startup/parts.ts). A cache is used only with the very file, Node
+ * and V8 flags it was made with (its stamp, and V8's own check); anything
+ * else is made anew. NODE_DISABLE_COMPILE_CACHE=1 turns it off;
+ * NODE_DEBUG=ssm-materialize-cache says what it reads and writes.
  * `--version` alone never loads the bundle (src/startup/version-flag.ts).
  *
  * The bundle needs none of this: `node ssm-materialize.bundle.cjs` runs it
- * as plain CommonJS, and the release ships it that way.
+ * as plain CommonJS (Node's own require then loads the SDK's file).
  */
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

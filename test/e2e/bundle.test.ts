@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { CLI } from '../helpers/cli.js';
 import { isolatedAwsEnv } from '@ssm-materialize/emulator/testing';
 import { useTempDir } from '../helpers/tmp.js';
-import { EMULATOR_PART, SDK_PART } from '../../src/startup/parts.js';
+import { BUNDLE_PART, EMULATOR_PART, SDK_PART, codeCacheAsset } from '../../src/startup/parts.js';
 
 const tempDir = useTempDir();
 const DIST = dirname(CLI);
@@ -42,6 +42,18 @@ describe('the built bundle', () => {
         file,
       ).toBe(-1);
     }
+  });
+
+  it('the build and the tool name the parts alike (scripts/bundle.mjs, src/startup/parts.ts)', async () => {
+    const build = (await import(join(import.meta.dirname, '..', '..', 'scripts', 'bundle.mjs'))) as Record<string, unknown> & {
+      codeCacheAsset: (p: string) => string;
+    };
+    expect([build.SDK_FILE, build.EMULATOR_FILE, build.BUNDLE_PART, build.codeCacheAsset('x')]).toEqual([
+      SDK_PART,
+      EMULATOR_PART,
+      BUNDLE_PART,
+      codeCacheAsset('x'),
+    ]);
   });
 
   it('holds no AWS SDK code: the SDK is its own file beside it, loaded from there', () => {
