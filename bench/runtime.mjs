@@ -284,9 +284,9 @@ How to read it:
   (src/startup/parts.ts), loaded by the commands that call AWS: \`--version\`, \`validate\`,
   \`init\` and \`check\` no longer read, nor lay out, 0.6 MB of code they never run.
 - Node 24's own start takes more CPU than Node 20's (the \`node -e 0\` rows). The tool's own share
-  of a \`validate\` is smaller than today's build's in both the npm bin and the executable; in the
-  bin by more than Node's difference, in the executable by about as much: compare its
-  \`validate\` rows with the \`--version\` rows (a start that loads no bundle) of each.
+  of a \`validate\` (its row less \`node -e 0\` of the Node that runs it) is smaller than today's
+  build's in both the npm bin and the executable: in the bin by more than Node's difference, in
+  the executable by about as much.
 - "CPU, paired per round" is the median of the per-round ratios (both commands ran within
   seconds of each other), steadier than the ratio of medians on a busy machine.
 
