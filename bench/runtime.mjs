@@ -109,9 +109,24 @@ const envFor = (endpoint, extra = {}) => ({ ...emulatorEnv(endpoint, { PATH: pro
 const seed = (names) => writeSeedFile(join(work, `seed-${names.length}.json`), names);
 const manifestDir = (name, names) => writeDotenvManifest(join(work, name), names);
 
+/**
+ * Each tool once per round, in an order shuffled anew each round (seeded: the same run to run).
+ * In a fixed order, a command always follows the same one: a build whose `--version` loads its
+ * whole bundle then starts its `validate` with that bundle's pages and the CPU's caches warm,
+ * and one whose `--version` loads nothing does not.
+ */
 function interleaved(tools, rounds) {
   const samples = Object.fromEntries(Object.keys(tools).map((k) => [k, []]));
-  for (let i = 0; i < rounds; i++) for (const [label, t] of Object.entries(tools)) samples[label].push(measure(t.argv, t.env, t.cwd));
+  let seed = 17;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < rounds; i++) {
+    const order = Object.keys(tools);
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(random() * (j + 1));
+      [order[j], order[k]] = [order[k], order[j]];
+    }
+    for (const label of order) samples[label].push(measure(tools[label].argv, tools[label].env, tools[label].cwd));
+  }
   const quartile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.round(q * (xs.length - 1))];
   return Object.fromEntries(
     Object.entries(samples).map(([k, xs]) => {
@@ -255,7 +270,7 @@ Written by \`bench/runtime.mjs\`; command: \`${COMMAND}\` (after \`npm run build
 Machine: ${machine.cpu}, ${machine.memory}, load before ${machine.loadBefore}. Nodes: before ${nodeVersion(BEFORE_NODE)}; after ${nodeVersion(NODE)} and ${nodeVersion(NODE22)}.
 "Before" is the previous build (\`${dirname(dirname(before.bin))}\`: main before this change, built on Node 20 with its trained V8 code
 cache, and its Node 20 executable); "after" is this one. Each command is timed by wait4's rusage (what \`/usr/bin/time -v\` reports, at microsecond precision: bench/fleet.mjs),
-all ${Object.keys(s).length} interleaved, ${RUNS} rounds, medians; a warm cache is the case of every run after a host's first.
+all ${Object.keys(s).length} interleaved in an order shuffled each round, ${RUNS} rounds, medians; a warm cache is the case of every run after a host's first.
 Run on the pinned Node 24 (\`node_modules/.bin/node\`), as npm scripts are.
 
 How to read it:
