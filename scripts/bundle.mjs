@@ -171,6 +171,29 @@ const yargsAssertStandIns = {
   },
 };
 
+/**
+ * yargs' platform shim reads process.stdout.columns as it loads, and Node
+ * makes process.stdout on that first use: for a pipe (a deploy agent, a CI
+ * log) a socket handle, and the net module with it, in every run, for a
+ * width only --help uses. The stand-in asks on first use instead (a getter,
+ * same answer). A yargs whose shim no longer reads it this way stops the
+ * build rather than pass unchanged.
+ */
+const yargsLazyColumns = {
+  name: 'yargs-lazy-columns',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
+      const eager = "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null";
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(eager)) return { errors: [{ text: `${args.path}: yargs no longer reads the terminal width as scripts/bundle.mjs expects` }] };
+      return {
+        contents: source.replace(eager, "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }"),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 /** The file beside the bundle that holds the emulator (packages/emulator), for `ssm-materialize emulator`. */
 export const EMULATOR_FILE = 'ssm-materialize-emulator.cjs';
 
@@ -203,7 +226,7 @@ export async function bundleCli(outfile, { emulatorFile = EMULATOR_FILE, entry =
     ...BUNDLE_OPTIONS,
     entryPoints: [entry],
     outfile,
-    plugins: [sdk === 'inline' ? sdkPrebundle(inputs) : sdkAsPart, deferStringWidth, yargsAssertStandIns, emulatorBesideBundle(emulatorFile)],
+    plugins: [sdk === 'inline' ? sdkPrebundle(inputs) : sdkAsPart, deferStringWidth, yargsAssertStandIns, yargsLazyColumns, emulatorBesideBundle(emulatorFile)],
     metafile: true,
     // yargs (ESM) locates itself through import.meta.url; CommonJS has no
     // import.meta. Inside the standalone executable there is no script file:

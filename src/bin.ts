@@ -11,6 +11,7 @@ import './startup/version-shortcut.js';
 import { setFlagsFromString } from 'node:v8';
 import { main } from './cli.js';
 import { TOOL_V8_FLAGS } from './startup/heap-flags.js';
+import { stderrWriter, stdoutWriter } from './startup/output.js';
 import { describeInternalError } from './redact.js';
 
 // Peak memory and CPU: see heap-flags.ts. The npm bin and the executable
@@ -30,8 +31,9 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 
 // No top-level await: the standalone executable runs this as CommonJS (scripts/release.mjs).
 void main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  // Straight to the descriptors: no stream is made for output a short run writes (startup/output.ts).
+  stdout: stdoutWriter(),
+  stderr: stderrWriter(),
   env: inheritedEnv,
   // A getter: only the commands that read standard input pay for making its stream.
   get stdin() {

@@ -7,6 +7,7 @@
  * environment and, optionally, the StoreOpener from `io`, so every command
  * is testable in-process as well as through the built binary.
  */
+import { fstatSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { ExitCode, UsageError, exitCodeOf } from './errors.js';
 import { Logger, type Io, type Verbosity } from './log.js';
@@ -92,6 +93,19 @@ export async function main(argv: string[], io: MainIo): Promise<number> {
   }
 }
 
+/**
+ * The width of the terminal standard output is, if it is one. Asked only of a character device:
+ * process.stdout is made on first use, and for a pipe or a file that costs a short run more than
+ * the answer is worth (there is none); node:tty would load the net module just to say no.
+ */
+function terminalColumns(): number | undefined {
+  try {
+    return fstatSync(1).isCharacterDevice() ? process.stdout.columns || undefined : undefined;
+  } catch {
+    return undefined; // no standard output at all
+  }
+}
+
 /** The options and commands, for parsing and --help; each command's handler reports the parsed command through `chosen`. */
 function parser(argv: string[], chosen: (choice: Choice) => void): Argv<GlobalArgs> {
   const y = yargs(argv);
@@ -103,7 +117,7 @@ function parser(argv: string[], chosen: (choice: Choice) => void): Argv<GlobalAr
     .strict()
     .exitProcess(false)
     .showHelpOnFail(false)
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(Math.min(110, terminalColumns() ?? 100))
     .fail((msg, err) => {
       throw err ?? new UsageError(`${unknownArgumentMessage(msg, argv)} (see --help)`);
     })

@@ -33,6 +33,7 @@ import { Script } from 'node:vm';
 import { codeCacheFile, codeCacheStamp, privateCompileCacheDir, readCodeCache, writeCodeCache } from './compile-cache.js';
 import { TOOL_V8_FLAGS } from './heap-flags.js';
 import { SDK_PART, commonJsWrapper, runCommonJs } from './parts.js';
+import { stdoutWriter } from './output.js';
 import { versionOnly } from './version-flag.js';
 
 const BUNDLE = join(__dirname, 'ssm-materialize.bundle.cjs');
@@ -42,7 +43,7 @@ const debug = debuglog('ssm-materialize-cache');
 const argv = process.argv.slice(2);
 const version = versionOnly(argv);
 if (version === undefined) runBundle(argv);
-else process.stdout.write(version);
+else stdoutWriter()(version);
 
 function runBundle(args: string[]): void {
   // V8 accepts a code cache only under the flags it was made with, and this

@@ -18,6 +18,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { TOOL_V8_FLAGS } from './heap-flags.js';
 import { BUNDLE_PART, fromSeaAsset } from './parts.js';
+import { stdoutWriter } from './output.js';
 import { versionOnly } from './version-flag.js';
 
 const version = versionOnly(process.argv.slice(2));
@@ -29,4 +30,4 @@ if (version === undefined) {
   for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
   // Run as the executable itself, as Node runs an executable's main script.
   fromSeaAsset(BUNDLE_PART, process.execPath);
-} else process.stdout.write(version);
+} else stdoutWriter()(version);

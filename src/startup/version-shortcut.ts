@@ -5,10 +5,11 @@
  * (src/startup/version-flag.ts says why). Writes to stdout are synchronous for
  * files, pipes and terminals on Linux, so exiting right away loses nothing.
  */
+import { stdoutWriter } from './output.js';
 import { versionOnly } from './version-flag.js';
 
 const version = versionOnly(process.argv.slice(2));
 if (version !== undefined) {
-  process.stdout.write(version);
+  stdoutWriter()(version);
   process.exit(0);
 }

@@ -73,7 +73,7 @@ describe('the built bundle', () => {
  * records Node's list of loaded built-ins and counts Intl.Segmenter
  * constructions (string-width's costly start), and prints both at exit.
  */
-function loadedBy(args: string[]): { builtins: string[]; segmenters: number; status: number | null } {
+function loadedBy(args: string[]): { builtins: string[]; segmenters: number; status: number | null; stdout: string } {
   const dir = tempDir();
   const probe = join(dir, 'probe.cjs');
   writeFileSync(
@@ -91,7 +91,7 @@ function loadedBy(args: string[]): { builtins: string[]; segmenters: number; sta
   const r = spawnSync(process.execPath, ['-r', probe, CLI, ...args], { encoding: 'utf8', cwd: dir, env });
   const line = r.stderr.split('\n').find((l) => l.startsWith('PROBE '));
   if (!line) throw new Error(`no probe output: ${r.stderr}`);
-  return { ...(JSON.parse(line.slice(6)) as { builtins: string[]; segmenters: number }), status: r.status };
+  return { ...(JSON.parse(line.slice(6)) as { builtins: string[]; segmenters: number }), status: r.status, stdout: r.stdout };
 }
 
 describe('start-up loads only what the command uses', () => {
@@ -106,6 +106,16 @@ describe('start-up loads only what the command uses', () => {
     }
   });
 
+  it('with standard output a pipe, --version and validate print without making a stream for it (no net, no tty module: src/startup/output.ts)', () => {
+    // spawnSync reads the child's output through pipes: Node's process.stdout would be a socket over the pipe.
+    for (const args of [['--version'], ['validate', '-m', 'm.yaml']]) {
+      const seen = loadedBy(args);
+      expect(seen.status).toBe(0);
+      expect(seen.stdout).not.toBe('');
+      expect(seen.builtins.filter((m) => ['net', 'tty'].includes(m))).toEqual([]);
+    }
+  });
+
   it('the probe sees them where they are used: --help measures text widths, policy and exec load what they need', () => {
     const help = loadedBy(['--help']);
     expect(help.status).toBe(0);
@@ -114,6 +124,7 @@ describe('start-up loads only what the command uses', () => {
     const exec = loadedBy(['exec', '-m', 'm.yaml', '--region', 'us-east-1', '--endpoint-url', 'http://127.0.0.1:9', '--timeout', '1', '--', 'true']);
     expect(exec.builtins).toContain('child_process');
     expect(exec.builtins).toContain('https');
+    expect(exec.builtins).toContain('net');
   });
 });
 
