@@ -74,15 +74,15 @@ describe('internal errors', () => {
 });
 
 describe('errors thrown outside main (built CLI)', () => {
-  // A preload that throws (or rejects) right after the CLI first writes to stdout,
-  // i.e. once bin.ts is running. The canary is assembled at run time so that the
+  // A preload that throws (or rejects) right after the CLI first writes to stdout
+  // (straight to descriptor 1: src/startup/output.ts), i.e. once bin.ts is running. The canary is assembled at run time so that the
   // preload's own source, which shows up in stack frames, does not contain it.
   for (const [kind, raise] of [
     ['an uncaught exception', 'setImmediate(()=>{throw new TypeError(c)})'],
     ['an unhandled rejection', 'setImmediate(()=>{Promise.reject(new SyntaxError(c))})'],
   ] as const) {
     it(`${kind} exits 70 with kind and frames, without the message`, () => {
-      const preload = `data:text/javascript,const c=["${CANARY.slice(0, 6)}","${CANARY.slice(6)}"].join("");const w=process.stdout.write.bind(process.stdout);process.stdout.write=(...a)=>{${raise};return w(...a)}`;
+      const preload = `data:text/javascript,import fs from "node:fs";const c=["${CANARY.slice(0, 6)}","${CANARY.slice(6)}"].join("");const w=fs.writeSync;fs.writeSync=(...a)=>{if(a[0]===1){${raise}}return w(...a)}`;
       // --help, not --version: a lone --version is answered before the bundle (and bin.ts's handlers) loads.
       const r = spawnSync(process.execPath, ['--import', preload, CLI, '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
       expect(r.stdout).toContain('Usage: ssm-materialize');
