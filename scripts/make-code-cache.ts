@@ -5,25 +5,25 @@
  * arm64 one under qemu). A cache is accepted only under the Node, CPU kind
  * and V8 flags it was made with, and for a source of the same length: so
  * the part is compiled here in the very wrapper parts.ts compiles it in,
- * under the V8 flags the executable sets before compiling it, set the same
- * way (v8.setFlagsFromString: the same flags given on the command line
- * also apply their implications, and V8 would reject the cache).
+ * under the V8 flags the executable starts with, given the same way: on the
+ * command line (the executable's execArgv). Set later, by v8.setFlagsFromString,
+ * the same flags leave other values (V8 applies a flag's implications at
+ * start only), and V8 would reject the cache.
  *
- *   node make-code-cache.cjs PART OUT             compile PART, run its top level, write the cache to OUT
- *   node make-code-cache.cjs PART OUT -- ARGS...  run PART as the tool with ARGS (a `validate`, offline),
+ *   node FLAGS make-code-cache.cjs PART OUT             compile PART, run its top level, write the cache to OUT
+ *   node FLAGS make-code-cache.cjs PART OUT -- ARGS...  run PART as the tool with ARGS (a `validate`, offline),
  *                                                   and write the cache when it exits with 0: it then also
  *                                                   holds every function that run compiled
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
-import { TOOL_V8_FLAGS } from '../src/startup/heap-flags.js';
+import { TOOL_V8_FLAGS, toolFlagsGiven } from '../src/startup/heap-flags.js';
 import { commonJsWrapper, runCommonJs } from '../src/startup/parts.js';
 
 const [part, out, separator, ...args] = process.argv.slice(2);
 if (!part || !out || (separator !== undefined && separator !== '--')) throw new Error('usage: make-code-cache PART OUT [-- ARGS...]');
-for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
+if (!toolFlagsGiven()) throw new Error(`make-code-cache: start it with the executable's V8 flags: node ${TOOL_V8_FLAGS.join(' ')} ...`);
 const script = new Script(commonJsWrapper(readFileSync(part, 'latin1')), { filename: part, lineOffset: -1 });
 const save = (): void => writeFileSync(out, script.createCachedData());
 if (separator === undefined) {

@@ -8,16 +8,19 @@
 import { inheritedEnv } from './startup/inherited-env.js';
 // Second: `--version` alone is answered here, before cli.js and yargs initialize.
 import './startup/version-shortcut.js';
-import { setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
 import { main } from './cli.js';
-import { TOOL_V8_FLAGS } from './startup/heap-flags.js';
+import { TOOL_V8_FLAGS, toolFlagsGiven } from './startup/heap-flags.js';
 import { stderrWriter, stdoutWriter } from './startup/output.js';
 import { describeInternalError } from './redact.js';
 
-// Peak memory and CPU: see heap-flags.ts. The npm bin and the executable
-// have set these same values before compiling the bundle, the values their
-// code caches were made under (src/startup/launch.ts, src/startup/sea-launch.ts).
-for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
+// Peak memory and CPU: see heap-flags.ts. The npm bin has set these same
+// values before compiling the bundle, the values its code cache was made
+// under (src/startup/launch.ts); the executable started with them.
+if (!toolFlagsGiven()) {
+  const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
+  for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
+}
 
 // A throw outside main (an event handler, a stray rejection) would make Node
 // print the error with its message, which may quote a value: print it as

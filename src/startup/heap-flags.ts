@@ -22,8 +22,15 @@ export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
  */
 export const NO_OPTIMIZING_COMPILER_FLAGS = ['--no-maglev', '--no-turbofan'] as const;
 
-/** Every flag the tool sets on itself, in order: the npm bin and the executable set them before compiling (their code caches are made under them), src/bin.ts again. */
+/** Every flag the tool sets on itself, in order: the npm bin sets them before compiling (its code caches are made under them), src/bin.ts again; the executable starts with them. */
 export const TOOL_V8_FLAGS = [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS] as const;
+
+/**
+ * Whether this process started with every one of the tool's flags (the executable's execArgv,
+ * scripts/release.mjs). Then nothing need load node:v8 to set them: loading it loads Node's whole
+ * stream machinery with it (its heap-snapshot streams), a visible share of a short run.
+ */
+export const toolFlagsGiven = (): boolean => TOOL_V8_FLAGS.every((flag) => process.execArgv.includes(flag));
 
 /** The emulator is a server that runs for minutes: there optimized code pays. */
 export const OPTIMIZING_COMPILER_FLAGS = ['--maglev', '--turbofan'] as const;

@@ -15,19 +15,13 @@
  *
  * `--version` alone never loads the bundle (src/startup/version-flag.ts).
  */
-import { setFlagsFromString } from 'node:v8';
-import { TOOL_V8_FLAGS } from './heap-flags.js';
 import { BUNDLE_PART, fromSeaAsset } from './parts.js';
 import { stdoutWriter } from './output.js';
 import { versionOnly } from './version-flag.js';
 
 const version = versionOnly(process.argv.slice(2));
-if (version === undefined) {
-  // Before compiling: V8 uses a code cache only under the flags it was made
-  // with, and the caches were made under these (src/bin.ts sets them again).
-  // Set here, not on the executable's command line (its execArgv): V8 then
-  // applies their implications too, which made every run slower (BENCHMARKS.md).
-  for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
-  // Run as the executable itself, as Node runs an executable's main script.
-  fromSeaAsset(BUNDLE_PART, process.execPath);
-} else stdoutWriter()(version);
+// Run as the executable itself, as Node runs an executable's main script. It
+// started with the tool's V8 flags (its execArgv, scripts/release.mjs), the
+// flags its code caches were made under: V8 uses a cache only under those.
+if (version === undefined) fromSeaAsset(BUNDLE_PART, process.execPath);
+else stdoutWriter()(version);
