@@ -18,12 +18,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Script } from 'node:vm';
-import { TOOL_V8_FLAGS, toolFlagsGiven } from '../src/startup/heap-flags.js';
+import { EXECUTABLE_V8_FLAGS, startedWithExecutableFlags } from '../src/startup/heap-flags.js';
 import { commonJsWrapper, runCommonJs } from '../src/startup/parts.js';
 
 const [part, out, separator, ...args] = process.argv.slice(2);
 if (!part || !out || (separator !== undefined && separator !== '--')) throw new Error('usage: make-code-cache PART OUT [-- ARGS...]');
-if (!toolFlagsGiven()) throw new Error(`make-code-cache: start it with the executable's V8 flags: node ${TOOL_V8_FLAGS.join(' ')} ...`);
+if (!startedWithExecutableFlags()) throw new Error(`make-code-cache: start it with the executable's V8 flags: node ${EXECUTABLE_V8_FLAGS.join(' ')} ...`);
 const script = new Script(commonJsWrapper(readFileSync(part, 'latin1')), { filename: part, lineOffset: -1 });
 const save = (): void => writeFileSync(out, script.createCachedData());
 if (separator === undefined) {

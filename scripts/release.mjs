@@ -78,7 +78,7 @@ await bundleSdk(sdkPart);
 const TRAINING_ENV = { PATH: process.env.PATH, STAGE: 'prod', OUT_DIR: work };
 const TRAINING_ARGS = ['validate', '-m', join(root, 'examples', 'materialize.yaml')];
 const codeCacheMaker = await bundleCodeCacheMaker();
-const TOOL_V8_FLAGS = await toolV8Flags();
+const EXECUTABLE_V8_FLAGS = await executableV8Flags();
 // The emulator is a file of its own: beside the bundle, and inside the
 // executables as an SEA asset (src/commands/emulator.ts loads it from there).
 const emulator = await bundleEmulator(join(out, emulatorName));
@@ -144,16 +144,16 @@ function sbom(artifact, node) {
   artifacts.push(name);
 }
 
-/** The V8 flags the tool sets on itself (src/startup/heap-flags.ts), read from that source: the executables start with them. */
-async function toolV8Flags() {
+/** The V8 flags the executables start with (src/startup/heap-flags.ts), read from that source. */
+async function executableV8Flags() {
   const { outputFiles } = await build({
-    stdin: { contents: "export { TOOL_V8_FLAGS } from './src/startup/heap-flags.ts';", resolveDir: root, loader: 'ts' },
+    stdin: { contents: "export { EXECUTABLE_V8_FLAGS } from './src/startup/heap-flags.ts';", resolveDir: root, loader: 'ts' },
     bundle: true,
     format: 'esm',
     write: false,
     logLevel: 'warning',
   });
-  return (await import(`data:text/javascript,${encodeURIComponent(outputFiles[0].text)}`)).TOOL_V8_FLAGS;
+  return (await import(`data:text/javascript,${encodeURIComponent(outputFiles[0].text)}`)).EXECUTABLE_V8_FLAGS;
 }
 
 /** scripts/make-code-cache.ts as one CommonJS file any Node runs, with the sources it shares with the tool. */
@@ -169,7 +169,7 @@ async function bundleCodeCacheMaker() {
  */
 function codeCache(arch, node, dir, part, args = []) {
   const file = join(dir, `${basename(part)}.v8cache`);
-  const [runner, ...runnerArgs] = [...RUNNERS[arch], node, ...TOOL_V8_FLAGS, codeCacheMaker, part, file, ...(args.length ? ['--', ...args] : [])];
+  const [runner, ...runnerArgs] = [...RUNNERS[arch], node, ...EXECUTABLE_V8_FLAGS, codeCacheMaker, part, file, ...(args.length ? ['--', ...args] : [])];
   execFileSync(runner, runnerArgs, { cwd: dir, env: TRAINING_ENV, stdio: ['ignore', 'ignore', 'inherit'] });
   return file;
 }
@@ -187,8 +187,8 @@ async function standalone(arch) {
       main: seaMain,
       output: blob,
       disableExperimentalSEAWarning: true,
-      // The tool's V8 flags from the start (src/startup/heap-flags.ts): nothing loads node:v8 to set them.
-      execArgv: TOOL_V8_FLAGS,
+      // V8 flags from the start (src/startup/heap-flags.ts: EXECUTABLE_V8_FLAGS): nothing loads node:v8 to set them.
+      execArgv: EXECUTABLE_V8_FLAGS,
       assets: {
         [BUNDLE_PART]: bundlePart,
         [codeCacheAsset(BUNDLE_PART)]: codeCache(arch, node.node, dir, bundlePart, TRAINING_ARGS),

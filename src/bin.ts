@@ -10,14 +10,14 @@ import { inheritedEnv } from './startup/inherited-env.js';
 import './startup/version-shortcut.js';
 import { createRequire } from 'node:module';
 import { main } from './cli.js';
-import { TOOL_V8_FLAGS, toolFlagsGiven } from './startup/heap-flags.js';
+import { TOOL_V8_FLAGS, startedWithExecutableFlags } from './startup/heap-flags.js';
 import { stderrWriter, stdoutWriter } from './startup/output.js';
 import { describeInternalError } from './redact.js';
 
 // Peak memory and CPU: see heap-flags.ts. The npm bin has set these same
 // values before compiling the bundle, the values its code cache was made
-// under (src/startup/launch.ts); the executable started with them.
-if (!toolFlagsGiven()) {
+// under (src/startup/launch.ts); the executable started with its own.
+if (!startedWithExecutableFlags()) {
   const { setFlagsFromString } = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   for (const flag of TOOL_V8_FLAGS) setFlagsFromString(flag);
 }

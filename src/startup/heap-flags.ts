@@ -22,15 +22,26 @@ export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
  */
 export const NO_OPTIMIZING_COMPILER_FLAGS = ['--no-maglev', '--no-turbofan'] as const;
 
-/** Every flag the tool sets on itself, in order: the npm bin sets them before compiling (its code caches are made under them), src/bin.ts again; the executable starts with them. */
+/** Every flag the tool sets on itself, in order: the npm bin sets them before compiling (its code caches are made under them), src/bin.ts again; the executable starts with EXECUTABLE_V8_FLAGS instead. */
 export const TOOL_V8_FLAGS = [YOUNG_GENERATION_FLAG, ...NO_OPTIMIZING_COMPILER_FLAGS] as const;
 
 /**
- * Whether this process started with every one of the tool's flags (the executable's execArgv,
- * scripts/release.mjs). Then nothing need load node:v8 to set them: loading it loads Node's whole
- * stream machinery with it (its heap-snapshot streams), a visible share of a short run.
+ * The young generation's cap, for a start that sets it on the command line: there
+ * YOUNG_GENERATION_FLAG does not hold the young generation at its first size (a 1,000-name
+ * write peaked about 10 MiB higher, with more CPU), and a cap at that size (1 MiB semi-spaces)
+ * does, peaking no higher than YOUNG_GENERATION_FLAG set at run time.
  */
-export const toolFlagsGiven = (): boolean => TOOL_V8_FLAGS.every((flag) => process.execArgv.includes(flag));
+export const YOUNG_GENERATION_CAP_FLAG = '--max-semi-space-size=1';
+
+/**
+ * The flags the standalone executable starts with (its execArgv, scripts/release.mjs), so that
+ * nothing in it loads node:v8 to set flags: loading node:v8 loads Node's whole stream machinery
+ * with it (its heap-snapshot streams), a visible share of a short run (BENCHMARKS.md).
+ */
+export const EXECUTABLE_V8_FLAGS = [...NO_OPTIMIZING_COMPILER_FLAGS, YOUNG_GENERATION_CAP_FLAG] as const;
+
+/** Whether this process started with the executable's flags: then src/bin.ts sets none at run time. */
+export const startedWithExecutableFlags = (): boolean => EXECUTABLE_V8_FLAGS.every((flag) => process.execArgv.includes(flag));
 
 /** The emulator is a server that runs for minutes: there optimized code pays. */
 export const OPTIMIZING_COMPILER_FLAGS = ['--maglev', '--turbofan'] as const;

@@ -21,7 +21,7 @@ import { versionOnly } from './version-flag.js';
 
 const version = versionOnly(process.argv.slice(2));
 // Run as the executable itself, as Node runs an executable's main script. It
-// started with the tool's V8 flags (its execArgv, scripts/release.mjs), the
-// flags its code caches were made under: V8 uses a cache only under those.
+// started with its V8 flags (its execArgv: EXECUTABLE_V8_FLAGS), the flags its
+// code caches were made under: V8 uses a cache only under those.
 if (version === undefined) fromSeaAsset(BUNDLE_PART, process.execPath);
 else stdoutWriter()(version);
