@@ -6,9 +6,9 @@
  * and V8 flags it was made with, and for a source of the same length: so
  * the part is compiled here in the very wrapper parts.ts compiles it in,
  * under the V8 flags the executable starts with, given the same way: on the
- * command line (the executable's execArgv). Set later, by v8.setFlagsFromString,
- * the same flags leave other values (V8 applies a flag's implications at
- * start only), and V8 would reject the cache.
+ * command line (the executable's execArgv). The same flags set later, by
+ * v8.setFlagsFromString, leave V8 with another flag hash, and it would
+ * reject the cache.
  *
  *   node FLAGS make-code-cache.cjs PART OUT             compile PART, run its top level, write the cache to OUT
  *   node FLAGS make-code-cache.cjs PART OUT -- ARGS...  run PART as the tool with ARGS (a `validate`, offline),
