@@ -13,18 +13,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { benchNames, benchValue } from './fleet.mjs';
+import { benchNames, benchValue, importTypeScript, option } from './fleet.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const option = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const HOSTS = Number(option('hosts', '60'));
 const NAMES = Number(option('names', '50'));
 const RUNS = Number(option('runs', '3'));
@@ -48,29 +43,11 @@ function childrenCpuSeconds() {
   return (Number(fields[13]) + Number(fields[14])) / TICKS;
 }
 
-/** test/fleet/agent.ts (the SSM agent stand-in) as a module this script can import. */
-async function loadAgent() {
-  const outfile = join(root, '.tmp', `bench-agent-${process.pid}.mjs`);
-  mkdirSync(dirname(outfile), { recursive: true });
-  await build({
-    entryPoints: [join(root, 'test', 'fleet', 'agent.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  const mod = await import(pathToFileURL(outfile).href);
-  rmSync(outfile, { force: true });
-  return mod;
-}
-
 const work = mkdtempSync(join(tmpdir(), 'ssm-fleet-rollout-'));
 const stops = [];
 try {
-  const agent = await loadAgent();
+  // test/fleet/agent.ts: the SSM agent stand-in the CI tests use.
+  const agent = await importTypeScript(root, 'test/fleet/agent.ts');
   const names = benchNames(NAMES, '/bench/rollout');
   const seed = join(work, 'seed.json');
   writeFileSync(

@@ -1,15 +1,49 @@
 // A fleet of hosts deploying at once: N `ssm-materialize write` processes
 // started together, each reading the same names from one store that allows
-// `tps` calls per second. Used by bench/run.mjs; also runnable alone:
-//   node bench/fleet.mjs --hosts 20 --names 100 --endpoint URL
+// `tps` calls per second. Used by bench/run.mjs.
 // Also the benches' shared pieces: the names and values, the emulator's seed,
 // a one-output manifest, one command timed (the kernel's rusage), and a
 // standalone executable built another way than the release builds it.
 import { inject } from 'postject';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { bundleCli } from '../scripts/bundle.mjs';
+
+/** The value after `--NAME` on this bench's command line, else `dflt`. */
+export function option(name, dflt) {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+}
+
+/**
+ * A TypeScript module of the repository (`entry`, relative to `root`) as a module this plain-JS
+ * bench can import: bundled with its sources, its packages left as imports. Built inside the
+ * repository, so that those packages resolve from its node_modules; the file is gone once imported.
+ */
+export async function importTypeScript(root, entry) {
+  mkdirSync(join(root, '.tmp'), { recursive: true });
+  const dir = mkdtempSync(join(root, '.tmp', 'bench-module-'));
+  const outfile = join(dir, 'module.mjs');
+  try {
+    await build({
+      entryPoints: [join(root, entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      packages: 'external',
+      logLevel: 'warning',
+    });
+    return await import(pathToFileURL(outfile).href);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export function benchNames(count, prefix = '/bench/app') {
   return Array.from({ length: count }, (_, i) => `${prefix}/p${String(i).padStart(4, '0')}`);

@@ -4,31 +4,12 @@
 // machine too busy to start 50 Node processes quickly, this isolates what
 // src/aws/pacing.ts decides. The SDK's own adaptive retry mode runs the same
 // scenario as a baseline.
-import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { importTypeScript } from './fleet.mjs';
 
-/** Bundle src/aws/ssm.ts once, so this plain-JS benchmark runs the real SsmStore. */
+/** The real SsmStore (src/aws/ssm.ts), bundled once for this plain-JS benchmark. */
 export async function loadSsmStore(root) {
-  // Inside the repository, so that the SDK resolves from its node_modules.
-  mkdirSync(join(root, '.tmp'), { recursive: true });
-  const dir = mkdtempSync(join(root, '.tmp', 'bench-store-'));
-  const outfile = join(dir, 'ssm.mjs');
-  await build({
-    entryPoints: [join(root, 'src', 'aws', 'ssm.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  const mod = await import(pathToFileURL(outfile).href);
-  rmSync(dir, { recursive: true, force: true });
-  return mod.SsmStore;
+  return (await importTypeScript(root, 'src/aws/ssm.ts')).SsmStore;
 }
 
 const CREDENTIALS = { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' };

@@ -26,6 +26,7 @@ import {
   writeDotenvManifest,
   writeHostDirs,
   writeSeedFile,
+  option,
 } from './fleet.mjs';
 import { startRateLimitProxy } from './rate-limit-proxy.mjs';
 import { inProcessFleet, loadSsmStore, sdkAdaptiveFleet } from './in-process-fleet.mjs';
@@ -34,10 +35,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist', 'ssm-materialize.cjs');
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
-const option = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const QUICK = flag('quick');
 const RUNS = Number(option('runs', QUICK ? 3 : 7));
 const FLEET_RUNS = Number(option('fleet-runs', QUICK ? 1 : 5));

@@ -17,14 +17,10 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
 import { embeddedNode } from '../scripts/embedded-node.mjs';
-import { benchNames, emulatorEnv, seaExecutable, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
+import { benchNames, emulatorEnv, seaExecutable, timeCommand as measure, writeDotenvManifest, writeSeedFile, option } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
-const option = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const BEFORE = option('before');
 if (!BEFORE) throw new Error('--before DIR: a built checkout of the previous version (see the header)');
 const BEFORE_NODE = option('before-node', '/usr/bin/node');

@@ -17,14 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedNode } from '../scripts/embedded-node.mjs';
 import { startEmulatorProcess } from '../scripts/emulator-process.mjs';
-import { benchNames, emulatorEnv, seaExecutable, timeCommand as measure, writeDotenvManifest, writeSeedFile } from './fleet.mjs';
+import { benchNames, emulatorEnv, seaExecutable, timeCommand as measure, writeDotenvManifest, writeSeedFile, option } from './fleet.mjs';
 
 const root = join(import.meta.dirname, '..');
-const argv = process.argv.slice(2);
-const option = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const BEFORE = option('before');
 if (!BEFORE) throw new Error('--before DIR: a built checkout of the previous version (bench/runtime.mjs says how)');
 const RUNS = Number(option('runs', 15));
