@@ -47,7 +47,7 @@ const work = mkdtempSync(join(tmpdir(), 'ssm-fleet-rollout-'));
 const stops = [];
 try {
   // test/fleet/agent.ts: the SSM agent stand-in the CI tests use.
-  const agent = await importTypeScript(root, 'test/fleet/agent.ts');
+  const agent = await importTypeScript('test/fleet/agent.ts');
   const names = benchNames(NAMES, '/bench/rollout');
   const seed = join(work, 'seed.json');
   writeFileSync(

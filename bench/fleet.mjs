@@ -6,10 +6,8 @@
 // standalone executable built another way than the release builds it.
 import { inject } from 'postject';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { bundleCli } from '../scripts/bundle.mjs';
 
 /** The value after `--NAME` on this bench's command line, else `dflt`. */
@@ -19,31 +17,7 @@ export function option(name, dflt) {
   return i >= 0 ? argv[i + 1] : dflt;
 }
 
-/**
- * A TypeScript module of the repository (`entry`, relative to `root`) as a module this plain-JS
- * bench can import: bundled with its sources, its packages left as imports. Built inside the
- * repository, so that those packages resolve from its node_modules; the file is gone once imported.
- */
-export async function importTypeScript(root, entry) {
-  mkdirSync(join(root, '.tmp'), { recursive: true });
-  const dir = mkdtempSync(join(root, '.tmp', 'bench-module-'));
-  const outfile = join(dir, 'module.mjs');
-  try {
-    await build({
-      entryPoints: [join(root, entry)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      packages: 'external',
-      logLevel: 'warning',
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { importTypeScript } from '../scripts/import-typescript.mjs';
 
 export function benchNames(count, prefix = '/bench/app') {
   return Array.from({ length: count }, (_, i) => `${prefix}/p${String(i).padStart(4, '0')}`);

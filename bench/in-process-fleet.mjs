@@ -8,8 +8,8 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { importTypeScript } from './fleet.mjs';
 
 /** The real SsmStore (src/aws/ssm.ts), bundled once for this plain-JS benchmark. */
-export async function loadSsmStore(root) {
-  return (await importTypeScript(root, 'src/aws/ssm.ts')).SsmStore;
+export async function loadSsmStore() {
+  return (await importTypeScript('src/aws/ssm.ts')).SsmStore;
 }
 
 const CREDENTIALS = { accessKeyId: 'AKIAEMULATORDEMO', secretAccessKey: 'emulator-demo-secret' };

@@ -241,7 +241,7 @@ try {
   };
   results.fleets = [];
   results.inProcess = [];
-  const SsmStore = await loadSsmStore(root);
+  const SsmStore = await loadSsmStore();
   for (const kind of WITH_MOTO ? ['emulator', 'moto'] : ['emulator']) {
     const store = await fleetStore(kind);
     for (const hosts of QUICK ? [20] : [20, 50]) {

@@ -3,33 +3,15 @@
 // (scripts/bundle.mjs, buildDist), `npm run release` beside the executables.
 //   node scripts/cli-docs.mjs          write them into dist/
 //   node scripts/cli-docs.mjs --docs   rewrite docs/commands.md (a test keeps it in step)
-import { build } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { importTypeScript } from './import-typescript.mjs';
 
 const root = join(import.meta.dirname, '..');
 
 /** scripts/cli-reference.ts, compiled with the sources it reads (its packages stay imports from node_modules). */
-async function loadReference() {
-  const dir = join(root, 'node_modules', '.cache', 'ssm-materialize-cli-reference');
-  const file = join(dir, `reference-${process.pid}.mjs`);
-  mkdirSync(dir, { recursive: true });
-  await build({
-    entryPoints: [join(root, 'scripts', 'cli-reference.ts')],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  try {
-    return await import(pathToFileURL(file).href);
-  } finally {
-    rmSync(file, { force: true });
-  }
-}
+const loadReference = () => importTypeScript('scripts/cli-reference.ts');
 
 /** Writes the completions and the man page under `dir` (dist/ or a release directory); `flat`: all three in `dir` itself. Returns their paths, relative to `dir`. */
 export async function writeCliReference(dir, { flat = false } = {}) {

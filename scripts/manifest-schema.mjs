@@ -4,24 +4,13 @@
 //   docs/manifest.md                 the reference table, between its generated-section markers
 // test/unit/manifest-schema.test.ts fails when either differs from what the
 // schema makes, and says to run this.
-import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importTypeScript } from './import-typescript.mjs';
 
 const root = join(import.meta.dirname, '..');
-// The schema module is TypeScript with .js import specifiers: bundle it (packages stay imports), then load it.
-const bundle = join(root, '.tmp', 'manifest-schema-export.mjs');
-await build({
-  entryPoints: [join(root, 'src', 'manifest-schema-export.ts')],
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'esm',
-  outfile: bundle,
-  logLevel: 'silent',
-});
-const { JSON_SCHEMA_FILE, toJsonSchema, toMarkdownReference, spliceReference } = await import(pathToFileURL(bundle).href);
+// The schema module is TypeScript with .js import specifiers: bundled, then loaded.
+const { JSON_SCHEMA_FILE, toJsonSchema, toMarkdownReference, spliceReference } = await importTypeScript('src/manifest-schema-export.ts');
 
 const schemaFile = join(root, JSON_SCHEMA_FILE);
 mkdirSync(dirname(schemaFile), { recursive: true });

@@ -38,6 +38,7 @@ import { EMBEDDED_NODE, embeddedNode } from './embedded-node.mjs';
 import { bundledPackages, cycloneDx, thirdPartyNotices } from './licenses.mjs';
 import { writeCliReference } from './cli-docs.mjs';
 import { RELEASE_KEY, sign } from './sign.mjs';
+import { importTypeScript } from './import-typescript.mjs';
 
 const root = join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -78,7 +79,8 @@ await bundleSdk(sdkPart);
 const TRAINING_ENV = { PATH: process.env.PATH, STAGE: 'prod', OUT_DIR: work };
 const TRAINING_ARGS = ['validate', '-m', join(root, 'examples', 'materialize.yaml')];
 const codeCacheMaker = await bundleCodeCacheMaker();
-const EXECUTABLE_V8_FLAGS = await executableV8Flags();
+// The V8 flags the executables start with, read from their source.
+const { EXECUTABLE_V8_FLAGS } = await importTypeScript('src/startup/heap-flags.ts');
 // The emulator is a file of its own: beside the bundle, and inside the
 // executables as an SEA asset (src/commands/emulator.ts loads it from there).
 const emulator = await bundleEmulator(join(out, emulatorName));
@@ -142,18 +144,6 @@ function sbom(artifact, node) {
   const name = `${artifact}.cdx.json`;
   writeFileSync(join(out, name), `${JSON.stringify(cycloneDx({ artifact, file: join(out, artifact), version, packages, node }), null, 2)}\n`);
   artifacts.push(name);
-}
-
-/** The V8 flags the executables start with (src/startup/heap-flags.ts), read from that source. */
-async function executableV8Flags() {
-  const { outputFiles } = await build({
-    stdin: { contents: "export { EXECUTABLE_V8_FLAGS } from './src/startup/heap-flags.ts';", resolveDir: root, loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    write: false,
-    logLevel: 'warning',
-  });
-  return (await import(`data:text/javascript,${encodeURIComponent(outputFiles[0].text)}`)).EXECUTABLE_V8_FLAGS;
 }
 
 /** scripts/make-code-cache.ts as one CommonJS file any Node runs, with the sources it shares with the tool. */
