@@ -32,6 +32,7 @@ import { runCliInProcess } from '../helpers/main.js';
 import { cli, cliEnv, emulatorWith, expectCleanError } from './harness.js';
 import { hostileManifest } from './manifest-arbitrary.js';
 import { FUZZ_SEED, fuzzRuns, recordFigure } from './figures.js';
+import { documentedPathKey } from '../helpers/path-keys.js';
 
 const FILE = '/fuzz/materialize.yaml';
 const BASE = '/fuzz';
@@ -423,12 +424,7 @@ describe('interpolation and path key naming', () => {
         counted(fc.tuple(fc.uniqueArray(relName, { minLength: 1, maxLength: 8 }), fc.option(fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,3}$/)))),
         async ([rels, valueKey]) => {
           // The documented rule, written out independently of src/names.ts.
-          const keyOf = (rel: string) =>
-            rel
-              .split('/')
-              .join('_')
-              .replace(/[^A-Za-z0-9_]/g, '_')
-              .toUpperCase();
+          const keyOf = documentedPathKey;
           const values: Record<string, string> = Object.fromEntries(rels.map((r, i) => [`/p/${r}`, `value-${i}`]));
           if (valueKey) values['/v/named'] = 'named';
           const text = `version: 1\noutputs:\n  - path: a.json\n    format: json\n${valueKey ? `    values: { ${valueKey}: /v/named }\n` : ''}    paths:\n      - { path: /p, recursive: true }\n`;

@@ -25,6 +25,7 @@ import { SEED } from '../formats/fuzz.js';
 import { readWithPyYaml, requireWithPhp, sourceInShell } from '../formats/real-consumers.js';
 import { runMain } from '../helpers/main.js';
 import { MemoryStore } from '../helpers/memory-store.js';
+import { documentedPathKey } from '../helpers/path-keys.js';
 
 const FLAT = ['dotenv', 'shell', 'systemd', 'docker'] as const;
 const NESTED = ['json', 'yaml', 'php'] as const;
@@ -54,12 +55,7 @@ const NAMED_SEGMENTS = [
 const segment = fc.oneof(fc.stringMatching(/^[a-z][a-zA-Z0-9_.-]{0,5}$/), fc.constantFrom(...NAMED_SEGMENTS));
 const relName = fc.array(segment, { minLength: 1, maxLength: 2 }).map((s) => s.join('/'));
 /** The documented rule, written out independently of src/names.ts. */
-const keyOf = (rel: string) =>
-  rel
-    .split('/')
-    .join('_')
-    .replace(/[^A-Za-z0-9_]/g, '_')
-    .toUpperCase();
+const keyOf = documentedPathKey;
 
 /** Read each rendered file with the reader its format names, in one batch per format. */
 function readBack(format: string, contents: string[]): Array<Record<string, string> | undefined> {
